@@ -1,0 +1,140 @@
+// Package bot is studybot's domain and command engine: who is asking (Request), what
+// they get back (Reply), the commands declared once as data, members and their
+// progress, and the Store and Messenger contracts that the store and the chat
+// adapters fulfil. It imports only the roadmap and the standard library; adapters
+// (bot/discord, bot/slack, bot/console) translate platform events into Requests and
+// render Replies, and cmd/studybot wires concrete types together.
+package bot
+
+import (
+	"strings"
+	"time"
+)
+
+// Platforms a Space can live on.
+const (
+	Discord = "discord"
+	Slack   = "slack"
+	Console = "console"
+)
+
+// Space is one isolated community: a Discord guild, a Slack workspace (team) or a
+// console space. Nothing stored in one Space is visible from another.
+type Space struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+}
+
+// Key is the space's stable storage key, "platform:id".
+func (s Space) Key() string { return s.Platform + ":" + s.ID }
+
+func (s Space) String() string { return s.Key() }
+
+// ParseSpace is the inverse of Key.
+func ParseSpace(key string) (Space, bool) {
+	p, id, ok := strings.Cut(key, ":")
+	if !ok || p == "" || id == "" {
+		return Space{}, false
+	}
+	return Space{Platform: p, ID: id}, true
+}
+
+// Request is one command from a member, already translated from the platform.
+type Request struct {
+	Space  Space
+	Member string // the platform's user id
+	Name   string // display name, for boards and summaries
+	// Moderator is decided by the adapter from the platform's permissions (Discord:
+	// Manage Guild or Administrator; Slack: admins, owners, configured ids).
+	Moderator bool
+	Channel   string // where the command was typed; "" when unknown
+	DM        bool   // typed in a direct message rather than a group channel
+	Command   string // command path: "next", "challenge post"
+	// Args holds option values by option name, as the member typed them.
+	Args map[string]string
+	// Zone is the member's time zone from their platform profile, if it has one.
+	Zone string
+}
+
+// Reply is structured content; each adapter renders it (Discord embeds, Slack Block
+// Kit, plain text in the console). A Reply is private to the member unless Public.
+type Reply struct {
+	Title   string
+	Text    []string // short paragraphs, plain text; URLs may appear inline
+	Fields  []Field
+	Bars    []Bar
+	Links   []Link
+	Buttons []Button
+	Image   *Image
+	Footer  string
+	Public  bool // post for the whole channel (challenges, shared boards)
+}
+
+// Field is a labelled value.
+type Field struct {
+	Name   string
+	Value  string
+	Inline bool
+}
+
+// Bar is a progress bar: Done of Total.
+type Bar struct {
+	Label string
+	Done  int
+	Total int
+}
+
+// Percent is Done/Total rounded down; 0 when Total is 0.
+func (b Bar) Percent() int {
+	if b.Total <= 0 {
+		return 0
+	}
+	return b.Done * 100 / b.Total
+}
+
+// Link is a titled URL (a topic's resources).
+type Link struct {
+	Title string
+	URL   string
+	Kind  string // official, article, book, video, course
+}
+
+// ButtonStyle hints how prominent a button is.
+type ButtonStyle int
+
+// Button styles, mapped by adapters to their platform's nearest style.
+const (
+	Secondary ButtonStyle = iota
+	Primary
+	Success
+	Danger
+)
+
+// Button is a clickable action. Action is a command path, optionally followed by
+// ":" and a value for the command's first option: "done:internet/http", "next",
+// "mydata delete:confirm". Clicks come back as Requests built by ParseAction.
+type Button struct {
+	Label  string
+	Action string
+	Style  ButtonStyle
+}
+
+// Image is a picture attached to a reply (the progress card).
+type Image struct {
+	Name string // file name, e.g. "progress.png"
+	PNG  []byte
+}
+
+// Clock tells the time; tests use a fake one. Domain code never calls time.Now.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock is the real clock, used only by cmd/studybot.
+var SystemClock Clock = ClockFunc(time.Now)

@@ -1,0 +1,255 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind is what an option holds; adapters map kinds to their platform's types and
+// autocomplete, the engine validates values by kind.
+type Kind int
+
+// Option kinds.
+const (
+	Text     Kind = iota // free text
+	Topic                // a topic id, title or fuzzy words (autocompleted)
+	Section              // a roadmap section id
+	PickKind             // a pick group id ("language")
+	Option               // an option of the pick group named by the "group" arg
+	Time                 // HH:MM, 24-hour
+	Zone                 // an IANA time zone name (autocompleted)
+	Channel              // a channel of the space
+	Schedule             // "MON 09:00" or a cron spec
+	Choice               // one of Option.Choices
+)
+
+// Limits on what members type. Longer input is refused, not truncated, so nothing
+// is silently lost.
+const (
+	MaxTextLen  = 1000 // characters in notes, submissions and challenge texts
+	MaxInputLen = 4000 // bytes of a whole command line
+)
+
+// Opt is one option of a command.
+type Opt struct {
+	Name     string
+	Kind     Kind
+	Help     string
+	Required bool
+	Choices  []string // for Choice
+	// Rest makes the option take the remainder of a text line (only the last
+	// option of a command), so `note dns remember port 53` needs no quotes.
+	Rest bool
+}
+
+// Command is one entry of the command table. Adapters register and parse commands
+// from this table; help is generated from it.
+type Command struct {
+	Name      string // path: "next", "mydata export", "challenge post"
+	Help      string // one line
+	Options   []Opt
+	Moderator bool // belongs to /studymod and needs a moderator
+	run       func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
+}
+
+// Group returns the first word of a two-word command ("mydata"), or "".
+func (c *Command) Group() string {
+	g, _, ok := strings.Cut(c.Name, " ")
+	if !ok {
+		return ""
+	}
+	return g
+}
+
+// Leaf returns the last word of the command path ("export" of "mydata export").
+func (c *Command) Leaf() string {
+	if i := strings.LastIndexByte(c.Name, ' '); i >= 0 {
+		return c.Name[i+1:]
+	}
+	return c.Name
+}
+
+// Slash is the platform command a Command belongs to: "study" or "studymod".
+func (c *Command) Slash() string {
+	if c.Moderator {
+		return "studymod"
+	}
+	return "study"
+}
+
+// Usage is the command's synopsis: "/study note <topic> <text>".
+func (c *Command) Usage() string {
+	var b strings.Builder
+	b.WriteString("/" + c.Slash() + " " + c.Name)
+	for _, o := range c.Options {
+		if o.Required {
+			b.WriteString(" <" + o.Name + ">")
+		} else {
+			b.WriteString(" [" + o.Name + "]")
+		}
+	}
+	return b.String()
+}
+
+// Commands returns the command table in help order. The slice is shared; do not
+// modify it.
+func Commands() []*Command { return commandTable }
+
+// Lookup finds a command by path; moderator tells which slash command it was
+// typed under when the platform knows ("" matches either).
+func Lookup(path string) *Command {
+	path = strings.Join(strings.Fields(strings.ToLower(path)), " ")
+	for _, c := range commandTable {
+		if c.Name == path {
+			return c
+		}
+	}
+	return nil
+}
+
+// ParseLine parses a text command as typed in the console or after Slack's
+// /study: an optional "/study", "/studymod" or "/" prefix, the command path, then
+// options in order. Tokens are split on spaces; "double", 'single' and “curly”
+// quotes group words. The last option of a command takes the rest of the line when
+// it is a Rest option. Errors are Invalid with the usage in the message.
+func ParseLine(line string) (*Command, map[string]string, error) {
+	if len(line) > MaxInputLen {
+		return nil, nil, Errorf(Invalid, "That message is too long (%d bytes; the limit is %d).", len(line), MaxInputLen)
+	}
+	if !utf8.ValidString(line) {
+		return nil, nil, Errorf(Invalid, "That message is not valid UTF-8 text.")
+	}
+	line = strings.TrimSpace(line)
+	for _, p := range []string{"/studymod ", "/study ", "/"} {
+		if strings.HasPrefix(strings.ToLower(line), p) {
+			line = strings.TrimSpace(line[len(p):])
+			break
+		}
+	}
+	if line == "" || strings.EqualFold(line, "study") || strings.EqualFold(line, "studymod") {
+		return Lookup("help"), map[string]string{}, nil
+	}
+	toks, err := tokenize(line)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cmd *Command
+	n := 0
+	if len(toks) >= 2 {
+		if c := Lookup(toks[0].text + " " + toks[1].text); c != nil {
+			cmd, n = c, 2
+		}
+	}
+	if cmd == nil {
+		if c := Lookup(toks[0].text); c != nil {
+			cmd, n = c, 1
+		}
+	}
+	if cmd == nil {
+		word := strings.ToLower(toks[0].text)
+		var subs []string
+		for _, c := range commandTable {
+			if c.Group() == word {
+				subs = append(subs, c.Usage())
+			}
+		}
+		if len(subs) > 0 {
+			return nil, nil, Errorf(Invalid, "Usage: %s", strings.Join(subs, " | "))
+		}
+		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(toks[0].text, 40))
+	}
+	args := map[string]string{}
+	rest := toks[n:]
+	for i, o := range cmd.Options {
+		if len(rest) == 0 {
+			break
+		}
+		if i == len(cmd.Options)-1 && o.Rest {
+			args[o.Name] = strings.TrimSpace(line[rest[0].start:])
+			if rest[0].quoted && len(rest) == 1 {
+				args[o.Name] = rest[0].text
+			}
+			rest = nil
+			break
+		}
+		args[o.Name] = rest[0].text
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		return nil, nil, Errorf(Invalid, "Too many words. Usage: %s", cmd.Usage())
+	}
+	return cmd, args, nil
+}
+
+type token struct {
+	text   string
+	start  int // byte offset in the line
+	quoted bool
+}
+
+var closing = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '„': '“', '‘': '’'}
+
+// tokenize splits a line into words and quoted phrases.
+func tokenize(line string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(line) {
+		r, w := utf8.DecodeRuneInString(line[i:])
+		if unicode.IsSpace(r) {
+			i += w
+			continue
+		}
+		if end, ok := closing[r]; ok {
+			j := strings.IndexRune(line[i+w:], end)
+			if j < 0 {
+				return nil, Errorf(Invalid, "A quote is not closed: %s", clip(line[i:], 40))
+			}
+			toks = append(toks, token{line[i+w : i+w+j], i, true})
+			i += w + j + utf8.RuneLen(end)
+			continue
+		}
+		j := strings.IndexFunc(line[i:], unicode.IsSpace)
+		if j < 0 {
+			j = len(line) - i
+		}
+		toks = append(toks, token{line[i : i+j], i, false})
+		i += j
+	}
+	return toks, nil
+}
+
+// ParseAction turns a button's action id back into a command and its args.
+func ParseAction(action string) (*Command, map[string]string, error) {
+	path, val, hasVal := strings.Cut(action, ":")
+	cmd := Lookup(path)
+	if cmd == nil || len(action) > 200 {
+		return nil, nil, Errorf(Invalid, "That button is no longer valid.")
+	}
+	args := map[string]string{}
+	if hasVal {
+		if len(cmd.Options) == 0 {
+			return nil, nil, Errorf(Invalid, "That button is no longer valid.")
+		}
+		args[cmd.Options[0].Name] = val
+	}
+	return cmd, args, nil
+}
+
+// Action builds a button action id for a command and an optional value.
+func Action(path, value string) string {
+	if value == "" {
+		return path
+	}
+	return path + ":" + value
+}
+
+// clip shortens s to at most n runes for echoing member input back safely.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/studybot/studybot/roadmap"
+)
+
+// MaxSuggestions is Discord's cap on autocomplete choices.
+const MaxSuggestions = 25
+
+// Suggestion is one autocomplete choice.
+type Suggestion struct {
+	Name  string // shown to the member (at most 100 characters)
+	Value string // sent back as the option value
+}
+
+// Complete suggests values for option of req.Command given what the member has
+// typed so far (req.Args holds the other options typed). Unknown commands or
+// options get no suggestions.
+func (e *Engine) Complete(ctx context.Context, req *Request, option, partial string) []Suggestion {
+	cmd := Lookup(req.Command)
+	if cmd == nil {
+		return nil
+	}
+	var opt *Opt
+	for i := range cmd.Options {
+		if cmd.Options[i].Name == option {
+			opt = &cmd.Options[i]
+		}
+	}
+	if opt == nil {
+		return nil
+	}
+	var out []Suggestion
+	add := func(name, value string) {
+		if len(out) < MaxSuggestions {
+			out = append(out, Suggestion{Name: clip(name, 95), Value: value})
+		}
+	}
+	switch opt.Kind {
+	case Topic:
+		for _, m := range e.Roadmap.Search(partial, MaxSuggestions) {
+			add(m.Topic.Title+" ("+m.Topic.ID+")", m.Topic.ID)
+		}
+	case Zone:
+		for _, z := range Zones(partial, MaxSuggestions) {
+			add(z, z)
+		}
+	case Section:
+		for _, s := range e.Roadmap.Sections {
+			if matches(partial, s.ID, s.Title) {
+				add(s.Title, s.ID)
+			}
+		}
+	case PickKind:
+		for _, p := range e.Roadmap.Picks {
+			if matches(partial, p.ID, p.Title) {
+				add(p.Title, p.ID)
+			}
+		}
+	case Option:
+		for _, p := range e.Roadmap.Picks {
+			if g := req.Args["group"]; g != "" && g != p.ID {
+				continue
+			}
+			for _, o := range p.Options {
+				t := e.Roadmap.Topic(o)
+				if matches(partial, o, t.Title) {
+					add(t.Title, roadmap.OptionName(o))
+				}
+			}
+		}
+	case Choice:
+		for _, c := range opt.Choices {
+			if matches(partial, c, c) {
+				add(c, c)
+			}
+		}
+	}
+	return out
+}
+
+func matches(partial, id, title string) bool {
+	p := strings.ToLower(strings.TrimSpace(partial))
+	return p == "" || strings.Contains(strings.ToLower(id), p) || strings.Contains(strings.ToLower(title), p)
+}

@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/studybot/studybot/roadmap"
+)
+
+// ChallengeScheduler validates challenge schedules and keeps the running
+// scheduler in step with the store. bot/schedule implements it; the engine only
+// sees this contract so that bot does not import cron.
+type ChallengeScheduler interface {
+	// ParseSchedule validates what a moderator typed ("MON 09:00", or a cron
+	// spec) in zone (an IANA name, "" for UTC) and returns the cron spec to
+	// store, with CRON_TZ=. Invalid, with the reason, when it cannot be used.
+	ParseSchedule(when, zone string) (string, error)
+	// SetSchedule (re)installs a space's challenge schedule; spec "" removes it.
+	SetSchedule(sp Space, spec string) error
+}
+
+// Engine runs commands. Its fields are set once before use; it is safe for
+// concurrent use by all adapters.
+type Engine struct {
+	Store   Store
+	Roadmap *roadmap.Roadmap
+	Clock   Clock
+	Log     *slog.Logger
+	// DefaultZone is the IANA zone used for nudges and streaks when a member has
+	// none and their platform gives none ("" means UTC).
+	DefaultZone string
+	// Messenger posts challenges to channels; nil disables posting.
+	Messenger Messenger
+	// Scheduler validates and installs challenge schedules; nil means schedules
+	// are stored and installed at the next start.
+	Scheduler ChallengeScheduler
+}
+
+func (e *Engine) now() time.Time { return e.Clock.Now() }
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.Default()
+	}
+	return e.Log
+}
+
+// Handle runs one request and returns the reply, or an *Error whose Message is
+// for the member. Nothing is stored when it returns an error.
+func (e *Engine) Handle(ctx context.Context, req *Request) (*Reply, error) {
+	if req.Space.Platform == "" || req.Space.ID == "" || req.Member == "" {
+		return nil, Errorf(Invalid, "I could not tell who or where you are; please try again from a server channel.")
+	}
+	cmd := Lookup(req.Command)
+	if cmd == nil {
+		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(req.Command, 40))
+	}
+	if cmd.Moderator && !req.Moderator {
+		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
+	}
+	if cmd.Moderator && req.DM {
+		return nil, Errorf(Forbidden, "Moderator commands work in a server channel, not in direct messages.")
+	}
+	if err := e.checkArgs(cmd, req.Args); err != nil {
+		return nil, err
+	}
+	r, err := cmd.run(e, ctx, req)
+	if err != nil {
+		if ErrorCode(err) == Internal {
+			e.log().Error("command failed", "command", cmd.Name, "space", req.Space.Key(), "err", err)
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+var timePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
+
+// checkArgs validates option values by kind before any handler runs, so a bad
+// value never reaches the store.
+func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
+	for name, v := range args {
+		if !slices.ContainsFunc(cmd.Options, func(o Opt) bool { return o.Name == name }) {
+			return Errorf(Invalid, "%s has no option %q. Usage: %s", cmd.Name, clip(name, 30), cmd.Usage())
+		}
+		if !utf8.ValidString(v) {
+			return Errorf(Invalid, "The %s is not valid UTF-8 text.", name)
+		}
+		if utf8.RuneCountInString(v) > MaxTextLen {
+			return Errorf(Invalid, "The %s is too long (%d characters; the limit is %d).", name, utf8.RuneCountInString(v), MaxTextLen)
+		}
+		if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' }) {
+			return Errorf(Invalid, "The %s contains control characters.", name)
+		}
+	}
+	for _, o := range cmd.Options {
+		v := strings.TrimSpace(args[o.Name])
+		if v == "" {
+			if o.Required {
+				return Errorf(Invalid, "Missing %s. Usage: %s", o.Name, cmd.Usage())
+			}
+			continue
+		}
+		switch o.Kind {
+		case Time:
+			if !timePattern.MatchString(v) {
+				return Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", clip(v, 20))
+			}
+		case Zone:
+			if _, err := LoadZone(v); err != nil {
+				return err
+			}
+		case Choice:
+			if !slices.Contains(o.Choices, strings.ToLower(v)) {
+				return Errorf(Invalid, "%s must be one of: %s.", o.Name, strings.Join(o.Choices, ", "))
+			}
+		case Section:
+			if e.Roadmap.Section(strings.ToLower(v)) == nil {
+				return Errorf(NotFound, "No section %q. Sections: %s.", clip(v, 30), e.sectionIDs())
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) sectionIDs() string {
+	ids := make([]string, len(e.Roadmap.Sections))
+	for i, s := range e.Roadmap.Sections {
+		ids[i] = s.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// LoadZone resolves an IANA zone name, with a member-facing error. Local is
+// refused: it would mean the server's zone, not the member's.
+func LoadZone(name string) (*time.Location, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || strings.EqualFold(name, "utc") {
+		return time.UTC, nil
+	}
+	if name == "Local" || strings.ContainsAny(name, " \\") || strings.Contains(name, "..") {
+		return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
+	}
+	for _, z := range zoneNames {
+		if strings.EqualFold(z, name) {
+			name = z
+			break
+		}
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
+	}
+	return loc, nil
+}

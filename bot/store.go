@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps members, spaces and challenges durably. store.DB implements it on
+// bbolt. Every write is durable before the method returns, so a member is never
+// told "done" for a change that a crash could lose.
+//
+// Error codes: NotFound as documented per method; Invalid for a zero Space or empty
+// member id; Internal for storage failures. Values returned are copies the caller
+// owns.
+type Store interface {
+	// Member returns a member. NotFound if the member has no record.
+	Member(ctx context.Context, sp Space, id string) (*Member, error)
+
+	// UpdateMember loads the member (a new Member with Space, ID and Created set
+	// when absent), calls fn, and stores the result unless fn returns an error,
+	// which UpdateMember then returns unchanged. Concurrent updates may share one
+	// commit, so fn may be called more than once: it must compute its change from
+	// the member it is given and nothing else it mutated before. The store keeps its
+	// nudge due index in step with Member.Nudge.Next.
+	UpdateMember(ctx context.Context, sp Space, id string, fn func(*Member) error) (*Member, error)
+
+	// DeleteMember removes every trace of a member in a space: the record, its due
+	// index entry and its challenge submissions. Deleting an absent member is not an
+	// error.
+	DeleteMember(ctx context.Context, sp Space, id string) error
+
+	// Members calls fn for each member of a space, in id order. fn's error stops the
+	// scan and is returned.
+	Members(ctx context.Context, sp Space, fn func(*Member) error) error
+
+	// Space returns a space's settings; a zero record (with Space set) when none
+	// are stored yet.
+	Space(ctx context.Context, sp Space) (*SpaceRecord, error)
+
+	// UpdateSpace loads, changes with fn and stores a space's settings, like
+	// UpdateMember.
+	UpdateSpace(ctx context.Context, sp Space, fn func(*SpaceRecord) error) (*SpaceRecord, error)
+
+	// Spaces calls fn for every space with stored settings.
+	Spaces(ctx context.Context, fn func(*SpaceRecord) error) error
+
+	// AddChallenge stores a new challenge, assigning its ID (increasing per space).
+	AddChallenge(ctx context.Context, sp Space, c *Challenge) (*Challenge, error)
+
+	// Challenge returns one challenge. NotFound if there is none with that id.
+	Challenge(ctx context.Context, sp Space, id uint64) (*Challenge, error)
+
+	// UpdateChallenge changes a challenge with fn, like UpdateMember. NotFound if
+	// there is none with that id.
+	UpdateChallenge(ctx context.Context, sp Space, id uint64, fn func(*Challenge) error) (*Challenge, error)
+
+	// Challenges returns up to limit challenges of a space, newest first.
+	Challenges(ctx context.Context, sp Space, limit int) ([]*Challenge, error)
+
+	// ClaimDue finds up to limit members (over all spaces) whose Nudge.Next is at or
+	// before now, in due order, and calls fn for each inside one write transaction;
+	// fn must move Nudge.Next past now or clear it (turning the nudge off), and the
+	// changed members are committed before ClaimDue returns them. The caller sends
+	// after the commit, so a crash loses at most one nudge and never doubles one. fn
+	// is called exactly once per member. Returns the members as committed.
+	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Member) error) ([]*Member, error)
+
+	// NextDue returns the earliest Nudge.Next of any member, zero when none is due.
+	NextDue(ctx context.Context) (time.Time, error)
+}
+
+// Messenger delivers replies outside a command's own response: nudges and
+// challenge posts.
+//
+// Error codes: Unreachable when the member cannot receive direct messages (the
+// caller marks the member and stops nudging); NotFound for an unknown channel;
+// Internal otherwise.
+type Messenger interface {
+	// Direct sends r privately to a member of the space.
+	Direct(ctx context.Context, sp Space, member string, r *Reply) error
+	// Post sends r to a channel of the space, visible to everyone there.
+	Post(ctx context.Context, sp Space, channel string, r *Reply) error
+}
+
+// Messengers routes by Space.Platform to each adapter's Messenger.
+type Messengers map[string]Messenger
+
+// Direct implements Messenger.
+func (ms Messengers) Direct(ctx context.Context, sp Space, member string, r *Reply) error {
+	m, ok := ms[sp.Platform]
+	if !ok {
+		return Errorf(NotFound, "No %s connection is running.", sp.Platform)
+	}
+	return m.Direct(ctx, sp, member, r)
+}
+
+// Post implements Messenger.
+func (ms Messengers) Post(ctx context.Context, sp Space, channel string, r *Reply) error {
+	m, ok := ms[sp.Platform]
+	if !ok {
+		return Errorf(NotFound, "No %s connection is running.", sp.Platform)
+	}
+	return m.Post(ctx, sp, channel, r)
+}
+
+var _ Messenger = Messengers(nil)

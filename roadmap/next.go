@@ -1,0 +1,181 @@
+package roadmap
+
+// Status is a member's mark on a topic. The zero value means "not started".
+type Status string
+
+// The marks a member can put on a topic.
+const (
+	Todo     Status = ""
+	Learning Status = "learning"
+	Done     Status = "done"
+	Skipped  Status = "skipped"
+)
+
+// Finished reports whether the mark takes the topic off the member's path.
+func (s Status) Finished() bool { return s == Done || s == Skipped }
+
+// Learner is what the roadmap needs to know about a member.
+type Learner interface {
+	// Status returns the member's mark on a topic id.
+	Status(topic string) Status
+	// Choice returns the option topic id the member picked in a pick group, or "".
+	Choice(pick string) string
+}
+
+// Chosen returns the option the learner follows in group p: their explicit pick,
+// else the first option they are learning or have done (starting an option is
+// choosing it), else "".
+func (r *Roadmap) Chosen(l Learner, p *Pick) string {
+	if c := l.Choice(p.ID); c != "" && r.pickOf[c] == p {
+		return c
+	}
+	for _, o := range p.Options {
+		if s := l.Status(o); s == Learning || s == Done {
+			return o
+		}
+	}
+	return ""
+}
+
+// Counts reports whether topic t is on the learner's path: every topic outside pick
+// groups is, and of a group only the chosen option (or, before a choice, the group's
+// first option standing in for the whole group).
+func (r *Roadmap) Counts(l Learner, t *Topic) bool {
+	p := r.pickOf[t.ID]
+	if p == nil {
+		return true
+	}
+	c := r.Chosen(l, p)
+	if c == "" {
+		return t.ID == p.Options[0]
+	}
+	return c == t.ID
+}
+
+// finished reports whether t (a counted topic) is off the path; an unchosen group
+// is finished only when the member skipped every option.
+func (r *Roadmap) finished(l Learner, t *Topic) bool {
+	if p := r.pickOf[t.ID]; p != nil && r.Chosen(l, p) == "" {
+		for _, o := range p.Options {
+			if !l.Status(o).Finished() {
+				return false
+			}
+		}
+		return true
+	}
+	return l.Status(t.ID).Finished()
+}
+
+// Result is the answer to "what's next?".
+type Result struct {
+	Topic *Topic // the topic to study, or nil
+	// Pick is set when the member must choose in a pick group before going on;
+	// Suggested is the option their earlier picks point to, if any.
+	Pick      *Pick
+	Suggested string
+	Complete  bool // nothing left: every counted topic is done or skipped
+}
+
+// Next returns the learner's next step: a topic they are learning (the earliest in
+// roadmap order), else the first topic in roadmap order that is not done or skipped
+// and whose prerequisites are, honouring picks: alternatives not chosen neither
+// block nor count. When that step lies in a group with no choice yet, Next asks for
+// the pick instead.
+func (r *Roadmap) Next(l Learner) Result {
+	for _, t := range r.topics {
+		if l.Status(t.ID) == Learning && r.Counts(l, t) {
+			return Result{Topic: t}
+		}
+	}
+	for _, t := range r.topics {
+		if !r.Counts(l, t) || r.finished(l, t) {
+			continue
+		}
+		p := r.pickOf[t.ID]
+		if p != nil && r.Chosen(l, p) == "" {
+			for _, o := range p.Options {
+				if !l.Status(o).Finished() && r.ready(l, r.byID[o]) {
+					return Result{Pick: p, Suggested: r.suggested(l, p)}
+				}
+			}
+			continue
+		}
+		if r.ready(l, t) {
+			return Result{Topic: t}
+		}
+	}
+	return Result{Complete: true}
+}
+
+// Ready reports whether every prerequisite of t is satisfied for the learner.
+func (r *Roadmap) ready(l Learner, t *Topic) bool {
+	for _, a := range t.After {
+		if l.Status(a).Finished() {
+			continue
+		}
+		if p := r.pickOf[a]; p != nil {
+			if c := r.Chosen(l, p); c != "" && c != a {
+				continue // an alternative the member did not choose
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// suggested returns the option of p that the learner's other choices suggest.
+func (r *Roadmap) suggested(l Learner, p *Pick) string {
+	for _, q := range r.Picks {
+		if q == p {
+			continue
+		}
+		if c := r.Chosen(l, q); c != "" {
+			if s, ok := q.Suggests[c]; ok && r.pickOf[s] == p {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// Tally counts topics on a member's path.
+type Tally struct {
+	Done  int // done or skipped
+	Total int
+}
+
+// Percent is Done/Total rounded down, 0 for an empty tally.
+func (t Tally) Percent() int {
+	if t.Total == 0 {
+		return 0
+	}
+	return t.Done * 100 / t.Total
+}
+
+// SectionTally is one section's share of a member's progress.
+type SectionTally struct {
+	Section *Section
+	Tally
+}
+
+// Progress returns (done + skipped) / topics that count for the learner, overall
+// and per section in roadmap order.
+func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
+	var all Tally
+	secs := make([]SectionTally, len(r.Sections))
+	for i, s := range r.Sections {
+		secs[i].Section = s
+		for _, t := range s.Topics {
+			if !r.Counts(l, t) {
+				continue
+			}
+			secs[i].Total++
+			if r.finished(l, t) {
+				secs[i].Done++
+			}
+		}
+		all.Done += secs[i].Done
+		all.Total += secs[i].Total
+	}
+	return all, secs
+}

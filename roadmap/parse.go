@@ -1,0 +1,257 @@
+package roadmap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// MaxFileSize bounds a roadmap file; the built-in one is well under 100 KB.
+const MaxFileSize = 4 << 20
+
+// Error is one problem in a roadmap file, located as precisely as we can.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	ID   string // the topic, section or pick concerned, if any
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.ID != "" {
+		fmt.Fprintf(&b, "%q: ", e.ID)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads and parses a roadmap file.
+func Load(path string) (*Roadmap, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("roadmap: %w", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, fmt.Errorf("roadmap %s: %w", path, err)
+	}
+	if buf.Len() > MaxFileSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+	}
+	return Parse(path, buf.Bytes())
+}
+
+// Parse decodes and validates a roadmap. name is used in error messages. All
+// problems found are returned together (errors.Join of *Error).
+func Parse(name string, data []byte) (*Roadmap, error) {
+	if !utf8.Valid(data) {
+		return nil, &Error{File: name, Msg: "file is not valid UTF-8"}
+	}
+	var f struct {
+		ID          string     `toml:"id"`
+		Title       string     `toml:"title"`
+		Description string     `toml:"description"`
+		Sections    []*Section `toml:"section"`
+		Picks       []*Pick    `toml:"pick"`
+	}
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: name, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("unknown key %q", und[0].String())}
+	}
+	r := Roadmap{ID: f.ID, Title: f.Title, Description: f.Description,
+		Stages: slices.Clone(Stages), Sections: f.Sections, Picks: f.Picks}
+	r.index()
+	if errs := r.validate(name, data); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &r, nil
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)?$`)
+
+func (r *Roadmap) validate(file string, data []byte) []error {
+	var errs []error
+	bad := func(id, format string, args ...any) {
+		errs = append(errs, &Error{File: file, Line: lineOf(data, id), ID: id, Msg: fmt.Sprintf(format, args...)})
+	}
+	if r.ID == "" || !idPattern.MatchString(r.ID) {
+		bad("", "roadmap id %q must be lower-case letters, digits and dashes", r.ID)
+	}
+	if strings.TrimSpace(r.Title) == "" {
+		bad("", "roadmap title is empty")
+	}
+	if len(r.Sections) == 0 {
+		bad("", "roadmap has no sections")
+	}
+	seen := map[string]bool{}
+	for _, s := range r.Sections {
+		switch {
+		case !idPattern.MatchString(s.ID) || strings.Contains(s.ID, "/"):
+			bad(s.ID, "section id must be lower-case letters, digits and dashes")
+		case seen[s.ID]:
+			bad(s.ID, "duplicate id")
+		}
+		seen[s.ID] = true
+		if strings.TrimSpace(s.Title) == "" {
+			bad(s.ID, "section title is empty")
+		}
+		if !slices.Contains(Stages, s.Stage) {
+			bad(s.ID, "stage %q is not one of %s", s.Stage, strings.Join(Stages, ", "))
+		}
+		if len(s.Topics) == 0 {
+			bad(s.ID, "section has no topics")
+		}
+	}
+	for _, t := range r.topics {
+		switch {
+		case !idPattern.MatchString(t.ID):
+			bad(t.ID, "topic id must look like section/slug in lower-case letters, digits and dashes")
+		case seen[t.ID]:
+			bad(t.ID, "duplicate id")
+		}
+		seen[t.ID] = true
+		if strings.TrimSpace(t.Title) == "" {
+			bad(t.ID, "title is empty")
+		}
+		if strings.TrimSpace(t.Summary) == "" {
+			bad(t.ID, "summary is empty")
+		}
+		if t.Hours < 0 || t.Hours > 1000 {
+			bad(t.ID, "hours %d is out of range 0..1000", t.Hours)
+		}
+		for _, a := range t.After {
+			if r.byID[a] == nil {
+				bad(t.ID, "prerequisite %q is not a topic", a)
+			} else if a == t.ID {
+				bad(t.ID, "topic lists itself as a prerequisite")
+			}
+		}
+		for _, res := range t.Resources {
+			if !slices.Contains(ResourceKinds, res.Kind) {
+				bad(t.ID, "resource kind %q is not one of %s", res.Kind, strings.Join(ResourceKinds, ", "))
+			}
+			if strings.TrimSpace(res.Title) == "" {
+				bad(t.ID, "resource title is empty")
+			}
+			if u, err := url.Parse(res.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(t.ID, "resource URL %q is malformed (want an absolute http(s) URL)", res.URL)
+			}
+		}
+	}
+	for _, p := range r.Picks {
+		switch {
+		case !idPattern.MatchString(p.ID) || strings.Contains(p.ID, "/"):
+			bad(p.ID, "pick id must be lower-case letters, digits and dashes")
+		case seen[p.ID]:
+			bad(p.ID, "duplicate id")
+		}
+		seen[p.ID] = true
+		if strings.TrimSpace(p.Title) == "" {
+			bad(p.ID, "pick title is empty")
+		}
+		if len(p.Options) < 2 {
+			bad(p.ID, "pick group needs at least two options")
+		}
+		names := map[string]bool{}
+		for _, o := range p.Options {
+			if r.byID[o] == nil {
+				bad(p.ID, "option %q is not a topic", o)
+			}
+			if other := r.pickOf[o]; other != p {
+				bad(p.ID, "option %q is also in pick group %q", o, other.ID)
+			}
+			if names[OptionName(o)] {
+				bad(p.ID, "two options are named %q", OptionName(o))
+			}
+			names[OptionName(o)] = true
+		}
+		for from, to := range p.Suggests {
+			if !slices.Contains(p.Options, from) {
+				bad(p.ID, "suggests from %q, which is not an option of this group", from)
+			}
+			if r.byID[to] == nil {
+				bad(p.ID, "suggests %q, which is not a topic", to)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		if cyc := r.cycle(); cyc != nil {
+			bad(cyc[0], "prerequisites form a cycle: %s", strings.Join(cyc, " -> "))
+		}
+	}
+	return errs
+}
+
+// cycle returns one prerequisite cycle, or nil.
+func (r *Roadmap) cycle() []string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(id string) []string
+	visit = func(id string) []string {
+		color[id] = grey
+		stack = append(stack, id)
+		for _, a := range r.byID[id].After {
+			switch color[a] {
+			case grey:
+				i := slices.Index(stack, a)
+				return append(slices.Clone(stack[i:]), a)
+			case white:
+				if c := visit(a); c != nil {
+					return c
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[id] = black
+		return nil
+	}
+	for _, t := range r.topics {
+		if color[t.ID] == white {
+			if c := visit(t.ID); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line declaring id = "<id>", so errors point at the entry.
+func lineOf(data []byte, id string) int {
+	if id == "" {
+		return 0
+	}
+	re := regexp.MustCompile(`(?m)^\s*id\s*=\s*"` + regexp.QuoteMeta(id) + `"`)
+	loc := re.FindIndex(data)
+	if loc == nil {
+		return 0
+	}
+	return bytes.Count(data[:loc[0]], []byte("\n")) + 1
+}

@@ -1,0 +1,327 @@
+// Package roadmap is the learning roadmap: stages, sections, topics and pick-one
+// groups, read from TOML, validated, and asked "what should this member learn next?".
+//
+// A roadmap file looks like this (see backend.toml for the built-in one):
+//
+//	id = "backend"
+//	title = "Backend Developer"
+//
+//	[[section]]
+//	id = "internet"
+//	stage = "prerequisites"   # prerequisites | basics | intermediate | advanced | extra
+//	title = "Internet"
+//
+//	[[section.topic]]
+//	id = "internet/dns"       # stable forever: progress is stored by id
+//	title = "DNS and how it works"
+//	hours = 2
+//	after = ["internet/domain-names"]
+//	summary = "..."
+//	challenge = "..."
+//	resources = [{ kind = "official", title = "...", url = "https://..." }]
+//
+//	[[pick]]                  # members choose one option; the others neither block nor count
+//	id = "language"
+//	title = "Pick a language"
+//	options = ["language/python", "language/javascript"]
+//	suggests = { "language/python" = "framework/django" }
+//
+// The package imports nothing of studybot's, so every other package can use it.
+package roadmap
+
+import (
+	_ "embed"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Stages in the order a learner meets them.
+var Stages = []string{"prerequisites", "basics", "intermediate", "advanced", "extra"}
+
+// ResourceKinds are the kinds a resource may have.
+var ResourceKinds = []string{"official", "article", "book", "video", "course"}
+
+// Roadmap is a parsed, validated roadmap. Treat it as read-only once returned by
+// Parse: the engine shares one value between all goroutines.
+type Roadmap struct {
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Stages      []string   `json:"stages"`
+	Sections    []*Section `json:"sections"`
+	Picks       []*Pick    `json:"picks"`
+
+	topics  []*Topic          // roadmap order
+	byID    map[string]*Topic // id -> topic
+	pickOf  map[string]*Pick  // option topic id -> its group
+	pickIDs map[string]*Pick
+}
+
+// Section groups topics under a stage.
+type Section struct {
+	ID      string   `json:"id" toml:"id"`
+	Stage   string   `json:"stage" toml:"stage"`
+	Title   string   `json:"title" toml:"title"`
+	Summary string   `json:"summary,omitempty" toml:"summary"`
+	Topics  []*Topic `json:"topics" toml:"topic"`
+}
+
+// Topic is one thing to learn. Its ID never changes once shipped.
+type Topic struct {
+	ID        string     `json:"id" toml:"id"`
+	Title     string     `json:"title" toml:"title"`
+	Hours     int        `json:"hours" toml:"hours"`
+	After     []string   `json:"after,omitempty" toml:"after"`
+	Summary   string     `json:"summary" toml:"summary"`
+	Challenge string     `json:"challenge" toml:"challenge"`
+	Resources []Resource `json:"resources" toml:"resources"`
+
+	Section *Section `json:"-" toml:"-"`
+	Index   int      `json:"-" toml:"-"` // position in roadmap order
+}
+
+// Resource is a link for studying a topic.
+type Resource struct {
+	Kind  string `json:"kind" toml:"kind"`
+	Title string `json:"title" toml:"title"`
+	URL   string `json:"url" toml:"url"`
+}
+
+// Pick is a pick-one group: alternatives a member chooses between.
+type Pick struct {
+	ID       string            `json:"id" toml:"id"`
+	Title    string            `json:"title" toml:"title"`
+	Options  []string          `json:"options" toml:"options"`
+	Suggests map[string]string `json:"suggests,omitempty" toml:"suggests"`
+}
+
+//go:embed backend.toml
+var backendTOML []byte
+
+var (
+	defaultOnce sync.Once
+	defaultMap  *Roadmap
+)
+
+// Default returns the built-in backend developer roadmap. It panics if the embedded
+// file is invalid, which the package tests rule out.
+func Default() *Roadmap {
+	defaultOnce.Do(func() {
+		r, err := Parse("backend.toml", backendTOML)
+		if err != nil {
+			panic("built-in roadmap: " + err.Error())
+		}
+		defaultMap = r
+	})
+	return defaultMap
+}
+
+// Topics returns every topic in roadmap order.
+func (r *Roadmap) Topics() []*Topic { return r.topics }
+
+// Topic returns the topic with the given id, or nil.
+func (r *Roadmap) Topic(id string) *Topic { return r.byID[id] }
+
+// Section returns the section with the given id, or nil.
+func (r *Roadmap) Section(id string) *Section {
+	for _, s := range r.Sections {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Pick returns the pick group with the given id, or nil.
+func (r *Roadmap) Pick(id string) *Pick { return r.pickIDs[id] }
+
+// PickOf returns the pick group that topic id is an option of, or nil.
+func (r *Roadmap) PickOf(id string) *Pick { return r.pickOf[id] }
+
+// OptionName is the short name of a pick option: "language/python" -> "python".
+func OptionName(id string) string {
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+// Option resolves a member's word for an option of group p ("python", "Python",
+// "language/python") to its topic id.
+func (r *Roadmap) Option(p *Pick, word string) (string, bool) {
+	w := strings.ToLower(strings.TrimSpace(word))
+	for _, o := range p.Options {
+		t := r.byID[o]
+		if w == o || w == OptionName(o) || (t != nil && strings.ToLower(t.Title) == w) {
+			return o, true
+		}
+	}
+	return "", false
+}
+
+func (r *Roadmap) index() {
+	r.byID = map[string]*Topic{}
+	r.pickOf = map[string]*Pick{}
+	r.pickIDs = map[string]*Pick{}
+	r.topics = r.topics[:0]
+	for _, s := range r.Sections {
+		for _, t := range s.Topics {
+			t.Section = s
+			t.Index = len(r.topics)
+			r.topics = append(r.topics, t)
+			if _, dup := r.byID[t.ID]; !dup {
+				r.byID[t.ID] = t
+			}
+		}
+	}
+	for _, p := range r.Picks {
+		r.pickIDs[p.ID] = p
+		for _, o := range p.Options {
+			r.pickOf[o] = p
+		}
+	}
+}
+
+// Match is one candidate for a member's topic words.
+type Match struct {
+	Topic *Topic
+	Score int // higher is better
+}
+
+// Find resolves what a member typed ("internet/dns", "DNS", "http basics") to a
+// topic. It returns the topic when exactly one is the best match; otherwise nil and
+// up to five suggestions, best first.
+func (r *Roadmap) Find(query string) (*Topic, []*Topic) {
+	q := normalize(query)
+	if q == "" {
+		return nil, nil
+	}
+	if t := r.byID[strings.ToLower(strings.TrimSpace(query))]; t != nil {
+		return t, nil
+	}
+	ms := r.Search(query, 5)
+	if len(ms) == 0 {
+		return nil, r.similar(q)
+	}
+	if len(ms) == 1 || ms[0].Score > ms[1].Score {
+		return ms[0].Topic, nil
+	}
+	out := make([]*Topic, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.Topic)
+	}
+	return nil, out
+}
+
+// Search ranks topics for a query, for autocomplete and Find. An empty query lists
+// topics in roadmap order.
+func (r *Roadmap) Search(query string, limit int) []Match {
+	q := normalize(query)
+	var ms []Match
+	for _, t := range r.topics {
+		s := score(q, t)
+		if s > 0 {
+			ms = append(ms, Match{t, s})
+		}
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Score > ms[j].Score })
+	if limit > 0 && len(ms) > limit {
+		ms = ms[:limit]
+	}
+	return ms
+}
+
+// score rates how well q names t: exact id or title, slug, then all query words
+// found in id or title, weighted towards word starts.
+func score(q string, t *Topic) int {
+	if q == "" {
+		return 1
+	}
+	id, title, slug := normalize(t.ID), normalize(t.Title), normalize(OptionName(t.ID))
+	switch {
+	case q == id || q == title:
+		return 100
+	case q == slug:
+		return 90
+	}
+	words := strings.Fields(q)
+	hay := " " + id + " " + title + " "
+	total := 0
+	for _, w := range words {
+		switch {
+		case strings.Contains(hay, " "+w+" "):
+			total += 10
+		case strings.Contains(hay, " "+w):
+			total += 6
+		case strings.Contains(hay, w):
+			total += 3
+		default:
+			return 0
+		}
+	}
+	return total
+}
+
+// similar suggests topics whose words are close in spelling to the query.
+func (r *Roadmap) similar(q string) []*Topic {
+	type cand struct {
+		t *Topic
+		d int
+	}
+	var cs []cand
+	for _, t := range r.topics {
+		best := 1 << 30
+		for _, w := range strings.Fields(normalize(t.ID + " " + t.Title)) {
+			for _, qw := range strings.Fields(q) {
+				if d := distance(qw, w); d < best {
+					best = d
+				}
+			}
+		}
+		if best <= 2 {
+			cs = append(cs, cand{t, best})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	var out []*Topic
+	for i := 0; i < len(cs) && i < 3; i++ {
+		out = append(out, cs[i].t)
+	}
+	return out
+}
+
+// normalize lower-cases and turns punctuation into spaces so "HTTP/2" ~ "http 2".
+func normalize(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// distance is the Levenshtein distance, for "did you mean" on typos.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			c := 1
+			if ra[i-1] == rb[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
