@@ -161,14 +161,17 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 			}
 		}
 	}
+	// Pick ids have their own namespace: a "language" pick in a "language"
+	// section reads naturally.
+	seenPick := map[string]bool{}
 	for _, p := range r.Picks {
 		switch {
 		case !idPattern.MatchString(p.ID) || strings.Contains(p.ID, "/"):
 			bad(p.ID, "pick id must be lower-case letters, digits and dashes")
-		case seen[p.ID]:
-			bad(p.ID, "duplicate id")
+		case seenPick[p.ID]:
+			bad(p.ID, "duplicate pick id")
 		}
-		seen[p.ID] = true
+		seenPick[p.ID] = true
 		if strings.TrimSpace(p.Title) == "" {
 			bad(p.ID, "pick title is empty")
 		}
