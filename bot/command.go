@@ -220,29 +220,34 @@ func tokenize(line string) ([]token, error) {
 	return toks, nil
 }
 
-// ParseAction turns a button's action id back into a command and its args.
+// ParseAction turns a button's action id back into a command and its args:
+// "done:internet/http" or, for several options, "pick:language|python".
 func ParseAction(action string) (*Command, map[string]string, error) {
 	path, val, hasVal := strings.Cut(action, ":")
 	cmd := Lookup(path)
-	if cmd == nil || len(action) > 200 {
+	if cmd == nil || len(action) > 200 || !utf8.ValidString(action) {
 		return nil, nil, Errorf(Invalid, "That button is no longer valid.")
 	}
 	args := map[string]string{}
 	if hasVal {
-		if len(cmd.Options) == 0 {
+		vals := strings.Split(val, "|")
+		if len(vals) > len(cmd.Options) {
 			return nil, nil, Errorf(Invalid, "That button is no longer valid.")
 		}
-		args[cmd.Options[0].Name] = val
+		for i, v := range vals {
+			args[cmd.Options[i].Name] = v
+		}
 	}
 	return cmd, args, nil
 }
 
-// Action builds a button action id for a command and an optional value.
-func Action(path, value string) string {
-	if value == "" {
+// Action builds a button action id for a command and values for its options in
+// order.
+func Action(path string, values ...string) string {
+	if len(values) == 0 || values[0] == "" {
 		return path
 	}
-	return path + ":" + value
+	return path + ":" + strings.Join(values, "|")
 }
 
 // clip shortens s to at most n runes for echoing member input back safely.

@@ -39,6 +39,8 @@ type Engine struct {
 	// Scheduler validates and installs challenge schedules; nil means schedules
 	// are stored and installed at the next start.
 	Scheduler ChallengeScheduler
+	// Card draws the progress card image (bot/card.Render); nil sends no image.
+	Card func(title, subtitle string, bars []Bar) ([]byte, error)
 }
 
 func (e *Engine) now() time.Time { return e.Clock.Now() }

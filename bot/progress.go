@@ -1,19 +1,723 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
 
-func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdNext(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error)       { return nil, nil }
-func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error)    { return nil, nil }
-func (e *Engine) cmdRoadmap(ctx context.Context, req *Request) (*Reply, error)     { return nil, nil }
-func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error)       { return nil, nil }
-func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error)        { return nil, nil }
-func (e *Engine) cmdStreak(ctx context.Context, req *Request) (*Reply, error)      { return nil, nil }
-func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, error) { return nil, nil }
-func (e *Engine) cmdExport(ctx context.Context, req *Request) (*Reply, error)      { return nil, nil }
-func (e *Engine) cmdDelete(ctx context.Context, req *Request) (*Reply, error)      { return nil, nil }
+	"github.com/studybot/studybot/roadmap"
+)
+
+// member reads the requester's record; a member who never wrote anything gets a
+// fresh, unsaved one. Using the bot again re-opens closed DMs for nudges.
+func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
+	m, err := e.Store.Member(ctx, req.Space, req.Member)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return &Member{Space: req.Space, ID: req.Member, Name: req.Name}, nil
+	case err != nil:
+		return nil, Wrap(err, "read member")
+	case m.DMClosed:
+		return e.update(ctx, req, func(*Member) error { return nil })
+	}
+	return m, nil
+}
+
+// update changes the requester's record with fn in one durable write. fn may run
+// more than once (the store batches commits), so it must only derive its change
+// from the member it is given.
+func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) error) (*Member, error) {
+	now := e.now()
+	m, err := e.Store.UpdateMember(ctx, req.Space, req.Member, func(m *Member) error {
+		if req.Name != "" {
+			m.Name = req.Name
+		}
+		m.Seen = now
+		m.DMClosed = false
+		if m.Topics == nil {
+			m.Topics = map[string]*Mark{}
+		}
+		if m.Picks == nil {
+			m.Picks = map[string]string{}
+		}
+		return fn(m)
+	})
+	if err != nil {
+		return nil, Wrap(err, "update member")
+	}
+	return m, nil
+}
+
+// zone is the member's zone for dates: their nudge zone, else the configured
+// default, else UTC.
+func (e *Engine) zone(m *Member) *time.Location {
+	for _, z := range []string{m.Nudge.Zone, e.DefaultZone} {
+		if z == "" {
+			continue
+		}
+		if loc, err := LoadZone(z); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+const dateLayout = "2006-01-02"
+
+// touchStreak counts today (in the member's zone) as a study day.
+func (e *Engine) touchStreak(m *Member, now time.Time) {
+	local := now.In(e.zone(m))
+	today := local.Format(dateLayout)
+	if m.Streak.Last == today {
+		return
+	}
+	if m.Streak.Last == local.AddDate(0, 0, -1).Format(dateLayout) {
+		m.Streak.Days++
+	} else {
+		m.Streak.Days = 1
+	}
+	m.Streak.Last = today
+	m.Streak.Best = max(m.Streak.Best, m.Streak.Days)
+}
+
+// CurrentStreak is the member's streak as of now: it lapses once a whole local
+// day passes without progress.
+func (e *Engine) CurrentStreak(m *Member) int {
+	if m.Streak.Last == "" {
+		return 0
+	}
+	local := e.now().In(e.zone(m))
+	if m.Streak.Last == local.Format(dateLayout) || m.Streak.Last == local.AddDate(0, 0, -1).Format(dateLayout) {
+		return m.Streak.Days
+	}
+	return 0
+}
+
+// topic resolves a topic argument, with "did you mean" on failure.
+func (e *Engine) topic(arg string) (*roadmap.Topic, error) {
+	t, cands := e.Roadmap.Find(arg)
+	if t != nil {
+		return t, nil
+	}
+	if len(cands) == 0 {
+		return nil, Errorf(NotFound, "No topic matches %q. Try roadmap to see every topic.", clip(arg, 40))
+	}
+	names := make([]string, len(cands))
+	for i, c := range cands {
+		names[i] = c.ID
+	}
+	if len(e.Roadmap.Search(arg, 1)) > 0 {
+		return nil, Errorf(NotFound, "%q matches several topics. Did you mean: %s?", clip(arg, 40), strings.Join(names, ", "))
+	}
+	return nil, Errorf(NotFound, "No topic matches %q. Did you mean: %s?", clip(arg, 40), strings.Join(names, ", "))
+}
+
+func topicButtons(t *roadmap.Topic, status roadmap.Status) []Button {
+	var bs []Button
+	if status != roadmap.Done {
+		bs = append(bs, Button{Label: "Done", Action: Action("done", t.ID), Style: Success})
+	}
+	if status != roadmap.Learning && status != roadmap.Done {
+		bs = append(bs, Button{Label: "Learning", Action: Action("start", t.ID), Style: Primary})
+	}
+	if status != roadmap.Skipped && status != roadmap.Done {
+		bs = append(bs, Button{Label: "Skip", Action: Action("skip", t.ID)})
+	}
+	return append(bs, Button{Label: "Next", Action: "next"})
+}
+
+func (e *Engine) cmdNext(ctx context.Context, req *Request) (*Reply, error) {
+	m, err := e.member(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.nextReply(m, "Next up"), nil
+}
+
+// nextReply describes the member's next step.
+func (e *Engine) nextReply(m *Member, heading string) *Reply {
+	res := e.Roadmap.Next(m)
+	switch {
+	case res.Complete:
+		return &Reply{Title: "You finished the roadmap! 🎉",
+			Text: []string{"Every topic on your path is done or skipped. Try a challenge, or help someone in your group."}}
+	case res.Pick != nil:
+		return e.pickReply(res)
+	}
+	t := res.Topic
+	r := &Reply{
+		Title: fmt.Sprintf("%s: %s", heading, t.Title),
+		Text:  []string{t.Summary},
+		Fields: []Field{
+			{Name: "Section", Value: t.Section.Title, Inline: true},
+			{Name: "Estimate", Value: hours(t.Hours), Inline: true},
+		},
+		Buttons: topicButtons(t, m.Status(t.ID)),
+		Footer:  t.ID,
+	}
+	if m.Status(t.ID) == roadmap.Learning {
+		r.Fields = append(r.Fields, Field{Name: "Status", Value: "learning", Inline: true})
+	}
+	if len(t.Resources) > 0 {
+		res := t.Resources[0]
+		r.Links = []Link{{Title: res.Title, URL: res.URL, Kind: res.Kind}}
+	}
+	return r
+}
+
+func (e *Engine) pickReply(res roadmap.Result) *Reply {
+	p := res.Pick
+	var opts []string
+	var bs []Button
+	for _, o := range p.Options {
+		name := roadmap.OptionName(o)
+		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", e.Roadmap.Topic(o).Title, p.ID, name))
+		if len(bs) < 5 {
+			style := Secondary
+			if o == res.Suggested {
+				style = Primary
+			}
+			bs = append(bs, Button{Label: e.Roadmap.Topic(o).Title, Action: Action("pick", p.ID, name), Style: style})
+		}
+	}
+	r := &Reply{Title: "Time to choose: " + p.Title, Text: []string{"Choose one; the others drop off your path. Options: " + strings.Join(opts, ", ") + "."}}
+	if res.Suggested != "" {
+		r.Text = append(r.Text, fmt.Sprintf("Your earlier choice suggests %s.", e.Roadmap.Topic(res.Suggested).Title))
+	}
+	if len(p.Options) <= 5 {
+		r.Buttons = bs
+	}
+	return r
+}
+
+func hours(h int) string {
+	if h == 1 {
+		return "about 1 hour"
+	}
+	return fmt.Sprintf("about %d hours", h)
+}
+
+// mark sets a topic's status as one undoable change.
+func (e *Engine) mark(ctx context.Context, req *Request, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
+	now := e.now()
+	return e.update(ctx, req, func(m *Member) error {
+		prev := m.Topics[t.ID]
+		if prev != nil && prev.Status == status {
+			return Errorf(Conflict, "%s is already marked %s.", t.Title, status)
+		}
+		if p := e.Roadmap.PickOf(t.ID); p != nil && status != roadmap.Skipped {
+			if c := m.Picks[p.ID]; c != "" && c != t.ID {
+				return Errorf(Conflict, "You picked %s for %q. To switch, type: pick %s %s", e.Roadmap.Topic(c).Title, p.Title, p.ID, roadmap.OptionName(t.ID))
+			}
+		}
+		ch := Change{Topic: t.ID, At: now}
+		mk := &Mark{}
+		if prev != nil {
+			ch.Prev, ch.PrevAt = prev.Status, prev.At
+			*mk = *prev
+		}
+		mk.Status, mk.At = status, now
+		if status == roadmap.Learning && mk.Started.IsZero() {
+			mk.Started = now
+		}
+		m.Topics[t.ID] = mk
+		m.History = append(m.History, ch)
+		if len(m.History) > MaxHistory {
+			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
+		}
+		e.touchStreak(m, now)
+		return nil
+	})
+}
+
+func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
+	t, err := e.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.mark(ctx, req, t, roadmap.Learning)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reply{Title: "📖 Learning: " + t.Title, Text: []string{t.Summary}, Buttons: topicButtons(t, roadmap.Learning), Footer: t.ID}
+	for _, res := range t.Resources {
+		r.Links = append(r.Links, Link{Title: res.Title, URL: res.URL, Kind: res.Kind})
+	}
+	e.streakFooter(r, m)
+	return r, nil
+}
+
+func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error) {
+	var t *roadmap.Topic
+	if arg := req.Args["topic"]; arg != "" {
+		var err error
+		if t, err = e.topic(arg); err != nil {
+			return nil, err
+		}
+	} else {
+		m, err := e.member(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		res := e.Roadmap.Next(m)
+		switch {
+		case res.Complete:
+			return nil, Errorf(Conflict, "You have finished the roadmap: there is nothing left to mark done.")
+		case res.Pick != nil:
+			return nil, Errorf(Conflict, "Choose first: %s. Type next to see the options.", res.Pick.Title)
+		}
+		t = res.Topic
+	}
+	return e.markReply(ctx, req, t, roadmap.Done, "✅ Done: ")
+}
+
+func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
+	t, err := e.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	return e.markReply(ctx, req, t, roadmap.Skipped, "⏭ Skipped: ")
+}
+
+// markReply marks t and answers with the confirmation and the member's next step.
+func (e *Engine) markReply(ctx context.Context, req *Request, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
+	m, err := e.mark(ctx, req, t, status)
+	if err != nil {
+		return nil, err
+	}
+	all, _ := e.Roadmap.Progress(m)
+	r := e.nextReply(m, "Next up")
+	r.Text = append([]string{fmt.Sprintf("%s%s. You have %d of %d topics behind you.", prefix, t.Title, all.Done, all.Total)}, r.Text...)
+	r.Title = prefix + t.Title
+	e.streakFooter(r, m)
+	if res := e.Roadmap.Next(m); res.Topic != nil {
+		r.Text[1] = "Next up: " + res.Topic.Title + ". " + r.Text[1]
+	}
+	return r, nil
+}
+
+func (e *Engine) streakFooter(r *Reply, m *Member) {
+	if s := e.CurrentStreak(m); s > 0 {
+		r.Footer = strings.TrimSpace(r.Footer + fmt.Sprintf(" · streak %d day%s", s, plural(s)))
+		r.Footer = strings.TrimPrefix(r.Footer, "· ")
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
+	var undone Change
+	_, err := e.update(ctx, req, func(m *Member) error {
+		if len(m.History) == 0 {
+			return Errorf(Conflict, "Nothing to undo.")
+		}
+		undone = m.History[len(m.History)-1]
+		m.History = m.History[:len(m.History)-1]
+		if undone.Pick != "" {
+			if undone.PrevPick == "" {
+				delete(m.Picks, undone.Pick)
+			} else {
+				m.Picks[undone.Pick] = undone.PrevPick
+			}
+			return nil
+		}
+		mk := m.Topics[undone.Topic]
+		if mk == nil {
+			mk = &Mark{}
+		}
+		next := *mk
+		next.Status, next.At = undone.Prev, undone.PrevAt
+		if next == (Mark{}) {
+			delete(m.Topics, undone.Topic)
+		} else {
+			m.Topics[undone.Topic] = &next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if undone.Pick != "" {
+		was := "no choice"
+		if undone.PrevPick != "" {
+			was = e.title(undone.PrevPick)
+		}
+		return &Reply{Title: "↩ Undone", Text: []string{fmt.Sprintf("Your %s pick is back to %s.", undone.Pick, was)}}, nil
+	}
+	was := string(undone.Prev)
+	if was == "" {
+		was = "not started"
+	}
+	return &Reply{Title: "↩ Undone", Text: []string{fmt.Sprintf("%s is back to %s.", e.title(undone.Topic), was)}}, nil
+}
+
+// title names a topic id, even one a custom roadmap no longer has.
+func (e *Engine) title(id string) string {
+	if t := e.Roadmap.Topic(id); t != nil {
+		return t.Title
+	}
+	return id
+}
+
+func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) {
+	m, err := e.member(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	all, secs := e.Roadmap.Progress(m)
+	r := &Reply{
+		Title: "Your progress: " + e.Roadmap.Title,
+		Text:  []string{fmt.Sprintf("%d of %d topics done or skipped (%d%%).", all.Done, all.Total, all.Percent())},
+		Bars:  []Bar{{Label: "Overall", Done: all.Done, Total: all.Total}},
+	}
+	for _, s := range secs {
+		r.Bars = append(r.Bars, Bar{Label: s.Section.Title, Done: s.Done, Total: s.Total})
+	}
+	var learning []string
+	for _, t := range e.Roadmap.Topics() {
+		if m.Status(t.ID) == roadmap.Learning {
+			learning = append(learning, t.Title)
+		}
+	}
+	if len(learning) > 0 {
+		r.Fields = append(r.Fields, Field{Name: "Learning", Value: strings.Join(learning, ", ")})
+	}
+	if res := e.Roadmap.Next(m); res.Topic != nil {
+		r.Fields = append(r.Fields, Field{Name: "Next", Value: res.Topic.Title, Inline: true})
+	}
+	s := e.CurrentStreak(m)
+	r.Fields = append(r.Fields, Field{Name: "Streak", Value: fmt.Sprintf("%d day%s (best %d)", s, plural(s), m.Streak.Best), Inline: true})
+	if e.Card != nil {
+		name := m.Name
+		if name == "" {
+			name = req.Name
+		}
+		if png, err := e.Card(strings.TrimSpace(name+" · "+e.Roadmap.Title), fmt.Sprintf("%d of %d topics · streak %d", all.Done, all.Total, s), r.Bars); err == nil {
+			r.Image = &Image{Name: "progress.png", PNG: png}
+		} else {
+			e.log().Warn("progress card", "err", err)
+		}
+	}
+	return r, nil
+}
+
+// marker is a topic's status as one symbol, for lists.
+func marker(s roadmap.Status) string {
+	switch s {
+	case roadmap.Done:
+		return "✅"
+	case roadmap.Learning:
+		return "📖"
+	case roadmap.Skipped:
+		return "⏭"
+	}
+	return "⬜"
+}
+
+func (e *Engine) cmdRoadmap(ctx context.Context, req *Request) (*Reply, error) {
+	m, err := e.member(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if id := strings.ToLower(strings.TrimSpace(req.Args["section"])); id != "" {
+		s := e.Roadmap.Section(id)
+		r := &Reply{Title: fmt.Sprintf("%s (%s)", s.Title, s.Stage)}
+		if s.Summary != "" {
+			r.Text = append(r.Text, s.Summary)
+		}
+		for _, t := range s.Topics {
+			line := fmt.Sprintf("%s %s — %s", marker(m.Status(t.ID)), t.Title, t.ID)
+			if !e.Roadmap.Counts(m, t) {
+				if c := e.Roadmap.Chosen(m, e.Roadmap.PickOf(t.ID)); c != "" {
+					line += " (not your pick)"
+				}
+			}
+			if mk := m.Topics[t.ID]; mk != nil && mk.Note != "" {
+				line += " 📝"
+			}
+			r.Text = append(r.Text, line)
+		}
+		return r, nil
+	}
+	_, secs := e.Roadmap.Progress(m)
+	r := &Reply{Title: "Roadmap: " + e.Roadmap.Title, Text: []string{"Type roadmap <section> to see its topics."}}
+	stage := ""
+	for _, s := range secs {
+		label := s.Section.Title + " (" + s.Section.ID + ")"
+		if s.Section.Stage != stage {
+			stage = s.Section.Stage
+			label = strings.ToUpper(stage[:1]) + stage[1:] + " · " + label
+		}
+		r.Bars = append(r.Bars, Bar{Label: label, Done: s.Done, Total: s.Total})
+	}
+	return r, nil
+}
+
+func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error) {
+	t, err := e.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.member(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	st := m.Status(t.ID)
+	status := string(st)
+	if st == roadmap.Todo {
+		status = "not started"
+	}
+	r := &Reply{
+		Title: t.Title,
+		Text:  []string{t.Summary},
+		Fields: []Field{
+			{Name: "Section", Value: t.Section.Title, Inline: true},
+			{Name: "Estimate", Value: hours(t.Hours), Inline: true},
+			{Name: "Your status", Value: marker(st) + " " + status, Inline: true},
+		},
+		Buttons: topicButtons(t, st),
+		Footer:  t.ID,
+	}
+	if len(t.After) > 0 {
+		var names []string
+		for _, a := range t.After {
+			if e.Roadmap.Counts(m, e.Roadmap.Topic(a)) {
+				names = append(names, marker(m.Status(a))+" "+e.title(a))
+			}
+		}
+		if len(names) > 0 {
+			r.Fields = append(r.Fields, Field{Name: "After", Value: strings.Join(names, ", ")})
+		}
+	}
+	if t.Challenge != "" {
+		r.Fields = append(r.Fields, Field{Name: "Try this", Value: t.Challenge})
+	}
+	if mk := m.Topics[t.ID]; mk != nil && mk.Note != "" {
+		r.Fields = append(r.Fields, Field{Name: "Your note", Value: mk.Note})
+	}
+	for _, res := range t.Resources {
+		r.Links = append(r.Links, Link{Title: res.Title, URL: res.URL, Kind: res.Kind})
+	}
+	return r, nil
+}
+
+func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
+	p := e.Roadmap.Pick(strings.ToLower(strings.TrimSpace(req.Args["group"])))
+	if p == nil {
+		var ids []string
+		for _, q := range e.Roadmap.Picks {
+			ids = append(ids, q.ID)
+		}
+		return nil, Errorf(NotFound, "No pick group %q. Groups: %s.", clip(req.Args["group"], 30), strings.Join(ids, ", "))
+	}
+	opt, ok := e.Roadmap.Option(p, req.Args["option"])
+	if !ok {
+		var names []string
+		for _, o := range p.Options {
+			names = append(names, roadmap.OptionName(o))
+		}
+		return nil, Errorf(NotFound, "%q is not an option of %s. Options: %s.", clip(req.Args["option"], 30), p.ID, strings.Join(names, ", "))
+	}
+	now := e.now()
+	m, err := e.update(ctx, req, func(m *Member) error {
+		prev := m.Picks[p.ID]
+		if prev == opt {
+			return Errorf(Conflict, "You already picked %s.", e.title(opt))
+		}
+		m.Picks[p.ID] = opt
+		m.History = append(m.History, Change{Pick: p.ID, PrevPick: prev, At: now})
+		if len(m.History) > MaxHistory {
+			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := e.nextReply(m, "Next up")
+	r.Title = fmt.Sprintf("You picked %s for %s", e.title(opt), strings.ToLower(p.Title))
+	if s, ok := p.Suggests[opt]; ok {
+		if q := e.Roadmap.PickOf(s); q != nil {
+			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", e.title(s), q.ID, roadmap.OptionName(s)))
+		}
+	}
+	return r, nil
+}
+
+func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
+	t, err := e.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(req.Args["text"])
+	_, err = e.update(ctx, req, func(m *Member) error {
+		mk := m.Topics[t.ID]
+		if mk == nil {
+			mk = &Mark{}
+		}
+		next := *mk
+		if text == "-" {
+			next.Note = ""
+		} else {
+			next.Note = text
+		}
+		if next == (Mark{}) {
+			delete(m.Topics, t.ID)
+		} else {
+			m.Topics[t.ID] = &next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if text == "-" {
+		return &Reply{Title: "📝 Note cleared", Text: []string{"Your note on " + t.Title + " is gone."}}, nil
+	}
+	return &Reply{Title: "📝 Note saved", Text: []string{"Your private note on " + t.Title + ": " + text}}, nil
+}
+
+func (e *Engine) cmdStreak(ctx context.Context, req *Request) (*Reply, error) {
+	m, err := e.member(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	s := e.CurrentStreak(m)
+	r := &Reply{Title: fmt.Sprintf("🔥 Streak: %d day%s", s, plural(s)),
+		Fields: []Field{{Name: "Best", Value: fmt.Sprintf("%d day%s", m.Streak.Best, plural(m.Streak.Best)), Inline: true}}}
+	if s == 0 {
+		r.Text = []string{"Mark any progress today (start, done or skip) to start a streak."}
+	} else {
+		r.Text = []string{"Days in a row with progress, counted in your time zone (" + e.zone(m).String() + "). Keep it going!"}
+	}
+	return r, nil
+}
+
+func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, error) {
+	type row struct {
+		name         string
+		done, streak int
+		on           string
+	}
+	var rows []row
+	err := e.Store.Members(ctx, req.Space, func(m *Member) error {
+		all, _ := e.Roadmap.Progress(m)
+		on := ""
+		if res := e.Roadmap.Next(m); res.Topic != nil {
+			on = res.Topic.Title
+		}
+		name := m.Name
+		if name == "" {
+			name = m.ID
+		}
+		rows = append(rows, row{name, all.Done, e.CurrentStreak(m), on})
+		return nil
+	})
+	if err != nil {
+		return nil, Wrap(err, "list members")
+	}
+	if len(rows) == 0 {
+		return &Reply{Title: "Leaderboard", Text: []string{"Nobody here has started yet. Type next to be the first!"}}, nil
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].done != rows[j].done {
+			return rows[i].done > rows[j].done
+		}
+		return rows[i].streak > rows[j].streak
+	})
+	r := &Reply{Title: "Leaderboard", Text: []string{fmt.Sprintf("%d member%s studying.", len(rows), plural(len(rows)))}}
+	for i, rw := range rows {
+		if i == 15 {
+			break
+		}
+		v := fmt.Sprintf("%d topics · streak %d", rw.done, rw.streak)
+		if rw.on != "" {
+			v += " · on " + rw.on
+		}
+		r.Fields = append(r.Fields, Field{Name: fmt.Sprintf("%d. %s", i+1, clip(rw.name, 40)), Value: v})
+	}
+	return r, nil
+}
+
+// Export is everything studybot keeps about one member.
+type Export struct {
+	Member      *Member       `json:"member"`
+	Submissions []*Submission `json:"submissions"`
+}
+
+func (e *Engine) cmdExport(ctx context.Context, req *Request) (*Reply, error) {
+	m, err := e.Store.Member(ctx, req.Space, req.Member)
+	if ErrorCode(err) == NotFound {
+		return &Reply{Title: "Your data", Text: []string{"I keep nothing about you in this space."}}, nil
+	}
+	if err != nil {
+		return nil, Wrap(err, "read member")
+	}
+	ex := Export{Member: m, Submissions: []*Submission{}}
+	cs, err := e.Store.Challenges(ctx, req.Space, 0)
+	if err != nil {
+		return nil, Wrap(err, "list challenges")
+	}
+	for _, c := range cs {
+		if s := c.Submissions[req.Member]; s != nil {
+			ex.Submissions = append(ex.Submissions, s)
+		}
+	}
+	b, err := json.MarshalIndent(ex, "", "  ")
+	if err != nil {
+		return nil, Wrap(err, "export")
+	}
+	return &Reply{Title: "Your data", Text: []string{string(b)}}, nil
+}
+
+func (e *Engine) cmdDelete(ctx context.Context, req *Request) (*Reply, error) {
+	if req.Args["confirm"] != "yes" {
+		return &Reply{
+			Title:   "Delete all your data?",
+			Text:    []string{"This removes your progress, picks, notes, nudges, streak and challenge submissions in this space. It cannot be undone. Type mydata delete yes to confirm."},
+			Buttons: []Button{{Label: "Delete my data", Action: Action("mydata delete", "yes"), Style: Danger}},
+		}, nil
+	}
+	if err := e.Store.DeleteMember(ctx, req.Space, req.Member); err != nil {
+		return nil, Wrap(err, "delete member")
+	}
+	return &Reply{Title: "Deleted", Text: []string{"Everything I kept about you in this space is gone."}}, nil
+}
+
+func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
+	if name := strings.TrimSpace(req.Args["command"]); name != "" {
+		name = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(name, "/studymod "), "/study "), "/")
+		c := Lookup(name)
+		if c == nil {
+			return nil, Errorf(NotFound, "No command %q. Type help to see them all.", clip(name, 40))
+		}
+		r := &Reply{Title: c.Usage(), Text: []string{c.Help}}
+		for _, o := range c.Options {
+			req := "optional"
+			if o.Required {
+				req = "required"
+			}
+			r.Fields = append(r.Fields, Field{Name: o.Name + " (" + req + ")", Value: o.Help})
+		}
+		return r, nil
+	}
+	r := &Reply{Title: "studybot: " + e.Roadmap.Title + " roadmap",
+		Text: []string{"Start with next. Mark topics with start, done and skip; see where you are with progress."}}
+	for _, c := range commandTable {
+		if c.Moderator && !req.Moderator {
+			continue
+		}
+		r.Fields = append(r.Fields, Field{Name: c.Usage(), Value: c.Help})
+	}
+	r.Footer = "help <command> explains one command."
+	return r, nil
+}

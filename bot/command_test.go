@@ -1,0 +1,99 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseLine(t *testing.T) {
+	cases := []struct {
+		line, cmd string
+		args      map[string]string
+	}{
+		{"next", "next", map[string]string{}},
+		{"/study next", "next", map[string]string{}},
+		{"/next", "next", map[string]string{}},
+		{"  DONE  ", "done", map[string]string{}},
+		{"done http basics", "done", map[string]string{"topic": "http basics"}},
+		{"note dns remember port 53", "note", map[string]string{"topic": "dns", "text": "remember port 53"}},
+		{`note "http basics" it's "stateless"`, "note", map[string]string{"topic": "http basics", "text": `it's "stateless"`}},
+		{`note “how it works” ok`, "note", map[string]string{"topic": "how it works", "text": "ok"}},
+		{"pick language python", "pick", map[string]string{"group": "language", "option": "python"}},
+		{"nudge at 08:30 Europe/Berlin", "nudge at", map[string]string{"time": "08:30", "zone": "Europe/Berlin"}},
+		{`/studymod challenge schedule #general "MON 09:00" UTC`, "challenge schedule", map[string]string{"channel": "#general", "when": "MON 09:00", "zone": "UTC"}},
+		{"mydata delete yes", "mydata delete", map[string]string{"confirm": "yes"}},
+		{"", "help", map[string]string{}},
+		{"note ünïcødé 日本語のメモ", "note", map[string]string{"topic": "ünïcødé", "text": "日本語のメモ"}},
+	}
+	for _, c := range cases {
+		cmd, args, err := ParseLine(c.line)
+		if err != nil {
+			t.Errorf("%q: %v", c.line, err)
+			continue
+		}
+		if cmd.Name != c.cmd || len(args) != len(c.args) {
+			t.Errorf("%q: got %s %v, want %s %v", c.line, cmd.Name, args, c.cmd, c.args)
+			continue
+		}
+		for k, v := range c.args {
+			if args[k] != v {
+				t.Errorf("%q: %s = %q, want %q", c.line, k, args[k], v)
+			}
+		}
+	}
+}
+
+func TestParseLineErrors(t *testing.T) {
+	cases := []struct{ line, want string }{
+		{"teleport", "Unknown command"},
+		{"mydata", "Usage: /study mydata export | /study mydata delete [confirm]"},
+		{strings.Repeat("a", MaxInputLen+1), "too long"},
+		{"note \xff", "UTF-8"},
+		{`note "open`, "quote"},
+		{"undo now", "Too many words"},
+	}
+	for _, c := range cases {
+		_, _, err := ParseLine(c.line)
+		if ErrorCode(err) != Invalid || !strings.Contains(ErrorMessage(err), c.want) {
+			t.Errorf("%.30q: got %v, want Invalid containing %q", c.line, err, c.want)
+		}
+	}
+}
+
+func TestParseAction(t *testing.T) {
+	cmd, args, err := ParseAction("done:internet/http")
+	if err != nil || cmd.Name != "done" || args["topic"] != "internet/http" {
+		t.Errorf("got %v %v %v", cmd, args, err)
+	}
+	cmd, args, err = ParseAction(Action("pick", "language", "python"))
+	if err != nil || cmd.Name != "pick" || args["group"] != "language" || args["option"] != "python" {
+		t.Errorf("pick action: %v %v %v", cmd, args, err)
+	}
+	if _, _, err := ParseAction("next:a|b"); ErrorCode(err) != Invalid {
+		t.Errorf("too many values: %v", err)
+	}
+	if _, _, err := ParseAction("rm -rf:/"); ErrorCode(err) != Invalid {
+		t.Errorf("forged action: %v", err)
+	}
+}
+
+func TestCommandTableIsConsistent(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Commands() {
+		if seen[c.Name] {
+			t.Errorf("duplicate command %s", c.Name)
+		}
+		seen[c.Name] = true
+		if c.run == nil || c.Help == "" {
+			t.Errorf("%s lacks a handler or help", c.Name)
+		}
+		for i, o := range c.Options {
+			if o.Rest && i != len(c.Options)-1 {
+				t.Errorf("%s: Rest option %s is not last", c.Name, o.Name)
+			}
+			if o.Required && i > 0 && !c.Options[i-1].Required {
+				t.Errorf("%s: required %s after an optional option", c.Name, o.Name)
+			}
+		}
+	}
+}

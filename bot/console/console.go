@@ -1,0 +1,225 @@
+// Package console is the terminal adapter: it reads commands from an io.Reader
+// (a terminal or a pipe), runs them through the engine and writes plain-text
+// replies with ASCII progress bars. It needs no token, so it is the quickest way to
+// try studybot, and a scriptable one: one command per line until EOF.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// Options says who is typing.
+type Options struct {
+	Space       string // console space name, default "local"
+	Member      string // member id, default "me"
+	Name        string // display name, default Member
+	Interactive bool   // print a banner and a prompt (stdin is a terminal)
+}
+
+// Console runs commands typed on In and prints replies to Out. It is also a
+// bot.Messenger, so nudges and challenge posts show up in the terminal.
+type Console struct {
+	eng  *bot.Engine
+	opt  Options
+	mu   sync.Mutex // serializes writes to out: replies and scheduler messages interleave
+	out  io.Writer
+	pend bool // a prompt is showing
+}
+
+var _ bot.Messenger = (*Console)(nil)
+
+// New returns a console for eng writing to out.
+func New(eng *bot.Engine, out io.Writer, opt Options) *Console {
+	if opt.Space == "" {
+		opt.Space = "local"
+	}
+	if opt.Member == "" {
+		opt.Member = "me"
+	}
+	if opt.Name == "" {
+		opt.Name = opt.Member
+	}
+	return &Console{eng: eng, opt: opt, out: out}
+}
+
+// Space is the console's space.
+func (c *Console) Space() bot.Space { return bot.Space{Platform: bot.Console, ID: c.opt.Space} }
+
+// Run reads one command per line until EOF, "quit" or ctx is done. It returns
+// nil at EOF; only a read error is an error. Each command's reply or one-line error
+// is printed before the next line is read.
+func (c *Console) Run(ctx context.Context, in io.Reader) error {
+	if c.opt.Interactive {
+		c.write(fmt.Sprintf("studybot: %s roadmap. You are %q in space %q. Type help, or quit to leave.\n", c.eng.Roadmap.Title, c.opt.Name, c.opt.Space))
+	}
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		errc <- sc.Err()
+		close(lines)
+	}()
+	for {
+		c.prompt()
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				if err := <-errc; err != nil {
+					return fmt.Errorf("read commands: %w", err)
+				}
+				return nil
+			}
+			c.mu.Lock()
+			c.pend = false
+			c.mu.Unlock()
+			word := strings.ToLower(strings.TrimSpace(line))
+			if word == "quit" || word == "exit" {
+				return nil
+			}
+			if word == "" || strings.HasPrefix(word, "#") {
+				continue
+			}
+			c.write(c.Do(ctx, line))
+		}
+	}
+}
+
+// Do runs one command line and returns the text to print.
+func (c *Console) Do(ctx context.Context, line string) string {
+	cmd, args, err := bot.ParseLine(line)
+	if err != nil {
+		return "error: " + bot.ErrorMessage(err) + "\n"
+	}
+	req := &bot.Request{
+		Space:     c.Space(),
+		Member:    c.opt.Member,
+		Name:      c.opt.Name,
+		Moderator: true, // whoever runs the terminal runs the group
+		Channel:   "console",
+		Command:   cmd.Name,
+		Args:      args,
+	}
+	r, err := c.eng.Handle(ctx, req)
+	if err != nil {
+		return "error: " + bot.ErrorMessage(err) + "\n"
+	}
+	return Render(r)
+}
+
+// Direct implements bot.Messenger: messages for this console's member print here.
+func (c *Console) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Reply) error {
+	if sp != c.Space() || member != c.opt.Member {
+		return bot.Errorf(bot.Unreachable, "%s is not at this terminal.", member)
+	}
+	c.write("\n[direct message]\n" + Render(r))
+	return nil
+}
+
+// Post implements bot.Messenger: every channel of the console space is this
+// terminal.
+func (c *Console) Post(ctx context.Context, sp bot.Space, channel string, r *bot.Reply) error {
+	if sp != c.Space() {
+		return bot.Errorf(bot.NotFound, "No channel %s here.", channel)
+	}
+	c.write("\n[#" + strings.TrimPrefix(channel, "#") + "]\n" + Render(r))
+	return nil
+}
+
+func (c *Console) prompt() {
+	if !c.opt.Interactive {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.pend {
+		io.WriteString(c.out, "> ")
+		c.pend = true
+	}
+}
+
+func (c *Console) write(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	io.WriteString(c.out, s)
+	if c.pend && c.opt.Interactive {
+		io.WriteString(c.out, "> ")
+	}
+}
+
+// BarWidth is the width of ASCII progress bars.
+const BarWidth = 20
+
+// Render formats a reply as plain text.
+func Render(r *bot.Reply) string {
+	if r == nil {
+		return "ok\n"
+	}
+	var b strings.Builder
+	if r.Title != "" {
+		b.WriteString("== " + r.Title + " ==\n")
+	}
+	for _, p := range r.Text {
+		b.WriteString(p + "\n")
+	}
+	for _, f := range r.Fields {
+		b.WriteString(f.Name + ": " + f.Value + "\n")
+	}
+	if len(r.Bars) > 0 {
+		w := 0
+		for _, bar := range r.Bars {
+			w = max(w, utf8.RuneCountInString(bar.Label))
+		}
+		w = min(w, 48)
+		for _, bar := range r.Bars {
+			label := bar.Label
+			if n := utf8.RuneCountInString(label); n > w {
+				label = string([]rune(label)[:w-1]) + "…"
+			}
+			fmt.Fprintf(&b, "%s%s %s %3d%% %d/%d\n", label, strings.Repeat(" ", w-utf8.RuneCountInString(label)), Bar(bar.Done, bar.Total, BarWidth), bar.Percent(), bar.Done, bar.Total)
+		}
+	}
+	for _, l := range r.Links {
+		kind := ""
+		if l.Kind != "" {
+			kind = " (" + l.Kind + ")"
+		}
+		fmt.Fprintf(&b, "- %s%s: %s\n", l.Title, kind, l.URL)
+	}
+	if r.Image != nil {
+		fmt.Fprintf(&b, "[image %s: shown on Discord and Slack]\n", r.Image.Name)
+	}
+	if len(r.Buttons) > 0 {
+		var acts []string
+		for _, bt := range r.Buttons {
+			acts = append(acts, bt.Label+": "+strings.Replace(bt.Action, ":", " ", 1))
+		}
+		b.WriteString("→ " + strings.Join(acts, " | ") + "\n")
+	}
+	if r.Footer != "" {
+		b.WriteString("-- " + r.Footer + "\n")
+	}
+	return b.String()
+}
+
+// Bar draws [#####.....] for done of total.
+func Bar(done, total, width int) string {
+	n := 0
+	if total > 0 {
+		n = min(width, max(0, done*width/total))
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
