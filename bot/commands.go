@@ -17,6 +17,7 @@ func init() {
 		{Name: "skip", Help: "Skip a topic you already know or do not need.", Options: []Opt{topicReq}, run: (*Engine).cmdSkip},
 		{Name: "undo", Help: "Undo your last change.", run: (*Engine).cmdUndo},
 		{Name: "progress", Help: "Your progress, overall and per section.", run: (*Engine).cmdProgress},
+		{Name: "card", Help: "Share your progress as a picture in this channel.", run: (*Engine).cmdCard},
 		{Name: "roadmap", Help: "The roadmap with your marks, or one section of it.",
 			Options: []Opt{{Name: "section", Kind: Section, Help: "a section id such as internet"}}, run: (*Engine).cmdRoadmap},
 		{Name: "topic", Help: "A topic's summary, resources, your status and note.", Options: []Opt{topicReq}, run: (*Engine).cmdTopic},

@@ -41,6 +41,8 @@ type Engine struct {
 	Scheduler ChallengeScheduler
 	// Card draws the progress card image (bot/card.Render); nil sends no image.
 	Card func(title, subtitle string, bars []Bar) ([]byte, error)
+	// Observe, when set, is told about every handled command (metrics).
+	Observe func(command string, code Code, d time.Duration)
 }
 
 func (e *Engine) now() time.Time { return e.Clock.Now() }
@@ -54,7 +56,11 @@ func (e *Engine) log() *slog.Logger {
 
 // Handle runs one request and returns the reply, or an *Error whose Message is
 // for the member. Nothing is stored when it returns an error.
-func (e *Engine) Handle(ctx context.Context, req *Request) (*Reply, error) {
+func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error) {
+	if e.Observe != nil {
+		start := e.now()
+		defer func() { e.Observe(req.Command, ErrorCode(err), e.now().Sub(start)) }()
+	}
 	if req.Space.Platform == "" || req.Space.ID == "" || req.Member == "" {
 		return nil, Errorf(Invalid, "I could not tell who or where you are; please try again from a server channel.")
 	}
@@ -71,7 +77,7 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (*Reply, error) {
 	if err := e.checkArgs(cmd, req.Args); err != nil {
 		return nil, err
 	}
-	r, err := cmd.run(e, ctx, req)
+	r, err = cmd.run(e, ctx, req)
 	if err != nil {
 		if ErrorCode(err) == Internal {
 			e.log().Error("command failed", "command", cmd.Name, "space", req.Space.Key(), "err", err)

@@ -396,18 +396,29 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 	}
 	s := e.CurrentStreak(m)
 	r.Fields = append(r.Fields, Field{Name: "Streak", Value: fmt.Sprintf("%d day%s (best %d)", s, plural(s), m.Streak.Best), Inline: true})
-	if e.Card != nil {
-		name := m.Name
-		if name == "" {
-			name = req.Name
-		}
-		if png, err := e.Card(strings.TrimSpace(name+" · "+e.Roadmap.Title), fmt.Sprintf("%d of %d topics · streak %d", all.Done, all.Total, s), r.Bars); err == nil {
-			r.Image = &Image{Name: "progress.png", PNG: png}
-		} else {
-			e.log().Warn("progress card", "err", err)
-		}
-	}
 	return r, nil
+}
+
+// cmdCard posts the member's progress as a picture for the group to see. It is
+// its own command because drawing takes milliseconds, while progress answers in
+// microseconds.
+func (e *Engine) cmdCard(ctx context.Context, req *Request) (*Reply, error) {
+	if e.Card == nil {
+		return nil, Errorf(Conflict, "Progress cards are shown on Discord and Slack; here, try progress.")
+	}
+	r, err := e.cmdProgress(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	name := req.Name
+	if name == "" {
+		name = req.Member
+	}
+	png, err := e.Card(name+" · "+e.Roadmap.Title, r.Text[0], r.Bars)
+	if err != nil {
+		return nil, Wrap(err, "draw card")
+	}
+	return &Reply{Title: name + "'s progress", Image: &Image{Name: "progress.png", PNG: png}, Public: true}, nil
 }
 
 // marker is a topic's status as one symbol, for lists.
