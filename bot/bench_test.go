@@ -1,0 +1,147 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
+)
+
+// benchMembers is the population for read benchmarks (issue: 100,000 members
+// with random progress).
+const benchMembers = 100_000
+
+// seed fills the space with members with random progress, 64 writers at a time
+// so that they share commits.
+func seed(b *testing.B, env *bottest.Env, n int) {
+	b.Helper()
+	topics := roadmap.Default().Topics()
+	statuses := []roadmap.Status{roadmap.Done, roadmap.Skipped, roadmap.Learning}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				_, err := env.DB.UpdateMember(context.Background(), testSpace, fmt.Sprintf("m%06d", i), func(m *bot.Member) error {
+					m.Topics = map[string]*bot.Mark{}
+					k := rng.IntN(len(topics))
+					for _, t := range topics[:k] {
+						m.Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(2)], At: env.Clock.Now()}
+					}
+					if k < len(topics) && rng.IntN(2) == 0 {
+						m.Topics[topics[k].ID] = &bot.Mark{Status: statuses[2]}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+var (
+	benchOnce sync.Once
+	benchEnv  *bottest.Env
+	benchDir  string
+)
+
+// bigEnv is shared by the read benchmarks: seeding 100,000 members once per
+// process keeps -bench runs short. TestMain removes it.
+func bigEnv(b *testing.B) *bottest.Env {
+	benchOnce.Do(func() {
+		var err error
+		if benchDir, err = os.MkdirTemp("", "studybot-bench-"); err != nil {
+			b.Fatal(err)
+		}
+		clock := bottest.NewClock(bottest.Start)
+		db, err := store.Open(filepath.Join(benchDir, "bench.db"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchEnv = &bottest.Env{DB: db, Clock: clock, Engine: &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: clock}}
+		seed(b, benchEnv, benchMembers)
+	})
+	return benchEnv
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchEnv != nil {
+		benchEnv.DB.Close()
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchCommand(b *testing.B, command string) {
+	env := bigEnv(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		req := &bot.Request{Space: testSpace, Member: fmt.Sprintf("m%06d", i%benchMembers), Command: command}
+		if _, err := env.Engine.Handle(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNext: "next" for one member among 100,000 (target < 100 µs).
+func BenchmarkNext(b *testing.B) { benchCommand(b, "next") }
+
+// BenchmarkProgress: "progress" for one member among 100,000 (target < 100 µs).
+func BenchmarkProgress(b *testing.B) { benchCommand(b, "progress") }
+
+// BenchmarkDone measures "done" throughput from 1 and from 64 concurrent
+// members; the target is 64 members at >= 3x one member's throughput, since
+// concurrent writes share commits.
+func BenchmarkDone(b *testing.B) {
+	for _, writers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("members=%d", writers), func(b *testing.B) {
+			env := bottest.New(b)
+			topics := roadmap.Default().Topics()
+			var n atomic.Int64
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			per := b.N/writers + 1
+			for w := 0; w < writers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < per && n.Add(1) <= int64(b.N); i++ {
+						// Each member marks its topics in order; a member
+						// finishing the roadmap moves on to a new id.
+						id := fmt.Sprintf("w%d-%d", w, i/len(topics))
+						req := &bot.Request{Space: testSpace, Member: id, Command: "done", Args: map[string]string{"topic": topics[i%len(topics)].ID}}
+						if _, err := env.Engine.Handle(context.Background(), req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "done/s")
+		})
+	}
+}

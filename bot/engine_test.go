@@ -1,0 +1,310 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/roadmap"
+)
+
+var testSpace = bot.Space{Platform: bot.Console, ID: "test"}
+
+func wantCode(t *testing.T, err error, code bot.Code, msg string) {
+	t.Helper()
+	if bot.ErrorCode(err) != code {
+		t.Fatalf("error %v: code %q, want %q", err, bot.ErrorCode(err), code)
+	}
+	if !strings.Contains(bot.ErrorMessage(err), msg) {
+		t.Fatalf("message %q does not contain %q", bot.ErrorMessage(err), msg)
+	}
+}
+
+func member(t *testing.T, env *bottest.Env, id string) *bot.Member {
+	t.Helper()
+	m, err := env.DB.Member(context.Background(), testSpace, id)
+	if err != nil {
+		t.Fatalf("member %s: %v", id, err)
+	}
+	return m
+}
+
+// snapshot is a member's stored record as JSON, to prove that a refused command
+// changed nothing.
+func snapshot(t *testing.T, env *bottest.Env, id string) string {
+	t.Helper()
+	m, err := env.DB.Member(context.Background(), testSpace, id)
+	if bot.ErrorCode(err) == bot.NotFound {
+		return "absent"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func TestNextDoneNext(t *testing.T) {
+	env := bottest.New(t)
+	first := roadmap.Default().Topics()[0]
+	second := roadmap.Default().Topics()[1]
+	r := env.MustDo(t, "ann", "next")
+	if !strings.Contains(r.Title, first.Title) || r.Footer != first.ID {
+		t.Fatalf("next: got %q (%s), want %s", r.Title, r.Footer, first.ID)
+	}
+	if len(r.Buttons) == 0 || r.Buttons[0].Action != "done:"+first.ID {
+		t.Errorf("next buttons %+v, want Done first", r.Buttons)
+	}
+	r = env.MustDo(t, "ann", "done")
+	if !strings.Contains(r.Title, "Done") || !strings.Contains(r.Title, first.Title) {
+		t.Errorf("done: title %q", r.Title)
+	}
+	if got := member(t, env, "ann").Status(first.ID); got != roadmap.Done {
+		t.Errorf("stored status %q, want done", got)
+	}
+	r = env.MustDo(t, "ann", "next")
+	if r.Footer != second.ID {
+		t.Errorf("second next: %s, want %s", r.Footer, second.ID)
+	}
+	r = env.MustDo(t, "ann", "progress")
+	if r.Bars[0].Done != 1 || r.Bars[0].Total < 40 {
+		t.Errorf("progress overall bar %+v", r.Bars[0])
+	}
+}
+
+func TestDoneDefaultsToLearningTopic(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "start dns")
+	env.MustDo(t, "ann", "done")
+	m := member(t, env, "ann")
+	if m.Status("internet/dns") != roadmap.Done {
+		t.Errorf("dns is %q, want done", m.Status("internet/dns"))
+	}
+	if m.Status(roadmap.Default().Topics()[0].ID) != roadmap.Todo {
+		t.Error("done without a topic marked the first topic instead of the learning one")
+	}
+}
+
+func TestTopicArguments(t *testing.T) {
+	env := bottest.New(t)
+	for _, q := range []string{"internet/dns", "dns", "DNS", "\"dns\""} {
+		r, err := env.Do(t, "ann", "topic "+q)
+		if err != nil || r.Footer != "internet/dns" {
+			t.Errorf("topic %s: %v %v", q, r, err)
+		}
+	}
+	_, err := env.Do(t, "ann", "start zzzzzz")
+	wantCode(t, err, bot.NotFound, `No topic matches "zzzzzz"`)
+	_, err = env.Do(t, "ann", "start dnz")
+	wantCode(t, err, bot.NotFound, "Did you mean: internet/dns")
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "done")
+	before := snapshot(t, env, "ann")
+	cases := []struct {
+		name string
+		line string
+		code bot.Code
+		msg  string
+	}{
+		{"ErrUnknownCommand", "fly me to the moon", bot.Invalid, "Unknown command"},
+		{"ErrUnknownTopic", "skip nothing-like-this", bot.NotFound, "No topic matches"},
+		{"ErrEmptyNote", "note dns", bot.Invalid, "Missing text"},
+		{"ErrHugeNote", "note dns " + strings.Repeat("x", 10*1024), bot.Invalid, "too long"},
+		{"ErrInvalidUTF8", "note dns caf\xe9", bot.Invalid, "UTF-8"},
+		{"ErrBadTime", "nudge at 25:99", bot.Invalid, "not a time"},
+		{"ErrBadZone", "nudge at 08:30 Mars/Olympus", bot.Invalid, "not a time zone"},
+		{"ErrUnknownPickGroup", "pick hobby chess", bot.NotFound, "No pick group"},
+		{"ErrUnknownPickOption", "pick language cobol", bot.NotFound, "not an option"},
+		{"ErrAlreadyDone", "done " + roadmap.Default().Topics()[0].ID, bot.Conflict, "already marked done"},
+		{"ErrUnclosedQuote", `note "dns unclosed`, bot.Invalid, "quote"},
+		{"ErrTooManyWords", "next please now", bot.Invalid, "Too many words"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := env.Do(t, "ann", c.line)
+			wantCode(t, err, c.code, c.msg)
+			if strings.Contains(bot.ErrorMessage(err), "\n") {
+				t.Errorf("message is not one line: %q", bot.ErrorMessage(err))
+			}
+			if after := snapshot(t, env, "ann"); after != before {
+				t.Errorf("record changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+func TestUndo(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "start http")
+	env.MustDo(t, "ann", "done http")
+	env.MustDo(t, "ann", "pick language python")
+	env.MustDo(t, "ann", "undo")
+	if c := member(t, env, "ann").Choice("language"); c != "" {
+		t.Errorf("undo pick: choice %q", c)
+	}
+	env.MustDo(t, "ann", "undo")
+	if s := member(t, env, "ann").Status("internet/http"); s != roadmap.Learning {
+		t.Errorf("after one undo: %q, want learning", s)
+	}
+	env.MustDo(t, "ann", "undo")
+	if s := member(t, env, "ann").Status("internet/http"); s != roadmap.Todo {
+		t.Errorf("after two undos: %q, want not started", s)
+	}
+	_, err := env.Do(t, "ann", "undo")
+	wantCode(t, err, bot.Conflict, "Nothing to undo")
+}
+
+func TestPickSteersNext(t *testing.T) {
+	env := bottest.New(t)
+	rm := roadmap.Default()
+	// Finish everything before the language section.
+	for _, tp := range rm.Topics() {
+		if tp.Section.ID == "language" {
+			break
+		}
+		env.MustDo(t, "ann", "skip "+tp.ID)
+	}
+	r := env.MustDo(t, "ann", "next")
+	if !strings.Contains(r.Title, "choose") && !strings.Contains(r.Title, "Choose") {
+		t.Fatalf("next before a pick: %q, want a request to choose", r.Title)
+	}
+	env.MustDo(t, "ann", "pick language python")
+	r = env.MustDo(t, "ann", "next")
+	if r.Footer != "language/python" {
+		t.Errorf("next after pick: %s", r.Footer)
+	}
+	_, err := env.Do(t, "ann", "start language/ruby")
+	wantCode(t, err, bot.Conflict, "pick language ruby")
+	all, _ := rm.Progress(member(t, env, "ann"))
+	allNew, _ := rm.Progress(&bot.Member{})
+	if all.Total != allNew.Total {
+		t.Errorf("a pick changed the number of counted topics: %d vs %d", all.Total, allNew.Total)
+	}
+}
+
+func TestNoteAndTopic(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "note dns remember port 53")
+	r := env.MustDo(t, "ann", "topic dns")
+	found := false
+	for _, f := range r.Fields {
+		found = found || (f.Name == "Your note" && f.Value == "remember port 53")
+	}
+	if !found {
+		t.Errorf("topic fields %+v lack the note", r.Fields)
+	}
+	if len(r.Links) < 2 {
+		t.Errorf("topic links %+v", r.Links)
+	}
+	if r2 := env.MustDo(t, "bob", "topic dns"); strings.Contains(r2.Text[0]+fieldText(r2), "port 53") {
+		t.Error("another member sees the note")
+	}
+	env.MustDo(t, "ann", "note dns -")
+	if mk := member(t, env, "ann").Topics["internet/dns"]; mk != nil {
+		t.Errorf("cleared note left %+v", mk)
+	}
+}
+
+func fieldText(r *bot.Reply) string {
+	var b strings.Builder
+	for _, f := range r.Fields {
+		b.WriteString(f.Name + f.Value)
+	}
+	return b.String()
+}
+
+func TestStreakCountsLocalDays(t *testing.T) {
+	env := bottest.New(t)
+	env.Clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	env.MustDo(t, "ann", "done")
+	env.Clock.Add(24 * time.Hour)
+	env.MustDo(t, "ann", "done")
+	if got := env.Engine.CurrentStreak(member(t, env, "ann")); got != 2 {
+		t.Fatalf("streak after two days: %d", got)
+	}
+	env.Clock.Add(12 * time.Hour) // same or next day: still alive
+	if got := env.Engine.CurrentStreak(member(t, env, "ann")); got != 2 {
+		t.Errorf("streak next day before progress: %d", got)
+	}
+	env.Clock.Add(48 * time.Hour)
+	if got := env.Engine.CurrentStreak(member(t, env, "ann")); got != 0 {
+		t.Errorf("streak after a missed day: %d", got)
+	}
+	env.MustDo(t, "ann", "skip dns")
+	m := member(t, env, "ann")
+	if got := env.Engine.CurrentStreak(m); got != 1 || m.Streak.Best != 2 {
+		t.Errorf("restarted streak %d best %d", got, m.Streak.Best)
+	}
+}
+
+func TestMyData(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "note dns secret-note-text")
+	r := env.MustDo(t, "ann", "mydata export")
+	var ex bot.Export
+	if err := json.Unmarshal([]byte(r.Text[0]), &ex); err != nil || ex.Member.Topics["internet/dns"].Note != "secret-note-text" {
+		t.Fatalf("export: %v %s", err, r.Text[0])
+	}
+	r = env.MustDo(t, "ann", "mydata delete")
+	if len(r.Buttons) != 1 || r.Buttons[0].Action != "mydata delete:yes" {
+		t.Fatalf("delete asks to confirm with a button: %+v", r.Buttons)
+	}
+	if snapshot(t, env, "ann") == "absent" {
+		t.Fatal("delete without confirmation deleted")
+	}
+	cmd, args, err := bot.ParseAction(r.Buttons[0].Action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Engine.Handle(context.Background(), &bot.Request{Space: testSpace, Member: "ann", Command: cmd.Name, Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	if snapshot(t, env, "ann") != "absent" {
+		t.Error("member still stored after delete")
+	}
+	r = env.MustDo(t, "ann", "mydata export")
+	if strings.Contains(strings.Join(r.Text, ""), "secret-note-text") {
+		t.Error("export after delete still has the note")
+	}
+}
+
+func TestModeratorOnly(t *testing.T) {
+	env := bottest.New(t)
+	_, err := env.Engine.Handle(context.Background(), &bot.Request{Space: testSpace, Member: "ann", Command: "challenge post", Args: map[string]string{}})
+	wantCode(t, err, bot.Forbidden, "Only moderators")
+}
+
+func TestHelp(t *testing.T) {
+	env := bottest.New(t)
+	r := env.MustDo(t, "ann", "help")
+	text := fieldText(r)
+	for _, c := range bot.Commands() {
+		if !strings.Contains(text, c.Usage()) {
+			t.Errorf("help lacks %s", c.Usage())
+		}
+	}
+	r = env.MustDo(t, "ann", "help note")
+	if !strings.Contains(r.Title, "/study note <topic> <text>") {
+		t.Errorf("help note: %q", r.Title)
+	}
+	_, err := env.Do(t, "ann", "help teleport")
+	wantCode(t, err, bot.NotFound, "No command")
+}
+
+func TestLeaderboard(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "done")
+	env.MustDo(t, "bob", "done")
+	env.MustDo(t, "bob", "done")
+	r := env.MustDo(t, "ann", "leaderboard")
+	if len(r.Fields) != 2 || !strings.Contains(r.Fields[0].Name, "bob") {
+		t.Errorf("leaderboard %+v", r.Fields)
+	}
+}
