@@ -291,12 +291,14 @@ func (e *Engine) markReply(ctx context.Context, req *Request, t *roadmap.Topic, 
 	}
 	all, _ := e.Roadmap.Progress(m)
 	r := e.nextReply(m, "Next up")
-	r.Text = append([]string{fmt.Sprintf("%s%s. You have %d of %d topics behind you.", prefix, t.Title, all.Done, all.Total)}, r.Text...)
+	behind := fmt.Sprintf("You have %d of %d topics behind you.", all.Done, all.Total)
+	if res := e.Roadmap.Next(m); res.Topic != nil {
+		// Keep the next topic's name in the text: the title now names what was marked.
+		r.Text[0] = "Next up: " + res.Topic.Title + " " + r.Text[0]
+	}
+	r.Text = append([]string{behind}, r.Text...)
 	r.Title = prefix + t.Title
 	e.streakFooter(r, m)
-	if res := e.Roadmap.Next(m); res.Topic != nil {
-		r.Text[1] = "Next up: " + res.Topic.Title + ". " + r.Text[1]
-	}
 	return r, nil
 }
 
