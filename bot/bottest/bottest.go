@@ -1,0 +1,204 @@
+// Package bottest is a test kit for code that drives the engine: an Engine on a
+// temporary bbolt file, a fake clock and a recording messenger, in the spirit of
+// go-joe's joetest. Engine, adapter and scheduler tests in other packages use it;
+// nothing outside tests imports it.
+package bottest
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
+)
+
+// Start is the fake clock's initial time in New: a Monday morning, UTC.
+var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// Space is the space Env.Do sends requests from.
+var Space = bot.Space{Platform: bot.Console, ID: "test"}
+
+// Clock is a fake bot.Clock that moves only when told. It is safe for
+// concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+var _ bot.Clock = (*Clock)(nil)
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t (backwards too, to test clock skew).
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Sent is one message a Messenger delivered: to Member for Direct, to Channel
+// for Post.
+type Sent struct {
+	Space   bot.Space
+	Member  string
+	Channel string
+	Reply   *bot.Reply
+}
+
+// Messenger is a bot.Messenger that records what it sends. It is safe for
+// concurrent use.
+type Messenger struct {
+	mu          sync.Mutex
+	sent        []Sent
+	unreachable map[string]bool
+}
+
+var _ bot.Messenger = (*Messenger)(nil)
+
+// Direct records a direct message, or fails with an Unreachable error for a
+// member marked with Unreachable (recording nothing, as nothing was delivered).
+func (m *Messenger) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Reply) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.unreachable[member] {
+		return bot.Errorf(bot.Unreachable, "I cannot send you direct messages; please allow them from server members.")
+	}
+	m.sent = append(m.sent, Sent{Space: sp, Member: member, Reply: r})
+	return nil
+}
+
+// Post records a channel post.
+func (m *Messenger) Post(ctx context.Context, sp bot.Space, channel string, r *bot.Reply) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, Sent{Space: sp, Channel: channel, Reply: r})
+	return nil
+}
+
+// Unreachable makes Direct fail for member from now on, as when a member closes
+// their DMs.
+func (m *Messenger) Unreachable(member string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.unreachable == nil {
+		m.unreachable = map[string]bool{}
+	}
+	m.unreachable[member] = true
+}
+
+// Sent returns a copy of everything delivered so far, oldest first.
+func (m *Messenger) Sent() []Sent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
+}
+
+// Reset forgets what was sent (members stay unreachable).
+func (m *Messenger) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = nil
+}
+
+// Env is an engine wired to a real store on a temp file, a fake clock and a
+// recording messenger.
+type Env struct {
+	Engine    *bot.Engine
+	DB        *store.DB
+	Clock     *Clock
+	Messenger *Messenger
+}
+
+// New returns an Env with the built-in roadmap, the clock at Start and a
+// logger that discards. The database closes when the test ends.
+func New(tb testing.TB) *Env {
+	tb.Helper()
+	clock := NewClock(Start)
+	db, err := store.Open(filepath.Join(tb.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	msg := &Messenger{}
+	return &Env{
+		Engine: &bot.Engine{
+			Store:     db,
+			Roadmap:   roadmap.Default(),
+			Clock:     clock,
+			Log:       slog.New(slog.DiscardHandler),
+			Messenger: msg,
+		},
+		DB:        db,
+		Clock:     clock,
+		Messenger: msg,
+	}
+}
+
+// Request parses line as the console does and returns the Request that member
+// would send from Space, as a moderator in channel "general".
+func (env *Env) Request(member, line string) (*bot.Request, error) {
+	cmd, args, err := bot.ParseLine(line)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Request{
+		Space:     Space,
+		Member:    member,
+		Name:      member,
+		Moderator: true,
+		Channel:   "general",
+		Command:   cmd.Name,
+		Args:      args,
+	}, nil
+}
+
+// Do runs line as member and returns the engine's reply and error.
+func (env *Env) Do(tb testing.TB, member, line string) (*bot.Reply, error) {
+	tb.Helper()
+	req, err := env.Request(member, line)
+	if err != nil {
+		return nil, err
+	}
+	return env.Engine.Handle(context.Background(), req)
+}
+
+// MustDo is Do that fails the test on an error.
+func (env *Env) MustDo(tb testing.TB, member, line string) *bot.Reply {
+	tb.Helper()
+	r, err := env.Do(tb, member, line)
+	if err != nil {
+		tb.Fatalf("%s: %q: %v", member, line, err)
+	}
+	return r
+}

@@ -1,0 +1,281 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// membersPage is how many members Members decodes per read transaction. fn runs
+// between transactions, so it may write to the store, and a long scan never
+// holds a read transaction (which would block the file from growing).
+const membersPage = 256
+
+// Member implements bot.Store.
+func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member, error) {
+	if err := checkMember(sp, id); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var m *bot.Member
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketMembers, false)
+		if err != nil || b == nil {
+			return err
+		}
+		if v := b.Get([]byte(id)); v != nil {
+			m = new(bot.Member)
+			return decode("member", v, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read member: %w", err)
+	}
+	if m == nil {
+		return nil, bot.Errorf(bot.NotFound, "I have nothing stored for that member yet.")
+	}
+	return m, nil
+}
+
+// UpdateMember implements bot.Store. Concurrent calls share commits through
+// DB.Batch; each run of fn gets a fresh decode of the stored member.
+func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
+	if err := checkMember(sp, id); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *bot.Member
+	var fnErr error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		out, fnErr = nil, nil
+		b, err := child(tx, sp, bucketMembers, true)
+		if err != nil {
+			return err
+		}
+		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
+		if v := b.Get([]byte(id)); v != nil {
+			if err := decode("member", v, m); err != nil {
+				return err
+			}
+		}
+		oldNext := m.Nudge.Next // a value: fn cannot change it
+		if err := fn(m); err != nil {
+			fnErr = err
+			return err
+		}
+		// The key decides who this is; fn cannot move a record.
+		m.Space, m.ID = sp, id
+		if err := putMember(tx, b, oldNext, m); err != nil {
+			return err
+		}
+		out = m
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, wrap("update member", err)
+	}
+	return out, nil
+}
+
+// putMember stores m, moving its due index entry from oldNext (the stored
+// Nudge.Next, zero when none) to m.Nudge.Next.
+func putMember(tx *bolt.Tx, b *bolt.Bucket, oldNext time.Time, m *bot.Member) error {
+	buf, err := encode("member", m)
+	if err != nil {
+		return err
+	}
+	if !oldNext.Equal(m.Nudge.Next) {
+		due := tx.Bucket(bucketDue)
+		if !oldNext.IsZero() {
+			if err := due.Delete(dueKey(oldNext, m.Space, m.ID)); err != nil {
+				return err
+			}
+		}
+		if !m.Nudge.Next.IsZero() {
+			if err := due.Put(dueKey(m.Nudge.Next, m.Space, m.ID), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Put([]byte(m.ID), buf)
+}
+
+// DeleteMember implements bot.Store. Besides the record and its due entry it
+// removes the member's submissions from every challenge of the space and blanks
+// their id where they posted a challenge or set the schedule, so no bucket
+// holds their id afterwards.
+func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
+	if err := checkMember(sp, id); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, false)
+		if err != nil || sb == nil {
+			return err
+		}
+		if mb := sb.Bucket(bucketMembers); mb != nil {
+			if v := mb.Get([]byte(id)); v != nil {
+				var old bot.Member
+				if err := decode("member", v, &old); err != nil {
+					return err
+				}
+				if !old.Nudge.Next.IsZero() {
+					if err := tx.Bucket(bucketDue).Delete(dueKey(old.Nudge.Next, sp, id)); err != nil {
+						return err
+					}
+				}
+				if err := mb.Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := forgetInSettings(sb, id); err != nil {
+			return err
+		}
+		return forgetInChallenges(sb, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete member: %w", err)
+	}
+	return nil
+}
+
+func forgetInSettings(sb *bolt.Bucket, id string) error {
+	v := sb.Get(keySettings)
+	if v == nil {
+		return nil
+	}
+	var rec bot.SpaceRecord
+	if err := decode("space", v, &rec); err != nil {
+		return err
+	}
+	if rec.Challenge.SetBy != id {
+		return nil
+	}
+	rec.Challenge.SetBy = ""
+	buf, err := encode("space", &rec)
+	if err != nil {
+		return err
+	}
+	return sb.Put(keySettings, buf)
+}
+
+// forgetInChallenges rewrites the challenges that mention id. Challenges are
+// weekly, so a space has few; the bytes.Contains test skips decoding the rest.
+func forgetInChallenges(sb *bolt.Bucket, id string) error {
+	cb := sb.Bucket(bucketChallenges)
+	if cb == nil {
+		return nil
+	}
+	type change struct {
+		key []byte
+		buf []byte
+	}
+	var changes []change
+	// The id as it appears inside the JSON (escaped like any string).
+	quoted, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	needle := quoted[1 : len(quoted)-1]
+	err = cb.ForEach(func(k, v []byte) error {
+		if !bytes.Contains(v, needle) {
+			return nil
+		}
+		var c bot.Challenge
+		if err := decode("challenge", v, &c); err != nil {
+			return err
+		}
+		_, submitted := c.Submissions[id]
+		if !submitted && c.PostedBy != id {
+			return nil
+		}
+		delete(c.Submissions, id)
+		if c.PostedBy == id {
+			c.PostedBy = ""
+		}
+		buf, err := encode("challenge", &c)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, change{bytes.Clone(k), buf})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Put after ForEach: a bucket must not change while it is being iterated.
+	for _, c := range changes {
+		if err := cb.Put(c.key, c.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Members implements bot.Store. It reads membersPage members per read
+// transaction and calls fn between transactions, so fn may write; the scan is
+// therefore not one snapshot (a member added behind the cursor is missed).
+func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
+	if err := checkSpace(sp); err != nil {
+		return err
+	}
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page := make([]*bot.Member, 0, membersPage)
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			b, err := child(tx, sp, bucketMembers, false)
+			if err != nil || b == nil {
+				return err
+			}
+			c := b.Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
+				m := new(bot.Member)
+				if err := decode("member", v, m); err != nil {
+					return fmt.Errorf("member %q: %w", k, err)
+				}
+				page = append(page, m)
+				after = bytes.Clone(k)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list members: %w", err)
+		}
+		for _, m := range page {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if len(page) < membersPage {
+			return nil
+		}
+	}
+}
