@@ -1,0 +1,289 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// Block Kit limits (https://api.slack.com/reference/block-kit): past them Slack
+// refuses the whole message, so the renderer clips instead.
+const (
+	maxMessageBlocks = 50
+	maxHomeBlocks    = 100
+	maxHeaderLen     = 150
+	maxSectionLen    = 3000
+	maxFieldLen      = 2000
+	maxFields        = 10
+	maxButtons       = 25
+	maxButtonText    = 75
+	maxActionID      = 255
+	maxFallbackLen   = 3000
+	barWidth         = 10
+)
+
+// Response types of a message sent through a response_url or an acknowledgement.
+const (
+	ephemeral = "ephemeral"
+	inChannel = "in_channel"
+)
+
+// payload is a rendered message: what goes into a slash command's
+// acknowledgement, a response_url post, or chat.postMessage.
+type payload struct {
+	ResponseType    string        `json:"response_type,omitempty"`
+	ReplaceOriginal bool          `json:"replace_original,omitempty"`
+	Text            string        `json:"text"`
+	Blocks          []slack.Block `json:"blocks,omitempty"`
+}
+
+// render turns a reply into a message. A nil reply (a command with nothing to
+// say) renders as "Done.". Personal replies are ephemeral, Public ones in_channel.
+func render(r *bot.Reply) payload {
+	p := payload{ResponseType: ephemeral, Text: fallback(r), Blocks: blocks(r, maxMessageBlocks)}
+	if r != nil && r.Public {
+		p.ResponseType = inChannel
+	}
+	return p
+}
+
+// errorPayload is the ephemeral message for a failed command.
+func errorPayload(msg string) payload {
+	return payload{
+		ResponseType: ephemeral,
+		Text:         clip(esc(msg), maxFallbackLen),
+		Blocks:       []slack.Block{section(":warning: " + esc(msg))},
+	}
+}
+
+func (p payload) json() []byte {
+	data, err := json.Marshal(p)
+	if err != nil { // Block Kit structs always marshal; keep a valid message anyway
+		data, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
+	}
+	return data
+}
+
+// msgOptions gives chat.postMessage the same message.
+func (p payload) msgOptions() []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(p.Text, false), slack.MsgOptionBlocks(p.Blocks...)}
+}
+
+// fallback is the message's top-level text: notifications and screen readers
+// show it; Slack shows the blocks.
+func fallback(r *bot.Reply) string {
+	if r == nil {
+		return "Done."
+	}
+	for _, s := range append([]string{r.Title}, r.Text...) {
+		if strings.TrimSpace(s) != "" {
+			return clip(esc(s), maxFallbackLen)
+		}
+	}
+	return "Done."
+}
+
+// blocks renders r as at most limit blocks: header, paragraphs, fields, bars,
+// links, footer, then buttons. Content that does not fit is cut before the
+// buttons, with a note, so the member can still act.
+func blocks(r *bot.Reply, limit int) []slack.Block {
+	if r == nil {
+		return []slack.Block{section("Done.")}
+	}
+	var out []slack.Block
+	if t := strings.TrimSpace(r.Title); t != "" {
+		out = append(out, slack.NewHeaderBlock(plain(clip(oneLine(t), maxHeaderLen))))
+	}
+	for _, s := range r.Text {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, section(esc(s)))
+		}
+	}
+	var inline []*slack.TextBlockObject
+	flush := func() {
+		if len(inline) > 0 {
+			out = append(out, slack.NewSectionBlock(nil, inline, nil))
+			inline = nil
+		}
+	}
+	for _, f := range r.Fields {
+		text := clip("*"+esc(oneLine(f.Name))+"*\n"+esc(f.Value), maxFieldLen)
+		if !f.Inline {
+			flush()
+			out = append(out, section(text))
+			continue
+		}
+		inline = append(inline, mrkdwn(text))
+		if len(inline) == maxFields {
+			flush()
+		}
+	}
+	flush()
+	var bars []string
+	for _, b := range r.Bars {
+		bars = append(bars, barLine(b))
+	}
+	out = append(out, chunked(bars)...)
+	var links []string
+	for _, l := range r.Links {
+		links = append(links, linkLine(l))
+	}
+	out = append(out, chunked(links)...)
+	if f := strings.TrimSpace(r.Footer); f != "" {
+		out = append(out, slack.NewContextBlock("", mrkdwn(clip(esc(f), maxFieldLen))))
+	}
+	if len(out) == 0 {
+		out = append(out, section("Done."))
+	}
+	actions := buttons(r.Buttons)
+	if len(out)+len(actions) > limit {
+		keep := max(limit-len(actions)-1, 0)
+		out = append(out[:keep], slack.NewContextBlock("", mrkdwn("_(cut to fit Slack's message limits)_")))
+	}
+	return append(out, actions...)
+}
+
+// barText renders a progress bar as text, for example "▓▓▓▓▓░░░░░ 50% (3/6)".
+func barText(b bot.Bar) string {
+	filled := 0
+	if b.Total > 0 {
+		filled = min(max(b.Done*barWidth/b.Total, 0), barWidth)
+	}
+	return fmt.Sprintf("%s%s %d%% (%d/%d)", strings.Repeat("▓", filled), strings.Repeat("░", barWidth-filled), b.Percent(), b.Done, b.Total)
+}
+
+func barLine(b bot.Bar) string {
+	line := "`" + barText(b) + "`"
+	if l := strings.TrimSpace(b.Label); l != "" {
+		line += "  " + esc(oneLine(l))
+	}
+	return line
+}
+
+func linkLine(l bot.Link) string {
+	title := esc(oneLine(strings.ReplaceAll(l.Title, "|", "/")))
+	if title == "" {
+		title = esc(l.URL)
+	}
+	line := "• " + title
+	if u, err := url.Parse(l.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && !strings.ContainsAny(l.URL, "<>| \n") {
+		line = "• <" + l.URL + "|" + title + ">"
+	}
+	if k := strings.TrimSpace(l.Kind); k != "" {
+		line += " _(" + esc(oneLine(k)) + ")_"
+	}
+	return line
+}
+
+// chunked joins lines into as few sections as fit Slack's section limit.
+func chunked(lines []string) []slack.Block {
+	var out []slack.Block
+	var cur strings.Builder
+	for _, l := range lines {
+		l = clip(l, maxSectionLen)
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(l) > maxSectionLen {
+			out = append(out, section(cur.String()))
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		out = append(out, section(cur.String()))
+	}
+	return out
+}
+
+// buttons renders at most maxButtons buttons in actions blocks. action_id and
+// value both carry the bot.Button.Action; a repeated action (Slack wants
+// action_ids unique per block) is dropped.
+func buttons(bs []bot.Button) []slack.Block {
+	var els []slack.BlockElement
+	seen := map[string]bool{}
+	for _, b := range bs {
+		if b.Action == "" || len(b.Action) > maxActionID || seen[b.Action] || len(els) == maxButtons {
+			continue
+		}
+		seen[b.Action] = true
+		btn := slack.NewButtonBlockElement(b.Action, b.Action, plain(clip(oneLine(b.Label), maxButtonText)))
+		switch b.Style {
+		case bot.Primary, bot.Success:
+			btn.Style = slack.StylePrimary
+		case bot.Danger:
+			btn.Style = slack.StyleDanger
+		}
+		els = append(els, btn)
+	}
+	if len(els) == 0 {
+		return nil
+	}
+	return []slack.Block{slack.NewActionBlock("", els...)}
+}
+
+// homeView is the App Home tab: the reply to the member's last click on it (if
+// any), their progress with bars per section, their next topic with its buttons,
+// and a hint.
+func homeView(last, progress, next *bot.Reply) slack.HomeTabViewRequest {
+	var out []slack.Block
+	add := func(r *bot.Reply) {
+		if r == nil { // nothing to show (a command with no answer yet)
+			return
+		}
+		if len(out) > 0 {
+			out = append(out, slack.NewDividerBlock())
+		}
+		out = append(out, blocks(r, maxHomeBlocks)...)
+	}
+	if last != nil {
+		add(last)
+	}
+	add(progress)
+	add(next)
+	if len(out) == 0 {
+		out = append(out, section("Your progress shows here. Type `/study next` to begin."))
+	}
+	out = append(out, slack.NewContextBlock("", mrkdwn("Type `/study help` in any channel to see every command.")))
+	if len(out) > maxHomeBlocks {
+		out = out[len(out)-maxHomeBlocks:] // drop the oldest part: the last click's reply
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: out}}
+}
+
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(mrkdwn(clip(text, maxSectionLen)), nil, nil)
+}
+
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, false)
+}
+
+func plain(text string) *slack.TextBlockObject {
+	if text == "" {
+		text = " "
+	}
+	return slack.NewTextBlockObject(slack.PlainTextType, text, true, false)
+}
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// esc makes plain text safe in mrkdwn: Slack reads &, < and > as markup.
+func esc(s string) string { return escaper.Replace(s) }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// clip shortens s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,175 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/studybot/studybot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// golden compares v, as indented JSON, with testdata/name.golden.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep &, < and > readable in the files
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+// nextReply looks like the engine's answer to next: it exercises every part of
+// a reply.
+func nextReply() *bot.Reply {
+	return &bot.Reply{
+		Title: "Next: DNS and how it works",
+		Text: []string{
+			"How names become addresses: resolvers, root & TLD servers, records like <A> and <AAAA>.",
+			"You started this 3 days ago.",
+		},
+		Fields: []bot.Field{
+			{Name: "Section", Value: "Internet", Inline: true},
+			{Name: "Hours", Value: "2", Inline: true},
+			{Name: "Your note", Value: "remember *port 53*"},
+		},
+		Bars: []bot.Bar{{Label: "Internet", Done: 3, Total: 6}, {Label: "Overall", Done: 7, Total: 120}, {Label: "Empty", Done: 0, Total: 0}},
+		Links: []bot.Link{
+			{Title: "How DNS works | comic", URL: "https://howdns.works/", Kind: "article"},
+			{Title: "RFC 1035", URL: "https://www.rfc-editor.org/rfc/rfc1035", Kind: "official"},
+			{Title: "Not a web link", URL: "javascript:alert(1)"},
+		},
+		Buttons: []bot.Button{
+			{Label: "Done", Action: "done:internet/dns", Style: bot.Success},
+			{Label: "Start", Action: "start:internet/dns", Style: bot.Primary},
+			{Label: "Skip", Action: "skip:internet/dns"},
+			{Label: "Skip again", Action: "skip:internet/dns"},
+			{Label: "Delete my data", Action: "mydata delete:confirm", Style: bot.Danger},
+		},
+		Footer: "internet/dns",
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	long := &bot.Reply{Title: strings.Repeat("Very long title ", 20)}
+	for i := range 60 {
+		long.Text = append(long.Text, fmt.Sprintf("Paragraph %d.", i+1))
+	}
+	for i := range 30 {
+		long.Buttons = append(long.Buttons, bot.Button{Label: fmt.Sprintf("Button %d %s", i+1, strings.Repeat("x", 80)), Action: fmt.Sprintf("topic:t%d", i+1)})
+	}
+	tests := []struct {
+		name  string
+		reply *bot.Reply
+	}{
+		{"next", nextReply()},
+		{"nil", nil},
+		{"empty", &bot.Reply{}},
+		{"public", &bot.Reply{Title: "Weekly challenge #3", Text: []string{"Build a tiny DNS resolver."}, Public: true,
+			Buttons: []bot.Button{{Label: "Submit", Action: "challenge submit"}}}},
+		{"clipped", long},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := render(tt.reply)
+			if len(p.Blocks) > maxMessageBlocks {
+				t.Errorf("%d blocks; Slack takes at most %d", len(p.Blocks), maxMessageBlocks)
+			}
+			golden(t, "reply_"+tt.name, p)
+		})
+	}
+	t.Run("error", func(t *testing.T) {
+		golden(t, "reply_error", errorPayload(`No topic matches "<dns & co>".`))
+	})
+}
+
+func TestHomeViewGolden(t *testing.T) {
+	progress := &bot.Reply{
+		Title: "Your progress",
+		Bars:  []bot.Bar{{Label: "Overall", Done: 7, Total: 120}, {Label: "Internet", Done: 3, Total: 6}, {Label: "Version control", Done: 4, Total: 4}},
+	}
+	last := &bot.Reply{Title: "Done: DNS and how it works", Buttons: []bot.Button{{Label: "Undo", Action: "undo"}}}
+	golden(t, "home", homeView(last, progress, nextReply()))
+	golden(t, "home_nil_replies", homeView(nil, nil, nil))
+}
+
+func TestBarText(t *testing.T) {
+	tests := []struct {
+		bar  bot.Bar
+		want string
+	}{
+		{bot.Bar{Done: 3, Total: 6}, "▓▓▓▓▓░░░░░ 50% (3/6)"},
+		{bot.Bar{Done: 0, Total: 0}, "░░░░░░░░░░ 0% (0/0)"},
+		{bot.Bar{Done: 6, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 100% (6/6)"},
+		{bot.Bar{Done: 1, Total: 3}, "▓▓▓░░░░░░░ 33% (1/3)"},
+		{bot.Bar{Done: 9, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 150% (9/6)"},
+		{bot.Bar{Done: -1, Total: 6}, "░░░░░░░░░░ -16% (-1/6)"},
+	}
+	for _, tt := range tests {
+		if got := barText(tt.bar); got != tt.want {
+			t.Errorf("barText(%+v) = %q, want %q", tt.bar, got, tt.want)
+		}
+	}
+}
+
+func TestButtonsRoundTrip(t *testing.T) {
+	// Every rendered button's value must parse back into its command.
+	p := render(nextReply())
+	data, _ := json.Marshal(p)
+	var msg struct {
+		Blocks []struct {
+			Type     string `json:"type"`
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(data, &msg); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range msg.Blocks {
+		for _, e := range b.Elements {
+			if b.Type != "actions" {
+				continue
+			}
+			n++
+			if e.ActionID != e.Value {
+				t.Errorf("action_id %q != value %q", e.ActionID, e.Value)
+			}
+			if _, _, err := bot.ParseAction(e.Value); err != nil {
+				t.Errorf("button %q does not parse: %v", e.Value, err)
+			}
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d buttons, want 4 (the repeated action dropped)", n)
+	}
+}

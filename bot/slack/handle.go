@@ -1,0 +1,298 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// maxAckPayload is Slack's limit on a Socket Mode acknowledgement (20 KB); a
+// bigger answer goes through the response_url instead.
+const maxAckPayload = 20000
+
+// request builds the engine request for a member, with the moderator flag, name
+// and zone from users.info (cached).
+func (b *Bot) request(ctx context.Context, team, user, name, channel string) *bot.Request {
+	p := b.profile(ctx, team, user)
+	if p.name != "" {
+		name = p.name
+	}
+	return &bot.Request{
+		Space:     bot.Space{Platform: bot.Slack, ID: team},
+		Member:    user,
+		Name:      name,
+		Moderator: p.admin || b.moderators[user],
+		Channel:   channel,
+		DM:        strings.HasPrefix(channel, "D"),
+		Zone:      p.zone,
+		Args:      map[string]string{},
+	}
+}
+
+// profile returns users.info facts about a member. When Slack cannot answer the
+// member is treated as a plain member with no zone: moderator rights are never
+// granted by a failure.
+func (b *Bot) profile(ctx context.Context, team, user string) profile {
+	key := team + "/" + user
+	now := b.clock.Now()
+	if p, ok := b.users.get(key, now); ok {
+		return p
+	}
+	u, err := b.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		b.log.Warn("slack users.info failed", "team", team, "user", user, "err", safeErr(err))
+		return profile{}
+	}
+	p := profile{
+		name:  firstNonEmpty(u.Profile.DisplayName, u.RealName, u.Name),
+		zone:  u.TZ,
+		admin: !u.Deleted && (u.IsAdmin || u.IsOwner || u.IsPrimaryOwner),
+		at:    now,
+	}
+	b.users.put(key, p)
+	return p
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// outcome is a command's answer, rendered, plus the image to upload after it.
+type outcome struct {
+	msg     payload
+	image   *bot.Image
+	public  bool
+	team    string
+	user    string
+	channel string
+}
+
+// run handles one engine request and renders the answer; errors become an
+// ephemeral message, and only internal ones are logged. shown is the answer as
+// the member sees it, for the App Home tab: never nil.
+func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.Reply) {
+	o = outcome{team: req.Space.ID, user: req.Member, channel: req.Channel}
+	r, err := b.eng.Handle(ctx, req)
+	if err != nil {
+		b.logError(req, err)
+		o.msg = errorPayload(bot.ErrorMessage(err))
+		return o, warning(err)
+	}
+	o.msg = render(r)
+	if r == nil {
+		return o, &bot.Reply{}
+	}
+	o.public, o.image = r.Public, r.Image
+	return o, r
+}
+
+// warning is an error shown as a reply (on the App Home tab).
+func warning(err error) *bot.Reply {
+	return &bot.Reply{Text: []string{":warning: " + bot.ErrorMessage(err)}}
+}
+
+func (b *Bot) logError(req *bot.Request, err error) {
+	if bot.ErrorCode(err) == bot.Internal {
+		b.log.Error("slack command failed", "team", req.Space.ID, "user", req.Member, "command", req.Command, "err", err)
+	}
+}
+
+// slashCommand answers a slash command. It returns the message to put in the
+// acknowledgement, or nil to acknowledge empty; then the answer follows through
+// the response_url. maxInline is the largest acknowledgement the transport
+// takes (0: no limit).
+//
+// The engine runs in its own goroutine. If it answers within ackBudget the
+// answer rides in the acknowledgement (one round trip, nothing to lose);
+// otherwise we acknowledge empty before Slack's 3 s limit and post the answer
+// when it comes.
+func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline int) *payload {
+	res := make(chan outcome, 1)
+	b.async(func(actx context.Context) {
+		res <- b.commandOutcome(actx, sc)
+	})
+	if b.ackBudget <= 0 {
+		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
+		return nil
+	}
+	t := time.NewTimer(b.ackBudget)
+	defer t.Stop()
+	select {
+	case o := <-res:
+		if maxInline > 0 && len(o.msg.json()) >= maxInline {
+			b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, o) })
+			return nil
+		}
+		if o.image != nil {
+			b.async(func(actx context.Context) { b.sendImage(actx, o) })
+		}
+		return &o.msg
+	case <-t.C:
+		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
+		return nil
+	case <-ctx.Done():
+		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
+		return nil
+	}
+}
+
+// commandOutcome parses and runs a slash command.
+func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome {
+	fail := func(err error) outcome {
+		return outcome{msg: errorPayload(bot.ErrorMessage(err)), team: sc.TeamID, user: sc.UserID, channel: sc.ChannelID}
+	}
+	if sc.TeamID == "" || sc.UserID == "" {
+		return fail(bot.Errorf(bot.Invalid, "I could not tell who or where you are; please try again."))
+	}
+	slash := strings.ToLower(strings.TrimSpace(sc.Command))
+	if slash != slashStudy && slash != slashStudyMod {
+		return fail(bot.Errorf(bot.Invalid, "I only answer %s and %s.", slashStudy, slashStudyMod))
+	}
+	cmd, args, err := parse(slash, sc.Text)
+	if err != nil {
+		return fail(err)
+	}
+	req := b.request(ctx, sc.TeamID, sc.UserID, sc.UserName, sc.ChannelID)
+	req.Command, req.Args = cmd.Name, args
+	o, _ := b.run(ctx, req)
+	return o
+}
+
+// deliver posts a command's answer through the response_url (or, lacking one,
+// as an ephemeral message), then its image.
+func (b *Bot) deliver(ctx context.Context, responseURL string, o outcome) {
+	var err error
+	switch {
+	case responseURL != "":
+		err = b.respond(ctx, responseURL, o.msg)
+	case o.public && o.channel != "":
+		err = b.send(ctx, o.channel, o.msg)
+	case o.channel != "" && o.user != "":
+		_, err = b.api.PostEphemeralContext(ctx, o.channel, o.user, o.msg.msgOptions()...)
+	}
+	if err != nil {
+		b.log.Warn("slack answer not delivered", "team", o.team, "user", o.user, "err", safeErr(err))
+	}
+	if o.image != nil {
+		b.sendImage(ctx, o)
+	}
+}
+
+// sendImage uploads a reply's image: to the channel when the reply is public,
+// else to the member's DM, since an ephemeral message cannot carry a file.
+func (b *Bot) sendImage(ctx context.Context, o outcome) {
+	channel := o.channel
+	if !o.public || channel == "" {
+		dm, err := b.dm(ctx, bot.Space{Platform: bot.Slack, ID: o.team}, o.user)
+		if err != nil {
+			b.log.Warn("slack image not delivered", "team", o.team, "user", o.user, "err", safeErr(err))
+			return
+		}
+		channel = dm
+	}
+	if err := b.upload(ctx, channel, o.image); err != nil {
+		b.log.Warn("slack image not delivered", "team", o.team, "user", o.user, "err", safeErr(err))
+	}
+}
+
+// respond posts a message to a response_url.
+func (b *Bot) respond(ctx context.Context, responseURL string, p payload) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(p.json()))
+	if err != nil {
+		return fmt.Errorf("response_url: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	res, err := b.httpc.Do(req)
+	if err != nil {
+		return fmt.Errorf("response_url: %w", err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("response_url: status %d", res.StatusCode)
+	}
+	return nil
+}
+
+// interaction runs the buttons of a block_actions payload, after the
+// acknowledgement. A click on a message is answered through its response_url; a
+// click on the App Home tab re-publishes the tab with the answer on top.
+func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
+	for _, a := range cb.ActionCallback.BlockActions {
+		action := firstNonEmpty(a.Value, a.ActionID)
+		if team == "" || cb.User.ID == "" {
+			b.log.Warn("slack interaction without team or user; ignored")
+			return
+		}
+		req := b.request(ctx, team, cb.User.ID, cb.User.Name, cb.Channel.ID)
+		var o outcome
+		var reply *bot.Reply
+		if cmd, args, err := bot.ParseAction(action); err != nil {
+			o = outcome{msg: errorPayload(bot.ErrorMessage(err)), team: team, user: cb.User.ID, channel: cb.Channel.ID}
+			reply = warning(err)
+		} else {
+			req.Command, req.Args = cmd.Name, args
+			o, reply = b.run(ctx, req)
+		}
+		if cb.View.Type == slack.VTHomeTab || cb.Container.Type == "view" {
+			b.publishHome(ctx, req, reply)
+			if o.image != nil {
+				b.sendImage(ctx, o)
+			}
+			continue
+		}
+		b.deliver(ctx, cb.ResponseURL, o)
+	}
+}
+
+// event handles an Events API event (Socket Mode or HTTP): app_home_opened on
+// the Home tab publishes the member's progress.
+func (b *Bot) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if ev.Type != slackevents.CallbackEvent {
+		return
+	}
+	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
+	if !ok || home.Tab != "home" || home.User == "" || ev.TeamID == "" {
+		return
+	}
+	req := b.request(ctx, ev.TeamID, home.User, "", "")
+	b.publishHome(ctx, req, nil)
+}
+
+// publishHome builds the Home tab from the progress and next commands and
+// publishes it, with last (the answer to a click on the tab) on top.
+func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Reply) {
+	get := func(command string) *bot.Reply {
+		req := *base
+		req.Command, req.Args, req.DM = command, map[string]string{}, false
+		r, err := b.eng.Handle(ctx, &req)
+		if err != nil {
+			b.logError(&req, err)
+			return warning(err)
+		}
+		return r
+	}
+	view := homeView(last, get("progress"), get("next"))
+	_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: base.Member, View: view})
+	if err != nil {
+		b.log.Warn("slack views.publish failed", "team", base.Space.ID, "user", base.Member, "err", safeErr(err))
+	}
+}

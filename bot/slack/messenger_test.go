@@ -1,0 +1,259 @@
+package slack
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+)
+
+var slackSpace = bot.Space{Platform: bot.Slack, ID: testTeam}
+
+func TestDirectOpensTheDMOnce(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	ctx := context.Background()
+	for range 2 {
+		if err := tb.Direct(ctx, slackSpace, "U1", &bot.Reply{Title: "Time to study: DNS"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(tb.fake.callsTo("conversations.open")); n != 1 {
+		t.Errorf("conversations.open called %d times, want 1 (the channel id is cached)", n)
+	}
+	posts := tb.fake.callsTo("chat.postMessage")
+	if len(posts) != 2 || posts[0].Form.Get("channel") != "DU1" || posts[1].Form.Get("channel") != "DU1" {
+		t.Fatalf("posts %+v", posts)
+	}
+	if !strings.Contains(posts[0].Form.Get("blocks"), "Time to study: DNS") || posts[0].Form.Get("text") != "Time to study: DNS" {
+		t.Errorf("post form %v", posts[0].Form)
+	}
+	// The second message to the same channel waited for its slot (the clock did
+	// not move, so the whole second).
+	if got := tb.naps.all(); !slices.Equal(got, []time.Duration{0, time.Second}) {
+		t.Errorf("waits %v, want [0 1s]", got)
+	}
+}
+
+func TestPostPacesPerChannel(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	ctx := context.Background()
+	for _, ch := range []string{"C1", "C1", "C2", "C1"} {
+		if err := tb.Post(ctx, slackSpace, ch, &bot.Reply{Title: "Challenge", Public: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []time.Duration{0, time.Second, 0, 2 * time.Second}
+	if got := tb.naps.all(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+	// Once time has passed, the channel is free again.
+	tb.clock.Set(bottest.Start.Add(10 * time.Second))
+	if err := tb.Post(ctx, slackSpace, "C1", &bot.Reply{Title: "Later"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.naps.all(); got[len(got)-1] != 0 {
+		t.Errorf("waited %v after a quiet period", got[len(got)-1])
+	}
+}
+
+func TestPostHonoursRetryAfter(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.fake.post = func(n int, w http.ResponseWriter) bool {
+		if n > 1 {
+			return false
+		}
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	}
+	if err := tb.Post(context.Background(), slackSpace, "C1", &bot.Reply{Title: "Challenge"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tb.fake.callsTo("chat.postMessage")); n != 2 {
+		t.Errorf("chat.postMessage called %d times, want 2", n)
+	}
+	if got := tb.naps.all(); !slices.Contains(got, 7*time.Second) {
+		t.Errorf("waits %v, want the 7s Retry-After among them", got)
+	}
+}
+
+func TestPostGivesUpAfterRepeated429(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.fake.post = func(n int, w http.ResponseWriter) bool {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	}
+	err := tb.Post(context.Background(), slackSpace, "C1", &bot.Reply{Title: "Challenge"})
+	if bot.ErrorCode(err) != bot.Internal {
+		t.Errorf("err %v, want internal", err)
+	}
+	if n := len(tb.fake.callsTo("chat.postMessage")); n != maxRateLimitWaits+1 {
+		t.Errorf("chat.postMessage called %d times, want %d", n, maxRateLimitWaits+1)
+	}
+}
+
+func TestPostNoRetryAfterConnectionError(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.fake.post = func(n int, w http.ResponseWriter) bool {
+		// The request reached Slack, then the connection broke: the message may
+		// have been posted, so a retry could show it twice.
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return true
+	}
+	err := tb.Post(context.Background(), slackSpace, "C1", &bot.Reply{Title: "Challenge"})
+	if bot.ErrorCode(err) != bot.Internal {
+		t.Errorf("err %v, want internal", err)
+	}
+	if n := len(tb.fake.callsTo("chat.postMessage")); n != 1 {
+		t.Errorf("chat.postMessage called %d times; it must not be retried", n)
+	}
+}
+
+func TestMessengerErrorCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		send func(tb *testBot) error
+		code bot.Code
+	}{
+		{"ErrChannelNotFound", func(tb *testBot) error { return tb.Post(context.Background(), slackSpace, "CGONE", &bot.Reply{}) }, bot.NotFound},
+		{"ErrNotInChannel", func(tb *testBot) error { return tb.Post(context.Background(), slackSpace, "COUT", &bot.Reply{}) }, bot.NotFound},
+		{"ErrNoChannel", func(tb *testBot) error { return tb.Post(context.Background(), slackSpace, "", &bot.Reply{}) }, bot.NotFound},
+		{"ErrCannotDMBot", func(tb *testBot) error { return tb.Direct(context.Background(), slackSpace, "UBOT", &bot.Reply{}) }, bot.Unreachable},
+		{"ErrUserNotFound", func(tb *testBot) error { return tb.Direct(context.Background(), slackSpace, "UGONE", &bot.Reply{}) }, bot.Unreachable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTestBot(t, ModeHTTP)
+			err := tt.send(tb)
+			if bot.ErrorCode(err) != tt.code {
+				t.Errorf("err %v: code %q, want %q", err, bot.ErrorCode(err), tt.code)
+			}
+			if msg := bot.ErrorMessage(err); msg == "" || strings.Contains(msg, "_") {
+				t.Errorf("member message %q should be a sentence", msg)
+			}
+		})
+	}
+}
+
+func TestImageUploadV2(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	png := []byte("\x89PNG\r\n\x1a\nfake")
+	err := tb.Direct(context.Background(), slackSpace, "U1", &bot.Reply{Title: "Your card", Image: &bot.Image{Name: "progress.png", PNG: png}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := tb.fake.callsTo("files.getUploadURLExternal")
+	if len(get) != 1 || get[0].Form.Get("filename") != "progress.png" || get[0].Form.Get("length") != "12" {
+		t.Fatalf("files.getUploadURLExternal %+v", get)
+	}
+	up := tb.fake.callsTo("upload")
+	if len(up) != 1 || !strings.Contains(string(up[0].Body), string(png)) {
+		t.Errorf("upload %+v", up)
+	}
+	done := tb.fake.callsTo("files.completeUploadExternal")
+	if len(done) != 1 || done[0].Form.Get("channel_id") != "DU1" || !strings.Contains(done[0].Form.Get("files"), `"F1"`) {
+		t.Errorf("files.completeUploadExternal %+v", done)
+	}
+}
+
+func TestCommandImageGoesToDM(t *testing.T) {
+	// An ephemeral answer cannot carry a file: the card goes to the member's DM.
+	tb := newTestBot(t, ModeHTTP)
+	tb.rec.canned["progress"] = &bot.Reply{Title: "Your progress", Image: &bot.Image{Name: "progress.png", PNG: []byte("png")}}
+	decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "progress", "U1", tb.fake.responseURL(1)), nil))
+	done := tb.fake.wait("files.completeUploadExternal", 1)
+	if done[0].Form.Get("channel_id") != "DU1" {
+		t.Errorf("image shared in %q, want the DM", done[0].Form.Get("channel_id"))
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	eng := newRecorder(t).eng
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // "" means valid
+	}{
+		{"SocketDefault", Config{BotToken: "xoxb-1", AppToken: "xapp-1"}, ""},
+		{"HTTP", Config{Mode: "HTTP", BotToken: "xoxb-1", SigningSecret: "abc123"}, ""},
+		{"ErrUnknownMode", Config{Mode: "rtm", BotToken: "xoxb-1"}, `mode "rtm" is not socket or http`},
+		{"ErrMissingBotToken", Config{AppToken: "xapp-1"}, "bot token is missing"},
+		{"ErrUserTokenAsBotToken", Config{BotToken: "xoxp-1", AppToken: "xapp-1"}, "starts with xoxb-"},
+		{"ErrMissingAppToken", Config{BotToken: "xoxb-1"}, "needs an app-level token"},
+		{"ErrBotTokenAsAppToken", Config{BotToken: "xoxb-1", AppToken: "xoxb-2"}, "starts with xapp-"},
+		{"ErrMissingSigningSecret", Config{Mode: "http", BotToken: "xoxb-1"}, "needs the signing secret"},
+		{"ErrMalformedSigningSecret", Config{Mode: "http", BotToken: "xoxb-1", SigningSecret: "has space"}, "does not look like one"},
+		{"ErrModeratorName", Config{BotToken: "xoxb-1", AppToken: "xapp-1", Moderators: []string{"@ann"}}, `moderator "@ann" is not a user id`},
+		{"ErrAPIURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", APIURL: "ftp://x"}, "is not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := New(tt.cfg, eng, nil, nil)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasSuffix(b.cfg.APIURL, "/") || (b.cfg.Mode != ModeSocket && b.cfg.Mode != ModeHTTP) {
+					t.Errorf("defaults not filled: %+v", b.cfg)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := New(Config{BotToken: "xoxb-1", AppToken: "xapp-1"}, nil, nil, nil); err == nil {
+		t.Error("New without an engine succeeded")
+	}
+}
+
+func TestConfigNeverShowsSecrets(t *testing.T) {
+	cfg := Config{BotToken: testBotToken, AppToken: testAppToken, SigningSecret: testSecret}
+	for _, s := range []string{cfg.String(), cfg.LogValue().String()} {
+		for _, secret := range []string{testBotToken, testAppToken, testSecret} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q shows a secret", s)
+			}
+		}
+	}
+}
+
+func TestManifest(t *testing.T) {
+	for _, want := range []string{
+		"command: /study\n", "command: /studymod\n", "usage_hint:", "should_escape: true",
+		"socket_mode_enabled: true", "app_home_opened", "home_tab_enabled: true", "is_enabled: true",
+		"/slack/commands", "/slack/events", "/slack/interactivity",
+	} {
+		if !strings.Contains(Manifest, want) {
+			t.Errorf("manifest lacks %q", want)
+		}
+	}
+	// The bot scopes are exactly the ones the adapter uses.
+	_, rest, _ := strings.Cut(Manifest, "    bot:\n")
+	var scopes []string
+	for _, line := range strings.Split(rest, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "- ") {
+			break
+		}
+		scope, _, _ := strings.Cut(strings.TrimPrefix(line, "- "), " ")
+		scopes = append(scopes, scope)
+	}
+	want := []string{"commands", "chat:write", "im:write", "users:read", "files:write"}
+	if !slices.Equal(scopes, want) {
+		t.Errorf("scopes %v, want %v", scopes, want)
+	}
+	if strings.Contains(Manifest, "\t") {
+		t.Error("YAML must not contain tabs")
+	}
+}

@@ -1,0 +1,322 @@
+// Package slack is studybot's Slack adapter and the only package that imports
+// github.com/slack-go/slack. It turns /study and /studymod slash commands, button
+// clicks and App Home visits into bot.Requests, renders bot.Replies as Block Kit,
+// and delivers nudges and challenge posts as a bot.Messenger.
+//
+// Two transports carry the same handlers: Socket Mode (the default; an outbound
+// websocket, no public URL) and HTTP mode (Slack posts signed requests to
+// Handler). Either way every slash command and interaction is acknowledged within
+// Slack's 3 second limit: a slash command's answer rides in the acknowledgement
+// when the engine has it within 2 seconds, else the acknowledgement goes out
+// empty and the answer follows through the response_url. Button clicks and
+// events are acknowledged at once and handled after.
+package slack
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// Manifest is the Slack app manifest (manifest.yaml) that creates a studybot app
+// with both slash commands, the scopes used, Socket Mode, the App Home tab and
+// interactivity. `studybot slack-manifest` prints it.
+//
+//go:embed manifest.yaml
+var Manifest string
+
+// Modes of operation.
+const (
+	ModeSocket = "socket"
+	ModeHTTP   = "http"
+)
+
+// DefaultAPIURL is Slack's Web API base URL.
+const DefaultAPIURL = slack.APIURL
+
+// Config configures the Slack adapter. Tokens and the signing secret are never
+// logged; Config's String and LogValue redact them.
+type Config struct {
+	Mode          string   // "socket" (default) or "http"
+	BotToken      string   // xoxb-; every mode
+	AppToken      string   // xapp- app-level token with connections:write; socket mode
+	SigningSecret string   // http mode
+	Moderators    []string // user ids with moderator rights besides admins and owners
+	APIURL        string   // Web API base URL, default "https://slack.com/api/"
+}
+
+// String describes c without its secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("slack.Config{Mode:%q BotToken:%s AppToken:%s SigningSecret:%s Moderators:%v APIURL:%q}",
+		c.Mode, redact(c.BotToken), redact(c.AppToken), redact(c.SigningSecret), c.Moderators, c.APIURL)
+}
+
+// LogValue implements slog.LogValuer so a logged Config never shows a secret.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("mode", c.Mode),
+		slog.String("bot_token", redact(c.BotToken)),
+		slog.String("app_token", redact(c.AppToken)),
+		slog.String("signing_secret", redact(c.SigningSecret)),
+		slog.Any("moderators", c.Moderators),
+		slog.String("api_url", c.APIURL),
+	)
+}
+
+func redact(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "[redacted]"
+}
+
+// Tunables. They are variables of the Bot, not constants, so tests can make them
+// short; cmd/studybot keeps the defaults.
+const (
+	// defaultAckBudget is how long a slash command may run before we stop waiting
+	// and acknowledge empty, answering later through the response_url. Slack allows
+	// 3 s including the network both ways.
+	defaultAckBudget = 2 * time.Second
+	// userTTL is how long users.info answers (admin flags, zone, name) are reused.
+	userTTL = 5 * time.Minute
+	// asyncTimeout bounds work that continues after the acknowledgement.
+	asyncTimeout = time.Minute
+	// maxBody bounds what HTTP mode reads from a request; Slack's payloads are a
+	// few KB.
+	maxBody = 64 << 10
+	// signatureWindow is how far a request's timestamp may be from our clock.
+	signatureWindow = 5 * time.Minute
+	// postInterval is the pacing of chat.postMessage per channel (Slack allows
+	// about one message per second per channel).
+	postInterval = time.Second
+	// maxRateLimitWaits is how many 429 answers one send sits out before giving up.
+	maxRateLimitWaits = 3
+	// maxRetryAfter caps one Retry-After wait; longer means Slack is shedding load.
+	maxRetryAfter = 2 * time.Minute
+)
+
+// handler is what the adapter needs from the engine; *bot.Engine implements it.
+// Tests wrap the engine to count calls.
+type handler interface {
+	Handle(ctx context.Context, req *bot.Request) (*bot.Reply, error)
+}
+
+// Bot is the Slack adapter. Create it with New; it is safe for concurrent use.
+type Bot struct {
+	cfg        Config
+	eng        handler
+	clock      bot.Clock
+	log        *slog.Logger
+	api        *slack.Client
+	httpc      *http.Client // response_url posts
+	moderators map[string]bool
+
+	// ackBudget: see defaultAckBudget. Zero or less answers every command through
+	// the response_url.
+	ackBudget time.Duration
+	// sleep waits for pacing and Retry-After; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+
+	users *userCache
+	pacer *pacer
+	seen  *dedup // envelope ids, event ids and HTTP signatures already handled
+	dmMu  sync.Mutex
+	dms   map[string]string // space key + "/" + member -> DM channel id
+	wg    sync.WaitGroup    // work continuing after an acknowledgement
+}
+
+var _ bot.Messenger = (*Bot)(nil)
+
+var (
+	userIDPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	secretPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+)
+
+// New checks cfg and returns a Bot that runs commands on eng. clock is used for
+// signature windows, caches and pacing; log gets operational messages (never a
+// token). It does not connect; Run does.
+func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, error) {
+	if eng == nil {
+		return nil, errors.New("no engine")
+	}
+	if clock == nil {
+		clock = bot.SystemClock
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	b := &Bot{
+		cfg:        cfg,
+		eng:        eng,
+		clock:      clock,
+		log:        log.With("platform", "slack"),
+		httpc:      &http.Client{Timeout: 30 * time.Second},
+		moderators: map[string]bool{},
+		ackBudget:  defaultAckBudget,
+		sleep:      sleepCtx,
+		users:      newUserCache(),
+		pacer:      newPacer(),
+		seen:       newDedup(16384),
+		dms:        map[string]string{},
+	}
+	for _, id := range cfg.Moderators {
+		b.moderators[strings.TrimSpace(id)] = true
+	}
+	opts := []slack.Option{
+		slack.OptionAPIURL(cfg.APIURL),
+		// No OptionRetry: a chat.postMessage that failed on the connection may
+		// have been posted, and a retry would post it twice. 429s are retried by
+		// send, which knows the message was refused.
+		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	}
+	if cfg.Mode == ModeSocket {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
+	b.api = slack.New(cfg.BotToken, opts...)
+	return b, nil
+}
+
+// check validates c in place, filling defaults, with messages that say which
+// setting to fix.
+func (c *Config) check() error {
+	c.Mode = strings.ToLower(strings.TrimSpace(c.Mode))
+	if c.Mode == "" {
+		c.Mode = ModeSocket
+	}
+	if c.Mode != ModeSocket && c.Mode != ModeHTTP {
+		return fmt.Errorf("mode %q is not socket or http", c.Mode)
+	}
+	c.BotToken = strings.TrimSpace(c.BotToken)
+	switch {
+	case c.BotToken == "":
+		return errors.New("the bot token is missing (bot_token or STUDYBOT_SLACK_BOT_TOKEN; it starts with xoxb-)")
+	case !strings.HasPrefix(c.BotToken, "xoxb-") || strings.ContainsAny(c.BotToken, " \t\r\n"):
+		return errors.New("the bot token does not look like a bot token (it starts with xoxb-)")
+	}
+	c.AppToken = strings.TrimSpace(c.AppToken)
+	c.SigningSecret = strings.TrimSpace(c.SigningSecret)
+	switch c.Mode {
+	case ModeSocket:
+		switch {
+		case c.AppToken == "":
+			return errors.New("socket mode needs an app-level token (app_token or STUDYBOT_SLACK_APP_TOKEN; it starts with xapp-)")
+		case !strings.HasPrefix(c.AppToken, "xapp-") || strings.ContainsAny(c.AppToken, " \t\r\n"):
+			return errors.New("the app token does not look like an app-level token (it starts with xapp-)")
+		}
+	case ModeHTTP:
+		switch {
+		case c.SigningSecret == "":
+			return errors.New("http mode needs the signing secret (signing_secret or STUDYBOT_SLACK_SIGNING_SECRET; Basic Information page of the app)")
+		case !secretPattern.MatchString(c.SigningSecret):
+			return errors.New("the signing secret does not look like one (letters and digits only)")
+		}
+	}
+	for _, id := range c.Moderators {
+		if !userIDPattern.MatchString(strings.TrimSpace(id)) {
+			return fmt.Errorf("moderator %q is not a user id such as U0123ABCD (copy it from the member's profile)", id)
+		}
+	}
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(c.APIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("api_url %q is not an http(s) URL", c.APIURL)
+	}
+	if !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	return nil
+}
+
+// Run connects and serves until ctx is done. In socket mode it holds the Socket
+// Mode connection (reconnecting as Slack asks); in http mode requests arrive
+// through Handler and Run only waits. Either way it first checks the bot token,
+// so a revoked token fails at start rather than at the first nudge, and on return
+// it waits for answers still in flight.
+func (b *Bot) Run(ctx context.Context) error {
+	defer b.wg.Wait()
+	if err := b.authTest(ctx); err != nil {
+		return err
+	}
+	if b.cfg.Mode == ModeHTTP {
+		<-ctx.Done()
+		return nil
+	}
+	return b.runSocket(ctx)
+}
+
+// authTest fails on refused tokens; an unreachable Slack is only logged, since
+// Socket Mode reconnects by itself and HTTP mode needs no outbound call to start.
+func (b *Bot) authTest(ctx context.Context) error {
+	res, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			return fmt.Errorf("the bot token was refused (%s)", se.Err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		b.log.Warn("slack auth.test failed; continuing", "err", safeErr(err))
+		return nil
+	}
+	b.log.Info("slack connected", "team", res.TeamID, "bot_user", res.UserID, "mode", b.cfg.Mode)
+	return nil
+}
+
+// async runs fn after an acknowledgement, detached from the request's context so
+// it outlives the HTTP response, and tracked so Run waits for it.
+func (b *Bot) async(fn func(ctx context.Context)) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), asyncTimeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("slack handler panicked", "panic", p)
+			}
+		}()
+		fn(ctx)
+	}()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// safeErr strips URLs from transport errors: a response_url is a capability
+// that should not land in logs.
+func safeErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
