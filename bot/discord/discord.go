@@ -1,0 +1,285 @@
+// Package discord connects studybot's engine to Discord. It is the only package
+// that imports github.com/bwmarrin/discordgo.
+//
+// Members use /study and /studymod slash commands (registered from the engine's
+// command table), autocomplete and buttons. Interactions arrive either over the
+// gateway websocket (the default: no public URL needed) or as signed HTTP POSTs to
+// Handler (Discord's "interactions endpoint URL"). Both modes share one path:
+// translate the interaction into a bot.Request, run the engine, render the
+// bot.Reply as an embed with buttons, answer within Discord's 3 s window (deferring
+// when the engine is slow) and finish over REST.
+//
+// discordgo supplies the data model (interaction, command, embed and component
+// types and their JSON codecs). Its Session is deliberately not used: in v0.29.0 it
+// keeps the API base URL in package-level variables, reconnects forever on fatal
+// close codes such as 4004, sleeps a second in Close, logs the IDENTIFY payload
+// (token included) at debug level and waits out 429s with an uncancellable sleep.
+// The small REST client (rest.go) and gateway loop (gateway.go) here honour
+// Config.APIURL without global state, stop on fatal close codes, never log the
+// token, and pace outgoing messages themselves.
+package discord
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// Modes of receiving interactions.
+const (
+	ModeGateway = "gateway"
+	ModeHTTP    = "http"
+)
+
+// DefaultAPIURL is Discord's REST base URL (API v10).
+const DefaultAPIURL = "https://discord.com/api/v10"
+
+// DefaultSendRate is the default pace of outgoing messages per second, below
+// Discord's global limit of 50 requests per second.
+const DefaultSendRate = 40
+
+// Permissions is what the bot asks for in its invite URL: View Channel and Send
+// Messages to post challenges in a channel, Embed Links for the embeds, Attach
+// Files for the progress card. Slash commands and their replies need none.
+const Permissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+	discordgo.PermissionEmbedLinks | discordgo.PermissionAttachFiles
+
+// Config configures the adapter.
+type Config struct {
+	Mode             string   // "gateway" (default) or "http"
+	Token            string   // bot token; never logged
+	AppID            string   // application id
+	PublicKey        string   // hex Ed25519 public key, for http mode
+	GuildIDs         []string // register per guild when set (instant updates) and serve only these guilds; otherwise global
+	RegisterCommands bool     // bulk-overwrite /study and /studymod at start
+	SendRate         float64  // messages/s for outgoing fan-out, default 40
+	APIURL           string   // REST base URL, default DefaultAPIURL; tests and proxies set it
+	GatewayURL       string   // optional override of the gateway websocket URL (tests)
+}
+
+// Bot is the Discord adapter: it serves interactions and is the Discord
+// bot.Messenger for nudges and challenge posts. It is safe for concurrent use.
+type Bot struct {
+	cfg    Config
+	eng    *bot.Engine
+	clock  bot.Clock
+	log    *slog.Logger
+	rest   *rest
+	pub    ed25519.PublicKey
+	guilds map[string]bool // allowed guilds; nil allows all
+	pace   *pacer
+	seen   *seenCache
+
+	dmMu sync.Mutex
+	dms  map[string]string // user id -> DM channel id, created once
+
+	// handle runs a request; it is Engine.Handle except in tests that need a
+	// slow or recording engine.
+	handle func(context.Context, *bot.Request) (*bot.Reply, error)
+	// deferAfter is how long an interaction waits for the engine before it is
+	// deferred; Discord allows 3 s for the first response.
+	deferAfter time.Duration
+	// workTimeout bounds one engine call; interaction tokens live 15 minutes.
+	workTimeout time.Duration
+
+	// Gateway reconnect backoff: first wait and cap.
+	backoff, maxBackoff time.Duration
+	dialer              *websocket.Dialer
+
+	// ctx is the lifetime of background work (deferred edits); Run cancels it
+	// after in-flight work has had a grace period.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	bgMu    sync.Mutex
+	closing bool          // set by drain; spawn then refuses new work
+	inbox   chan struct{} // bounds concurrent gateway interactions
+}
+
+var _ bot.Messenger = (*Bot)(nil)
+
+// New validates cfg and returns a Bot. clock nil means bot.SystemClock; log nil
+// means slog.Default().
+func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, error) {
+	if eng == nil {
+		return nil, errors.New("discord: no engine")
+	}
+	if clock == nil {
+		clock = bot.SystemClock
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg.Mode = strings.ToLower(strings.TrimSpace(cfg.Mode))
+	if cfg.Mode == "" {
+		cfg.Mode = ModeGateway
+	}
+	if cfg.Mode != ModeGateway && cfg.Mode != ModeHTTP {
+		return nil, fmt.Errorf("discord: mode %q is not gateway or http", cfg.Mode)
+	}
+	cfg.Token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot "))
+	if cfg.Token == "" {
+		return nil, errors.New("discord: no bot token (set discord.token, discord.token_file or STUDYBOT_DISCORD_TOKEN)")
+	}
+	cfg.AppID = strings.TrimSpace(cfg.AppID)
+	if !snowflake(cfg.AppID) {
+		return nil, errors.New("discord: app_id must be the application's numeric id (Developer Portal > General Information)")
+	}
+	var pub ed25519.PublicKey
+	if cfg.Mode == ModeHTTP {
+		k, err := hex.DecodeString(strings.TrimSpace(cfg.PublicKey))
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			return nil, errors.New("discord: http mode needs public_key, the application's 64-hex-digit public key (Developer Portal > General Information)")
+		}
+		pub = ed25519.PublicKey(k)
+	}
+	var guilds map[string]bool
+	for _, g := range cfg.GuildIDs {
+		g = strings.TrimSpace(g)
+		if !snowflake(g) {
+			return nil, fmt.Errorf("discord: guild id %q is not a numeric Discord id", g)
+		}
+		if guilds == nil {
+			guilds = map[string]bool{}
+		}
+		guilds[g] = true
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(cfg.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("discord: api_url %q is not an http(s) URL", cfg.APIURL)
+	}
+	if cfg.GatewayURL != "" {
+		g, err := url.Parse(cfg.GatewayURL)
+		if err != nil || (g.Scheme != "ws" && g.Scheme != "wss") {
+			return nil, fmt.Errorf("discord: gateway URL %q is not a ws(s) URL", cfg.GatewayURL)
+		}
+	}
+	if cfg.SendRate <= 0 {
+		cfg.SendRate = DefaultSendRate
+	}
+	if cfg.SendRate > 50 {
+		log.Warn("discord.send_rate is above Discord's global limit of 50 requests/s; expect 429s", "send_rate", cfg.SendRate)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Bot{
+		cfg:         cfg,
+		eng:         eng,
+		clock:       clock,
+		log:         log.With("platform", bot.Discord),
+		rest:        newREST(cfg.APIURL, cfg.Token),
+		pub:         pub,
+		guilds:      guilds,
+		pace:        newPacer(cfg.SendRate),
+		seen:        newSeenCache(seenTTL, seenMax),
+		dms:         map[string]string{},
+		handle:      eng.Handle,
+		deferAfter:  2 * time.Second,
+		workTimeout: time.Minute,
+		backoff:     time.Second,
+		maxBackoff:  time.Minute,
+		dialer:      &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
+		ctx:         ctx,
+		cancel:      cancel,
+		inbox:       make(chan struct{}, 64),
+	}
+	return b, nil
+}
+
+// InviteURL is the OAuth2 URL a server admin opens to add the bot: scopes bot and
+// applications.commands, and the Permissions integer.
+func (b *Bot) InviteURL() string {
+	q := url.Values{}
+	q.Set("client_id", b.cfg.AppID)
+	q.Set("scope", "bot applications.commands")
+	q.Set("permissions", strconv.FormatInt(Permissions, 10))
+	return "https://discord.com/oauth2/authorize?" + q.Encode()
+}
+
+// Run serves until ctx is done; call it once. It first registers the commands when
+// Config.RegisterCommands is set (a failure is logged and serving goes on). In
+// gateway mode it connects and reconnects; a fatal close code (4004 bad token,
+// 4010-4014) or a rejected token returns an error. In http mode it blocks: the
+// interactions arrive through Handler. In-flight interactions get a few seconds to
+// finish after ctx is done.
+func (b *Bot) Run(ctx context.Context) error {
+	defer b.drain(5 * time.Second)
+	b.log.Info("discord starting", "mode", b.cfg.Mode, "invite", b.InviteURL())
+	if b.cfg.RegisterCommands {
+		if err := b.Register(ctx); err != nil {
+			b.log.Error("discord command registration failed; serving with the commands Discord already has", "err", err)
+		}
+	}
+	if b.cfg.Mode == ModeHTTP {
+		<-ctx.Done()
+		return nil
+	}
+	return b.runGateway(ctx)
+}
+
+// drain waits up to grace for background work, then cancels what is left.
+func (b *Bot) drain(grace time.Duration) {
+	b.bgMu.Lock()
+	b.closing = true
+	b.bgMu.Unlock()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("discord: in-flight interactions did not finish in time; cancelling them")
+	}
+	b.cancel()
+	<-done
+}
+
+// allowed reports whether the adapter serves guild; with Config.GuildIDs set, only
+// those guilds are served.
+func (b *Bot) allowed(guild string) bool {
+	return b.guilds == nil || b.guilds[guild]
+}
+
+// snowflake reports whether s looks like a Discord id.
+func snowflake(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,141 @@
+package discord
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// maxBody bounds an interaction request body; real ones are a few KB (string
+// options are at most 6000 characters).
+const maxBody = 64 << 10
+
+// maxSkew is how far a request's signed timestamp may be from our clock.
+const maxSkew = 5 * time.Minute
+
+// Handler serves Discord's interactions endpoint (POST /discord/interactions in
+// http mode). Every request must carry a valid Ed25519 signature of
+// X-Signature-Timestamp + body by the application's public key, else 401; a
+// timestamp more than 5 minutes from the clock is refused too. A replayed
+// interaction id is answered as the first time, without running the command
+// again. In gateway mode (no public key) every request gets 404.
+func (b *Bot) Handler() http.Handler {
+	return http.HandlerFunc(b.serveHTTP)
+}
+
+func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if b.pub == nil {
+		http.Error(w, "interactions endpoint not enabled (discord.mode is not http)", http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return
+	}
+	ts := r.Header.Get("X-Signature-Timestamp")
+	if !b.verify(r.Header.Get("X-Signature-Ed25519"), ts, body) {
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	if !b.fresh(ts) {
+		http.Error(w, "stale request timestamp", http.StatusUnauthorized)
+		return
+	}
+	var in discordgo.Interaction
+	if err := json.Unmarshal(body, &in); err != nil {
+		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
+	if in.Type == discordgo.InteractionPing {
+		writeJSON(w, http.StatusOK, []byte(`{"type":1}`))
+		return
+	}
+	if in.ID == "" || in.Token == "" {
+		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
+	e, first := b.seen.claim(in.ID, b.clock.Now())
+	if !first {
+		b.log.Warn("discord interaction replayed; answering without running it again", "interaction", in.ID)
+		select {
+		case <-e.done:
+		case <-r.Context().Done():
+			return
+		}
+		if e.body == nil {
+			data, _ := json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("That was already handled.")})
+			writeJSON(w, http.StatusOK, data)
+			return
+		}
+		w.Header().Set("Content-Type", e.ctype)
+		w.WriteHeader(e.status)
+		w.Write(e.body)
+		return
+	}
+	answered := false
+	b.serve(&in, false, func(resp *response) {
+		answered = true
+		data, err := json.Marshal(resp)
+		if err != nil {
+			b.log.Error("discord: encode interaction response", "err", err)
+			data, _ = json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})
+		}
+		b.seen.finish(e, http.StatusOK, "application/json", data)
+		writeJSON(w, http.StatusOK, data)
+	})
+	if !answered { // serve recovered from a panic before answering
+		data, _ := json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})
+		b.seen.finish(e, http.StatusOK, "application/json", data)
+		writeJSON(w, http.StatusOK, data)
+	}
+}
+
+// verify checks the Ed25519 signature (hex) over timestamp + body.
+func (b *Bot) verify(sigHex, ts string, body []byte) bool {
+	if sigHex == "" || ts == "" {
+		return false
+	}
+	sig, err := hex.DecodeString(sigHex)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	msg := make([]byte, 0, len(ts)+len(body))
+	msg = append(append(msg, ts...), body...)
+	return ed25519.Verify(b.pub, msg, sig)
+}
+
+// fresh reports whether a Unix-seconds timestamp is within maxSkew of the clock,
+// so a captured request cannot be replayed later.
+func (b *Bot) fresh(ts string) bool {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return false
+	}
+	d := b.clock.Now().Sub(time.Unix(sec, 0))
+	return d <= maxSkew && d >= -maxSkew
+}
+
+func writeJSON(w http.ResponseWriter, status int, data []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(bytes.TrimSpace(data))
+}

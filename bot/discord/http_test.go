@@ -1,0 +1,415 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+)
+
+// httpEnv is a bot in http mode behind an httptest server, with a fake Discord
+// for the REST calls that follow a deferral.
+type httpEnv struct {
+	t     *testing.T
+	b     *Bot
+	s     *signer
+	srv   *httptest.Server
+	fd    *fakeDiscord
+	clock *bottest.Clock
+	rec   *recorder
+}
+
+// newHTTPEnv starts a bot in http mode. With rec set, the engine is replaced by
+// the recorder.
+func newHTTPEnv(t *testing.T, cfg Config, rec *recorder) *httpEnv {
+	t.Helper()
+	s := newSigner(t)
+	fd := newFakeDiscord(t)
+	cfg.Mode = ModeHTTP
+	cfg.PublicKey = s.hexKey()
+	cfg.APIURL = fd.apiURL()
+	b := newTestBot(t, cfg)
+	if rec != nil {
+		b.handle = rec.handle
+	}
+	srv := httptest.NewServer(b.Handler())
+	t.Cleanup(srv.Close)
+	return &httpEnv{t: t, b: b, s: s, srv: srv, fd: fd, clock: b.clock.(*bottest.Clock), rec: rec}
+}
+
+func (e *httpEnv) do(r *http.Request) *http.Response {
+	e.t.Helper()
+	resp, err := e.srv.Client().Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+// post sends a correctly signed body and decodes the answer.
+func (e *httpEnv) post(body []byte) (int, map[string]any) {
+	e.t.Helper()
+	return decodeResponse(e.t, e.do(e.s.request(e.srv.URL, body, e.clock.Now())))
+}
+
+// withOption returns a fixture with its first subcommand's first option set to v.
+func withOption(t *testing.T, name string, v any) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(fixture(t, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	sub := m["data"].(map[string]any)["options"].([]any)[0].(map[string]any)
+	sub["options"].([]any)[0].(map[string]any)["value"] = v
+	data, _ := json.Marshal(m)
+	return data
+}
+
+func TestHTTPPing(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	resp := e.do(e.s.request(e.srv.URL, fixture(t, "ping"), e.clock.Now()))
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != `{"type":1}` || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("PING answered %d %q (%s), want 200 {\"type\":1} application/json", resp.StatusCode, body, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestHTTPCommand runs a signed /study next through the real engine.
+func TestHTTPCommand(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	status, m := e.post(fixture(t, "study_next"))
+	if status != http.StatusOK || respType(m) != 4 || respFlags(m) != 64 {
+		t.Fatalf("answer %d %v, want 200, type 4, ephemeral", status, m)
+	}
+	if respContent(m) == "" && len(respData(m)["embeds"].([]any)) == 0 {
+		t.Errorf("answer has no content: %v", m)
+	}
+}
+
+func TestHTTPCommandReply(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Next up: DNS", Buttons: []bot.Button{{Label: "Done", Action: "done:internet/dns"}}}}
+	e := newHTTPEnv(t, Config{}, rec)
+	_, m := e.post(fixture(t, "study_done_topic"))
+	if respType(m) != 4 || respFlags(m) != 64 {
+		t.Fatalf("answer %v, want type 4 ephemeral", m)
+	}
+	embeds := respData(m)["embeds"].([]any)
+	if len(embeds) != 1 || embeds[0].(map[string]any)["title"] != "Next up: DNS" {
+		t.Errorf("embeds = %v", embeds)
+	}
+	if got := rec.reqs[0]; got.Command != "done" || got.Args["topic"] != "internet/dns" || got.Space.ID != "111" {
+		t.Errorf("request = %+v", got)
+	}
+}
+
+func TestHTTPPublicReply(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Leaderboard", Public: true}}
+	e := newHTTPEnv(t, Config{}, rec)
+	_, m := e.post(fixture(t, "study_next"))
+	if respType(m) != 4 || respFlags(m) != 0 {
+		t.Fatalf("answer %v, want type 4, not ephemeral", m)
+	}
+}
+
+// TestHTTPRefused: requests that are not Discord's never reach the engine.
+func TestHTTPRefused(t *testing.T) {
+	rec := &recorder{}
+	e := newHTTPEnv(t, Config{}, rec)
+	other := newSigner(t)
+	body := fixture(t, "study_next")
+	now := e.clock.Now()
+	tests := []struct {
+		name   string
+		req    func() *http.Request
+		status int
+	}{
+		{"BadSignature", func() *http.Request { return other.request(e.srv.URL, body, now) }, http.StatusUnauthorized},
+		{"MissingSignature", func() *http.Request {
+			r := e.s.request(e.srv.URL, body, now)
+			r.Header.Del("X-Signature-Ed25519")
+			return r
+		}, http.StatusUnauthorized},
+		{"MissingTimestamp", func() *http.Request {
+			r := e.s.request(e.srv.URL, body, now)
+			r.Header.Del("X-Signature-Timestamp")
+			return r
+		}, http.StatusUnauthorized},
+		{"NotHexSignature", func() *http.Request {
+			r := e.s.request(e.srv.URL, body, now)
+			r.Header.Set("X-Signature-Ed25519", "zz")
+			return r
+		}, http.StatusUnauthorized},
+		{"TamperedBody", func() *http.Request {
+			r := e.s.request(e.srv.URL, body, now)
+			r.Body = io.NopCloser(bytes.NewReader(bytes.Replace(body, []byte(`"next"`), []byte(`"undo"`), 1)))
+			return r
+		}, http.StatusUnauthorized},
+		{"OtherTimestampSigned", func() *http.Request {
+			r := e.s.request(e.srv.URL, body, now)
+			r.Header.Set("X-Signature-Timestamp", "1")
+			return r
+		}, http.StatusUnauthorized},
+		{"StaleTimestamp", func() *http.Request { return e.s.request(e.srv.URL, body, now.Add(-6*time.Minute)) }, http.StatusUnauthorized},
+		{"FutureTimestamp", func() *http.Request { return e.s.request(e.srv.URL, body, now.Add(6*time.Minute)) }, http.StatusUnauthorized},
+		{"BodyTooLarge", func() *http.Request {
+			big := append(bytes.TrimSuffix(bytes.TrimSpace(body), []byte("}")), []byte(`,"pad":"`+strings.Repeat("x", maxBody)+`"}`)...)
+			return e.s.request(e.srv.URL, big, now)
+		}, http.StatusRequestEntityTooLarge},
+		{"NotJSON", func() *http.Request { return e.s.request(e.srv.URL, []byte("{"), now) }, http.StatusBadRequest},
+		{"GET", func() *http.Request { r, _ := http.NewRequest(http.MethodGet, e.srv.URL, nil); return r }, http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := e.do(tt.req())
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
+			}
+		})
+	}
+	if n := rec.count(); n != 0 {
+		t.Errorf("engine ran %d times for refused requests", n)
+	}
+	// Within the window is fine.
+	if status, _ := decodeResponse(t, e.do(e.s.request(e.srv.URL, body, now.Add(-4*time.Minute)))); status != http.StatusOK {
+		t.Errorf("4-minute-old request: status %d, want 200", status)
+	}
+}
+
+// TestHTTPReplay: a replayed interaction gets the first answer again, and the
+// engine runs once.
+func TestHTTPReplay(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Marked done"}}
+	e := newHTTPEnv(t, Config{}, rec)
+	body := fixture(t, "study_done_topic")
+	_, first := e.post(body)
+	e.clock.Add(time.Minute) // re-signed a minute later: still fresh, still a replay
+	_, again := e.post(body)
+	if rec.count() != 1 {
+		t.Fatalf("engine ran %d times, want 1", rec.count())
+	}
+	a, _ := json.Marshal(first)
+	b, _ := json.Marshal(again)
+	if !bytes.Equal(a, b) {
+		t.Errorf("replay answered\n%s\nfirst answer\n%s", b, a)
+	}
+}
+
+// TestHTTPBadInput: a clear private error, and nothing runs.
+func TestHTTPBadInput(t *testing.T) {
+	rec := &recorder{}
+	e := newHTTPEnv(t, Config{GuildIDs: []string{"111"}}, rec)
+	tests := []struct {
+		name string
+		body []byte
+		says string
+	}{
+		{"UnknownSubcommand", fixture(t, "unknown_subcommand"), "Unknown command"},
+		{"WrongOptionType", fixture(t, "wrong_option_type"), "wrong type"},
+		{"OptionOf6KB", withOption(t, "study_done_topic", strings.Repeat("é", 3000)), "too long"},
+		{"UnknownGuild", fixture(t, "unknown_guild"), "not set up for this server"},
+		{"ModeratorCommandWithoutPermission", fixture(t, "studymod_no_perms"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, m := e.post(tt.body)
+			if status != http.StatusOK || respType(m) != 4 || respFlags(m) != 64 {
+				t.Fatalf("answer %d %v, want 200 type 4 ephemeral", status, m)
+			}
+			if !strings.Contains(respContent(m), tt.says) {
+				t.Errorf("content %q does not say %q", respContent(m), tt.says)
+			}
+		})
+	}
+	// Only the moderator command reached the engine, which refuses it.
+	if n := rec.count(); n != 1 {
+		t.Errorf("engine ran %d times, want 1", n)
+	}
+	if calls := e.fd.callsTo(http.MethodPost, "/"); len(calls) != 0 {
+		t.Errorf("REST calls: %+v", calls)
+	}
+}
+
+// TestHTTPModeratorRefusedByEngine: without Manage Guild, /studymod is refused
+// with the engine's sentence.
+func TestHTTPModeratorRefusedByEngine(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	_, m := e.post(fixture(t, "studymod_no_perms"))
+	if respFlags(m) != 64 || !strings.Contains(respContent(m), "moderators") {
+		t.Errorf("answer %v, want the engine's moderator refusal", m)
+	}
+}
+
+// TestHTTPDeferred: an engine slower than deferAfter gets a deferred answer,
+// then the original response is edited over REST.
+func TestHTTPDeferred(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Slow answer"}, gate: make(chan struct{})}
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	_, m := e.post(fixture(t, "study_next"))
+	if respType(m) != 5 || respFlags(m) != 64 {
+		t.Fatalf("answer %v, want type 5 ephemeral", m)
+	}
+	close(rec.gate)
+	c := e.fd.waitCall(http.MethodPatch, "/webhooks/900/itok-1001-SECRET/messages/@original")
+	body := c.json(t)
+	if embeds := body["embeds"].([]any); len(embeds) != 1 || embeds[0].(map[string]any)["title"] != "Slow answer" {
+		t.Errorf("edit = %s", c.Body)
+	}
+	if _, ok := body["flags"]; ok {
+		t.Errorf("edit sets flags: %s", c.Body)
+	}
+}
+
+// TestHTTPDeferredPublic: a public reply to a privately deferred command goes as a
+// public follow-up.
+func TestHTTPDeferredPublic(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Challenge", Public: true}, gate: make(chan struct{})}
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	_, m := e.post(fixture(t, "study_next"))
+	if respType(m) != 5 {
+		t.Fatalf("answer %v, want type 5", m)
+	}
+	close(rec.gate)
+	c := e.fd.waitCall(http.MethodPost, "/webhooks/900/itok-1001-SECRET")
+	if body := c.json(t); body["flags"] != nil || len(body["embeds"].([]any)) != 1 {
+		t.Errorf("follow-up = %s, want public embed", c.Body)
+	}
+	c = e.fd.waitCall(http.MethodPatch, "/webhooks/900/itok-1001-SECRET/messages/@original")
+	if !strings.Contains(string(c.Body), "Posted") {
+		t.Errorf("edit = %s", c.Body)
+	}
+}
+
+// TestHTTPImage: an HTTP response cannot carry files, so a reply with an image
+// is deferred and the image goes with the edit.
+func TestHTTPImage(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Your card", Image: &bot.Image{Name: "progress.png", PNG: pngBytes}}}
+	e := newHTTPEnv(t, Config{}, rec)
+	_, m := e.post(fixture(t, "study_next"))
+	if respType(m) != 5 || respFlags(m) != 64 {
+		t.Fatalf("answer %v, want type 5 ephemeral", m)
+	}
+	c := e.fd.waitCall(http.MethodPatch, "/webhooks/900/itok-1001-SECRET/messages/@original")
+	if !bytes.Equal(c.Files["progress.png"], pngBytes) {
+		t.Errorf("files = %v", c.Files)
+	}
+	if !strings.Contains(string(c.Body), "attachment://progress.png") {
+		t.Errorf("payload_json = %s", c.Body)
+	}
+}
+
+// TestHTTPButtons: a click on one's own message updates it; on another
+// member's message it gets a private reply; errors never replace the message.
+func TestHTTPButtons(t *testing.T) {
+	tests := []struct {
+		name      string
+		fixture   string
+		reply     *bot.Reply
+		err       error
+		wantType  int
+		wantFlags int
+	}{
+		{"OwnMessageUpdates", "button_done", &bot.Reply{Title: "Marked done"}, nil, 7, 0},
+		{"DMUpdates", "button_dm", &bot.Reply{Title: "Next"}, nil, 7, 0},
+		{"OthersMessageReplies", "button_other_member", &bot.Reply{Title: "Next"}, nil, 4, 64},
+		{"ErrorReplies", "button_done", nil, bot.Errorf(bot.Conflict, "Already done."), 4, 64},
+		{"NilReplyReplies", "button_done", nil, nil, 4, 64},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{reply: tt.reply, err: tt.err}
+			e := newHTTPEnv(t, Config{}, rec)
+			_, m := e.post(fixture(t, tt.fixture))
+			if respType(m) != tt.wantType || respFlags(m) != tt.wantFlags {
+				t.Errorf("answer type %d flags %d, want %d %d: %v", respType(m), respFlags(m), tt.wantType, tt.wantFlags, m)
+			}
+		})
+	}
+}
+
+// TestHTTPDeferredButtonError: a slow click is deferred as an update; if it then
+// fails, the error goes as a private follow-up and the message stays.
+func TestHTTPDeferredButtonError(t *testing.T) {
+	rec := &recorder{err: bot.Errorf(bot.Conflict, "Already done."), gate: make(chan struct{})}
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	_, m := e.post(fixture(t, "button_done"))
+	if respType(m) != 6 {
+		t.Fatalf("answer %v, want type 6", m)
+	}
+	close(rec.gate)
+	c := e.fd.waitCall(http.MethodPost, "/webhooks/900/itok-1007-SECRET")
+	if body := c.json(t); body["flags"] != float64(64) || body["content"] != "Already done." {
+		t.Errorf("follow-up = %s", c.Body)
+	}
+	if n := len(e.fd.callsTo(http.MethodPatch, "/webhooks/")); n != 0 {
+		t.Errorf("%d edits of the message", n)
+	}
+}
+
+func TestHTTPAutocomplete(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	_, m := e.post(fixture(t, "autocomplete_done"))
+	if respType(m) != 8 {
+		t.Fatalf("answer %v, want type 8", m)
+	}
+	choices := respData(m)["choices"].([]any)
+	if len(choices) == 0 || len(choices) > 25 {
+		t.Fatalf("%d choices", len(choices))
+	}
+	found := false
+	for _, c := range choices {
+		if c.(map[string]any)["value"] == "internet/dns" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("choices for %q lack internet/dns: %v", "dns", choices)
+	}
+	// Autocomplete from an unknown guild suggests nothing.
+	e2 := newHTTPEnv(t, Config{GuildIDs: []string{"222"}}, nil)
+	_, m = e2.post(fixture(t, "autocomplete_done"))
+	if respType(m) != 8 || len(respData(m)["choices"].([]any)) != 0 {
+		t.Errorf("unknown guild autocomplete = %v", m)
+	}
+}
+
+// TestHandlerGatewayMode: the endpoint is off without a public key.
+func TestHandlerGatewayMode(t *testing.T) {
+	b := newTestBot(t, Config{})
+	w := httptest.NewRecorder()
+	b.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/discord/interactions", strings.NewReader("{}")))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("status %d, want 404", w.Code)
+	}
+}
+
+// TestHTTPAfterShutdown: once Run has returned, commands are turned away politely
+// instead of racing the shutdown.
+func TestHTTPAfterShutdown(t *testing.T) {
+	rec := &recorder{}
+	e := newHTTPEnv(t, Config{}, rec)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.b.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	_, m := e.post(fixture(t, "study_next"))
+	if respType(m) != 4 || respFlags(m) != 64 || !strings.Contains(respContent(m), "restarting") {
+		t.Errorf("answer %v, want a private restarting message", m)
+	}
+	if rec.count() != 0 {
+		t.Error("the engine ran after shutdown")
+	}
+}

@@ -1,0 +1,225 @@
+package discord
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// moderatorPerms: Manage Guild or Administrator make a moderator. They are
+// re-checked on every call from the member's permissions in the interaction,
+// since server admins can override a command's default permissions.
+const moderatorPerms = discordgo.PermissionManageGuild | discordgo.PermissionAdministrator
+
+// maxCustomID is Discord's limit on a component's custom_id.
+const maxCustomID = 100
+
+// maxPartial bounds what autocomplete searches for; Discord caps string options
+// at 6000 characters, far more than any topic name.
+const maxPartial = 100
+
+// focus is the option being autocompleted.
+type focus struct {
+	option, partial string
+}
+
+// request translates an application command, autocomplete or button interaction
+// into a bot.Request. Errors carry a bot error code and a sentence for the member.
+func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
+	req := &bot.Request{
+		Space:   bot.Space{Platform: bot.Discord, ID: in.GuildID},
+		Channel: in.ChannelID,
+		DM:      in.GuildID == "",
+		Args:    map[string]string{},
+	}
+	switch {
+	case in.Member != nil && in.Member.User != nil:
+		req.Member = in.Member.User.ID
+		req.Name = displayName(in.Member.Nick, in.Member.User)
+		req.Moderator = in.Member.Permissions&moderatorPerms != 0
+	case in.User != nil:
+		req.Member = in.User.ID
+		req.Name = displayName("", in.User)
+	}
+	if req.Member == "" {
+		return nil, nil, bot.Errorf(bot.Invalid, "I could not tell who you are; please try again.")
+	}
+
+	var f *focus
+	var err error
+	switch data := in.Data.(type) {
+	case discordgo.ApplicationCommandInteractionData:
+		f, err = commandRequest(req, data)
+	case discordgo.MessageComponentInteractionData:
+		err = buttonRequest(req, in.GuildID, data)
+	default:
+		err = bot.Errorf(bot.Invalid, "I do not understand that kind of interaction.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if req.DM {
+		// Only buttons reach here from a DM (the commands are guild-only), and
+		// they say which guild they belong to. Moderator powers never come
+		// from a DM.
+		req.Moderator = false
+		if c := bot.Lookup(req.Command); c != nil && c.Moderator {
+			return nil, nil, bot.Errorf(bot.Forbidden, "Moderator commands work in a server channel, not in direct messages.")
+		}
+	}
+	if req.Space.ID != "" && !b.allowed(req.Space.ID) {
+		return nil, nil, bot.Errorf(bot.Forbidden, "This bot is not set up for this server; ask its operator to add the server id to discord.guild_ids.")
+	}
+	return req, f, nil
+}
+
+// displayName prefers the server nickname, then the global display name.
+func displayName(nick string, u *discordgo.User) string {
+	switch {
+	case nick != "":
+		return nick
+	case u.GlobalName != "":
+		return u.GlobalName
+	}
+	return u.Username
+}
+
+// commandRequest fills req from /study or /studymod data: the command path from
+// the subcommand group and subcommand, the arguments from the options.
+func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteractionData) (*focus, error) {
+	if data.Name != "study" && data.Name != "studymod" {
+		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s. Use /study help.", clipRunes(data.Name, 32))
+	}
+	opts := data.Options
+	var path []string
+	for len(opts) == 1 && (opts[0].Type == discordgo.ApplicationCommandOptionSubCommandGroup || opts[0].Type == discordgo.ApplicationCommandOptionSubCommand) {
+		path = append(path, opts[0].Name)
+		sub := opts[0].Type == discordgo.ApplicationCommandOptionSubCommand
+		opts = opts[0].Options
+		if sub {
+			break
+		}
+	}
+	name := strings.Join(path, " ")
+	cmd := bot.Lookup(name)
+	if cmd == nil || cmd.Slash() != data.Name {
+		if name == "" {
+			return nil, bot.Errorf(bot.Invalid, "Pick a subcommand, such as /study next. Use /study help to see them all.")
+		}
+		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s %s. Discord may still show an old command list; use /study help.", data.Name, clipRunes(name, 40))
+	}
+	req.Command = cmd.Name
+	var f *focus
+	for _, o := range opts {
+		var opt *bot.Opt
+		for i := range cmd.Options {
+			if cmd.Options[i].Name == o.Name {
+				opt = &cmd.Options[i]
+			}
+		}
+		if opt == nil {
+			return nil, bot.Errorf(bot.Invalid, "/%s %s has no option %q. Usage: %s", data.Name, cmd.Name, clipRunes(o.Name, 32), cmd.Usage())
+		}
+		v, ok := o.Value.(string)
+		if !ok || o.Type != optionType(opt.Kind) {
+			return nil, bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
+		}
+		if o.Focused {
+			f = &focus{option: o.Name, partial: clipRunes(v, maxPartial)}
+			continue
+		}
+		if n := utf8.RuneCountInString(v); n > bot.MaxTextLen {
+			return nil, bot.Errorf(bot.Invalid, "The %s is too long (%d characters; the limit is %d).", opt.Name, n, bot.MaxTextLen)
+		}
+		req.Args[o.Name] = v
+	}
+	return f, nil
+}
+
+// buttonRequest fills req from a button's custom_id, "<guild id>|<action>". The
+// guild is in the id because clicks on a nudge DM carry no guild.
+func buttonRequest(req *bot.Request, guild string, data discordgo.MessageComponentInteractionData) error {
+	if data.ComponentType != discordgo.ButtonComponent {
+		return bot.Errorf(bot.Invalid, "That control is no longer valid.")
+	}
+	g, action, ok := strings.Cut(data.CustomID, "|")
+	if !ok || (g != "" && !snowflake(g)) {
+		return bot.Errorf(bot.Invalid, "That button is no longer valid.")
+	}
+	switch {
+	case guild == "":
+		req.Space.ID = g
+	case g != "" && g != guild:
+		return bot.Errorf(bot.Invalid, "That button belongs to another server.")
+	}
+	if req.Space.ID == "" {
+		return bot.Errorf(bot.Invalid, "That button is no longer valid; use /study in your server.")
+	}
+	cmd, args, err := bot.ParseAction(action)
+	if err != nil {
+		return err
+	}
+	req.Command = cmd.Name
+	req.Args = args
+	return nil
+}
+
+// customID encodes a button's action with its guild, or "" when it does not
+// fit Discord's 100 characters.
+func customID(guild, action string) string {
+	id := guild + "|" + action
+	if len(id) > maxCustomID {
+		return ""
+	}
+	return id
+}
+
+// updatesMessage reports whether a button click should replace the message it
+// is on (response type 7): in a DM (the nudge is the member's own), on an
+// ephemeral message (only the clicker sees it), or when the message answered the
+// clicker's own command. Clicks on someone else's public message get a new
+// private reply instead, so they never overwrite what others see.
+func updatesMessage(in *discordgo.Interaction, req *bot.Request) bool {
+	if in.Type != discordgo.InteractionMessageComponent || in.Message == nil {
+		return false
+	}
+	m := in.Message
+	switch {
+	case in.GuildID == "":
+		return true
+	case m.Flags&discordgo.MessageFlagsEphemeral != 0:
+		return true
+	case m.InteractionMetadata != nil && m.InteractionMetadata.User != nil:
+		return m.InteractionMetadata.User.ID == req.Member
+	case m.Interaction != nil && m.Interaction.User != nil:
+		return m.Interaction.User.ID == req.Member
+	}
+	return false
+}
+
+// clipRunes shortens s to n runes for echoing input back.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// interactionKind names an interaction type for logs.
+func interactionKind(t discordgo.InteractionType) string {
+	switch t {
+	case discordgo.InteractionApplicationCommand:
+		return "command"
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		return "autocomplete"
+	case discordgo.InteractionMessageComponent:
+		return "button"
+	case discordgo.InteractionPing:
+		return "ping"
+	}
+	return fmt.Sprintf("type %d", t)
+}

@@ -1,0 +1,255 @@
+package discord
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/studybot/studybot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// golden compares got with testdata/<name>.golden, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
+func indentJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(data, '\n')
+}
+
+var pngBytes = []byte("\x89PNG\r\n\x1a\nfake")
+
+// TestRender renders replies to the payloads Discord receives.
+func TestRender(t *testing.T) {
+	many := make([]bot.Button, 30)
+	for i := range many {
+		many[i] = bot.Button{Label: fmt.Sprintf("B%d", i), Action: fmt.Sprintf("topic:t/%d", i)}
+	}
+	tests := []struct {
+		name  string
+		reply *bot.Reply
+	}{
+		{"full", &bot.Reply{
+			Title: "Next up: HTTP",
+			Text:  []string{"HTTP is how browsers and servers talk.", "You have 3 topics in progress."},
+			Fields: []bot.Field{
+				{Name: "Section", Value: "Internet", Inline: true},
+				{Name: "Hours", Value: "2", Inline: true},
+				{Name: "", Value: ""},
+			},
+			Bars: []bot.Bar{{Label: "Overall", Done: 7, Total: 10}, {Label: "Internet", Done: 0, Total: 6}, {Label: "Empty", Done: 0, Total: 0}, {Label: "Done", Done: 4, Total: 4}},
+			Links: []bot.Link{
+				{Title: "MDN: An overview of HTTP", URL: "https://developer.mozilla.org/en-US/docs/Web/HTTP/Overview", Kind: "official"},
+				{Title: "What is [HTTP]?", URL: "javascript:alert(1)", Kind: "article"},
+			},
+			Buttons: []bot.Button{
+				{Label: "Done", Action: "done:internet/http", Style: bot.Success},
+				{Label: "Learning", Action: "start:internet/http", Style: bot.Primary},
+				{Label: "Skip", Action: "skip:internet/http", Style: bot.Secondary},
+				{Label: "Next", Action: "next", Style: bot.Primary},
+				{Label: "Next again", Action: "next"}, // duplicate custom id: dropped
+				{Label: "Undo", Action: "undo", Style: bot.Danger},
+			},
+			Footer: "Streak: 4 days",
+		}},
+		{"public", &bot.Reply{
+			Title:   "Weekly challenge #3",
+			Text:    []string{"Write a tiny DNS resolver. @everyone is not pinged."},
+			Buttons: []bot.Button{{Label: "Submit", Action: "challenge board", Style: bot.Primary}},
+			Public:  true,
+		}},
+		{"image", &bot.Reply{Title: "Your progress", Image: &bot.Image{Name: "my card!.png", PNG: pngBytes}}},
+		{"image_only", &bot.Reply{Image: &bot.Image{Name: "progress.png", PNG: pngBytes}}},
+		{"empty", &bot.Reply{Buttons: []bot.Button{{Label: "Next", Action: "next"}}}},
+		{"nil", nil},
+		{"limits", &bot.Reply{
+			Title:   strings.Repeat("T", 300),
+			Text:    []string{strings.Repeat("word ", 1000)},
+			Buttons: append(many, bot.Button{Label: "too long", Action: "note:" + strings.Repeat("x", 100)}),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := render(tt.reply, "111")
+			golden(t, "render/"+tt.name, indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
+			checkMessageLimits(t, m)
+			if tt.reply != nil && tt.reply.Image != nil {
+				if len(m.files) != 1 || m.files[0].Name != m.Attachments[0].Filename {
+					t.Fatalf("files = %+v, attachments = %+v", m.files, m.Attachments)
+				}
+			} else if len(m.files) != 0 {
+				t.Errorf("files = %+v, want none", m.files)
+			}
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"error_not_found", bot.Errorf(bot.NotFound, "No topic matches %q.", "qwerty")},
+		{"error_internal", bot.Wrap(errSentinel, "store")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := errorMessage(tt.err)
+			data := indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m})
+			golden(t, "render/"+tt.name, data)
+			if bytes.Contains(data, []byte("sentinel")) {
+				t.Error("an internal error's cause reached the member")
+			}
+		})
+	}
+}
+
+// checkMessageLimits asserts Discord's limits on a rendered message.
+func checkMessageLimits(t *testing.T, m *message) {
+	t.Helper()
+	if m.Flags&^discordgo.MessageFlagsEphemeral != 0 {
+		t.Errorf("flags = %d", m.Flags)
+	}
+	if m.AllowedMentions == nil || len(m.AllowedMentions.Parse) != 0 {
+		t.Errorf("allowed_mentions = %+v, want no mentions parsed", m.AllowedMentions)
+	}
+	if m.Content == "" && len(m.Embeds) == 0 {
+		t.Error("message has neither content nor embed")
+	}
+	for _, e := range m.Embeds {
+		if embedSize(e) > maxEmbedTotal || utf8.RuneCountInString(e.Title) > maxTitle || utf8.RuneCountInString(e.Description) > maxDescription4 || len(e.Fields) > maxFields {
+			t.Errorf("embed over Discord's limits: size %d", embedSize(e))
+		}
+		for _, f := range e.Fields {
+			if f.Name == "" || f.Value == "" || utf8.RuneCountInString(f.Value) > maxFieldValue {
+				t.Errorf("bad field %+v", f)
+			}
+		}
+	}
+	if len(m.Components) > maxRows {
+		t.Errorf("%d rows", len(m.Components))
+	}
+	ids := map[string]bool{}
+	for _, c := range m.Components {
+		row := c.(discordgo.ActionsRow)
+		if len(row.Components) == 0 || len(row.Components) > maxRowButtons {
+			t.Errorf("row with %d buttons", len(row.Components))
+		}
+		for _, c := range row.Components {
+			bt := c.(discordgo.Button)
+			if len(bt.CustomID) > maxCustomID || ids[bt.CustomID] || utf8.RuneCountInString(bt.Label) > maxLabel {
+				t.Errorf("bad button %+v", bt)
+			}
+			ids[bt.CustomID] = true
+		}
+	}
+}
+
+var commandName = regexp.MustCompile(`^[-_a-z0-9]{1,32}$`)
+
+// TestApplicationCommands checks registration against Discord's limits and
+// the golden payload.
+func TestApplicationCommands(t *testing.T) {
+	cmds := ApplicationCommands()
+	golden(t, "commands", indentJSON(t, cmds))
+
+	if len(cmds) != 2 || cmds[0].Name != "study" || cmds[1].Name != "studymod" {
+		t.Fatalf("commands = %v, %v", cmds[0].Name, cmds[1].Name)
+	}
+	if p := cmds[1].DefaultMemberPermissions; p == nil || *p != discordgo.PermissionManageGuild {
+		t.Errorf("studymod default_member_permissions = %v, want Manage Guild", p)
+	}
+	if cmds[0].DefaultMemberPermissions != nil {
+		t.Error("study must be open to everyone")
+	}
+	var check func(path string, opts []*discordgo.ApplicationCommandOption)
+	check = func(path string, opts []*discordgo.ApplicationCommandOption) {
+		if len(opts) > maxOptions {
+			t.Errorf("%s: %d options", path, len(opts))
+		}
+		names := map[string]bool{}
+		optional := false
+		for _, o := range opts {
+			p := path + " " + o.Name
+			if !commandName.MatchString(o.Name) || names[o.Name] {
+				t.Errorf("%s: bad or duplicate name", p)
+			}
+			names[o.Name] = true
+			if d := utf8.RuneCountInString(o.Description); d == 0 || d > maxDescription {
+				t.Errorf("%s: description of %d characters", p, d)
+			}
+			if len(o.Choices) > maxChoices || (o.Autocomplete && len(o.Choices) > 0) {
+				t.Errorf("%s: %d choices, autocomplete %v", p, len(o.Choices), o.Autocomplete)
+			}
+			if o.Type > discordgo.ApplicationCommandOptionSubCommandGroup {
+				if o.Required && optional {
+					t.Errorf("%s: required option after an optional one", p)
+				}
+				optional = optional || !o.Required
+			}
+			check(p, o.Options)
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		if !commandName.MatchString(c.Name) || len(c.Description) > maxDescription {
+			t.Errorf("bad command %q", c.Name)
+		}
+		check("/"+c.Name, c.Options)
+		for _, o := range c.Options {
+			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+				seen[o.Name] = true
+			}
+			for _, s := range o.Options {
+				if s.Type == discordgo.ApplicationCommandOptionSubCommand {
+					seen[o.Name+" "+s.Name] = true
+				}
+			}
+		}
+	}
+	for _, c := range bot.Commands() {
+		if !seen[c.Name] {
+			t.Errorf("command %q is not registered", c.Name)
+		}
+	}
+}
+
+func TestInviteURL(t *testing.T) {
+	b := newTestBot(t, Config{})
+	want := "https://discord.com/oauth2/authorize?client_id=900&permissions=52224&scope=bot+applications.commands"
+	if got := b.InviteURL(); got != want {
+		t.Errorf("InviteURL = %s, want %s", got, want)
+	}
+}

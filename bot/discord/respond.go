@@ -1,0 +1,256 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// result is what the engine answered.
+type result struct {
+	reply *bot.Reply
+	err   error
+}
+
+// serve answers one interaction, in either mode. first sends the initial
+// response (the HTTP response body, or the REST callback in gateway mode); it is
+// called exactly once, before serve returns. Discord allows 3 s for it, so when
+// the engine has not answered within deferAfter (2 s) the interaction is deferred
+// and the answer is edited in over REST when it comes, in the background.
+// filesOK tells whether first can carry uploads: the REST callback can, an HTTP
+// response cannot, so a reply with an image is deferred there and its file goes
+// with the edit.
+func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*response)) {
+	log := b.log.With("interaction", in.ID, "kind", interactionKind(in.Type), "guild", in.GuildID)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("discord interaction panicked", "panic", fmt.Sprint(p))
+		}
+	}()
+	switch in.Type {
+	case discordgo.InteractionPing:
+		first(&response{Type: discordgo.InteractionResponsePong})
+		return
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		first(b.autocomplete(in))
+		return
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionMessageComponent:
+	default:
+		first(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("I do not understand that kind of interaction.")})
+		return
+	}
+	req, _, err := b.request(in)
+	if err != nil {
+		logError(log, "discord interaction refused", err)
+		first(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(err)})
+		return
+	}
+	log = log.With("command", req.Command)
+	upd := updatesMessage(in, req)
+	// One background goroutine runs the engine and, if serve deferred,
+	// finishes the interaction; serve tells it which over deferred.
+	done := make(chan result, 1)
+	deferred := make(chan plan, 1)
+	ok := b.spawn(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("discord deferred answer panicked", "panic", fmt.Sprint(p))
+			}
+		}()
+		res := b.run(req)
+		done <- res
+		if p, ok := <-deferred; ok {
+			if err := b.finish(in, req, p, res, log); err != nil {
+				log.Error("discord deferred answer failed", "err", err)
+			}
+		}
+	})
+	if !ok {
+		first(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("I am restarting; please try again in a minute.")})
+		return
+	}
+	planned := false
+	defer func() {
+		if !planned {
+			close(deferred)
+		}
+	}()
+	t := time.NewTimer(b.deferAfter)
+	defer t.Stop()
+	select {
+	case res := <-done:
+		resp := b.answer(log, res, req, upd)
+		if filesOK || len(resp.files()) == 0 {
+			first(resp)
+			return
+		}
+		public := res.reply != nil && res.reply.Public
+		first(deferral(upd, !public))
+		planned = true
+		deferred <- plan{upd: upd, ephemeral: !public}
+	case <-t.C:
+		// The reply's privacy is not known yet: defer privately; a public
+		// reply then goes as a follow-up (see finish).
+		first(deferral(upd, true))
+		planned = true
+		deferred <- plan{upd: upd, ephemeral: true}
+	}
+}
+
+// plan is how an interaction was deferred: as an update of the clicked
+// message, or as a new message that is ephemeral or not.
+type plan struct {
+	upd, ephemeral bool
+}
+
+// spawn runs f in a goroutine that Run waits for at shutdown. It returns false,
+// running nothing, once shutdown has begun.
+func (b *Bot) spawn(f func()) bool {
+	b.bgMu.Lock()
+	defer b.bgMu.Unlock()
+	if b.closing {
+		return false
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// run calls the engine with a bounded context; a panic becomes an Internal
+// error instead of taking the process down.
+func (b *Bot) run(req *bot.Request) (res result) {
+	ctx, cancel := context.WithTimeout(b.ctx, b.workTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			res = result{err: bot.Wrap(fmt.Errorf("panic: %v", p), "handle "+req.Command)}
+		}
+	}()
+	r, err := b.handle(ctx, req)
+	return result{r, err}
+}
+
+// answer is the immediate response for an engine result. Errors and empty
+// replies are new private messages, even for a button click, so the message the
+// button is on stays as it was.
+func (b *Bot) answer(log *slog.Logger, res result, req *bot.Request, upd bool) *response {
+	if res.err != nil {
+		logError(log, "discord command failed", res.err)
+		return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(res.err)}
+	}
+	m := render(res.reply, req.Space.ID)
+	if upd && res.reply != nil {
+		m.Flags = 0 // an update keeps the message's own visibility
+		return &response{Type: discordgo.InteractionResponseUpdateMessage, Data: m}
+	}
+	return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
+}
+
+// deferral acknowledges an interaction whose answer comes later: a deferred
+// update for a click that will replace its message, else a deferred message
+// ("thinking…"), private when ephemeral.
+func deferral(upd, ephemeral bool) *response {
+	if upd {
+		return &response{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	}
+	d := flagsData{}
+	if ephemeral {
+		d.Flags = discordgo.MessageFlagsEphemeral
+	}
+	return &response{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource, Data: d}
+}
+
+// finish delivers a deferred answer: it edits the original response (or, for a
+// deferred update, the message the button is on). Errors and empty replies to a
+// click go as a private follow-up instead, leaving the message intact; a public
+// reply to a privately deferred command goes as a public follow-up.
+func (b *Bot) finish(in *discordgo.Interaction, req *bot.Request, p plan, res result, log *slog.Logger) error {
+	upd, ephemeral := p.upd, p.ephemeral
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	var m *message
+	if res.err != nil {
+		logError(log, "discord command failed", res.err)
+		m = errorMessage(res.err)
+	} else {
+		m = render(res.reply, req.Space.ID)
+	}
+	switch {
+	case upd && (res.err != nil || res.reply == nil):
+		return b.followup(ctx, in, m)
+	case !upd && ephemeral && res.err == nil && res.reply != nil && res.reply.Public:
+		m.Flags = 0
+		if err := b.followup(ctx, in, m); err != nil {
+			return err
+		}
+		return b.editOriginal(ctx, in, textMessage("Posted in the channel."))
+	}
+	return b.editOriginal(ctx, in, m)
+}
+
+// appID is the application an interaction belongs to.
+func (b *Bot) appID(in *discordgo.Interaction) string {
+	if in.AppID != "" {
+		return in.AppID
+	}
+	return b.cfg.AppID
+}
+
+// callback sends the initial response over REST (gateway mode).
+func (b *Bot) callback(ctx context.Context, in *discordgo.Interaction, r *response) error {
+	return b.send(ctx, false, "interaction callback", http.MethodPost,
+		"/interactions/"+in.ID+"/"+in.Token+"/callback", r, r.files(), nil)
+}
+
+// editOriginal replaces the original response (after a deferral).
+func (b *Bot) editOriginal(ctx context.Context, in *discordgo.Interaction, m *message) error {
+	m.Flags = 0 // an edit cannot change visibility
+	return b.send(ctx, false, "edit original response", http.MethodPatch,
+		"/webhooks/"+b.appID(in)+"/"+in.Token+"/messages/@original", m, m.files, nil)
+}
+
+// followup sends another message for the interaction.
+func (b *Bot) followup(ctx context.Context, in *discordgo.Interaction, m *message) error {
+	return b.send(ctx, false, "follow-up message", http.MethodPost,
+		"/webhooks/"+b.appID(in)+"/"+in.Token, m, m.files, nil)
+}
+
+// autocomplete answers with up to 25 suggestions from the engine. Anything it
+// cannot understand gets an empty list: autocomplete has no way to show errors.
+func (b *Bot) autocomplete(in *discordgo.Interaction) *response {
+	d := choicesData{Choices: []choice{}}
+	req, f, err := b.request(in)
+	if err == nil && f != nil {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		defer cancel()
+		for _, s := range b.eng.Complete(ctx, req, f.option, f.partial) {
+			if len(d.Choices) == bot.MaxSuggestions {
+				break
+			}
+			if s.Value == "" || len(s.Value) > 100 {
+				continue
+			}
+			d.Choices = append(d.Choices, choice{Name: clip(s.Name, 100), Value: s.Value})
+		}
+	}
+	return &response{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: d}
+}
+
+// logError logs internal errors; the others are the member's mistakes and go to
+// debug.
+func logError(log *slog.Logger, msg string, err error) {
+	if bot.ErrorCode(err) == bot.Internal {
+		log.Error(msg, "err", err)
+		return
+	}
+	log.Debug(msg, "err", err)
+}
