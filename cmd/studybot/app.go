@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	_ "time/tzdata" // every IANA zone even in a static image with no /usr/share/zoneinfo
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/card"
+	"github.com/studybot/studybot/bot/console"
+	"github.com/studybot/studybot/bot/metrics"
+	"github.com/studybot/studybot/bot/schedule"
+	"github.com/studybot/studybot/store"
+)
+
+// Main is the whole program: it owns every long-lived part and wires concrete
+// types together. The end-to-end test drives the same Main.
+type Main struct {
+	Config Config
+	Clock  bot.Clock
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	// Console mode: set ConsoleMember to run the terminal adapter.
+	ConsoleMember string
+	ConsoleSpace  string
+	Interactive   bool
+
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics
+	DB        *store.DB
+	Engine    *bot.Engine
+	Scheduler *schedule.Scheduler
+	Console   *console.Console
+	adapters  []adapter
+	listener  net.Listener
+	server    *http.Server
+
+	closers []func() error // in opening order; Close runs them in reverse
+}
+
+// adapter is a chat platform connection as Main sees it.
+type adapter struct {
+	name     string
+	run      func(ctx context.Context) error
+	platform string
+	route    *route // HTTP modes: what it serves on the shared listener
+}
+
+// NewMain returns a Main for cfg on the real clock and the process's stdio.
+func NewMain(cfg Config) *Main {
+	return &Main{Config: cfg, Clock: bot.SystemClock, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// Open builds everything; on error, what was opened is closed again.
+func (m *Main) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if m.Log == nil {
+		m.Log = newLogger(m.Config.Log, m.Stderr)
+	}
+	rm, err := loadRoadmap(m.Config.Roadmap.File)
+	if err != nil {
+		return err
+	}
+	m.DB, err = store.Open(m.Config.Database.Path, store.Options{LockTimeout: m.Config.Database.LockTimeout.Duration})
+	if err != nil {
+		return err
+	}
+	m.closers = append(m.closers, m.DB.Close)
+	m.Engine = &bot.Engine{
+		Store:       m.DB,
+		Roadmap:     rm,
+		Clock:       m.Clock,
+		Log:         m.Log,
+		DefaultZone: m.Config.Nudge.DefaultZone,
+		Card:        card.Render,
+	}
+	m.Metrics = metrics.New()
+	m.Engine.Observe = m.Metrics.Observe
+	msgs := bot.Messengers{}
+	if m.ConsoleMember != "" {
+		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive})
+		msgs[bot.Console] = m.Console
+		m.Engine.Card = nil // a terminal cannot show the picture
+	}
+	if err := m.openAdapters(ctx, msgs); err != nil {
+		return err
+	}
+	m.Engine.Messenger = msgs
+	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration, SendRate: m.Config.Nudge.SendRate},
+		m.DB, m.Engine, msgs, m.Clock, m.Log)
+	m.Engine.Scheduler = m.Scheduler
+	if m.Config.HTTP.Listen != "" {
+		if err := m.openHTTP(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openHTTP binds the shared listener now, so a port in use fails at start.
+func (m *Main) openHTTP() error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	for _, h := range m.handlers() {
+		mux.Handle(h.pattern, h.handler)
+	}
+	ln, err := net.Listen("tcp", m.Config.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	m.listener = ln
+	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	m.closers = append(m.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return m.server.Shutdown(ctx)
+	})
+	m.Log.Info("http listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// Run serves until ctx is done, the console reaches EOF, or an adapter fails.
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := m.Scheduler.Start(ctx); err != nil {
+		return err
+	}
+	m.closers = append(m.closers, func() error { <-m.Scheduler.Stop().Done(); return nil })
+
+	errc := make(chan error, len(m.adapters)+2)
+	var wg sync.WaitGroup
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	if m.server != nil {
+		start("http", func(ctx context.Context) error {
+			if err := m.server.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	for _, a := range m.adapters {
+		start(a.name, a.run)
+	}
+	if m.Console != nil {
+		err := m.Console.Run(ctx, m.Stdin)
+		cancel()
+		wg.Wait()
+		return err
+	}
+	m.backupOnSignal(ctx)
+	m.Log.Info("studybot running", "version", version, "adapters", len(m.adapters), "db", m.Config.Database.Path)
+	select {
+	case <-ctx.Done():
+		m.Log.Info("shutting down")
+		cancel()
+		wg.Wait()
+		return nil
+	case err := <-errc:
+		cancel()
+		wg.Wait()
+		return err
+	}
+}
+
+// backupOnSignal writes a hot backup to <db>.backup on SIGUSR1: the running bot
+// holds the file lock, so this is how an operator backs up without stopping it.
+func (m *Main) backupOnSignal(ctx context.Context) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				out := m.Config.Database.Path + ".backup"
+				if err := m.DB.BackupFile(out); err != nil {
+					m.Log.Error("backup failed", "err", err)
+				} else {
+					m.Log.Info("backup written", "path", out)
+				}
+			}
+		}
+	}()
+}
+
+// Close closes everything Open and Run started, newest first.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

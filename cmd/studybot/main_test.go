@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// fixedClock keeps the end-to-end test independent of the wall clock.
+var fixedClock = bot.ClockFunc(func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) })
+
+// runConsoleMain runs Main in console mode over pipes, as `studybot console` does.
+func runConsoleMain(t *testing.T, db, input string) string {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Database.Path = db
+	var out, logs bytes.Buffer
+	m := NewMain(cfg)
+	m.Clock = fixedClock
+	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(input), &out, &logs
+	m.ConsoleMember, m.ConsoleSpace = "ann", "local"
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestConsoleProgressSurvivesRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	out := runConsoleMain(t, db, "next\ndone\nnext\nprogress\n")
+	for _, want := range []string{"Next up: How the Internet works", "✅ Done: How the Internet works", "Next up: What is HTTP", "Overall", "1/"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first run output lacks %q:\n%s", want, out)
+		}
+	}
+	out = runConsoleMain(t, db, "progress\nnext\n")
+	if !strings.Contains(out, "1 of ") || strings.Contains(out, "Next up: How the Internet works") {
+		t.Errorf("second run lost progress:\n%s", out)
+	}
+}
+
+func TestConsoleBadInputIsOneLine(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	out := runConsoleMain(t, db, "teleport\nstart nothing-like-this\nnote dns "+strings.Repeat("x", 10240)+"\nnote dns caf\xe9\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 one-line errors, got:\n%s", out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "error: ") {
+			t.Errorf("not an error line: %q", l)
+		}
+	}
+}
+
+func TestSecondProcessFailsFast(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	cfg := DefaultConfig()
+	cfg.Database.Path = db
+	m := NewMain(cfg)
+	m.Stderr = &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"console", "--db", db}, strings.NewReader("next\n"), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "database "+db+" is in use by another studybot process") {
+		t.Errorf("second open: %v", err)
+	}
+}
+
+func TestRoadmapJSONListsEverything(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"roadmap", "--json"}, nil, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Stages   []string
+		Sections []struct {
+			ID     string
+			Topics []struct{ ID, Title string }
+		}
+		Picks []struct{ ID string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range r.Sections {
+		n += len(s.Topics)
+	}
+	if len(r.Stages) != 5 || len(r.Sections) < 10 || n < 50 || len(r.Picks) != 4 {
+		t.Errorf("roadmap json: %d stages, %d sections, %d topics, %d picks", len(r.Stages), len(r.Sections), n, len(r.Picks))
+	}
+}
+
+func TestBrokenRoadmapFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(f, []byte("id = \"x\"\ntitle = \"X\"\n[[section]]\nid = \"s\"\nstage = \"basics\"\ntitle = \"S\"\n[[section.topic]]\nid = \"s/a\"\ntitle = \"A\"\nsummary = \"A.\"\nafter = [\"s/missing\"]\n"), 0o644)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"roadmap", "--file", f}, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `bad.toml:8: "s/a": prerequisite "s/missing" is not a topic`) {
+		t.Errorf("got %v", err)
+	}
+	err = run(context.Background(), []string{"console", "--db", filepath.Join(t.TempDir(), "x.db"), "--roadmap", f}, strings.NewReader("next\n"), &out, &errb)
+	if err == nil {
+		t.Error("console started with a broken roadmap")
+	}
+}
+
+func TestRunWithNoAdapterPointsAtConsole(t *testing.T) {
+	t.Setenv("STUDYBOT_CONFIG", "")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "--config", ""}, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "studybot console") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("sekrit-token\n"), 0o600)
+	cfgFile := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfgFile, []byte("[discord]\nenabled = true\napp_id = \"1\"\ntoken_file = \""+tokenFile+"\"\n[nudge]\ngrace = \"30m\"\n"), 0o644)
+	env := map[string]string{"STUDYBOT_DATABASE_PATH": "/tmp/x.db", "STUDYBOT_DISCORD_GUILD_IDS": "1, 2"}
+	c, err := LoadConfig(cfgFile, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Discord.Token != "sekrit-token" || c.Database.Path != "/tmp/x.db" || len(c.Discord.GuildIDs) != 2 || c.Nudge.Grace.Duration != 30*time.Minute {
+		t.Errorf("config %+v", c)
+	}
+	for _, s := range []string{fmtAll(c), string(mustJSON(t, c))} {
+		if strings.Contains(s, "sekrit") {
+			t.Errorf("secret leaked: %s", s)
+		}
+	}
+
+	bad := []struct{ file, want string }{
+		{"[discord]\nenabled = true\n", "no token"},
+		{"[nudge]\ndefault_zone = \"Mars/Base\"\n", "nudge.default_zone"},
+		{"[database]\npathh = \"x\"\n", `unknown key "database.pathh"`},
+		{"[log\n", "c.toml:2: expected"},
+		{"[slack]\nenabled = true\nmode = \"carrier-pigeon\"\nbot_token = \"x\"\n", "slack.mode"},
+	}
+	for _, b := range bad {
+		os.WriteFile(cfgFile, []byte(b.file), 0o644)
+		_, err := LoadConfig(cfgFile, func(string) (string, bool) { return "", false })
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: got %v, want %q", b.file, err, b.want)
+		}
+	}
+}
+
+func fmtAll(c Config) string {
+	var b bytes.Buffer
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		b.WriteString(strings.ReplaceAll(f, "%", "") + ":" + fmt.Sprintf(f, c))
+	}
+	return b.String()
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/schedule"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
+)
+
+// simZones spread simulated members over zones with every kind of offset and
+// transition: half-hour and quarter-hour offsets, a 30-minute DST shift, a
+// midnight DST gap, southern-hemisphere DST and zones without DST.
+var simZones = []string{
+	"America/New_York", "Europe/London", "America/Santiago", "Australia/Lord_Howe",
+	"Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "Europe/Berlin",
+	"America/Los_Angeles", "America/Sao_Paulo", "America/St_Johns", "America/Mexico_City",
+	"America/Anchorage", "Pacific/Honolulu", "Africa/Lagos", "Africa/Cairo",
+	"Europe/Moscow", "Asia/Tehran", "Asia/Dubai", "Asia/Shanghai",
+	"Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "UTC",
+}
+
+// simSpace holds every simulated member.
+var simSpace = bot.Space{Platform: bot.Console, ID: "simulate"}
+
+// simResult is what simulate prints; with --json exactly these keys.
+type simResult struct {
+	Members       int     `json:"members"`
+	Days          int     `json:"days"`
+	NudgesSent    int64   `json:"nudges_sent"`
+	Duplicates    int64   `json:"duplicates"`
+	Misses        int64   `json:"misses"`
+	TickP50us     int64   `json:"tick_p50_us"`
+	TickP99us     int64   `json:"tick_p99_us"`
+	TickMaxus     int64   `json:"tick_max_us"`
+	PeakHeapBytes uint64  `json:"peak_heap_bytes"`
+	DBBytes       int64   `json:"db_bytes"`
+	WallSeconds   float64 `json:"wall_seconds"`
+}
+
+// runSimulate builds a temporary database of members with random nudge times
+// in many zones and runs the real scheduler and store over simulated days with
+// a fake clock and a counting messenger, for capacity planning.
+func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	members := fs.Int("members", 100_000, "subscribed members to simulate")
+	days := fs.Int("days", 730, "simulated days (730 crosses every DST change twice)")
+	downtime := fs.String("downtime", "", "START+DURATION with no ticks, START counted from the simulation start, e.g. 30h+3h")
+	asJSON := fs.Bool("json", false, "print exactly one JSON object")
+	startFlag := fs.String("start", "2025-03-08T00:00:00Z", "simulated start instant, RFC 3339 (the default crosses New York's spring-forward on day 2)")
+	seed := fs.Uint64("seed", 1, "random seed for zones and nudge times")
+	dir := fs.String("dir", "", "directory for the temporary database (default: the system's temp dir)")
+	grace := fs.Duration("grace", schedule.DefaultGrace, "how late a nudge may still be sent after downtime")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: studybot simulate [--members N] [--days D] [--downtime START+DURATION] [--json]
+
+Builds a temporary database of N members spread over `+strconv.Itoa(len(simZones))+` zones with random nudge
+times, then runs the real scheduler and store over D days with a fake clock and a
+counting messenger. It reports nudges sent, duplicates (a member nudged twice on one
+local date), misses (a local date with a nudge due outside downtime and none sent),
+tick latency (one tick: claim, commit and counted sends; the clock jumps over minutes
+with nobody due), peak heap, database size and wall time.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("simulate: unexpected argument %q", fs.Arg(0))
+	}
+	if *members < 1 || *days < 1 {
+		return errors.New("simulate: --members and --days must be at least 1")
+	}
+	start, err := time.Parse(time.RFC3339, *startFlag)
+	if err != nil {
+		return fmt.Errorf("simulate: --start: %w", err)
+	}
+	start = start.UTC().Truncate(time.Minute)
+	sim := &simRun{
+		members: *members, days: *days, seed: *seed, grace: *grace,
+		start: start, end: start.Add(time.Duration(*days) * 24 * time.Hour),
+		progress: stderr,
+	}
+	if *downtime != "" {
+		if sim.downFrom, sim.downTo, err = simParseDowntime(*downtime, start); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.MkdirTemp(*dir, "studybot-simulate-")
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	res, err := sim.run(ctx, filepath.Join(tmp, "simulate.db"))
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "members          %d\n", res.Members)
+	fmt.Fprintf(stdout, "days             %d\n", res.Days)
+	fmt.Fprintf(stdout, "nudges_sent      %d\n", res.NudgesSent)
+	fmt.Fprintf(stdout, "duplicates       %d\n", res.Duplicates)
+	fmt.Fprintf(stdout, "misses           %d\n", res.Misses)
+	fmt.Fprintf(stdout, "tick_p50_us      %d\n", res.TickP50us)
+	fmt.Fprintf(stdout, "tick_p99_us      %d\n", res.TickP99us)
+	fmt.Fprintf(stdout, "tick_max_us      %d\n", res.TickMaxus)
+	fmt.Fprintf(stdout, "peak_heap_bytes  %d (%.1f MB)\n", res.PeakHeapBytes, float64(res.PeakHeapBytes)/1e6)
+	fmt.Fprintf(stdout, "db_bytes         %d (%.1f MB)\n", res.DBBytes, float64(res.DBBytes)/1e6)
+	fmt.Fprintf(stdout, "wall_seconds     %.1f\n", res.WallSeconds)
+	return nil
+}
+
+// simParseDowntime reads START+DURATION: START is a duration from the start
+// ("30h") or an RFC 3339 instant.
+func simParseDowntime(s string, start time.Time) (from, to time.Time, err error) {
+	a, b, ok := strings.Cut(s, "+")
+	if !ok {
+		return from, to, fmt.Errorf("simulate: --downtime %q: want START+DURATION, such as 30h+3h", s)
+	}
+	if d, err := time.ParseDuration(a); err == nil {
+		from = start.Add(d)
+	} else if from, err = time.Parse(time.RFC3339, a); err != nil {
+		return from, to, fmt.Errorf("simulate: --downtime start %q: want a duration from the start (30h) or an RFC 3339 time", a)
+	}
+	d, err := time.ParseDuration(b)
+	if err != nil || d <= 0 {
+		return from, to, fmt.Errorf("simulate: --downtime duration %q: want a positive duration such as 3h", b)
+	}
+	return from, from.Add(d), nil
+}
+
+// simRun is one simulation.
+type simRun struct {
+	members          int
+	days             int
+	seed             uint64
+	grace            time.Duration
+	start, end       time.Time
+	downFrom, downTo time.Time // zero: no downtime
+	progress         io.Writer
+
+	clock simClock
+	locs  []*time.Location
+	// Per member (index = member number), kept in arrays, not maps: a million
+	// members cost a few MB.
+	zone      []uint8
+	hm        []uint16 // hour*60 + minute
+	lastDay   []int32  // civil day number of the last local date nudged (or the day before the first due)
+	sent      atomic.Int64
+	dups      atomic.Int64
+	misses    atomic.Int64
+	mu        sync.Mutex
+	peakHeap  atomic.Uint64
+	tickMicro []int64
+}
+
+// simClock is the simulation's fake clock.
+type simClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *simClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *simClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
+	began := time.Now()
+	stopSampling := r.sampleHeap()
+	defer stopSampling()
+
+	r.clock.set(r.start)
+	for _, z := range simZones {
+		loc, err := bot.LoadZone(z)
+		if err != nil {
+			return nil, err
+		}
+		r.locs = append(r.locs, loc)
+	}
+	db, err := store.Open(path, store.Options{Clock: &r.clock, MaxBatchSize: 1000, MaxBatchDelay: 2 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := r.populate(ctx, db); err != nil {
+		return nil, err
+	}
+	seeded := time.Since(began)
+	fmt.Fprintf(r.progress, "simulate: seeded %d members in %.1fs; running %d days\n", r.members, seeded.Seconds(), r.days)
+
+	log := slog.New(slog.DiscardHandler)
+	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: &r.clock, Log: log}
+	sched := schedule.New(schedule.Config{Grace: r.grace, SendRate: math.Inf(1)}, db, eng, (*simMessenger)(r), &r.clock, log)
+	if err := r.tick(ctx, db, sched); err != nil {
+		return nil, err
+	}
+	r.finish()
+
+	res := &simResult{
+		Members: r.members, Days: r.days,
+		NudgesSent: r.sent.Load(), Duplicates: r.dups.Load(), Misses: r.misses.Load(),
+	}
+	if n := len(r.tickMicro); n > 0 {
+		slices.Sort(r.tickMicro)
+		res.TickP50us = r.tickMicro[n/2]
+		res.TickP99us = r.tickMicro[min(n-1, n*99/100)]
+		res.TickMaxus = r.tickMicro[n-1]
+	}
+	stopSampling()
+	res.PeakHeapBytes = r.peakHeap.Load()
+	if fi, err := os.Stat(path); err == nil {
+		res.DBBytes = fi.Size()
+	}
+	res.WallSeconds = math.Round(time.Since(began).Seconds()*10) / 10
+	return res, nil
+}
+
+// sampleHeap records the peak HeapAlloc every 20 ms until the returned stop is
+// called (more than once is fine).
+func (r *simRun) sampleHeap() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		for {
+			old := r.peakHeap.Load()
+			if ms.HeapAlloc <= old || r.peakHeap.CompareAndSwap(old, ms.HeapAlloc) {
+				return
+			}
+		}
+	}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-t.C:
+			case <-done:
+				sample()
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done); <-finished })
+	}
+}
+
+// populate stores the members. The store has no bulk insert, so many goroutines
+// call UpdateMember and bbolt's Batch folds their writes into shared commits.
+func (r *simRun) populate(ctx context.Context, db *store.DB) error {
+	rng := rand.New(rand.NewPCG(r.seed, 0x5eed))
+	r.zone = make([]uint8, r.members)
+	r.hm = make([]uint16, r.members)
+	r.lastDay = make([]int32, r.members)
+	for i := range r.members {
+		r.zone[i] = uint8(rng.IntN(len(simZones)))
+		if rng.IntN(10) < 4 {
+			// Popular round times make hot minutes.
+			r.hm[i] = uint16(rng.IntN(24)*60 + 30*rng.IntN(2))
+		} else {
+			r.hm[i] = uint16(rng.IntN(24 * 60))
+		}
+	}
+	const workers = 1024
+	var (
+		next     atomic.Int64
+		firstErr error
+		errOnce  sync.Once
+		wg       sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= r.members || ctx.Err() != nil {
+					return
+				}
+				loc := r.locs[r.zone[i]]
+				n := bot.Nudge{On: true, Hour: int(r.hm[i] / 60), Minute: int(r.hm[i] % 60), Zone: simZones[r.zone[i]]}
+				n.Next = n.NextAfter(r.start, loc).UTC()
+				r.lastDay[i] = simDay(n.Next.In(loc)) - 1
+				_, err := db.UpdateMember(ctx, simSpace, simID(i), func(m *bot.Member) error {
+					m.Name = simID(i)
+					m.Seen = r.start
+					m.Nudge = n
+					return nil
+				})
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("seed member %d: %w", i, err); cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// tick runs the scheduler minute by minute from start to end as cron would,
+// jumping over minutes in which nobody is due, and not at all during downtime.
+func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Scheduler) error {
+	r.tickMicro = make([]int64, 0, r.days*1440)
+	report := r.start
+	for {
+		next, err := db.NextDue(ctx)
+		if err != nil {
+			return err
+		}
+		if next.IsZero() || next.After(r.end) {
+			return nil
+		}
+		at := simCeilMinute(next)
+		if now := r.clock.Now(); at.Before(now) {
+			at = simCeilMinute(now)
+		}
+		if !r.downFrom.IsZero() && !at.Before(r.downFrom) && at.Before(r.downTo) {
+			at = simCeilMinute(r.downTo)
+		}
+		if at.After(r.end) {
+			return nil
+		}
+		r.clock.set(at)
+		t0 := time.Now()
+		if _, err := sched.Tick(ctx); err != nil {
+			return err
+		}
+		r.tickMicro = append(r.tickMicro, time.Since(t0).Microseconds())
+		if at.Sub(report) >= 30*24*time.Hour {
+			report = at
+			fmt.Fprintf(r.progress, "simulate: day %d of %d, %d nudges\n", int(at.Sub(r.start).Hours()/24), r.days, r.sent.Load())
+		}
+	}
+}
+
+// simMessenger counts nudges per member and local date as they are sent: a
+// second nudge on a member's local date is a duplicate; a local date skipped
+// between two nudges whose time fell outside downtime is a miss.
+type simMessenger simRun
+
+func (m *simMessenger) Direct(ctx context.Context, sp bot.Space, member string, _ *bot.Reply) error {
+	r := (*simRun)(m)
+	i, err := strconv.Atoi(strings.TrimPrefix(member, "m"))
+	if err != nil || i < 0 || i >= r.members {
+		return bot.Errorf(bot.NotFound, "No simulated member %q.", member)
+	}
+	day := simDay(r.clock.Now().In(r.locs[r.zone[i]]))
+	r.mu.Lock()
+	last := r.lastDay[i]
+	r.lastDay[i] = max(last, day)
+	r.mu.Unlock()
+	r.sent.Add(1)
+	switch {
+	case day <= last:
+		r.dups.Add(1)
+	case day > last+1:
+		r.countMisses(i, last+1, day-1)
+	}
+	return nil
+}
+
+func (m *simMessenger) Post(ctx context.Context, sp bot.Space, channel string, _ *bot.Reply) error {
+	return nil
+}
+
+// countMisses counts member i's local dates from..to (civil day numbers) whose
+// nudge time fell outside downtime: each should have had a nudge.
+func (r *simRun) countMisses(i int, from, to int32) {
+	loc := r.locs[r.zone[i]]
+	h, mi := int(r.hm[i]/60), int(r.hm[i]%60)
+	for d := from; d <= to; d++ {
+		slot := simSlot(d, h, mi, loc)
+		if slot.IsZero() || slot.After(r.end) {
+			continue
+		}
+		if !r.downFrom.IsZero() && !slot.Before(r.downFrom) && slot.Before(r.downTo) {
+			continue
+		}
+		r.misses.Add(1)
+	}
+}
+
+// finish counts, for every member, the local dates after their last nudge
+// whose time came before the end of the simulation.
+func (r *simRun) finish() {
+	for i := range r.members {
+		loc := r.locs[r.zone[i]]
+		endDay := simDay(r.end.In(loc))
+		r.countMisses(i, r.lastDay[i]+1, endDay)
+	}
+}
+
+// simSlot is the nudge instant on civil day d in loc, zero when that date has
+// none (a zone skipping the date).
+func simSlot(d int32, hour, minute int, loc *time.Location) time.Time {
+	y, mo, dd := time.Unix(int64(d)*86400, 0).UTC().Date()
+	t := bot.NextNudge(time.Date(y, mo, dd, 0, 0, 0, 0, loc).Add(-30*time.Hour), hour, minute, loc)
+	for simDay(t.In(loc)) < d {
+		t = bot.NextNudge(t, hour, minute, loc)
+	}
+	if simDay(t.In(loc)) != d {
+		return time.Time{}
+	}
+	return t
+}
+
+// simDay is the civil day number (days since 1970-01-01) of t's date in t's
+// location.
+func simDay(t time.Time) int32 {
+	y, m, d := t.Date()
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+func simCeilMinute(t time.Time) time.Time {
+	if c := t.Truncate(time.Minute); !c.Equal(t) {
+		return c.Add(time.Minute)
+	}
+	return t
+}
+
+func simID(i int) string { return fmt.Sprintf("m%07d", i) }
+
+var _ bot.Messenger = (*simMessenger)(nil)
