@@ -84,12 +84,12 @@ type Bar struct {
 	Total int
 }
 
-// Percent is Done/Total rounded down; 0 when Total is 0.
+// Percent is Done/Total rounded down and clamped to 0..100; 0 when Total is 0.
 func (b Bar) Percent() int {
 	if b.Total <= 0 {
 		return 0
 	}
-	return b.Done * 100 / b.Total
+	return min(100, max(0, b.Done*100/b.Total))
 }
 
 // Link is a titled URL (a topic's resources).

@@ -1,0 +1,103 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/bot/console"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestRender(t *testing.T) {
+	r := &bot.Reply{
+		Title:   "Your progress",
+		Text:    []string{"3 of 6 topics."},
+		Fields:  []bot.Field{{Name: "Streak", Value: "2 days"}},
+		Bars:    []bot.Bar{{Label: "Overall", Done: 3, Total: 6}, {Label: "A very long section label that keeps going on and on and on", Done: 0, Total: 0}, {Label: "Over", Done: 9, Total: 6}},
+		Links:   []bot.Link{{Title: "MDN", URL: "https://developer.mozilla.org/", Kind: "official"}},
+		Buttons: []bot.Button{{Label: "Done", Action: "done:internet/dns"}, {Label: "Next", Action: "next"}},
+		Image:   &bot.Image{Name: "progress.png"},
+		Footer:  "internet/dns",
+	}
+	golden(t, "render.golden", console.Render(r))
+	if console.Render(nil) != "ok\n" {
+		t.Error("nil reply")
+	}
+}
+
+func TestRunScripted(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	c := console.New(env.Engine, &out, console.Options{Member: "ann"})
+	in := strings.NewReader("next\n\n# a comment\n/study done\n/next\nteleport\nquit\nnext\n")
+	if err := c.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.Count(got, "== Next up") != 2 || !strings.Contains(got, "✅ Done") {
+		t.Errorf("scripted run:\n%s", got)
+	}
+	if !strings.Contains(got, "error: Unknown command \"teleport\"") {
+		t.Errorf("unknown command not reported:\n%s", got)
+	}
+	if strings.Count(got, "==") != 6 { // three replies, nothing after quit
+		t.Errorf("want exactly three replies (nothing after quit):\n%s", got)
+	}
+	if strings.Contains(got, "> ") {
+		t.Error("prompt printed in non-interactive mode")
+	}
+}
+
+func TestInteractivePrompt(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	c := console.New(env.Engine, &out, console.Options{Member: "ann", Interactive: true})
+	if err := c.Run(context.Background(), strings.NewReader("next\n")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "studybot: ") || strings.Count(out.String(), "> ") < 2 {
+		t.Errorf("interactive output:\n%s", out.String())
+	}
+}
+
+func TestMessenger(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	c := console.New(env.Engine, &out, console.Options{Member: "ann", Space: "grp"})
+	ctx := context.Background()
+	if err := c.Direct(ctx, c.Space(), "ann", &bot.Reply{Title: "Nudge"}); err != nil || !strings.Contains(out.String(), "[direct message]") {
+		t.Errorf("direct: %v %q", err, out.String())
+	}
+	if err := c.Direct(ctx, c.Space(), "bob", &bot.Reply{}); bot.ErrorCode(err) != bot.Unreachable {
+		t.Errorf("direct to someone else: %v", err)
+	}
+	if err := c.Post(ctx, c.Space(), "#general", &bot.Reply{Title: "Challenge"}); err != nil || !strings.Contains(out.String(), "[#general]") {
+		t.Errorf("post: %v", err)
+	}
+	if err := c.Post(ctx, bot.Space{Platform: bot.Console, ID: "other"}, "x", &bot.Reply{}); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("post to another space: %v", err)
+	}
+}
