@@ -128,8 +128,8 @@ func TestBarText(t *testing.T) {
 		{bot.Bar{Done: 0, Total: 0}, "░░░░░░░░░░ 0% (0/0)"},
 		{bot.Bar{Done: 6, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 100% (6/6)"},
 		{bot.Bar{Done: 1, Total: 3}, "▓▓▓░░░░░░░ 33% (1/3)"},
-		{bot.Bar{Done: 9, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 150% (9/6)"},
-		{bot.Bar{Done: -1, Total: 6}, "░░░░░░░░░░ -16% (-1/6)"},
+		{bot.Bar{Done: 9, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 100% (9/6)"},
+		{bot.Bar{Done: -1, Total: 6}, "░░░░░░░░░░ 0% (-1/6)"},
 	}
 	for _, tt := range tests {
 		if got := barText(tt.bar); got != tt.want {
