@@ -557,7 +557,10 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 		return nil, err
 	}
 	r := e.nextReply(m, "Next up")
-	r.Title = fmt.Sprintf("You picked %s for %s", e.title(opt), strings.ToLower(p.Title))
+	if res := e.Roadmap.Next(m); res.Topic != nil {
+		r.Text[0] = "Next up: " + res.Topic.Title + " " + r.Text[0]
+	}
+	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
 	if s, ok := p.Suggests[opt]; ok {
 		if q := e.Roadmap.PickOf(s); q != nil {
 			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", e.title(s), q.ID, roadmap.OptionName(s)))
