@@ -1,0 +1,19 @@
+package schedule
+
+import "github.com/studybot/studybot/bot"
+
+// RunChallengeJob runs the space's installed challenge job as cron would, so
+// tests need not wait for real time. It reports whether the space has one.
+func RunChallengeJob(s *Scheduler, sp bot.Space) bool {
+	s.mu.Lock()
+	e, ok := s.spaces[sp]
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	s.cron.Entry(e.id).WrappedJob.Run()
+	return true
+}
+
+// CronEntries is how many entries cron holds (the tick plus one per space).
+func CronEntries(s *Scheduler) int { return len(s.cron.Entries()) }

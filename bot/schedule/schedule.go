@@ -1,0 +1,365 @@
+// Package schedule runs studybot's clockwork: the daily nudges at each member's
+// local time and the weekly challenges. It is the only package that imports
+// robfig/cron.
+//
+// One cron entry ticks every minute. A tick asks the store for the members whose
+// next nudge is due (the store's due index makes that O(members due), never
+// O(members)), reschedules each at their next local time and commits, and only
+// then sends: a crash between the commit and the send loses those nudges but
+// can never send one twice. The policy, applied while claiming:
+//
+//   - at most one nudge per member per local date (Nudge.LastDate);
+//   - a local time that does not exist on a day (spring forward) fires at the
+//     first instant after the gap, a repeated one (fall back) fires once
+//     (bot.NextNudge);
+//   - a nudge missed by up to Config.Grace (after downtime) is sent once, a later
+//     one is skipped and the member rescheduled;
+//   - members who turned nudges off, deleted their data, or whose direct
+//     messages are closed are not nudged.
+//
+// cron fires on real time, so the unit of work, Tick, reads the injected clock;
+// tests and `studybot simulate` call Tick directly with a fake clock.
+//
+// Each space with a challenge schedule gets one more cron entry (CRON_TZ= and a
+// spec, or "MON 09:00" translated to one) that posts the group's frontier topic.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// Defaults for Config.
+const (
+	DefaultGrace     = 2 * time.Hour
+	DefaultBatchSize = 1000
+	// DefaultSendRate stays well below Discord's global limit of 50 requests/s
+	// (a first DM costs two: open the channel, then send) and Slack's ~1 message/s
+	// per channel spread over many DMs.
+	DefaultSendRate = 20
+	// MinChallengeInterval is the shortest gap allowed between scheduled
+	// challenges: a spec such as "* * * * *" would flood the channel.
+	MinChallengeInterval = time.Hour
+)
+
+// Config tunes the scheduler. The zero value uses the defaults.
+type Config struct {
+	// Grace is how late a nudge may still be sent after downtime; older ones
+	// are skipped. Default DefaultGrace.
+	Grace time.Duration
+	// BatchSize is how many due members one store transaction claims; it bounds
+	// memory and the nudges a crash can lose. Default DefaultBatchSize.
+	BatchSize int
+	// SendRate paces deliveries in nudges per second. Default DefaultSendRate;
+	// math.Inf(1) sends without pausing (tests, simulate).
+	SendRate float64
+}
+
+// Scheduler sends nudges and posts scheduled challenges. It implements
+// bot.ChallengeScheduler. Create it with New, then Start; Stop ends it.
+type Scheduler struct {
+	cfg   Config
+	store bot.Store
+	eng   *bot.Engine
+	msg   bot.Messenger
+	clock bot.Clock
+	log   *slog.Logger
+
+	zones sync.Map // zone name -> *time.Location; time.LoadLocation parses tzdata each call
+
+	mu      sync.Mutex
+	cron    *cron.Cron
+	spaces  map[bot.Space]entry
+	ctx     context.Context // for jobs; cancelled by Stop
+	cancel  context.CancelFunc
+	started bool
+}
+
+// entry is a space's installed challenge schedule.
+type entry struct {
+	id    cron.EntryID
+	spec  string
+	sched cron.Schedule
+}
+
+var (
+	_ bot.ChallengeScheduler = (*Scheduler)(nil)
+	_ bot.NextRunner         = (*Scheduler)(nil)
+)
+
+// parser reads challenge specs: five fields, CRON_TZ= and @descriptors.
+var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// New returns a scheduler; nothing runs until Start. eng builds nudges and posts
+// challenges; msg delivers nudges.
+func New(cfg Config, store bot.Store, eng *bot.Engine, msg bot.Messenger, clock bot.Clock, log *slog.Logger) *Scheduler {
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.SendRate <= 0 || math.IsNaN(cfg.SendRate) {
+		cfg.SendRate = DefaultSendRate
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Scheduler{
+		cfg: cfg, store: store, eng: eng, msg: msg, clock: clock, log: log,
+		spaces: map[bot.Space]entry{},
+		ctx:    ctx, cancel: cancel,
+	}
+	logger := cronLogger{log}
+	s.cron = cron.New(
+		cron.WithLocation(time.UTC),
+		cron.WithParser(parser),
+		cron.WithLogger(logger),
+		cron.WithChain(cron.Recover(logger)),
+	)
+	return s
+}
+
+// Start installs every space's stored challenge schedule and the minute tick,
+// and starts cron. A stored schedule that no longer parses is logged and
+// skipped, so one bad space cannot stop the others. Jobs run with a context
+// derived from ctx.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("start scheduler: already started")
+	}
+	s.started = true
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.mu.Unlock()
+
+	err := s.store.Spaces(ctx, func(r *bot.SpaceRecord) error {
+		if r.Challenge.Spec == "" {
+			return nil
+		}
+		if err := s.SetSchedule(r.Space, r.Challenge.Spec); err != nil {
+			s.log.Error("skip stored challenge schedule", "space", r.Space.Key(), "spec", r.Challenge.Spec, "err", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load challenge schedules: %w", err)
+	}
+	// SkipIfStillRunning: a tick still sending (paced) when the next minute
+	// comes keeps going, and the skipped minute's members are claimed by the
+	// next tick, late but within grace.
+	tick := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(s.runTick))
+	if _, err := s.cron.AddJob("* * * * *", tick); err != nil {
+		return fmt.Errorf("add tick: %w", err)
+	}
+	s.cron.Start()
+	return nil
+}
+
+// Stop stops cron and cancels running jobs (a tick stops sending; its claimed,
+// unsent nudges are lost, never doubled). The returned context is done when the
+// running jobs have returned.
+func (s *Scheduler) Stop() context.Context {
+	s.mu.Lock()
+	s.cancel()
+	s.mu.Unlock()
+	return s.cron.Stop()
+}
+
+func (s *Scheduler) jobContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
+}
+
+func (s *Scheduler) runTick() {
+	ctx := s.jobContext()
+	st, err := s.Tick(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("nudge tick", "err", err, "sent", st.Sent)
+		return
+	}
+	if st.Due > 0 {
+		s.log.Info("nudge tick", "due", st.Due, "sent", st.Sent, "missed", st.Missed,
+			"unreachable", st.Unreachable, "failed", st.Failed)
+	}
+}
+
+// zone resolves a stored zone name, caching the result. A name that no longer
+// resolves (it was valid when saved) falls back to UTC rather than stopping
+// the member's nudges.
+func (s *Scheduler) zone(name string) *time.Location {
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := bot.LoadZone(name)
+	if err != nil {
+		s.log.Warn("unknown nudge zone, using UTC", "zone", name)
+		loc = time.UTC
+	}
+	s.zones.Store(name, loc)
+	return loc
+}
+
+// cronLogger sends cron's log lines to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) {
+	if msg == "skip" {
+		l.log.Warn("nudge tick still running; minute skipped")
+		return
+	}
+	l.log.Debug("cron "+msg, kv...)
+}
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron "+msg, append([]any{"err", err}, kv...)...)
+}
+
+// ParseSchedule implements bot.ChallengeScheduler. It accepts "DAY HH:MM" (day
+// as MON or MONDAY, any case) and five-field cron specs or @descriptors, with an
+// optional CRON_TZ= prefix; zone (default UTC) applies when the spec names none.
+// The result is a spec with CRON_TZ= that cron's standard parser accepts and
+// that fires at most once an hour.
+func (s *Scheduler) ParseSchedule(when, zone string) (string, error) {
+	when = strings.TrimSpace(when)
+	if when == "" {
+		return "", bot.Errorf(bot.Invalid, "Give a schedule, such as \"MON 09:00\" or the cron spec \"0 9 * * 1\".")
+	}
+	loc, err := bot.LoadZone(zone)
+	if err != nil {
+		return "", err
+	}
+	tz, rest := loc.String(), when
+	if fields, ok, err := bot.FriendlySchedule(when); err != nil {
+		return "", err
+	} else if ok {
+		rest = fields
+	} else if upper := strings.ToUpper(when); strings.HasPrefix(upper, "CRON_TZ=") || strings.HasPrefix(upper, "TZ=") {
+		_, after, _ := strings.Cut(when, "=")
+		name, spec, _ := strings.Cut(after, " ")
+		named, err := bot.LoadZone(name)
+		if err != nil {
+			return "", err
+		}
+		if strings.TrimSpace(zone) != "" && named.String() != loc.String() {
+			return "", bot.Errorf(bot.Invalid, "The schedule names the zone %s but you also gave %s; give just one.", named, loc)
+		}
+		tz, rest = named.String(), spec
+	}
+	rest = strings.Join(strings.Fields(rest), " ")
+	if rest == "" {
+		return "", bot.Errorf(bot.Invalid, "%q has a zone but no schedule; add one, such as \"0 9 * * 1\".", clip(when))
+	}
+	if strings.HasPrefix(rest, "@every") {
+		return "", bot.Errorf(bot.Invalid, "Challenges follow the calendar: use \"MON 09:00\" or a cron spec such as \"0 9 * * 1\" instead of @every.")
+	}
+	spec := "CRON_TZ=" + tz + " " + rest
+	sched, err := parseSpec(spec)
+	if err != nil {
+		return "", bot.Errorf(bot.Invalid, "%q is not a schedule: %v. Use \"MON 09:00\" or a cron spec such as \"0 9 * * 1\" (minute hour day-of-month month day-of-week).", clip(when), err)
+	}
+	// Check the next firings from now: never, or too often, is a mistake.
+	t := sched.Next(s.clock.Now())
+	if t.IsZero() {
+		return "", bot.Errorf(bot.Invalid, "%q never fires; check the day and month.", clip(when))
+	}
+	for range 24 {
+		n := sched.Next(t)
+		if n.IsZero() {
+			break
+		}
+		if n.Sub(t) < MinChallengeInterval {
+			return "", bot.Errorf(bot.Invalid, "%q posts more than once an hour; challenges need time. Try \"MON 09:00\".", clip(when))
+		}
+		t = n
+	}
+	return spec, nil
+}
+
+// SetSchedule implements bot.ChallengeScheduler: it replaces the space's cron
+// entry (there is at most one per space) with spec, or removes it when spec is
+// "". Invalid when spec does not parse; the old entry is kept then.
+func (s *Scheduler) SetSchedule(sp bot.Space, spec string) error {
+	var sched cron.Schedule
+	if spec != "" {
+		var err error
+		if sched, err = parseSpec(spec); err != nil {
+			return bot.Errorf(bot.Invalid, "The stored schedule %q is not valid: %v.", clip(spec), err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.spaces[sp]; ok {
+		s.cron.Remove(old.id)
+		delete(s.spaces, sp)
+	}
+	if sched == nil {
+		return nil
+	}
+	id := s.cron.Schedule(sched, cron.FuncJob(func() {
+		ctx := s.jobContext()
+		if err := s.eng.PostScheduledChallenge(ctx, sp); err != nil && ctx.Err() == nil {
+			s.log.Error("scheduled challenge", "space", sp.Key(), "err", err)
+		}
+	}))
+	s.spaces[sp] = entry{id: id, spec: spec, sched: sched}
+	return nil
+}
+
+// NextRun implements bot.NextRunner: when the space's challenge schedule fires
+// next after the clock's now, in the schedule's zone; zero when it has none.
+func (s *Scheduler) NextRun(sp bot.Space) time.Time {
+	s.mu.Lock()
+	e, ok := s.spaces[sp]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	t := e.sched.Next(s.clock.Now())
+	if ss, ok := e.sched.(*cron.SpecSchedule); ok && !t.IsZero() {
+		t = t.In(ss.Location) // show it as the moderator wrote it
+	}
+	return t
+}
+
+// Schedules returns the installed challenge specs by space, for status pages
+// and tests.
+func (s *Scheduler) Schedules() map[bot.Space]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[bot.Space]string, len(s.spaces))
+	for sp, e := range s.spaces {
+		out[sp] = e.spec
+	}
+	return out
+}
+
+// parseSpec parses a spec with cron's standard parser, which panics on a
+// CRON_TZ= prefix with nothing after it.
+func parseSpec(spec string) (cron.Schedule, error) {
+	if u := strings.ToUpper(spec); (strings.HasPrefix(u, "CRON_TZ=") || strings.HasPrefix(u, "TZ=")) && !strings.Contains(spec, " ") {
+		return nil, errors.New("a zone but no schedule")
+	}
+	return parser.Parse(spec)
+}
+
+// clip shortens what a moderator typed for echoing it back.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
+}

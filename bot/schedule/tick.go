@@ -1,0 +1,263 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// TickStats counts what one tick did.
+type TickStats struct {
+	Due         int // members claimed and rescheduled
+	Sent        int // nudges delivered
+	Late        int // of Sent, delivered after their time (within grace)
+	Missed      int // skipped: due longer ago than the grace window
+	Repeat      int // skipped: already nudged on the member's local date
+	Closed      int // skipped: the member's direct messages are closed
+	Off         int // skipped: nudges turned off (stale index entry)
+	Unreachable int // delivery refused; the member is now marked DMClosed
+	Failed      int // delivery failed otherwise
+}
+
+func (t *TickStats) add(o TickStats) {
+	t.Due += o.Due
+	t.Sent += o.Sent
+	t.Late += o.Late
+	t.Missed += o.Missed
+	t.Repeat += o.Repeat
+	t.Closed += o.Closed
+	t.Off += o.Off
+	t.Unreachable += o.Unreachable
+	t.Failed += o.Failed
+}
+
+// outcome is what the policy decided for one claimed member.
+type outcome int
+
+const (
+	send outcome = iota
+	sendLate
+	skipMissed
+	skipRepeat
+	skipClosed
+	skipOff
+)
+
+// decide applies the nudge policy to a due member at now and reschedules it:
+// the caller commits the change before anything is sent.
+func (s *Scheduler) decide(m *bot.Member, now time.Time) outcome {
+	n := &m.Nudge
+	if !n.On {
+		n.Next = time.Time{}
+		return skipOff
+	}
+	loc := s.zone(n.Zone)
+	today := now.In(loc).Format(bot.DateLayout)
+	late := now.Sub(n.Next)
+	if late > s.cfg.Grace {
+		// Down for longer than grace: today's slot may still be recent enough
+		// even though the stored one is not.
+		if last := lastSlot(now, n.Hour, n.Minute, loc); !last.IsZero() && now.Sub(last) <= s.cfg.Grace {
+			late = now.Sub(last)
+		}
+	}
+	var o outcome
+	switch {
+	case m.DMClosed:
+		// Keep rescheduling (one write a day) so nudges resume by themselves
+		// once the member uses the bot again and DMClosed is cleared.
+		o = skipClosed
+	case n.LastDate == today:
+		o = skipRepeat
+	case late > s.cfg.Grace:
+		o = skipMissed
+	case late >= time.Minute:
+		o = sendLate
+	default:
+		o = send
+	}
+	if o == send || o == sendLate {
+		n.LastDate = today
+	}
+	n.Next = n.NextAfter(now, loc).UTC()
+	return o
+}
+
+// lastSlot is the latest nudge instant at or before now, zero if none in the
+// last two days.
+func lastSlot(now time.Time, hour, minute int, loc *time.Location) time.Time {
+	var last time.Time
+	for t := bot.NextNudge(now.Add(-49*time.Hour), hour, minute, loc); !t.After(now); t = bot.NextNudge(t, hour, minute, loc) {
+		last = t
+	}
+	return last
+}
+
+// claim claims one batch of members due at now, committing their reschedule,
+// and returns those to nudge.
+func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Member, st TickStats, err error) {
+	// The store hands fn the member it then returns; match by pointer, and by
+	// space and id should a store return copies.
+	type key struct {
+		sp bot.Space
+		id string
+	}
+	byPtr := make(map[*bot.Member]outcome, 64)
+	byKey := make(map[key]outcome, 64)
+	ms, err := s.store.ClaimDue(ctx, now, s.cfg.BatchSize, func(m *bot.Member) error {
+		o := s.decide(m, now)
+		byPtr[m], byKey[key{m.Space, m.ID}] = o, o
+		return nil
+	})
+	if err != nil {
+		return 0, nil, st, err
+	}
+	st.Due = len(ms)
+	toSend = ms[:0:0]
+	for _, m := range ms {
+		o, ok := byPtr[m]
+		if !ok {
+			o, ok = byKey[key{m.Space, m.ID}]
+		}
+		if !ok {
+			// Not what the store promised; not sending is the at-most-once side.
+			s.log.Error("claimed member without a decision", "space", m.Space.Key(), "member", m.ID)
+			o = skipRepeat
+		}
+		switch o {
+		case send, sendLate:
+			if o == sendLate {
+				st.Late++
+			}
+			toSend = append(toSend, m)
+		case skipMissed:
+			st.Missed++
+		case skipRepeat:
+			st.Repeat++
+		case skipClosed:
+			st.Closed++
+		case skipOff:
+			st.Off++
+		}
+	}
+	return len(ms), toSend, st, nil
+}
+
+// due reports whether any member is due at now: a read, so that a quiet minute
+// costs no write transaction (and no fsync).
+func (s *Scheduler) due(ctx context.Context, now time.Time) (bool, error) {
+	next, err := s.store.NextDue(ctx)
+	if err != nil {
+		return false, err
+	}
+	return !next.IsZero() && !next.After(now), nil
+}
+
+// run claims batches of members due at the clock's now until none is left,
+// calling deliver after each batch's reschedule is committed.
+func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Member) TickStats) (TickStats, error) {
+	var st TickStats
+	for {
+		// Read the clock per batch: a long paced send makes later members of
+		// the same tick later, and the grace check should see that.
+		now := s.clock.Now()
+		if ok, err := s.due(ctx, now); err != nil || !ok {
+			return st, err
+		}
+		n, ms, bst, err := s.claim(ctx, now)
+		st.add(bst)
+		if err != nil {
+			return st, err
+		}
+		st.add(deliver(ms))
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		if n == 0 {
+			return st, nil // only stale index entries, now repaired
+		}
+	}
+}
+
+// Claim is the first half of a tick, for tests and benchmarks: it claims every
+// member due at the clock's now and commits their reschedule, and returns the
+// members that should now be nudged, without sending. A crash after Claim loses
+// those nudges; it can never double them.
+func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Member, TickStats, error) {
+	var out []*bot.Member
+	st, err := s.run(ctx, func(ms []*bot.Member) TickStats {
+		out = append(out, ms...)
+		return TickStats{}
+	})
+	return out, st, err
+}
+
+// Tick claims the members due at the clock's now, batch by batch, and sends
+// each batch after its reschedule is committed. A minute with nobody due costs
+// one read. It returns early, with the counts so far, when ctx is done or the
+// store fails; failed deliveries are counted, not returned.
+func (s *Scheduler) Tick(ctx context.Context) (TickStats, error) {
+	return s.run(ctx, func(ms []*bot.Member) TickStats { return s.Send(ctx, ms) })
+}
+
+// errNoNudge stops marking a member who no longer wants nudges (or was deleted:
+// UpdateMember would otherwise create an empty record).
+var errNoNudge = errors.New("member has no nudge")
+
+// Send delivers nudges to claimed members, paced at Config.SendRate. A member
+// whose platform refuses direct messages is marked DMClosed, so later ticks skip
+// them until they use the bot again.
+func (s *Scheduler) Send(ctx context.Context, ms []*bot.Member) TickStats {
+	var st TickStats
+	var gap time.Duration
+	if !math.IsInf(s.cfg.SendRate, 1) {
+		gap = time.Duration(float64(time.Second) / s.cfg.SendRate)
+	}
+	for i, m := range ms {
+		if i > 0 && gap > 0 {
+			if err := sleep(ctx, gap); err != nil {
+				return st
+			}
+		}
+		if ctx.Err() != nil {
+			return st
+		}
+		err := s.msg.Direct(ctx, m.Space, m.ID, s.eng.NudgeReply(m))
+		switch bot.ErrorCode(err) {
+		case "":
+			st.Sent++
+		case bot.Unreachable:
+			st.Unreachable++
+			_, uerr := s.store.UpdateMember(ctx, m.Space, m.ID, func(m *bot.Member) error {
+				if !m.Nudge.On {
+					return errNoNudge
+				}
+				m.DMClosed = true
+				return nil
+			})
+			if uerr != nil && !errors.Is(uerr, errNoNudge) {
+				s.log.Error("mark DMs closed", "space", m.Space.Key(), "member", m.ID, "err", uerr)
+			}
+		default:
+			st.Failed++
+			s.log.Warn("send nudge", "space", m.Space.Key(), "member", m.ID, "err", err)
+		}
+	}
+	return st
+}
+
+// sleep waits d on the real clock (pacing only; no decision reads it), or
+// until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,294 @@
+package schedule_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/schedule"
+)
+
+// TestTickAcrossDST follows one member per case across a transition and checks
+// every nudge instant: gaps fire at the first instant after the gap, repeated
+// hours fire once, and every local date gets exactly one nudge.
+func TestTickAcrossDST(t *testing.T) {
+	tests := []struct {
+		name       string
+		zone, at   string
+		start, end string // UTC
+		want       []string
+	}{
+		{"NewYorkSpringGap", "America/New_York", "02:30", "2025-03-07 12:00", "2025-03-11 00:00",
+			[]string{"2025-03-08 07:30", "2025-03-09 07:00", "2025-03-10 06:30"}},
+		{"NewYorkFallBackOnce", "America/New_York", "01:30", "2025-10-31 12:00", "2025-11-04 00:00",
+			[]string{"2025-11-01 05:30", "2025-11-02 05:30", "2025-11-03 06:30"}},
+		{"LondonSpringGap", "Europe/London", "01:15", "2025-03-28 12:00", "2025-04-01 00:00",
+			[]string{"2025-03-29 01:15", "2025-03-30 01:00", "2025-03-31 00:15"}},
+		{"LondonFallBackOnce", "Europe/London", "01:15", "2025-10-24 12:00", "2025-10-28 00:00",
+			[]string{"2025-10-25 00:15", "2025-10-26 00:15", "2025-10-27 01:15"}},
+		{"SantiagoMidnightGap", "America/Santiago", "00:00", "2025-09-05 12:00", "2025-09-09 00:00",
+			[]string{"2025-09-06 04:00", "2025-09-07 04:00", "2025-09-08 03:00"}},
+		{"SantiagoRepeatedHourOnce", "America/Santiago", "23:30", "2025-04-04 12:00", "2025-04-08 00:00",
+			[]string{"2025-04-05 02:30", "2025-04-06 02:30", "2025-04-07 03:30"}},
+		{"LordHoweHalfHourGap", "Australia/Lord_Howe", "02:15", "2025-10-03 00:00", "2025-10-06 00:00",
+			[]string{"2025-10-03 15:45", "2025-10-04 15:30", "2025-10-05 15:15"}},
+		{"LordHoweHalfHourRepeatOnce", "Australia/Lord_Howe", "01:45", "2025-04-04 00:00", "2025-04-07 00:00",
+			[]string{"2025-04-04 14:45", "2025-04-05 14:45", "2025-04-06 15:15"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, utc(tt.start))
+			h.subscribe("ana", tt.at, tt.zone)
+			h.runUntil(utc(tt.end))
+			if got := h.msg.sentTo("ana"); !slices.Equal(got, tt.want) {
+				t.Errorf("nudges at %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTickDowntime(t *testing.T) {
+	// Berlin 08:30 is 06:30 UTC in June.
+	tests := []struct {
+		name           string
+		downFrom, upAt string
+		want           []string
+		late, missed   int
+	}{
+		{"ShorterThanGraceSentOnceLate", "2025-06-02 06:00", "2025-06-02 07:45",
+			[]string{"2025-06-02 07:45", "2025-06-03 06:30", "2025-06-04 06:30"}, 1, 0},
+		{"ExactlyGraceStillSent", "2025-06-02 06:00", "2025-06-02 08:30",
+			[]string{"2025-06-02 08:30", "2025-06-03 06:30", "2025-06-04 06:30"}, 1, 0},
+		{"LongerThanGraceSkipped", "2025-06-02 06:00", "2025-06-02 08:31",
+			[]string{"2025-06-03 06:30", "2025-06-04 06:30"}, 0, 1},
+		{"SeveralDaysDownOneLateAtMost", "2025-06-02 06:00", "2025-06-04 07:00",
+			[]string{"2025-06-04 07:00"}, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, utc("2025-06-01 12:00"))
+			h.subscribe("ana", "08:30", "Europe/Berlin")
+			h.runUntil(utc("2025-06-04 12:00"), utc(tt.downFrom), utc(tt.upAt))
+			if got := h.msg.sentTo("ana"); !slices.Equal(got, tt.want) {
+				t.Errorf("nudges at %v, want %v", got, tt.want)
+			}
+			if h.stats.Late != tt.late || h.stats.Missed != tt.missed {
+				t.Errorf("late %d, missed %d; want %d, %d", h.stats.Late, h.stats.Missed, tt.late, tt.missed)
+			}
+		})
+	}
+}
+
+// A nudge sent late just after local midnight counts for the new date, so that
+// date's own nudge is not sent too.
+func TestTickLateAfterMidnightOnePerDate(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "23:30", "UTC")
+	h.runUntil(utc("2025-06-04 00:00"), utc("2025-06-01 23:00"), utc("2025-06-02 00:15"))
+	want := []string{"2025-06-02 00:15", "2025-06-03 23:30"}
+	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
+		t.Errorf("nudges at %v, want %v", got, want)
+	}
+}
+
+// TestRestartMidTickDoesNotDouble claims (commits the reschedule) and "crashes"
+// before sending: after a restart nothing is sent again that local date, even
+// when the member moves their nudge to later that day.
+func TestRestartMidTickDoesNotDouble(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "08:30", "UTC")
+	h.subscribe("ben", "08:30", "UTC")
+	h.clock.Set(utc("2025-06-02 08:30"))
+	claimed, _, err := h.s.Claim(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d members, want 2", len(claimed))
+	}
+	h.restart()
+	h.tickAt(utc("2025-06-02 08:30"))
+	h.clock.Set(utc("2025-06-02 09:00"))
+	h.subscribe("ben", "20:00", "UTC") // later the same day: still no second nudge
+	h.runUntil(utc("2025-06-03 23:00"))
+	if got, want := h.msg.sentTo("ana"), []string{"2025-06-03 08:30"}; !slices.Equal(got, want) {
+		t.Errorf("ana nudged at %v, want %v", got, want)
+	}
+	if got, want := h.msg.sentTo("ben"), []string{"2025-06-03 20:00"}; !slices.Equal(got, want) {
+		t.Errorf("ben nudged at %v, want %v", got, want)
+	}
+}
+
+func TestTickSkipsWhoShouldNotBeNudged(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	for _, id := range []string{"ana", "closed", "off", "deleted", "refuses"} {
+		h.subscribe(id, "08:30", "UTC")
+	}
+	if _, err := h.db.UpdateMember(h.ctx, space, "closed", func(m *bot.Member) error {
+		m.DMClosed = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.do("off", "nudge off", nil)
+	if err := h.db.DeleteMember(h.ctx, space, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	h.msg.unreachable["refuses"] = true
+
+	h.runUntil(utc("2025-06-04 12:00"))
+
+	if got := len(h.msg.sentTo("ana")); got != 3 {
+		t.Errorf("ana got %d nudges, want 3", got)
+	}
+	for _, id := range []string{"closed", "off", "deleted"} {
+		if n := h.msg.attempts(id); n != 0 {
+			t.Errorf("%s: %d nudges attempted, want 0", id, n)
+		}
+	}
+	if n := h.msg.attempts("refuses"); n != 1 {
+		t.Errorf("refuses: %d attempts, want 1 (then marked)", n)
+	}
+	if m := member(t, h.db, "refuses"); !m.DMClosed {
+		t.Errorf("refuses: DMClosed = false after an Unreachable send")
+	}
+	if _, err := h.db.Member(h.ctx, space, "deleted"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("deleted member came back: err = %v", err)
+	}
+	if h.stats.Unreachable != 1 || h.stats.Closed < 4 {
+		t.Errorf("stats %+v: want 1 unreachable and closed skips for both closed members", h.stats)
+	}
+
+	// Using the bot again (setting the nudge) opens DMs again.
+	h.msg.unreachable["refuses"] = false
+	h.subscribe("refuses", "08:30", "UTC")
+	h.runUntil(utc("2025-06-05 12:00"))
+	if got, want := h.msg.sentTo("refuses"), []string{"2025-06-05 08:30"}; !slices.Equal(got, want) {
+		t.Errorf("refuses after re-subscribing: nudges at %v, want %v", got, want)
+	}
+}
+
+func TestTickBatches(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.cfg.BatchSize = 7
+	h.restart()
+	for i := range 50 {
+		h.subscribe(fmt.Sprintf("m%02d", i), "08:30", "UTC")
+	}
+	st := h.tickAt(utc("2025-06-02 08:30"))
+	if st.Due != 50 || st.Sent != 50 {
+		t.Errorf("tick: %+v, want 50 due and sent", st)
+	}
+	if next, _ := h.db.NextDue(h.ctx); !next.Equal(utc("2025-06-03 08:30")) {
+		t.Errorf("NextDue = %s, want tomorrow 08:30", next)
+	}
+}
+
+func TestNudgeContent(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "08:30", "UTC")
+	h.runUntil(utc("2025-06-02 09:00"))
+	h.msg.mu.Lock()
+	r := h.msg.direct[0].Reply
+	h.msg.mu.Unlock()
+	first := h.eng.Roadmap.Topics()[0]
+	if !strings.Contains(r.Title, first.Title) || len(r.Links) != 1 || len(r.Buttons) != 3 {
+		t.Errorf("nudge %+v: want the first topic, one link and three buttons", r)
+	}
+	if r.Buttons[0].Action != bot.Action("done", first.ID) {
+		t.Errorf("first button %q, want %q", r.Buttons[0].Action, bot.Action("done", first.ID))
+	}
+}
+
+// TestThousandMembersFourHundredDays runs 1,000 members (100 under the race
+// detector) in zones with awkward transitions over 400 days and checks that
+// every local date got exactly one nudge: 0 duplicates, 0 misses.
+func TestThousandMembersFourHundredDays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long fake-clock run")
+	}
+	zones := []string{"America/New_York", "Europe/London", "America/Santiago", "Australia/Lord_Howe",
+		"Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "UTC"}
+	// Times chosen to sit in or next to the transitions' gaps and repeats; few
+	// distinct times keep the number of busy minutes (ticks) small.
+	times := []string{"00:00", "01:45", "02:30", "23:30"}
+	start, end := utc("2025-01-01 00:00"), utc("2026-02-05 00:00")
+	members := 1000
+	if raceEnabled {
+		members = 100
+	}
+	h := newHarnessIn(t, memDir(t), start)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type sub struct {
+		zone, at string
+	}
+	locs := map[string]*time.Location{}
+	for _, z := range zones {
+		locs[z] = mustZone(t, z)
+	}
+	subs := map[string]sub{}
+	for i := range members {
+		id := fmt.Sprintf("m%04d", i)
+		s := sub{zones[rng.IntN(len(zones))], times[rng.IntN(len(times))]}
+		subs[id] = s
+		h.subscribe(id, s.at, s.zone)
+	}
+	h.runUntil(end)
+
+	perDate := map[string]int{}
+	h.msg.mu.Lock()
+	for _, d := range h.msg.direct {
+		loc := locs[subs[d.To].zone]
+		perDate[d.To+" "+d.At.In(loc).Format(bot.DateLayout)]++
+	}
+	h.msg.mu.Unlock()
+	dups, misses, want := 0, 0, 0
+	for id, s := range subs {
+		loc := locs[s.zone]
+		var hh, mm int
+		fmt.Sscanf(s.at, "%d:%d", &hh, &mm)
+		for at := bot.NextNudge(start, hh, mm, loc); !at.After(end); at = bot.NextNudge(at, hh, mm, loc) {
+			want++
+			switch n := perDate[id+" "+at.In(loc).Format(bot.DateLayout)]; {
+			case n == 0:
+				misses++
+			case n > 1:
+				dups++
+			}
+		}
+	}
+	if dups != 0 || misses != 0 || h.stats.Sent != want {
+		t.Errorf("%d duplicates, %d misses, %d sent; want 0, 0, %d", dups, misses, h.stats.Sent, want)
+	}
+	t.Logf("%d nudges, stats %+v", h.stats.Sent, h.stats)
+}
+
+func mustZone(tb testing.TB, name string) *time.Location {
+	tb.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loc
+}
+
+func TestSendStopsWhenCancelled(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "08:30", "UTC")
+	h.clock.Set(utc("2025-06-02 08:30"))
+	ms, _, err := h.s.Claim(h.ctx)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("claim: %d members, %v", len(ms), err)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	if st := h.s.Send(ctx, ms); st.Sent != 0 {
+		t.Errorf("sent %d after cancel", st.Sent)
+	}
+	_ = schedule.TickStats{}
+}
