@@ -7,6 +7,7 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"time"
 )
@@ -138,3 +139,20 @@ func (f ClockFunc) Now() time.Time { return f() }
 
 // SystemClock is the real clock, used only by cmd/studybot.
 var SystemClock Clock = ClockFunc(time.Now)
+
+// Sleep waits d on the real clock, or until ctx is done. Adapters and the
+// scheduler use it only for pacing and platform retry-after waits: promises
+// about wall-clock time to a platform, which no domain decision reads.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

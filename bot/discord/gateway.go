@@ -14,6 +14,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+
+	"github.com/studybot/studybot/bot"
 )
 
 // Gateway opcodes.
@@ -100,7 +102,7 @@ func (b *Bot) runGateway(ctx context.Context) error {
 			wait = b.backoffFor(failures)
 		}
 		b.log.Warn("discord gateway disconnected; reconnecting", "err", err, "in", wait, "resume", sess.id != "")
-		if err := sleep(ctx, wait); err != nil {
+		if err := bot.Sleep(ctx, wait); err != nil {
 			return nil
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/studybot/studybot/bot"
 )
 
 // pacer is a token bucket for outgoing messages (nudge fan-out, challenge posts).
@@ -33,7 +35,7 @@ func newPacer(rate float64) *pacer {
 	if iv <= 0 {
 		iv = time.Nanosecond
 	}
-	return &pacer{interval: iv, burst: pacerBurst, now: time.Now, sleep: sleep}
+	return &pacer{interval: iv, burst: pacerBurst, now: time.Now, sleep: bot.Sleep}
 }
 
 // wait takes a token, sleeping until one is available or ctx is done.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/studybot/studybot/bot"
 )
 
 // rest is a small client for the few Discord REST routes the adapter uses. Paths
@@ -201,7 +203,7 @@ func (b *Bot) send(ctx context.Context, paced bool, route, method, path string, 
 		if attempt == maxAttempts {
 			break
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := bot.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}

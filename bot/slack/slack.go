@@ -168,7 +168,7 @@ func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, 
 		httpc:      &http.Client{Timeout: 30 * time.Second},
 		moderators: map[string]bool{},
 		ackBudget:  defaultAckBudget,
-		sleep:      sleepCtx,
+		sleep:      bot.Sleep,
 		users:      newUserCache(),
 		pacer:      newPacer(),
 		seen:       newDedup(16384),
@@ -295,20 +295,6 @@ func (b *Bot) async(fn func(ctx context.Context)) {
 		}()
 		fn(ctx)
 	}()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // safeErr strips URLs from transport errors: a response_url is a capability
