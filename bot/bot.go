@@ -66,7 +66,7 @@ type Reply struct {
 	Bars    []Bar
 	Links   []Link
 	Buttons []Button
-	Image   *Image
+	File    *File // an attachment: the progress card, a data export
 	Footer  string
 	Public  bool // post for the whole channel (challenges, shared boards)
 }
@@ -120,11 +120,16 @@ type Button struct {
 	Style  ButtonStyle
 }
 
-// Image is a picture attached to a reply (the progress card).
-type Image struct {
+// File is an attachment. Adapters show an image/* file inline (the progress
+// card) and attach anything else (a data export) for download.
+type File struct {
 	Name string // file name, e.g. "progress.png"
-	PNG  []byte
+	Type string // MIME type, e.g. "image/png" or "application/json"
+	Data []byte
 }
+
+// IsImage reports whether the file is shown as a picture.
+func (f *File) IsImage() bool { return strings.HasPrefix(f.Type, "image/") }
 
 // Clock tells the time; tests use a fake one. Domain code never calls time.Now.
 type Clock interface {

@@ -249,8 +249,11 @@ func TestMyData(t *testing.T) {
 	env.MustDo(t, "ann", "note dns secret-note-text")
 	r := env.MustDo(t, "ann", "mydata export")
 	var ex bot.Export
-	if err := json.Unmarshal([]byte(r.Text[0]), &ex); err != nil || ex.Member.Topics["internet/dns"].Note != "secret-note-text" {
-		t.Fatalf("export: %v %s", err, r.Text[0])
+	if r.File == nil || r.File.Type != "application/json" {
+		t.Fatalf("export is not a JSON attachment: %+v", r)
+	}
+	if err := json.Unmarshal(r.File.Data, &ex); err != nil || ex.Member.Topics["internet/dns"].Note != "secret-note-text" {
+		t.Fatalf("export: %v %s", err, r.File.Data)
 	}
 	r = env.MustDo(t, "ann", "mydata delete")
 	if len(r.Buttons) != 1 || r.Buttons[0].Action != "mydata delete:yes" {
@@ -270,7 +273,7 @@ func TestMyData(t *testing.T) {
 		t.Error("member still stored after delete")
 	}
 	r = env.MustDo(t, "ann", "mydata export")
-	if strings.Contains(strings.Join(r.Text, ""), "secret-note-text") {
+	if r.File != nil || strings.Contains(strings.Join(r.Text, ""), "secret-note-text") {
 		t.Error("export after delete still has the note")
 	}
 }

@@ -420,7 +420,7 @@ func (e *Engine) cmdCard(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, Wrap(err, "draw card")
 	}
-	return &Reply{Title: name + "'s progress", Image: &Image{Name: "progress.png", PNG: png}, Public: true}, nil
+	return &Reply{Title: name + "'s progress", File: &File{Name: "progress.png", Type: "image/png", Data: png}, Public: true}, nil
 }
 
 // marker is a topic's status as one symbol, for lists.
@@ -692,7 +692,13 @@ func (e *Engine) cmdExport(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, Wrap(err, "export")
 	}
-	return &Reply{Title: "Your data", Text: []string{string(b)}}, nil
+	// An attachment, not message text: platforms cut long messages, and an
+	// export must be complete.
+	return &Reply{
+		Title: "Your data",
+		Text:  []string{fmt.Sprintf("Everything I keep about you in this space: your progress, picks, notes, nudge, streak and %d challenge submission%s.", len(ex.Submissions), plural(len(ex.Submissions)))},
+		File:  &File{Name: "studybot-data.json", Type: "application/json", Data: b},
+	}, nil
 }
 
 func (e *Engine) cmdDelete(ctx context.Context, req *Request) (*Reply, error) {

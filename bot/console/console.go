@@ -60,15 +60,10 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 	if c.opt.Interactive {
 		c.write(fmt.Sprintf("studybot: %s roadmap. You are %q in space %q. Type help, or quit to leave.\n", c.eng.Roadmap.Title, c.opt.Name, c.opt.Space))
 	}
-	lines := make(chan string)
+	lines := make(chan line)
 	errc := make(chan error, 1)
 	go func() {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		errc <- sc.Err()
+		errc <- readLines(in, lines)
 		close(lines)
 	}()
 	for {
@@ -76,7 +71,7 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case line, ok := <-lines:
+		case l, ok := <-lines:
 			if !ok {
 				if err := <-errc; err != nil {
 					return fmt.Errorf("read commands: %w", err)
@@ -86,15 +81,57 @@ func (c *Console) Run(ctx context.Context, in io.Reader) error {
 			c.mu.Lock()
 			c.pend = false
 			c.mu.Unlock()
-			word := strings.ToLower(strings.TrimSpace(line))
+			if l.tooLong {
+				c.write(fmt.Sprintf("error: That line is too long (over %d bytes); nothing was done.\n", bot.MaxInputLen))
+				continue
+			}
+			word := strings.ToLower(strings.TrimSpace(l.text))
 			if word == "quit" || word == "exit" {
 				return nil
 			}
 			if word == "" || strings.HasPrefix(word, "#") {
 				continue
 			}
-			c.write(c.Do(ctx, line))
+			c.write(c.Do(ctx, l.text))
 		}
+	}
+}
+
+type line struct {
+	text    string
+	tooLong bool
+}
+
+// readLines sends each line of in; a line longer than bot.MaxInputLen is
+// drained and reported as too long rather than ending the session.
+func readLines(in io.Reader, out chan<- line) error {
+	r := bufio.NewReaderSize(in, 64*1024)
+	for {
+		var buf []byte
+		tooLong := false
+		for {
+			chunk, err := r.ReadSlice('\n')
+			if !tooLong {
+				buf = append(buf, chunk...)
+				if len(buf) > bot.MaxInputLen+2 {
+					tooLong, buf = true, nil
+				}
+			}
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err == io.EOF {
+				if len(buf) > 0 || tooLong {
+					out <- line{strings.TrimRight(string(buf), "\r\n"), tooLong}
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			break
+		}
+		out <- line{strings.TrimRight(string(buf), "\r\n"), tooLong}
 	}
 }
 
@@ -160,6 +197,10 @@ func (c *Console) write(s string) {
 	}
 }
 
+// actionWords turns a button's action id into the command to type:
+// "pick:language|python" -> "pick language python".
+var actionWords = strings.NewReplacer(":", " ", "|", " ")
+
 // BarWidth is the width of ASCII progress bars.
 const BarWidth = 20
 
@@ -199,13 +240,18 @@ func Render(r *bot.Reply) string {
 		}
 		fmt.Fprintf(&b, "- %s%s: %s\n", l.Title, kind, l.URL)
 	}
-	if r.Image != nil {
-		fmt.Fprintf(&b, "[image %s: shown on Discord and Slack]\n", r.Image.Name)
+	if f := r.File; f != nil {
+		if f.IsImage() {
+			fmt.Fprintf(&b, "[image %s: shown on Discord and Slack]\n", f.Name)
+		} else {
+			// A terminal can show a text attachment (the data export) in full.
+			fmt.Fprintf(&b, "--- %s ---\n%s\n", f.Name, strings.TrimRight(string(f.Data), "\n"))
+		}
 	}
 	if len(r.Buttons) > 0 {
 		var acts []string
 		for _, bt := range r.Buttons {
-			acts = append(acts, bt.Label+": "+strings.Replace(bt.Action, ":", " ", 1))
+			acts = append(acts, bt.Label+": "+actionWords.Replace(bt.Action))
 		}
 		b.WriteString("→ " + strings.Join(acts, " | ") + "\n")
 	}

@@ -39,7 +39,7 @@ func TestRender(t *testing.T) {
 		Bars:    []bot.Bar{{Label: "Overall", Done: 3, Total: 6}, {Label: "A very long section label that keeps going on and on and on", Done: 0, Total: 0}, {Label: "Over", Done: 9, Total: 6}},
 		Links:   []bot.Link{{Title: "MDN", URL: "https://developer.mozilla.org/", Kind: "official"}},
 		Buttons: []bot.Button{{Label: "Done", Action: "done:internet/dns"}, {Label: "Next", Action: "next"}},
-		Image:   &bot.Image{Name: "progress.png"},
+		File:    &bot.File{Name: "progress.png", Type: "image/png"},
 		Footer:  "internet/dns",
 	}
 	golden(t, "render.golden", console.Render(r))
@@ -99,5 +99,21 @@ func TestMessenger(t *testing.T) {
 	}
 	if err := c.Post(ctx, bot.Space{Platform: bot.Console, ID: "other"}, "x", &bot.Reply{}); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("post to another space: %v", err)
+	}
+}
+
+func TestOversizedLineIsRefusedAndSessionGoesOn(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	c := console.New(env.Engine, &out, console.Options{Member: "ann"})
+	in := strings.NewReader("note dns " + strings.Repeat("x", 2<<20) + "\nnext\n")
+	if err := c.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "error: That line is too long") || !strings.Contains(out.String(), "== Next up") {
+		t.Errorf("output:\n%.300s", out.String())
+	}
+	if m, err := env.DB.Member(context.Background(), c.Space(), "ann"); err == nil && len(m.Topics) > 0 {
+		t.Errorf("oversized note was stored: %+v", m.Topics)
 	}
 }

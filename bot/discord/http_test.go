@@ -294,7 +294,7 @@ func TestHTTPDeferredPublic(t *testing.T) {
 // TestHTTPImage: an HTTP response cannot carry files, so a reply with an image
 // is deferred and the image goes with the edit.
 func TestHTTPImage(t *testing.T) {
-	rec := &recorder{reply: &bot.Reply{Title: "Your card", Image: &bot.Image{Name: "progress.png", PNG: pngBytes}}}
+	rec := &recorder{reply: &bot.Reply{Title: "Your card", File: &bot.File{Name: "progress.png", Type: "image/png", Data: pngBytes}}}
 	e := newHTTPEnv(t, Config{}, rec)
 	_, m := e.post(fixture(t, "study_next"))
 	if respType(m) != 5 || respFlags(m) != 64 {

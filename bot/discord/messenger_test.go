@@ -125,7 +125,7 @@ func TestPost(t *testing.T) {
 		return http.StatusNotFound, `{"message":"Unknown Channel","code":10003}`, c.Path == "/channels/404/messages"
 	})
 	b := newMessengerBot(t, fd)
-	r := &bot.Reply{Title: "Weekly challenge", Public: true, Image: &bot.Image{Name: "card.png", PNG: pngBytes}}
+	r := &bot.Reply{Title: "Weekly challenge", Public: true, File: &bot.File{Name: "card.png", Data: pngBytes}}
 	if err := b.Post(context.Background(), guild111, "302", r); err != nil {
 		t.Fatal(err)
 	}

@@ -106,17 +106,23 @@ func render(r *bot.Reply, guild string) *message {
 	}
 	if e := embed(r); e != nil {
 		m.Embeds = append(m.Embeds, e)
-	} else if r.Image == nil {
+	} else if r.File == nil {
 		m.Content = "Done."
 	}
-	if r.Image != nil && len(r.Image.PNG) > 0 {
-		name := fileName(r.Image.Name)
-		m.files = []*discordgo.File{{Name: name, ContentType: "image/png", Reader: bytes.NewReader(r.Image.PNG)}}
-		m.Attachments = []attachment{{ID: 0, Filename: name}}
-		if len(m.Embeds) == 0 {
-			m.Embeds = append(m.Embeds, &discordgo.MessageEmbed{Color: embedColor})
+	if r.File != nil && len(r.File.Data) > 0 {
+		name := fileName(r.File.Name)
+		typ := r.File.Type
+		if typ == "" {
+			typ = "application/octet-stream"
 		}
-		m.Embeds[0].Image = &discordgo.MessageEmbedImage{URL: "attachment://" + name}
+		m.files = []*discordgo.File{{Name: name, ContentType: typ, Reader: bytes.NewReader(r.File.Data)}}
+		m.Attachments = []attachment{{ID: 0, Filename: name}}
+		if r.File.IsImage() {
+			if len(m.Embeds) == 0 {
+				m.Embeds = append(m.Embeds, &discordgo.MessageEmbed{Color: embedColor})
+			}
+			m.Embeds[0].Image = &discordgo.MessageEmbedImage{URL: "attachment://" + name}
+		}
 	}
 	m.Components = buttons(r.Buttons, guild)
 	return m

@@ -90,8 +90,8 @@ func TestRender(t *testing.T) {
 			Buttons: []bot.Button{{Label: "Submit", Action: "challenge board", Style: bot.Primary}},
 			Public:  true,
 		}},
-		{"image", &bot.Reply{Title: "Your progress", Image: &bot.Image{Name: "my card!.png", PNG: pngBytes}}},
-		{"image_only", &bot.Reply{Image: &bot.Image{Name: "progress.png", PNG: pngBytes}}},
+		{"image", &bot.Reply{Title: "Your progress", File: &bot.File{Name: "my card!.png", Type: "image/png", Data: pngBytes}}},
+		{"image_only", &bot.Reply{File: &bot.File{Name: "progress.png", Type: "image/png", Data: pngBytes}}},
 		{"empty", &bot.Reply{Buttons: []bot.Button{{Label: "Next", Action: "next"}}}},
 		{"nil", nil},
 		{"limits", &bot.Reply{
@@ -105,7 +105,7 @@ func TestRender(t *testing.T) {
 			m := render(tt.reply, "111")
 			golden(t, "render/"+tt.name, indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
 			checkMessageLimits(t, m)
-			if tt.reply != nil && tt.reply.Image != nil {
+			if tt.reply != nil && tt.reply.File != nil {
 				if len(m.files) != 1 || m.files[0].Name != m.Attachments[0].Filename {
 					t.Fatalf("files = %+v, attachments = %+v", m.files, m.Attachments)
 				}

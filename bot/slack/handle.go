@@ -74,7 +74,7 @@ func firstNonEmpty(ss ...string) string {
 // outcome is a command's answer, rendered, plus the image to upload after it.
 type outcome struct {
 	msg     payload
-	image   *bot.Image
+	image   *bot.File
 	public  bool
 	team    string
 	user    string
@@ -96,7 +96,7 @@ func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.
 	if r == nil {
 		return o, &bot.Reply{}
 	}
-	o.public, o.image = r.Public, r.Image
+	o.public, o.image = r.Public, r.File
 	return o, r
 }
 

@@ -35,8 +35,8 @@ func (b *Bot) post(ctx context.Context, channel string, r *bot.Reply) error {
 	if err := b.send(ctx, channel, render(r)); err != nil {
 		return err
 	}
-	if r != nil && r.Image != nil {
-		return b.upload(ctx, channel, r.Image)
+	if r != nil && r.File != nil {
+		return b.upload(ctx, channel, r.File)
 	}
 	return nil
 }
@@ -83,8 +83,8 @@ func (b *Bot) send(ctx context.Context, channel string, p payload) error {
 
 // upload shares an image in a channel through the files upload v2 flow
 // (files.getUploadURLExternal, the upload, files.completeUploadExternal).
-func (b *Bot) upload(ctx context.Context, channel string, img *bot.Image) error {
-	if img == nil || len(img.PNG) == 0 {
+func (b *Bot) upload(ctx context.Context, channel string, img *bot.File) error {
+	if img == nil || len(img.Data) == 0 {
 		return nil
 	}
 	name := img.Name
@@ -96,8 +96,8 @@ func (b *Bot) upload(ctx context.Context, channel string, img *bot.Image) error 
 			Channel:  channel,
 			Filename: name,
 			Title:    name,
-			FileSize: len(img.PNG),
-			Reader:   bytes.NewReader(img.PNG),
+			FileSize: len(img.Data),
+			Reader:   bytes.NewReader(img.Data),
 		})
 		return err
 	})

@@ -147,7 +147,7 @@ func TestMessengerErrorCodes(t *testing.T) {
 func TestImageUploadV2(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	png := []byte("\x89PNG\r\n\x1a\nfake")
-	err := tb.Direct(context.Background(), slackSpace, "U1", &bot.Reply{Title: "Your card", Image: &bot.Image{Name: "progress.png", PNG: png}})
+	err := tb.Direct(context.Background(), slackSpace, "U1", &bot.Reply{Title: "Your card", File: &bot.File{Name: "progress.png", Type: "image/png", Data: png}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestImageUploadV2(t *testing.T) {
 func TestCommandImageGoesToDM(t *testing.T) {
 	// An ephemeral answer cannot carry a file: the card goes to the member's DM.
 	tb := newTestBot(t, ModeHTTP)
-	tb.rec.canned["progress"] = &bot.Reply{Title: "Your progress", Image: &bot.Image{Name: "progress.png", PNG: []byte("png")}}
+	tb.rec.canned["progress"] = &bot.Reply{Title: "Your progress", File: &bot.File{Name: "progress.png", Type: "image/png", Data: []byte("png")}}
 	decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "progress", "U1", tb.fake.responseURL(1)), nil))
 	done := tb.fake.wait("files.completeUploadExternal", 1)
 	if done[0].Form.Get("channel_id") != "DU1" {

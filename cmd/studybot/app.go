@@ -132,7 +132,10 @@ func (m *Main) openHTTP() error {
 	m.closers = append(m.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return m.server.Shutdown(ctx)
+		if err := m.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
 	})
 	m.Log.Info("http listening", "addr", ln.Addr().String())
 	return nil
@@ -160,6 +163,19 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.server != nil {
 		start("http", func(ctx context.Context) error {
+			// Serve returns only once Shutdown is called, so stop it when Run
+			// ends; otherwise a signal or a failed adapter would hang here.
+			stopped := make(chan struct{})
+			defer close(stopped)
+			go func() {
+				select {
+				case <-ctx.Done():
+					sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					m.server.Shutdown(sctx)
+				case <-stopped:
+				}
+			}()
 			if err := m.server.Serve(m.listener); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}

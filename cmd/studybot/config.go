@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -253,6 +254,11 @@ func (c Config) Validate() error {
 	}
 	if c.Nudge.SendRate <= 0 {
 		bad("nudge.send_rate must be positive")
+	}
+	for key, u := range map[string]string{"discord.api_url": c.Discord.APIURL, "slack.api_url": c.Slack.APIURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			bad("%s %q is not an http(s) URL", key, u)
+		}
 	}
 	if c.Discord.Enabled {
 		switch c.Discord.Mode {

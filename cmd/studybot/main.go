@@ -123,6 +123,9 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if fs.NArg() > 0 {
 		return fmt.Errorf("console takes no arguments, got %q", fs.Arg(0))
 	}
+	if strings.TrimSpace(*member) == "" || strings.TrimSpace(*space) == "" {
+		return errors.New("console needs a non-empty --member and --space")
+	}
 	cfg, err := LoadConfig(*cfgPath, os.LookupEnv)
 	if err != nil {
 		return err

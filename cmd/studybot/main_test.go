@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,4 +184,42 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestServeStopsOnCancel runs Main as `studybot run` does with the HTTP listener
+// on: health and metrics answer, and cancelling returns promptly.
+func TestServeStopsOnCancel(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	base := "http://" + m.listener.Addr().String()
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
 }
