@@ -55,6 +55,8 @@ type Request struct {
 	Args map[string]string
 	// Zone is the member's time zone from their platform profile, if it has one.
 	Zone string
+
+	seen bool // the engine has read or written the member for this request
 }
 
 // Reply is structured content; each adapter renders it (Discord embeds, Slack Block

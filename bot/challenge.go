@@ -372,7 +372,7 @@ func summaryReply(c *Challenge) *Reply {
 	r := &Reply{Title: fmt.Sprintf("Challenge #%d closed", c.ID), Public: true}
 	switch len(subs) {
 	case 0:
-		r.Text = []string{"No submissions this time. The next one is open now!"}
+		r.Text = []string{"No submissions this time."}
 	case 1:
 		r.Text = []string{"1 submission, from " + displayName(subs[0]) + ". Thank you!"}
 	default:
@@ -390,7 +390,9 @@ func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, er
 	mu := challengeLock(req.Space)
 	mu.Lock()
 	defer mu.Unlock()
+	hadSchedule := false
 	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
+		hadSchedule = r.Challenge.Spec != ""
 		r.Challenge = ChallengeSchedule{}
 		return nil
 	})
@@ -403,13 +405,16 @@ func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, er
 		}
 	}
 	r := &Reply{Title: "Weekly challenges stopped", Text: []string{"No more scheduled challenges."}}
+	if rec.Current == 0 && !hadSchedule {
+		r = &Reply{Title: "Nothing to stop", Text: []string{"No challenge is scheduled or open."}}
+	}
 	if rec.Current != 0 {
 		c, err := e.closeCurrent(ctx, req.Space)
 		if err != nil {
 			return nil, err
 		}
 		if c != nil {
-			r.Text = append(r.Text, fmt.Sprintf("Challenge #%d is closed with %d submissions.", c.ID, len(c.Submissions)))
+			r.Text = append(r.Text, fmt.Sprintf("Challenge #%d is closed with %d submission%s.", c.ID, len(c.Submissions), plural(len(c.Submissions))))
 		}
 	}
 	return r, nil
@@ -449,7 +454,7 @@ func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, er
 		if t := e.Roadmap.Topic(c.Topic); t != nil {
 			title = t.Title
 		}
-		r.Text = append(r.Text, fmt.Sprintf("#%d · %s · %s · %s · %d submissions", c.ID, c.PostedAt.UTC().Format("2 Jan 2006"), title, state, len(c.Submissions)))
+		r.Text = append(r.Text, fmt.Sprintf("#%d · %s · %s · %s · %d submission%s", c.ID, c.PostedAt.UTC().Format("2 Jan 2006"), title, state, len(c.Submissions), plural(len(c.Submissions))))
 	}
 	return r, nil
 }
@@ -534,8 +539,11 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 	if !c.ClosedAt.IsZero() {
 		r.Title += " (closed)"
 	}
-	if len(subs) == 0 {
+	switch {
+	case len(subs) == 0 && c.ClosedAt.IsZero():
 		r.Text = append(r.Text, "No submissions yet. Be the first: challenge submit <link or text>")
+	case len(subs) == 0:
+		r.Text = append(r.Text, "It closed with no submissions.")
 	}
 	for _, s := range subs {
 		if len(r.Fields) == 25 {

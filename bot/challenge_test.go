@@ -226,7 +226,7 @@ func TestChallengeStop(t *testing.T) {
 	env.MustDo(t, "ana", "challenge submit done it")
 	env.Messenger.Reset()
 	r := env.MustDo(t, "mod", "challenge stop")
-	if !strings.Contains(strings.Join(r.Text, " "), "1 submissions") {
+	if !strings.Contains(strings.Join(r.Text, " "), "1 submission") {
 		t.Errorf("stop reply %v", r.Text)
 	}
 	rec := spaceRecord(t, env)

@@ -131,93 +131,116 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 	if line == "" || strings.EqualFold(line, "study") || strings.EqualFold(line, "studymod") {
 		return Lookup("help"), map[string]string{}, nil
 	}
-	toks, err := tokenize(line)
-	if err != nil {
-		return nil, nil, err
+	// Tokens are read lazily: the last, rest-of-line option takes the raw text,
+	// so an apostrophe in a note ("'til friday") is text, not an open quote.
+	var head []token
+	pos := 0
+	for len(head) < 2 {
+		t, next, ok, err := nextToken(line, pos)
+		if err != nil && len(head) == 0 {
+			return nil, nil, err
+		}
+		if !ok || err != nil {
+			break
+		}
+		head, pos = append(head, t), next
 	}
 	var cmd *Command
 	n := 0
-	if len(toks) >= 2 {
-		if c := Lookup(toks[0].text + " " + toks[1].text); c != nil {
+	if len(head) >= 2 {
+		if c := Lookup(head[0].text + " " + head[1].text); c != nil {
 			cmd, n = c, 2
 		}
 	}
 	if cmd == nil {
-		if c := Lookup(toks[0].text); c != nil {
+		if c := Lookup(head[0].text); c != nil {
 			cmd, n = c, 1
 		}
 	}
 	if cmd == nil {
-		word := strings.ToLower(toks[0].text)
-		var subs []string
-		for _, c := range commandTable {
-			if c.Group() == word {
-				subs = append(subs, c.Usage())
-			}
+		word := strings.ToLower(head[0].text)
+		if subs := groupUsage(word); word != "" && subs != "" {
+			return nil, nil, Errorf(Invalid, "Usage: %s", subs)
 		}
-		if len(subs) > 0 {
-			return nil, nil, Errorf(Invalid, "Usage: %s", strings.Join(subs, " | "))
-		}
-		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(toks[0].text, 40))
+		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(head[0].text, 40))
 	}
+	pos = head[n-1].end
 	args := map[string]string{}
-	rest := toks[n:]
 	for i, o := range cmd.Options {
-		if len(rest) == 0 {
-			break
-		}
 		if i == len(cmd.Options)-1 && o.Rest {
-			args[o.Name] = strings.TrimSpace(line[rest[0].start:])
-			if rest[0].quoted && len(rest) == 1 {
-				args[o.Name] = rest[0].text
+			rest := strings.TrimSpace(line[pos:])
+			if rest == "" {
+				break
 			}
-			rest = nil
+			// A rest option given as one quoted phrase loses its quotes.
+			if t, next, ok, err := nextToken(line, pos); err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" {
+				rest = t.text
+			}
+			args[o.Name] = rest
+			pos = len(line)
 			break
 		}
-		args[o.Name] = rest[0].text
-		rest = rest[1:]
+		t, next, ok, err := nextToken(line, pos)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			break
+		}
+		args[o.Name], pos = t.text, next
 	}
-	if len(rest) > 0 {
+	if strings.TrimSpace(line[pos:]) != "" {
 		return nil, nil, Errorf(Invalid, "Too many words. Usage: %s", cmd.Usage())
 	}
 	return cmd, args, nil
 }
 
+// groupUsage lists the usage of a command group's subcommands ("mydata"), or "".
+func groupUsage(group string) string {
+	var subs []string
+	for _, c := range commandTable {
+		if c.Group() == group {
+			subs = append(subs, c.Usage())
+		}
+	}
+	return strings.Join(subs, " | ")
+}
+
 type token struct {
 	text   string
-	start  int // byte offset in the line
+	end    int // byte offset just past the token (and its closing quote)
 	quoted bool
 }
 
 var closing = map[rune]rune{'"': '"', '\'': '\'', '“': '”', '„': '“', '‘': '’'}
 
-// tokenize splits a line into words and quoted phrases.
-func tokenize(line string) ([]token, error) {
-	var toks []token
-	i := 0
+// nextToken reads the word or quoted phrase at or after byte offset i; ok is
+// false when only spaces remain.
+func nextToken(line string, i int) (token, int, bool, error) {
 	for i < len(line) {
 		r, w := utf8.DecodeRuneInString(line[i:])
-		if unicode.IsSpace(r) {
-			i += w
-			continue
+		if !unicode.IsSpace(r) {
+			break
 		}
-		if end, ok := closing[r]; ok {
-			j := strings.IndexRune(line[i+w:], end)
-			if j < 0 {
-				return nil, Errorf(Invalid, "A quote is not closed: %s", clip(line[i:], 40))
-			}
-			toks = append(toks, token{line[i+w : i+w+j], i, true})
-			i += w + j + utf8.RuneLen(end)
-			continue
-		}
-		j := strings.IndexFunc(line[i:], unicode.IsSpace)
-		if j < 0 {
-			j = len(line) - i
-		}
-		toks = append(toks, token{line[i : i+j], i, false})
-		i += j
+		i += w
 	}
-	return toks, nil
+	if i >= len(line) {
+		return token{}, i, false, nil
+	}
+	r, w := utf8.DecodeRuneInString(line[i:])
+	if end, ok := closing[r]; ok {
+		j := strings.IndexRune(line[i+w:], end)
+		if j < 0 {
+			return token{}, i, false, Errorf(Invalid, "A quote is not closed: %s", clip(line[i:], 40))
+		}
+		next := i + w + j + utf8.RuneLen(end)
+		return token{line[i+w : i+w+j], next, true}, next, true, nil
+	}
+	j := strings.IndexFunc(line[i:], unicode.IsSpace)
+	if j < 0 {
+		j = len(line) - i
+	}
+	return token{line[i : i+j], i + j, false}, i + j, true, nil
 }
 
 // ParseAction turns a button's action id back into a command and its args:

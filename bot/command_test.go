@@ -24,6 +24,8 @@ func TestParseLine(t *testing.T) {
 		{"mydata delete yes", "mydata delete", map[string]string{"confirm": "yes"}},
 		{"", "help", map[string]string{}},
 		{"note ünïcødé 日本語のメモ", "note", map[string]string{"topic": "ünïcødé", "text": "日本語のメモ"}},
+		{"note dns 'til friday", "note", map[string]string{"topic": "dns", "text": "'til friday"}},
+		{`challenge submit "https://x.example/a b"`, "challenge submit", map[string]string{"text": "https://x.example/a b"}},
 	}
 	for _, c := range cases {
 		cmd, args, err := ParseLine(c.line)
@@ -51,6 +53,8 @@ func TestParseLineErrors(t *testing.T) {
 		{"note \xff", "UTF-8"},
 		{`note "open`, "quote"},
 		{"undo now", "Too many words"},
+		{`""`, "Unknown command"},
+		{`pick "language python`, "quote"},
 	}
 	for _, c := range cases {
 		_, _, err := ParseLine(c.line)

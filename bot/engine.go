@@ -84,6 +84,13 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 		}
 		return nil, err
 	}
+	if !req.seen && cmd.Name != "mydata delete" {
+		// Any use of the bot re-opens nudges for a member whose DMs were
+		// closed; most handlers did this already when they read the member.
+		if _, err := e.member(ctx, req); err != nil {
+			e.log().Warn("re-open nudges", "space", req.Space.Key(), "err", err)
+		}
+	}
 	return r, nil
 }
 

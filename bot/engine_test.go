@@ -297,6 +297,10 @@ func TestHelp(t *testing.T) {
 	if !strings.Contains(r.Title, "/study note <topic> <text>") {
 		t.Errorf("help note: %q", r.Title)
 	}
+	r = env.MustDo(t, "ann", "help nudge")
+	if !strings.Contains(strings.Join(r.Text, "\n"), "/study nudge at <time> [zone]") {
+		t.Errorf("help nudge: %+v", r.Text)
+	}
 	_, err := env.Do(t, "ann", "help teleport")
 	wantCode(t, err, bot.NotFound, "No command")
 }
@@ -309,5 +313,17 @@ func TestLeaderboard(t *testing.T) {
 	r := env.MustDo(t, "ann", "leaderboard")
 	if len(r.Fields) != 2 || !strings.Contains(r.Fields[0].Name, "bob") {
 		t.Errorf("leaderboard %+v", r.Fields)
+	}
+}
+
+func TestAnyUseReopensClosedDMs(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "done")
+	if _, err := env.DB.UpdateMember(context.Background(), testSpace, "ann", func(m *bot.Member) error { m.DMClosed = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	env.MustDo(t, "ann", "leaderboard") // a command that does not otherwise read the member
+	if member(t, env, "ann").DMClosed {
+		t.Error("DMClosed still set after the member used the bot")
 	}
 }

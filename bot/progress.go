@@ -15,6 +15,7 @@ import (
 // member reads the requester's record; a member who never wrote anything gets a
 // fresh, unsaved one. Using the bot again re-opens closed DMs for nudges.
 func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
+	req.seen = true
 	m, err := e.Store.Member(ctx, req.Space, req.Member)
 	switch {
 	case ErrorCode(err) == NotFound:
@@ -31,6 +32,7 @@ func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
 // more than once (the store batches commits), so it must only derive its change
 // from the member it is given.
 func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) error) (*Member, error) {
+	req.seen = true
 	now := e.now()
 	m, err := e.Store.UpdateMember(ctx, req.Space, req.Member, func(m *Member) error {
 		if req.Name != "" {
@@ -294,7 +296,7 @@ func (e *Engine) markReply(ctx context.Context, req *Request, t *roadmap.Topic, 
 	behind := fmt.Sprintf("You have %d of %d topics behind you.", all.Done, all.Total)
 	if res := e.Roadmap.Next(m); res.Topic != nil {
 		// Keep the next topic's name in the text: the title now names what was marked.
-		r.Text[0] = "Next up: " + res.Topic.Title + " " + r.Text[0]
+		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
 	}
 	r.Text = append([]string{behind}, r.Text...)
 	r.Title = prefix + t.Title
@@ -558,7 +560,7 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	r := e.nextReply(m, "Next up")
 	if res := e.Roadmap.Next(m); res.Topic != nil {
-		r.Text[0] = "Next up: " + res.Topic.Title + " " + r.Text[0]
+		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
 	}
 	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
 	if s, ok := p.Suggests[opt]; ok {
@@ -655,7 +657,7 @@ func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, erro
 		if i == 15 {
 			break
 		}
-		v := fmt.Sprintf("%d topics · streak %d", rw.done, rw.streak)
+		v := fmt.Sprintf("%d topic%s · streak %d", rw.done, plural(rw.done), rw.streak)
 		if rw.on != "" {
 			v += " · on " + rw.on
 		}
@@ -720,6 +722,9 @@ func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
 		name = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(name, "/studymod "), "/study "), "/")
 		c := Lookup(name)
 		if c == nil {
+			if subs := groupUsage(strings.ToLower(name)); subs != "" {
+				return &Reply{Title: "/study " + strings.ToLower(name), Text: strings.Split(subs, " | ")}, nil
+			}
 			return nil, Errorf(NotFound, "No command %q. Type help to see them all.", clip(name, 40))
 		}
 		r := &Reply{Title: c.Usage(), Text: []string{c.Help}}
