@@ -79,7 +79,8 @@ func Parse(name string, data []byte) (*Roadmap, error) {
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("unknown key %q", und[0].String())}
+		key := und[0].String()
+		return nil, &Error{File: name, Line: lineOfKey(data, key), Msg: fmt.Sprintf("unknown key %q", key)}
 	}
 	r := Roadmap{ID: f.ID, Title: f.Title, Description: f.Description,
 		Stages: slices.Clone(Stages), Sections: f.Sections, Picks: f.Picks}
@@ -139,8 +140,11 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 		if strings.TrimSpace(t.Summary) == "" {
 			bad(t.ID, "summary is empty")
 		}
-		if t.Hours < 0 || t.Hours > 1000 {
-			bad(t.ID, "hours %d is out of range 0..1000", t.Hours)
+		if t.Hours < 1 || t.Hours > 1000 {
+			bad(t.ID, "hours must be an estimate from 1 to 1000, not %d", t.Hours)
+		}
+		if sec, _, ok := strings.Cut(t.ID, "/"); ok && t.Section != nil && sec != t.Section.ID {
+			bad(t.ID, "topic id must start with its section id %q", t.Section.ID+"/")
 		}
 		for _, a := range t.After {
 			if r.byID[a] == nil {
@@ -252,6 +256,20 @@ func lineOf(data []byte, id string) int {
 		return 0
 	}
 	re := regexp.MustCompile(`(?m)^\s*id\s*=\s*"` + regexp.QuoteMeta(id) + `"`)
+	loc := re.FindIndex(data)
+	if loc == nil {
+		return 0
+	}
+	return bytes.Count(data[:loc[0]], []byte("\n")) + 1
+}
+
+// lineOfKey finds the first line assigning the last part of a dotted key; the
+// TOML decoder reports unknown keys without a position.
+func lineOfKey(data []byte, key string) int {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		key = key[i+1:]
+	}
+	re := regexp.MustCompile(`(?m)^\s*"?` + regexp.QuoteMeta(key) + `"?\s*=`)
 	loc := re.FindIndex(data)
 	if loc == nil {
 		return 0

@@ -247,9 +247,13 @@ func score(q string, t *Topic) int {
 	}
 	words := strings.Fields(q)
 	hay := " " + id + " " + title + " "
-	total := 0
+	total, matched := 0, 0
 	for _, w := range words {
 		switch {
+		case w == slug:
+			// The word names the topic's own slug ("http" for internet/http):
+			// stronger than the same word inside another topic's title.
+			total += 15
 		case strings.Contains(hay, " "+w+" "):
 			total += 10
 		case strings.Contains(hay, " "+w):
@@ -257,10 +261,17 @@ func score(q string, t *Topic) int {
 		case strings.Contains(hay, w):
 			total += 3
 		default:
-			return 0
+			// A word the topic lacks ("basics" in "http basics") costs a little
+			// instead of ruling the topic out, as long as most words match.
+			total -= 2
+			continue
 		}
+		matched++
 	}
-	return total
+	if matched == 0 || matched*2 < len(words) {
+		return 0
+	}
+	return max(total, 1)
 }
 
 // similar suggests topics whose words are close in spelling to the query.

@@ -40,16 +40,19 @@ title = "Language"
 [[section.topic]]
 id = "lang/go"
 title = "Go"
+hours = 1
 summary = "Go."
 
 [[section.topic]]
 id = "lang/rust"
 title = "Rust"
+hours = 1
 summary = "Rust."
 
 [[section.topic]]
 id = "lang/tools"
 title = "Tools"
+hours = 1
 after = ["lang/go", "lang/rust"]
 summary = "Tools."
 
@@ -61,12 +64,14 @@ title = "Web"
 [[section.topic]]
 id = "web/gin"
 title = "Gin"
+hours = 1
 after = ["lang/go"]
 summary = "Gin."
 
 [[section.topic]]
 id = "web/axum"
 title = "Axum"
+hours = 1
 after = ["lang/rust"]
 summary = "Axum."
 
@@ -148,8 +153,10 @@ func TestParseErrors(t *testing.T) {
 		{"ErrPickTooFewOptions", `options = ["web/gin", "web/axum"]`, `pick group needs at least two options`},
 		{"ErrCycle", `title = "Alpha"`, `prerequisites form a cycle`},
 		{"ErrSyntax", `hours = 1` + "\n" + `after = ["base/a"]`, `small.toml:`},
-		{"ErrUnknownKey", `hours = 1` + "\n" + `after = ["base/a"]`, `unknown key`},
+		{"ErrUnknownKey", `hours = 1` + "\n" + `after = ["base/a"]`, `small.toml:21: unknown key "section.topic.colour"`},
 		{"ErrBadStage", `stage = "basics"`, `stage "expert" is not one of`},
+		{"ErrTopicOutsideSection", `id = "lang/tools"`, `must start with its section id "lang/"`},
+		{"ErrNoHours", `title = "Alpha"` + "\n" + `hours = 1`, `hours must be an estimate`},
 	}
 	repl := map[string]string{
 		"ErrDuplicateID":         `id = "base/a"` + "\n" + `title = "Beta basics"`,
@@ -161,6 +168,8 @@ func TestParseErrors(t *testing.T) {
 		"ErrSyntax":              `hours = = 1`,
 		"ErrUnknownKey":          `hours = 1` + "\n" + `colour = "red"`,
 		"ErrBadStage":            `stage = "expert"`,
+		"ErrTopicOutsideSection": `id = "web/tools"`,
+		"ErrNoHours":             `title = "Alpha"`,
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -297,6 +306,7 @@ func TestFind(t *testing.T) {
 		{"nginx", "web-servers/nginx"},
 		{"python", "language/python"},
 		{"docker", "devops/docker"},
+		{"http basics", "internet/http"},
 	}
 	for _, c := range cases {
 		got, cands := r.Find(c.q)
