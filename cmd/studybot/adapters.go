@@ -39,8 +39,7 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		if c.Mode == "http" {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
 		}
-		m.adapters = append(m.adapters, a)
-		m.Log.Info("discord: invite the bot with this URL", "url", d.InviteURL())
+		m.adapters = append(m.adapters, a) // Run logs the invite URL
 	}
 	if c := m.Config.Slack; c.Enabled {
 		s, err := slack.New(slack.Config{
