@@ -172,8 +172,14 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 			if rest == "" {
 				break
 			}
-			// A rest option given as one quoted phrase loses its quotes.
-			if t, next, ok, err := nextToken(line, pos); err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" {
+			// A rest option given as one quoted phrase loses its quotes. Free
+			// text keeps a lone apostrophe; anything else (a topic) must
+			// close its quotes.
+			t, next, ok, err := nextToken(line, pos)
+			if err != nil && o.Kind != Text {
+				return nil, nil, err
+			}
+			if err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" {
 				rest = t.text
 			}
 			args[o.Name] = rest

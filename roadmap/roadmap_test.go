@@ -228,8 +228,8 @@ type learner struct {
 	picks  map[string]string
 }
 
-func (l learner) Status(id string) Status  { return l.status[id] }
-func (l learner) Choice(id string) string  { return l.picks[id] }
+func (l learner) Status(id string) Status { return l.status[id] }
+func (l learner) Choice(id string) string { return l.picks[id] }
 func st(kv ...string) map[string]Status {
 	m := map[string]Status{}
 	for i := 0; i < len(kv); i += 2 {

@@ -178,8 +178,8 @@ func TestRenderClamps(t *testing.T) {
 			got := render(t, "Ada", "", []bot.Bar{tc.got, tc.got})
 			want := render(t, "Ada", "", []bot.Bar{tc.want, tc.want})
 			// Compare pixels, not bytes: the PNG encoder's output may change between Go
-	// versions while the picture stays the same.
-	if !samePixels(t, got, want) {
+			// versions while the picture stays the same.
+			if !samePixels(t, got, want) {
 				t.Errorf("card for %+v differs from card for %+v", tc.got, tc.want)
 			}
 		})
