@@ -96,14 +96,69 @@ func localInstant(y int, mo time.Month, d, hour, minute int, loc *time.Location)
 }
 
 // NextAfter returns the member's next nudge instant strictly after after, skipping
-// the local date of the last nudge sent, so that no local date gets two nudges even
-// when the member changes their time or zone after today's nudge.
+// LastDate (the local date of the last nudge sent), so that no local date gets two
+// nudges even when the member changes their time or zone after today's nudge.
+// The scheduler passes the due entry's LastDate; commands pass LastDateAt's.
 func (n Nudge) NextAfter(after time.Time, loc *time.Location) time.Time {
 	t := NextNudge(after, n.Hour, n.Minute, loc)
 	if n.LastDate != "" && t.In(loc).Format(DateLayout) == n.LastDate {
 		t = NextNudge(t, n.Hour, n.Minute, loc)
 	}
 	return t
+}
+
+// The store's due index, not the member record, knows when a member was last
+// nudged: a claim moves the due entry (and its last nudge date) without
+// rewriting the member, so Member.Nudge.Next and LastDate are only as new as
+// the member's last change of their nudge. Commands therefore work out what
+// they need from the settings and the clock:
+//
+//   - LastDateAt: if the nudge was on and its slot today (the member's local
+//     date) is at or before now, today counts as nudged, whether or not the
+//     nudge was actually sent (it may have been skipped, or be about to be
+//     claimed). Guessing "nudged" can cost one nudge; guessing "not nudged"
+//     could send two on one date, and at most one per local date wins.
+//   - Setting a nudge (nudge at) starts from that date, so a new time later
+//     today waits for tomorrow once today's slot has passed.
+//   - nudge status shows Next computed from the settings, now and that date
+//     (NextFrom), not the stored Next, which may lie in the past.
+//
+// The rest of the policy is the scheduler's (bot/schedule): one nudge per
+// local date, the spring-forward gap firing at its end, a repeated hour firing
+// once, the grace window after downtime, the reschedule committed before the
+// send, and no nudge for members with closed DMs, nudges off, or no data.
+// Known gap: a nudge sent late after downtime, just past local midnight, counts
+// for the new date in the due index, but LastDateAt cannot see it; setting a
+// nudge for later that same date can then send a second one.
+
+// LastDateAt returns the local date (DateLayout) of the member's last nudge as
+// far as the settings and now tell: LastDate, or today in the nudge's zone when
+// the nudge is on and today's slot is at or before now (see above).
+func (n Nudge) LastDateAt(now time.Time) string {
+	if !n.On {
+		return n.LastDate
+	}
+	loc, err := LoadZone(n.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	y, mo, d := now.In(loc).Date()
+	slot, ok := localInstant(y, mo, d, n.Hour, n.Minute, loc)
+	if !ok || slot.After(now) {
+		return n.LastDate
+	}
+	if today := now.In(loc).Format(DateLayout); today > n.LastDate {
+		return today
+	}
+	return n.LastDate
+}
+
+// NextFrom returns the next nudge instant after now for these settings in loc,
+// counting today as nudged by the rule of LastDateAt. It is what the scheduler
+// will do, without the store's due index.
+func (n Nudge) NextFrom(now time.Time, loc *time.Location) time.Time {
+	n.LastDate = n.LastDateAt(now)
+	return n.NextAfter(now, loc)
 }
 
 // nudgeZone picks the zone for a nudge: what the member typed, else their platform
@@ -133,6 +188,9 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 		if req.Name != "" {
 			m.Name = req.Name
 		}
+		// From the old settings, before they change: today may already be
+		// nudged (see LastDateAt).
+		m.Nudge.LastDate = m.Nudge.LastDateAt(now)
 		m.Nudge.On = true
 		m.Nudge.Hour, m.Nudge.Minute = hour, minute
 		m.Nudge.Zone = loc.String()
@@ -198,10 +256,13 @@ func (e *Engine) cmdNudgeStatus(ctx context.Context, req *Request) (*Reply, erro
 	if err != nil {
 		loc = time.UTC
 	}
+	// The stored Next lags once the scheduler has claimed the member; compute.
+	n := m.Nudge
+	n.Next = n.NextFrom(e.now(), loc).UTC()
 	r := &Reply{
 		Title:  "Your daily nudge",
 		Text:   []string{fmt.Sprintf("Every day at %02d:%02d %s.", m.Nudge.Hour, m.Nudge.Minute, loc)},
-		Fields: nudgeFields(m.Nudge, loc),
+		Fields: nudgeFields(n, loc),
 	}
 	if m.DMClosed {
 		r.Text = append(r.Text, "I could not send you a direct message last time, so nudges are paused. Allow direct messages from this server, then set your nudge again.")

@@ -255,6 +255,78 @@ func TestNudgeAtAfterTodaysNudge(t *testing.T) {
 	}
 }
 
+// The member record's Next and LastDate lag once the scheduler has claimed the
+// member (claims move only the due index), so setting a nudge works out
+// whether today was nudged from the old settings: a slot at or before now
+// counts as sent.
+func TestNudgeAtAfterTodaysSlotWithStaleRecord(t *testing.T) {
+	// bottest.Start is 2026-01-05 09:00 UTC.
+	tests := []struct {
+		name string
+		old  bot.Nudge
+		line string
+		want string // UTC
+	}{
+		{"PassedSlotCountsAsNudged", bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: atUTC("2025-12-20 08:00"), LastDate: "2025-12-19"},
+			"nudge at 18:00 UTC", "2026-01-06 18:00"},
+		{"SlotAtNowCountsAsNudged", bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: atUTC("2026-01-05 09:00")},
+			"nudge at 18:00 UTC", "2026-01-06 18:00"},
+		{"SameTimeAgainWaitsForTomorrow", bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: atUTC("2025-12-20 08:00")},
+			"nudge at 08:30 UTC", "2026-01-06 08:30"},
+		{"SlotNotYetReachedToday", bot.Nudge{On: true, Hour: 20, Zone: "UTC", Next: atUTC("2025-12-20 20:00")},
+			"nudge at 18:00 UTC", "2026-01-05 18:00"},
+		{"OffBeforeNothingToday", bot.Nudge{Hour: 8, Zone: "UTC"},
+			"nudge at 18:00 UTC", "2026-01-05 18:00"},
+		// 08:00 in Kolkata (02:30 UTC) passed today there; Kolkata's date is
+		// still Jan 5, so a nudge at 20:00 Kolkata (14:30 UTC) waits a day.
+		{"OldZoneDecidesToday", bot.Nudge{On: true, Hour: 8, Zone: "Asia/Kolkata", Next: atUTC("2025-12-20 02:30")},
+			"nudge at 20:00 Asia/Kolkata", "2026-01-06 14:30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := bottest.New(t)
+			if _, err := env.DB.UpdateMember(context.Background(), bottest.Space, "ana", func(m *bot.Member) error {
+				m.Nudge = tt.old
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			env.MustDo(t, "ana", tt.line)
+			if m := storedMember(t, env, "ana"); !m.Nudge.Next.Equal(atUTC(tt.want)) {
+				t.Errorf("next = %s, want %s", m.Nudge.Next, tt.want)
+			}
+			if got, _ := env.DB.NextDue(context.Background()); !got.Equal(atUTC(tt.want)) {
+				t.Errorf("NextDue = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNudgeLastDateAt(t *testing.T) {
+	ny := bot.Nudge{On: true, Hour: 2, Minute: 30, Zone: "America/New_York", LastDate: "2025-03-07"}
+	tests := []struct {
+		name string
+		n    bot.Nudge
+		now  string // UTC
+		want string
+	}{
+		{"BeforeSlot", ny, "2025-03-08 07:00", "2025-03-07"},
+		{"AtSlot", ny, "2025-03-08 07:30", "2025-03-08"},
+		// 02:30 does not exist on Mar 9; the slot is 03:00 EDT (07:00 UTC).
+		{"GapSlotBeforeItsEnd", ny, "2025-03-09 06:59", "2025-03-07"},
+		{"GapSlotAtItsEnd", ny, "2025-03-09 07:00", "2025-03-09"},
+		{"Off", bot.Nudge{Hour: 2, Zone: "UTC", LastDate: "2025-01-01"}, "2025-03-09 07:00", "2025-01-01"},
+		{"NeverBackwards", bot.Nudge{On: true, Hour: 0, Zone: "UTC", LastDate: "2025-03-10"}, "2025-03-09 07:00", "2025-03-10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.n.LastDateAt(atUTC(tt.now)); got != tt.want {
+				t.Errorf("LastDateAt(%s) = %s, want %s", tt.now, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestNudgeOff(t *testing.T) {
 	env := bottest.New(t)
 	ctx := context.Background()
@@ -291,6 +363,18 @@ func TestNudgeStatus(t *testing.T) {
 	}
 	if got := replyField(r, "In UTC"); !strings.Contains(got, "13:30 UTC") {
 		t.Errorf("UTC next %q, want 13:30 UTC", got)
+	}
+	// After the scheduler has claimed the member the stored Next lags; status
+	// computes from the settings and now instead.
+	if _, err := env.DB.UpdateMember(context.Background(), bottest.Space, "bo", func(m *bot.Member) error {
+		m.Nudge = bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: atUTC("2025-12-20 08:00"), LastDate: "2025-12-19"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = env.MustDo(t, "bo", "nudge status")
+	if got := replyField(r, "In UTC"); !strings.Contains(got, "Tue 6 Jan 08:00 UTC") {
+		t.Errorf("UTC next %q with a stale stored next, want Tue 6 Jan 08:00 UTC", got)
 	}
 }
 

@@ -21,7 +21,9 @@ type Store interface {
 	// which UpdateMember then returns unchanged. Concurrent updates may share one
 	// commit, so fn may be called more than once: it must compute its change from
 	// the member it is given and nothing else it mutated before. The store keeps its
-	// nudge due index in step with Member.Nudge.Next.
+	// nudge schedule in step when Member.Nudge (On, Hour, Minute, Zone, Next) or
+	// DMClosed change: a changed Next (or time, zone, On) replaces the member's due
+	// entry with one at the new Next, with Nudge.LastDate as its last nudge date.
 	UpdateMember(ctx context.Context, sp Space, id string, fn func(*Member) error) (*Member, error)
 
 	// DeleteMember removes every trace of a member in a space: the record, its due
@@ -57,16 +59,33 @@ type Store interface {
 	// Challenges returns up to limit challenges of a space, newest first.
 	Challenges(ctx context.Context, sp Space, limit int) ([]*Challenge, error)
 
-	// ClaimDue finds up to limit members (over all spaces) whose Nudge.Next is at or
+	// ClaimDue finds up to limit due nudges (over all spaces) whose instant is at or
 	// before now, in due order, and calls fn for each inside one write transaction;
-	// fn must move Nudge.Next past now or clear it (turning the nudge off), and the
-	// changed members are committed before ClaimDue returns them. The caller sends
+	// fn must move d.Nudge.Next past now or clear it (turning the nudge off), and
+	// the moved entries are committed before ClaimDue returns them. The caller sends
 	// after the commit, so a crash loses at most one nudge and never doubles one. fn
-	// is called exactly once per member. Returns the members as committed.
-	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Member) error) ([]*Member, error)
+	// is called exactly once per entry. Returns the entries as committed.
+	//
+	// ClaimDue never reads or writes the member record: a claim touches only the
+	// small nudge schedule, so Member.Nudge.Next and LastDate lag behind once a
+	// member has been claimed (see Due). Entries left behind by a schedule change
+	// (the member moved or stopped their nudge) are dropped without calling fn.
+	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Due) error) ([]*Due, error)
 
 	// NextDue returns the earliest Nudge.Next of any member, zero when none is due.
 	NextDue(ctx context.Context) (time.Time, error)
+}
+
+// Due is one claimed nudge: who, and their schedule as the store's due index
+// has it. Nudge.Next is the entry's instant and Nudge.LastDate the local date of
+// the member's last nudge; both are newer than the member record's copies, which
+// only change when the member changes their nudge. Hour, Minute, Zone and On are
+// the member's current settings.
+type Due struct {
+	Space    Space
+	Member   string
+	Nudge    Nudge
+	DMClosed bool
 }
 
 // Messenger delivers replies outside a command's own response: nudges and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
@@ -124,7 +125,7 @@ func fill(tb testing.TB, db *DB, n int) {
 				if rng.IntN(2) == 0 {
 					m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Duration(rng.IntN(86400)) * time.Second)}
 				}
-				if err := putMember(tx, b, time.Time{}, m); err != nil {
+				if err := putNew(tx, b, m); err != nil {
 					return err
 				}
 			}
@@ -175,12 +176,43 @@ func BenchmarkClaimDue(b *testing.B) {
 	now := t0.Add(24 * time.Hour)
 	b.ResetTimer()
 	for range b.N {
-		got, err := db.ClaimDue(ctx, now, 100, func(m *bot.Member) error {
-			m.Nudge.Next = m.Nudge.Next.Add(24 * time.Hour)
+		got, err := db.ClaimDue(ctx, now, 100, func(d *bot.Due) error {
+			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
 			return nil
 		})
 		if err != nil || len(got) == 0 {
 			b.Fatal(len(got), err)
 		}
+	}
+}
+
+// BenchmarkMigrateV1File times opening a copy of a schema-version-1 file (a
+// real one, e.g. a cached 1,000,000-member benchmark database of that
+// version), which runs the migration to version 2. It is skipped unless
+// STUDYBOT_V1_DB names the file.
+func BenchmarkMigrateV1File(b *testing.B) {
+	src := os.Getenv("STUDYBOT_V1_DB")
+	if src == "" {
+		b.Skip("set STUDYBOT_V1_DB to a schema-1 file to time its migration")
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dst := filepath.Join(b.TempDir(), "v1.db")
+		buf, err := os.ReadFile(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(dst, buf, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		buf = nil
+		b.StartTimer()
+		db, err := Open(dst, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
 	}
 }

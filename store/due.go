@@ -12,19 +12,141 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
+// The nudge schedule lives apart from the member record so that a claim (700
+// members a minute at 1,000,000 subscribed) touches a few clustered pages of
+// small values instead of decoding and rewriting one 4 KB record per member:
+//
+//	nudges/<hour><minute><2-byte zone length><zone><space key>0x00<member id>
+//	    -> 9 bytes: flags (on, DM closed), 8-byte generation
+//	due/<8-byte unix second><space key>0x00<member id>
+//	    -> 8-byte generation, 4-byte nanoseconds, hour, minute, zone, last date
+//
+// The nudges key leads with the local time and zone, not the member: everyone
+// due at one instant shares one of a few (time, zone) prefixes, so the claim's
+// lookups read a few neighbouring pages instead of one random page per member
+// (measured: ~4 µs a lookup on a cold 1,000,000-member file, most of a tick).
+// The settings a claim needs travel in the due value; the member record keeps
+// them too (they never go stale there), so writers and DeleteMember can build
+// the key.
+//
+// Every schedule change (UpdateMember moving On, Hour, Minute, Zone or Next)
+// bumps the generation, moves the nudges record to its new key, deletes the
+// due entry at the member record's old Nudge.Next when it is still there, and
+// inserts one at the new Next. A claim moves an entry forward without touching
+// the member record, so an entry of an older generation may survive elsewhere
+// in the index; it is stale (no nudges record at its key, or another
+// generation there), and ClaimDue drops it when it comes due, without calling
+// fn.
+
+// nudgeRec is the value in the nudges bucket.
+type nudgeRec struct {
+	Gen          uint64
+	On, DMClosed bool
+}
+
+const (
+	flagOn       = 1 << 0
+	flagDMClosed = 1 << 1
+	nudgeRecLen  = 9
+)
+
+func (r nudgeRec) encode() []byte {
+	var flags byte
+	if r.On {
+		flags |= flagOn
+	}
+	if r.DMClosed {
+		flags |= flagDMClosed
+	}
+	return binary.BigEndian.AppendUint64([]byte{flags}, r.Gen)
+}
+
+func decodeNudgeRec(v []byte) (nudgeRec, bool) {
+	if len(v) != nudgeRecLen {
+		return nudgeRec{}, false
+	}
+	return nudgeRec{On: v[0]&flagOn != 0, DMClosed: v[0]&flagDMClosed != 0, Gen: binary.BigEndian.Uint64(v[1:])}, true
+}
+
+// slot is the part of a member's settings that leads their nudges key.
+type slot struct {
+	Hour, Minute int
+	Zone         string
+}
+
+func slotOf(n bot.Nudge) slot { return slot{n.Hour, n.Minute, n.Zone} }
+
+// appendSlot appends hour, minute, the zone's length and the zone. Hours and
+// minutes beyond a byte (never stored by the engine) wrap; they only place the
+// key, and the same settings always give the same key.
+func appendSlot(buf []byte, s slot) []byte {
+	buf = append(buf, byte(s.Hour), byte(s.Minute))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(s.Zone)))
+	return append(buf, s.Zone...)
+}
+
+// nudgeKey is a member's key in the nudges bucket; tail is memberKey's.
+func nudgeKey(s slot, tail []byte) []byte {
+	return append(appendSlot(make([]byte, 0, 4+len(s.Zone)+len(tail)), s), tail...)
+}
+
+// dueVal is the value of a due entry: the generation it belongs to, the
+// sub-second part of its instant (the key holds whole seconds), the member's
+// slot (to find their nudges record) and the local date of their last nudge.
+type dueVal struct {
+	Gen      uint64
+	Nsec     int64
+	Slot     slot
+	LastDate string
+}
+
+func (v dueVal) encode() []byte {
+	buf := make([]byte, 0, 16+len(v.Slot.Zone)+len(v.LastDate))
+	buf = binary.BigEndian.AppendUint64(buf, v.Gen)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(v.Nsec))
+	buf = appendSlot(buf, v.Slot)
+	return append(buf, v.LastDate...)
+}
+
+func decodeDueVal(b []byte) (dueVal, bool) {
+	if len(b) < 16 {
+		return dueVal{}, false
+	}
+	v := dueVal{Gen: binary.BigEndian.Uint64(b), Nsec: int64(binary.BigEndian.Uint32(b[8:]))}
+	v.Slot.Hour, v.Slot.Minute = int(b[12]), int(b[13])
+	zl := int(binary.BigEndian.Uint16(b[14:]))
+	if v.Nsec >= 1e9 || len(b) < 16+zl {
+		return dueVal{}, false
+	}
+	v.Slot.Zone = string(b[16 : 16+zl])
+	v.LastDate = string(b[16+zl:])
+	return v, true
+}
+
+// memberKey is the tail of a member's nudges key and due entries: the space
+// key, 0x00, the member id.
+func memberKey(sp bot.Space, id string) []byte {
+	key := make([]byte, 0, len(sp.Key())+1+len(id))
+	key = append(key, sp.Key()...)
+	key = append(key, 0)
+	return append(key, id...)
+}
+
 // dueKey is the due index key of a member whose next nudge is at next: the
 // big-endian unix second (instants before 1970 clamp to 0, i.e. due at once),
 // the space key, 0x00, the member id. Keys sort by due time first.
 func dueKey(next time.Time, sp bot.Space, id string) []byte {
+	return dueKeyTail(next, memberKey(sp, id))
+}
+
+func dueKeyTail(next time.Time, tail []byte) []byte {
 	sec := next.Unix()
 	if sec < 0 {
 		sec = 0
 	}
-	key := make([]byte, 0, 8+len(sp.Key())+1+len(id))
+	key := make([]byte, 0, 8+len(tail))
 	key = binary.BigEndian.AppendUint64(key, uint64(sec))
-	key = append(key, sp.Key()...)
-	key = append(key, 0)
-	return append(key, id...)
+	return append(key, tail...)
 }
 
 // parseDueKey splits a due index key; ok is false for a malformed key.
@@ -44,84 +166,90 @@ func parseDueKey(key []byte) (sec int64, sp bot.Space, id string, ok bool) {
 }
 
 // ClaimDue implements bot.Store. It runs in one db.Update (never Batch, which
-// could re-run fn), so fn is called exactly once per member. If fn returns an
+// could re-run fn), so fn is called exactly once per entry. If fn returns an
 // error, nothing is committed and ClaimDue returns that error unchanged. limit
 // must be positive.
 //
-// Index entries that no longer match a member record (which a crash cannot
-// cause, but an old bug could) are repaired along the way rather than failing
-// every tick.
-func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*bot.Member) error) ([]*bot.Member, error) {
+// Per entry it reads the member's small nudges record and rewrites the due
+// entry; the member record is neither read nor written. Stale entries (an older
+// generation, a member whose record is gone, a malformed key or value) are
+// deleted without calling fn.
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
 	if limit <= 0 {
 		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []*bot.Member
+	var out []*bot.Due
 	var fnErr error
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		due := tx.Bucket(bucketDue)
+		out, fnErr = nil, nil
+		due, nudges := tx.Bucket(bucketDue), tx.Bucket(bucketNudges)
 		// Collect first: a bucket must not change under its cursor.
-		var keys [][]byte
+		// Copies go to one growing arena (a few allocations per batch rather
+		// than two per entry); a slice of it stays valid when it regrows.
+		type entry struct{ k, v []byte }
+		var entries []entry
+		var arena []byte
 		c := due.Cursor()
-		for k, _ := c.First(); k != nil && len(keys) < limit; k, _ = c.Next() {
+		for k, v := c.First(); k != nil && len(entries) < limit; k, v = c.Next() {
 			if len(k) >= 8 && int64(binary.BigEndian.Uint64(k[:8])) > now.Unix() {
 				break
 			}
-			keys = append(keys, bytes.Clone(k))
+			if cap(arena)-len(arena) < len(k)+len(v) {
+				arena = make([]byte, 0, max(16<<10, len(k)+len(v)))
+			}
+			n := len(arena)
+			arena = append(arena, k...)
+			arena = append(arena, v...)
+			entries = append(entries, entry{arena[n : n+len(k) : n+len(k)], arena[n+len(k) : len(arena) : len(arena)]})
 		}
-		for _, k := range keys {
-			_, sp, id, ok := parseDueKey(k)
-			if !ok {
-				if err := due.Delete(k); err != nil {
+		dues := make([]bot.Due, len(entries))
+		var nkey []byte
+		for i, e := range entries {
+			sec, sp, id, ok := parseDueKey(e.k)
+			dv, vok := decodeDueVal(e.v)
+			var rec nudgeRec
+			if ok && vok {
+				nkey = append(appendSlot(nkey[:0], dv.Slot), e.k[8:]...)
+				rec, ok = decodeNudgeRec(nudges.Get(nkey))
+			}
+			if !ok || !vok || rec.Gen != dv.Gen {
+				if err := due.Delete(e.k); err != nil {
 					return err
 				}
 				continue
 			}
-			mb, err := child(tx, sp, bucketMembers, false)
-			if err != nil {
-				return err
-			}
-			var v []byte
-			if mb != nil {
-				v = mb.Get([]byte(id))
-			}
-			if v == nil { // stale: the member is gone
-				if err := due.Delete(k); err != nil {
-					return err
-				}
-				continue
-			}
-			m := new(bot.Member)
-			if err := decode("member", v, m); err != nil {
-				return fmt.Errorf("member %s/%s: %w", sp, id, err)
-			}
-			oldNext := m.Nudge.Next
-			if oldNext.IsZero() || !bytes.Equal(dueKey(oldNext, sp, id), k) {
-				// Stale: re-index the member where its record says.
-				if err := due.Delete(k); err != nil {
-					return err
-				}
-				if !oldNext.IsZero() {
-					if err := due.Put(dueKey(oldNext, sp, id), nil); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if oldNext.After(now) {
+			at := time.Unix(sec, dv.Nsec).UTC()
+			if at.After(now) {
 				continue // due later within this same second
 			}
-			if err := fn(m); err != nil {
+			d := &dues[i]
+			*d = bot.Due{Space: sp, Member: id, DMClosed: rec.DMClosed, Nudge: bot.Nudge{
+				On: rec.On, Hour: dv.Slot.Hour, Minute: dv.Slot.Minute, Zone: dv.Slot.Zone,
+				Next: at, LastDate: dv.LastDate,
+			}}
+			if err := fn(d); err != nil {
 				fnErr = err
 				return err
 			}
-			m.Space, m.ID = sp, id
-			if err := putMember(tx, mb, oldNext, m); err != nil {
+			// The key decides who this is; fn cannot move an entry to another
+			// member, nor change settings that only UpdateMember changes.
+			d.Space, d.Member = sp, id
+			if !d.Nudge.Next.IsZero() && !d.Nudge.Next.After(now) {
+				return fmt.Errorf("claim %s/%s: fn left the nudge at %s, not after %s", sp, id, d.Nudge.Next, now)
+			}
+			if err := due.Delete(e.k); err != nil {
 				return err
 			}
-			out = append(out, m)
+			if !d.Nudge.Next.IsZero() {
+				nv := dueVal{Gen: dv.Gen, Nsec: int64(d.Nudge.Next.Nanosecond()), Slot: dv.Slot, LastDate: d.Nudge.LastDate}
+				if err := due.Put(dueKeyTail(d.Nudge.Next, e.k[8:]), nv.encode()); err != nil {
+					return err
+				}
+			}
+			out = append(out, d)
 		}
 		return nil
 	})
@@ -134,40 +262,110 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*b
 	return out, nil
 }
 
-// NextDue implements bot.Store: the first due index entry, made exact from the
-// member's record. Zero when no member has a nudge scheduled.
+// NextDue implements bot.Store: the instant of the first due index entry, zero
+// when none is scheduled. The entry may be stale (ClaimDue drops it), so a
+// caller may find nothing to claim at that instant.
 func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
 	}
 	var next time.Time
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		k, _ := tx.Bucket(bucketDue).Cursor().First()
+		k, v := tx.Bucket(bucketDue).Cursor().First()
 		if k == nil {
 			return nil
 		}
-		sec, sp, id, ok := parseDueKey(k)
-		if !ok {
+		if len(k) < 8 {
 			return fmt.Errorf("malformed due key %q", k)
 		}
-		next = time.Unix(sec, 0).UTC()
-		mb, err := child(tx, sp, bucketMembers, false)
-		if err != nil || mb == nil {
-			return err
+		sec := int64(binary.BigEndian.Uint64(k[:8]))
+		dv, ok := decodeDueVal(v)
+		if !ok {
+			dv.Nsec = 0 // malformed: due at once, so that ClaimDue repairs it
 		}
-		if v := mb.Get([]byte(id)); v != nil {
-			var m bot.Member
-			if err := decode("member", v, &m); err != nil {
-				return err
-			}
-			if !m.Nudge.Next.IsZero() && m.Nudge.Next.Unix() == sec {
-				next = m.Nudge.Next
-			}
-		}
+		next = time.Unix(sec, dv.Nsec).UTC()
 		return nil
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next due: %w", err)
 	}
 	return next, nil
+}
+
+// putSchedule keeps the nudges record and due index in step with a member
+// record being stored: old is the stored member's nudge and DMClosed (zero
+// when new), m the member about to be stored. Nothing is touched when neither
+// changed, so most updates (progress, notes) cost no extra page.
+func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
+	n := m.Nudge
+	moved := old.On != n.On || slotOf(old) != slotOf(n) || !old.Next.Equal(n.Next)
+	if !moved && oldDM == m.DMClosed {
+		return nil
+	}
+	nudges, due := tx.Bucket(bucketNudges), tx.Bucket(bucketDue)
+	tail := memberKey(m.Space, m.ID)
+	oldKey := nudgeKey(slotOf(old), tail)
+	v := nudges.Get(oldKey)
+	if v == nil && !moved {
+		return nil // DMClosed alone matters only to a member with a schedule
+	}
+	rec, _ := decodeNudgeRec(v)
+	if moved {
+		rec.Gen++
+		if !old.Next.IsZero() {
+			// There unless a claim has moved it; a moved one is now stale.
+			if err := due.Delete(dueKeyTail(old.Next, tail)); err != nil {
+				return err
+			}
+		}
+		if n.On && !n.Next.IsZero() {
+			dv := dueVal{Gen: rec.Gen, Nsec: int64(n.Next.Nanosecond()), Slot: slotOf(n), LastDate: n.LastDate}
+			if err := due.Put(dueKeyTail(n.Next, tail), dv.encode()); err != nil {
+				return err
+			}
+		}
+	}
+	newKey := nudgeKey(slotOf(n), tail)
+	if v != nil && !bytes.Equal(oldKey, newKey) {
+		if err := nudges.Delete(oldKey); err != nil {
+			return err
+		}
+	}
+	rec.On, rec.DMClosed = n.On, m.DMClosed
+	return nudges.Put(newKey, rec.encode())
+}
+
+// forgetSchedule removes a member's nudges record (n is their stored nudge,
+// whose settings place it) and every due entry of theirs. Entries of older
+// generations may sit anywhere a claim moved them, so it scans the whole due
+// index: O(members), ~40 ms at 1,000,000 (BenchmarkDeleteMember; more with a
+// slow disk), but deleting is rare and member-initiated. (A past-due entry is
+// claimed within a minute, so little precedes the stored Next; but an entry
+// moved by claims and then left stale by a schedule change can, so the scan
+// starts at the first key.)
+func forgetSchedule(tx *bolt.Tx, sp bot.Space, id string, n bot.Nudge) error {
+	tail := memberKey(sp, id)
+	nudges := tx.Bucket(bucketNudges)
+	key := nudgeKey(slotOf(n), tail)
+	if nudges.Get(key) == nil {
+		return nil // never scheduled: no due entry was ever written
+	}
+	if err := nudges.Delete(key); err != nil {
+		return err
+	}
+	due := tx.Bucket(bucketDue)
+	var found [][]byte
+	c := due.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		// The tail must be exactly the member's, after the 8-byte second.
+		if len(k) == 8+len(tail) && bytes.Equal(k[8:], tail) {
+			found = append(found, bytes.Clone(k))
+		}
+	}
+	for _, k := range found {
+		if err := due.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -69,14 +68,22 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 				return err
 			}
 		}
-		oldNext := m.Nudge.Next // a value: fn cannot change it
+		// Values: fn cannot change them.
+		oldNudge, oldDM := m.Nudge, m.DMClosed
 		if err := fn(m); err != nil {
 			fnErr = err
 			return err
 		}
 		// The key decides who this is; fn cannot move a record.
 		m.Space, m.ID = sp, id
-		if err := putMember(tx, b, oldNext, m); err != nil {
+		buf, err := encode("member", m)
+		if err != nil {
+			return err
+		}
+		if err := putSchedule(tx, oldNudge, oldDM, m); err != nil {
+			return err
+		}
+		if err := b.Put([]byte(id), buf); err != nil {
 			return err
 		}
 		out = m
@@ -91,30 +98,8 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	return out, nil
 }
 
-// putMember stores m, moving its due index entry from oldNext (the stored
-// Nudge.Next, zero when none) to m.Nudge.Next.
-func putMember(tx *bolt.Tx, b *bolt.Bucket, oldNext time.Time, m *bot.Member) error {
-	buf, err := encode("member", m)
-	if err != nil {
-		return err
-	}
-	if !oldNext.Equal(m.Nudge.Next) {
-		due := tx.Bucket(bucketDue)
-		if !oldNext.IsZero() {
-			if err := due.Delete(dueKey(oldNext, m.Space, m.ID)); err != nil {
-				return err
-			}
-		}
-		if !m.Nudge.Next.IsZero() {
-			if err := due.Put(dueKey(m.Nudge.Next, m.Space, m.ID), nil); err != nil {
-				return err
-			}
-		}
-	}
-	return b.Put([]byte(m.ID), buf)
-}
-
-// DeleteMember implements bot.Store. Besides the record and its due entry it
+// DeleteMember implements bot.Store. Besides the record, its nudges record and
+// its due entries (found by a scan of the due index, see forgetSchedule) it
 // removes the member's submissions from every challenge of the space and blanks
 // their id where they posted a challenge or set the schedule, so no bucket
 // holds their id afterwards.
@@ -132,14 +117,15 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		}
 		if mb := sb.Bucket(bucketMembers); mb != nil {
 			if v := mb.Get([]byte(id)); v != nil {
-				var old bot.Member
+				// The nudge settings place the member's nudges record.
+				var old struct {
+					Nudge bot.Nudge `json:"nudge"`
+				}
 				if err := decode("member", v, &old); err != nil {
 					return err
 				}
-				if !old.Nudge.Next.IsZero() {
-					if err := tx.Bucket(bucketDue).Delete(dueKey(old.Nudge.Next, sp, id)); err != nil {
-						return err
-					}
+				if err := forgetSchedule(tx, sp, id, old.Nudge); err != nil {
+					return err
 				}
 				if err := mb.Delete([]byte(id)); err != nil {
 					return err

@@ -8,12 +8,16 @@
 //	    "settings"               -> JSON bot.SpaceRecord
 //	    members/<member id>      -> JSON bot.Member
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
-//	due/<8-byte unix second><platform:id>0x00<member id> -> empty
+//	nudges/<platform:id>0x00<member id> -> binary {gen, on, dm closed, hour, minute, zone}
+//	due/<8-byte unix second><platform:id>0x00<member id> -> binary {gen, nanoseconds, last date}
 //
-// The due index is keyed by the big-endian unix SECOND of Member.Nudge.Next
+// The due index is keyed by the big-endian unix SECOND of the next nudge
 // (seconds rather than minutes so that "due at or before now" is exact to the
-// second; the scheduler still ticks each minute). ClaimDue and NextDue read it
-// from the first key, so their cost is O(members due), never O(members).
+// second, the value holding the rest; the scheduler still ticks each minute).
+// ClaimDue and NextDue read it from the first key, so their cost is O(members
+// due), never O(members). A claim reads the small nudges record and moves the
+// due entry, never the member record; see due.go for how generations keep the
+// two in step.
 //
 // Every write commits (and fsyncs) before the method returns. Member, space and
 // challenge updates go through bbolt's DB.Batch so that concurrent members share
@@ -21,6 +25,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -28,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +104,7 @@ var (
 	bucketMeta       = []byte("meta")
 	bucketSpaces     = []byte("spaces")
 	bucketDue        = []byte("due")
+	bucketNudges     = []byte("nudges")
 	bucketMembers    = []byte("members")
 	bucketChallenges = []byte("challenges")
 	keySchema        = []byte("schema")
@@ -160,7 +167,7 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // SchemaVersion is the newest schema this binary knows: len(migrations).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migration brings a file from version-1 to version. Migrations run in order in
 // one write transaction, so a crash leaves the file at the old version.
@@ -179,6 +186,77 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{2, "nudges bucket and due values", migrateNudges},
+}
+
+// migrateNudges builds the nudges bucket and the due index (version 1 kept an
+// empty value per entry and read the member record on every claim) from the
+// member records, at generation 1, as putSchedule would for a new member.
+//
+// bbolt splits nodes only when a transaction commits, so random inserts into
+// a fresh bucket in one transaction cost O(n²) (minutes at 1,000,000); the
+// pairs are gathered and sorted first, so every Put appends. That holds them
+// all in memory once (~100 MB at 1,000,000 members), which a one-time
+// migration can afford.
+func migrateNudges(tx *bolt.Tx) error {
+	if err := tx.DeleteBucket(bucketDue); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	due, err := tx.CreateBucket(bucketDue)
+	if err != nil {
+		return err
+	}
+	nudges, err := tx.CreateBucketIfNotExists(bucketNudges)
+	if err != nil {
+		return err
+	}
+	type kv struct{ k, v []byte }
+	var nkv, dkv []kv
+	err = tx.Bucket(bucketSpaces).ForEachBucket(func(spk []byte) error {
+		sp, ok := bot.ParseSpace(string(spk))
+		if !ok {
+			return fmt.Errorf("malformed space key %q", spk)
+		}
+		mb := tx.Bucket(bucketSpaces).Bucket(spk).Bucket(bucketMembers)
+		if mb == nil {
+			return nil
+		}
+		return mb.ForEach(func(k, v []byte) error {
+			var m struct {
+				Nudge    bot.Nudge `json:"nudge"`
+				DMClosed bool      `json:"dm_closed"`
+			}
+			if err := decode("member", v, &m); err != nil {
+				return fmt.Errorf("member %s/%q: %w", sp, k, err)
+			}
+			n := m.Nudge
+			if !n.On && slotOf(n) == (slot{}) && n.Next.IsZero() {
+				return nil // no schedule: no record, as putSchedule
+			}
+			tail := memberKey(sp, string(k))
+			nkv = append(nkv, kv{nudgeKey(slotOf(n), tail), nudgeRec{Gen: 1, On: n.On, DMClosed: m.DMClosed}.encode()})
+			if n.On && !n.Next.IsZero() {
+				dv := dueVal{Gen: 1, Nsec: int64(n.Next.Nanosecond()), Slot: slotOf(n), LastDate: n.LastDate}
+				dkv = append(dkv, kv{dueKeyTail(n.Next, tail), dv.encode()})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		b   *bolt.Bucket
+		kvs []kv
+	}{{nudges, nkv}, {due, dkv}} {
+		slices.SortFunc(p.kvs, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+		for _, e := range p.kvs {
+			if err := p.b.Put(e.k, e.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func schemaVersion(tx *bolt.Tx) uint64 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -314,7 +315,23 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 		m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Hour)}
 		return mark(roadmap.Done)(m)
 	})
-	mustUpdate(t, db, spaceA, "stay", setNext(t0.Add(2*time.Hour)))
+	mustUpdate(t, db, spaceA, "stay", setNext(t0.Add(50*time.Hour)))
+	// Claims move gone's entry where the member record does not look (+25h);
+	// a change then starts a new generation at +20h and leaves the moved entry
+	// stale; a claim moves the new one on to +44h.
+	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(20 * time.Hour)} {
+		if at.After(t0.Add(time.Hour)) {
+			mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error { m.Nudge.Next = at; return nil })
+		}
+		_, err := db.ClaimDue(ctx, at, 10, func(d *bot.Due) error {
+			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+			d.Nudge.LastDate = "2026-01-05"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
 		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * MON", SetBy: gone}
 		return nil
@@ -353,7 +370,7 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 			t.Errorf("challenge %d lost another member's submission", c.ID)
 		}
 	}
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(50 * time.Hour)) {
 		t.Errorf("NextDue = %v, want the remaining member's", next)
 	}
 
@@ -407,42 +424,42 @@ func TestClaimDue(t *testing.T) {
 	}
 
 	calls := map[string]int{}
-	tomorrow := func(m *bot.Member) error {
-		calls[m.ID]++
-		m.Nudge.Next = m.Nudge.Next.Add(24 * time.Hour)
-		m.Nudge.LastDate = "2026-01-05"
+	tomorrow := func(d *bot.Due) error {
+		calls[d.Member]++
+		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+		d.Nudge.LastDate = "2026-01-05"
 		return nil
 	}
 	got, err := db.ClaimDue(ctx, t0, 2, tomorrow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := memberIDs(got); ids != "[c a]" {
+	if ids := dueIDs(got); ids != "[c a]" {
 		t.Errorf("first claim = %v, want [c a] (due order, limit 2)", ids)
 	}
 	got, err = db.ClaimDue(ctx, t0, 10, tomorrow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := memberIDs(got); ids != "[b]" {
+	if ids := dueIDs(got); ids != "[b]" {
 		t.Errorf("second claim = %v, want [b]", ids)
 	}
-	if got[0].Space != spaceB || got[0].Nudge.LastDate != "2026-01-05" {
+	if got[0].Space != spaceB || got[0].Nudge.LastDate != "2026-01-05" || !got[0].Nudge.Next.Equal(t0.Add(24*time.Hour)) {
 		t.Errorf("claimed member = %+v", got[0])
 	}
 	got, _ = db.ClaimDue(ctx, t0, 10, tomorrow)
 	if len(got) != 0 {
-		t.Errorf("third claim = %v, want none", memberIDs(got))
+		t.Errorf("third claim = %v, want none", dueIDs(got))
 	}
 	for id, n := range calls {
 		if n != 1 {
 			t.Errorf("fn called %d times for %s, want 1", n, id)
 		}
 	}
-	// fn's change was committed.
+	// A claim never touches the member record: its Next and LastDate lag.
 	m, _ := db.Member(ctx, spaceA, "c")
-	if !m.Nudge.Next.Equal(t0.Add(23*time.Hour)) || m.Nudge.LastDate != "2026-01-05" {
-		t.Errorf("c after claim: next %v last %q", m.Nudge.Next, m.Nudge.LastDate)
+	if !m.Nudge.Next.Equal(t0.Add(-time.Hour)) || m.Nudge.LastDate != "" {
+		t.Errorf("c's record after claim: next %v last %q; want it untouched", m.Nudge.Next, m.Nudge.LastDate)
 	}
 	next, _ = db.NextDue(ctx)
 	if !next.Equal(t0.Add(time.Minute)) {
@@ -451,31 +468,119 @@ func TestClaimDue(t *testing.T) {
 
 	// fn's error commits nothing, and a member turned off leaves the index.
 	errStop := errors.New("stop")
-	if _, err := db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(*bot.Member) error { return errStop }); err != errStop {
+	if _, err := db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(*bot.Due) error { return errStop }); err != errStop {
 		t.Errorf("err = %v, want fn's", err)
 	}
-	got, _ = db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(m *bot.Member) error {
-		m.Nudge = bot.Nudge{}
+	got, _ = db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(d *bot.Due) error {
+		d.Nudge = bot.Nudge{}
 		return nil
 	})
-	if ids := memberIDs(got); ids != "[d]" {
+	if ids := dueIDs(got); ids != "[d]" {
 		t.Errorf("claim at +1m = %v, want [d]", ids)
 	}
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
 		t.Errorf("NextDue = %v, want c's %v", next, t0.Add(23*time.Hour))
+	}
+	// fn's change was committed: c comes due again where fn put it, with the
+	// LastDate fn set.
+	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow)
+	if ids := dueIDs(got); ids != "[c]" {
+		t.Fatalf("claim at +23h = %v, want [c]", ids)
+	}
+	if d := got[0]; !d.Nudge.Next.Equal(t0.Add(47*time.Hour)) || d.Nudge.LastDate != "2026-01-05" || !d.Nudge.On {
+		t.Errorf("c claimed again = %+v", d)
+	}
+	// fn may not leave an entry due (it would be claimed forever).
+	mustUpdate(t, db, spaceA, "h", setNext(t0))
+	if _, err := db.ClaimDue(ctx, t0, 10, func(*bot.Due) error { return nil }); err == nil {
+		t.Error("ClaimDue accepted an fn that left the nudge due")
+	}
+}
+
+// TestClaimDue_ScheduleChanges follows one member through claims and changes
+// of their settings: a change moves the schedule and bumps its generation, and
+// the entry a claim had moved (which the member record does not know of) is
+// dropped as stale when it comes due, without calling fn.
+func TestClaimDue_ScheduleChanges(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error {
+		m.Nudge = bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: t0.Add(-time.Hour)}
+		return nil
+	})
+	calls := 0
+	claim := func(now time.Time) []*bot.Due {
+		t.Helper()
+		got, err := db.ClaimDue(ctx, now, 10, func(d *bot.Due) error {
+			calls++
+			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+			d.Nudge.LastDate = d.Nudge.Next.Add(-24 * time.Hour).Format(bot.DateLayout)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := claim(t0); dueIDs(got) != "[a]" || got[0].Nudge.Hour != 8 || got[0].Nudge.Zone != "UTC" {
+		t.Fatalf("first claim = %v", got)
+	}
+	// The entry is now at t0+23h; the record still says t0-1h. Moving the nudge
+	// to 11:00 (t0+2h) deletes nothing there and inserts a new entry.
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error {
+		m.Nudge.Hour = 11
+		m.Nudge.Next = t0.Add(2 * time.Hour)
+		return nil
+	})
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("NextDue = %v, want the new time %v", next, t0.Add(2*time.Hour))
+	}
+	if got := claim(t0.Add(2 * time.Hour)); dueIDs(got) != "[a]" || got[0].Nudge.Hour != 11 {
+		t.Fatalf("claim at the new time = %+v", got)
+	}
+	calls = 0
+	if got := claim(t0.Add(23 * time.Hour)); len(got) != 0 || calls != 0 {
+		t.Errorf("stale entry claimed: %v, fn called %d times", dueIDs(got), calls)
+	}
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(26 * time.Hour)) {
+		t.Errorf("NextDue = %v, want %v (the stale entry is gone)", next, t0.Add(26*time.Hour))
+	}
+	// Closing DMs changes the nudges record but not the schedule.
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
+	got := claim(t0.Add(26 * time.Hour))
+	if dueIDs(got) != "[a]" || !got[0].DMClosed || got[0].Nudge.LastDate != "2026-01-06" {
+		t.Errorf("claim after DMClosed = %+v", got)
+	}
+	// Turning the nudge off leaves the claimed entry (at +50h) stale.
+	mustUpdate(t, db, spaceA, "a", setNext(time.Time{}))
+	calls = 0
+	if got := claim(t0.Add(100 * time.Hour)); len(got) != 0 || calls != 0 {
+		t.Errorf("claimed after nudge off: %v", dueIDs(got))
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() {
+		t.Errorf("NextDue = %v after nudge off, want none", next)
+	}
+	// The nudges record moved with the settings: one left, none behind.
+	var records int
+	db.bolt.View(func(tx *bolt.Tx) error { records = tx.Bucket(bucketNudges).Stats().KeyN; return nil })
+	if records != 1 {
+		t.Errorf("%d nudges records for one member, want 1", records)
 	}
 }
 
 func TestClaimDue_SubSecond(t *testing.T) {
 	db := MustOpenDB(t)
 	mustUpdate(t, db, spaceA, "a", setNext(t0.Add(500*time.Millisecond)))
-	got, _ := db.ClaimDue(context.Background(), t0, 10, func(m *bot.Member) error { m.Nudge.Next = time.Time{}; return nil })
-	if len(got) != 0 {
-		t.Errorf("claimed %v before its instant", memberIDs(got))
+	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(500 * time.Millisecond)) {
+		t.Errorf("NextDue = %v, want the exact instant", next)
 	}
-	got, _ = db.ClaimDue(context.Background(), t0.Add(time.Second), 10, func(m *bot.Member) error { m.Nudge.Next = time.Time{}; return nil })
+	got, _ := db.ClaimDue(context.Background(), t0, 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
+	if len(got) != 0 {
+		t.Errorf("claimed %v before its instant", dueIDs(got))
+	}
+	got, _ = db.ClaimDue(context.Background(), t0.Add(time.Second), 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
 	if len(got) != 1 {
-		t.Errorf("claimed %v after its instant, want [a]", memberIDs(got))
+		t.Errorf("claimed %v after its instant, want [a]", dueIDs(got))
 	}
 }
 
@@ -484,29 +589,31 @@ func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	mustUpdate(t, db, spaceA, "a", setNext(t0.Add(time.Hour)))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		due := tx.Bucket(bucketDue)
-		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "ghost"), nil) // no member
-		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "a"), nil)     // wrong time
-		return due.Put([]byte{1, 2}, nil)                         // malformed
+		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "ghost"), nil)                      // no member
+		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "a"), nil)                          // malformed value
+		due.Put(dueKey(t0.Add(-time.Minute), spaceA, "a"), dueVal{Gen: 99}.encode())   // old generation
+		due.Put(dueKey(t0.Add(-time.Second), spaceA, "gone"), dueVal{Gen: 1}.encode()) // no nudges record
+		return due.Put([]byte{1, 2}, nil)                                              // malformed key
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.ClaimDue(context.Background(), t0, 10, func(*bot.Member) error {
+	got, err := db.ClaimDue(context.Background(), t0, 10, func(*bot.Due) error {
 		t.Error("fn called for a stale entry")
 		return nil
 	})
 	if err != nil || len(got) != 0 {
-		t.Fatalf("ClaimDue = %v, %v", memberIDs(got), err)
+		t.Fatalf("ClaimDue = %v, %v", dueIDs(got), err)
 	}
 	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(time.Hour)) {
 		t.Errorf("NextDue = %v, want %v", next, t0.Add(time.Hour))
 	}
 }
 
-func memberIDs(ms []*bot.Member) string {
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
+func dueIDs(ds []*bot.Due) string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Member
 	}
 	return fmt.Sprint(ids)
 }
@@ -556,7 +663,7 @@ func TestMembers_PagesAndAllowsWrites(t *testing.T) {
 		b, _ := child(tx, spaceA, bucketMembers, true)
 		for i := range n {
 			m := &bot.Member{Space: spaceA, ID: fmt.Sprintf("m%04d", i)}
-			if err := putMember(tx, b, time.Time{}, m); err != nil {
+			if err := putNew(tx, b, m); err != nil {
 				return err
 			}
 		}
@@ -698,5 +805,94 @@ func TestContextCanceled(t *testing.T) {
 	cancel()
 	if _, err := db.UpdateMember(ctx, spaceA, "a", mark(roadmap.Done)); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// putNew stores a new member as UpdateMember would, inside tx, so that tests
+// and benchmarks can fill a file with many members per commit.
+func putNew(tx *bolt.Tx, b *bolt.Bucket, m *bot.Member) error {
+	buf, err := encode("member", m)
+	if err != nil {
+		return err
+	}
+	if err := putSchedule(tx, bot.Nudge{}, false, m); err != nil {
+		return err
+	}
+	return b.Put([]byte(m.ID), buf)
+}
+
+// TestOpen_MigratesV1 builds a file as schema version 1 left it (members with
+// their nudge only in the record, due entries with empty values) and opens it:
+// version 2 builds the nudges records and due values from the records.
+func TestOpen_MigratesV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := []*bot.Member{
+		{Space: spaceA, ID: "on", Nudge: bot.Nudge{On: true, Hour: 8, Minute: 30, Zone: "Europe/Berlin", Next: t0.Add(-time.Hour), LastDate: "2026-01-04"}},
+		{Space: spaceA, ID: "closed", DMClosed: true, Nudge: bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: t0.Add(time.Hour)}},
+		{Space: spaceB, ID: "off", Nudge: bot.Nudge{Hour: 7, Zone: "UTC"}},
+		{Space: spaceB, ID: "none"},
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket(bucketMeta)
+		spaces, _ := tx.CreateBucket(bucketSpaces)
+		due, _ := tx.CreateBucket(bucketDue)
+		if err := meta.Put(keySchema, u64(1)); err != nil {
+			return err
+		}
+		for _, m := range members {
+			sb, _ := spaces.CreateBucketIfNotExists([]byte(m.Space.Key()))
+			mb, _ := sb.CreateBucketIfNotExists(bucketMembers)
+			buf, _ := json.Marshal(m)
+			if err := mb.Put([]byte(m.ID), buf); err != nil {
+				return err
+			}
+			if !m.Nudge.Next.IsZero() {
+				if err := due.Put(dueKey(m.Nudge.Next, m.Space, m.ID), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db := mustOpenAt(t, path)
+	var v uint64
+	var nudges int
+	db.bolt.View(func(tx *bolt.Tx) error {
+		v = schemaVersion(tx)
+		nudges = tx.Bucket(bucketNudges).Stats().KeyN
+		return nil
+	})
+	if v != 2 || nudges != 3 {
+		t.Errorf("after migration: version %d, %d nudges records; want 2, 3 (none for a member without settings)", v, nudges)
+	}
+	got, err := db.ClaimDue(ctx, t0.Add(2*time.Hour), 10, func(d *bot.Due) error {
+		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+		return nil
+	})
+	if err != nil || dueIDs(got) != "[on closed]" {
+		t.Fatalf("ClaimDue after migration = %v, %v; want [on closed]", dueIDs(got), err)
+	}
+	want := members[0].Nudge
+	want.Next = want.Next.Add(24 * time.Hour)
+	if d := got[0]; d.Nudge != want || d.DMClosed || d.Space != spaceA {
+		t.Errorf("on = %+v, want nudge %+v", d, want)
+	}
+	if !got[1].DMClosed {
+		t.Errorf("closed = %+v, want DMClosed", got[1])
+	}
+	// The migrated member changes their nudge like anyone else.
+	mustUpdate(t, db, spaceA, "on", func(m *bot.Member) error { m.Nudge.Next = t0.Add(3 * time.Hour); return nil })
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(3 * time.Hour)) {
+		t.Errorf("NextDue = %v, want %v", next, t0.Add(3*time.Hour))
 	}
 }

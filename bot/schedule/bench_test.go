@@ -24,7 +24,9 @@ import (
 // (default 1,000,000). Building one takes about a minute, so they are cached in
 // STUDYBOT_BENCH_DIR (default: the system temp dir) and reused by later runs;
 // the benchmarks only move members forward in time, so a cached file stays
-// valid. Delete the directory to rebuild.
+// valid. The file name carries benchLayout and store.SchemaVersion, so a change
+// of either builds new files instead of reusing (or migrating) old ones.
+// Delete the directory to rebuild.
 //
 //	uniform: nudge times spread evenly over the day (~N/1440 due each minute)
 //	hot:     20 minutes a day with N/20 (5%) due each, nobody in between
@@ -42,6 +44,9 @@ func benchMembers(b *testing.B) int {
 
 var benchStart = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 
+// benchLayout versions what benchDB puts in a file; bump it when that changes.
+const benchLayout = 3
+
 var buildMu sync.Mutex
 
 // benchDB returns the path of the cached database with the given layout,
@@ -56,7 +61,7 @@ func benchDB(b *testing.B, layout string) (path string, members int) {
 		dir = os.TempDir()
 	}
 	dir = filepath.Join(dir, "studybot-bench")
-	path = filepath.Join(dir, fmt.Sprintf("%s-%d-v1.db", layout, n))
+	path = filepath.Join(dir, fmt.Sprintf("%s-%d-b%d-s%d.db", layout, n, benchLayout, store.SchemaVersion))
 	if _, err := os.Stat(path); err == nil {
 		return path, n
 	}
@@ -192,5 +197,38 @@ func BenchmarkOpen(b *testing.B) {
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDeleteMember deletes one subscribed member of 1,000,000, whose due
+// entries DeleteMember finds by scanning the whole due index, and stores them
+// again (untimed) so the cached file keeps its members.
+func BenchmarkDeleteMember(b *testing.B) {
+	path, n := benchDB(b, "uniform")
+	ctx := context.Background()
+	db, err := store.Open(path, store.Options{Clock: bot.ClockFunc(func() time.Time { return benchStart })})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for i := 0; b.Loop(); i++ {
+		id := fmt.Sprintf("m%07d", (i*7919)%n)
+		b.StopTimer()
+		m, err := db.Member(ctx, space, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := db.DeleteMember(ctx, space, id); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if _, err := db.UpdateMember(ctx, space, id, func(nm *bot.Member) error {
+			*nm = *m
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 	}
 }

@@ -2,13 +2,16 @@
 // local time and the weekly challenges. It is the only package that imports
 // robfig/cron.
 //
-// One cron entry ticks every minute. A tick asks the store for the members whose
-// next nudge is due (the store's due index makes that O(members due), never
-// O(members)), reschedules each at their next local time and commits, and only
-// then sends: a crash between the commit and the send loses those nudges but
+// One cron entry ticks every minute. A tick asks the store for the nudges that
+// are due (the store's due index makes that O(members due), never O(members)),
+// reschedules each at its next local time and commits, and only then reads each
+// member's record to build the nudge and sends: a crash between the commit and the send loses those nudges but
 // can never send one twice. The policy, applied while claiming:
 //
-//   - at most one nudge per member per local date (Nudge.LastDate);
+//   - at most one nudge per member per local date (the LastDate the store keeps
+//     in each due entry; a claim never rewrites the member record, and the
+//     engine's nudge commands work the date out from the settings, see
+//     bot.Nudge.LastDateAt);
 //   - a local time that does not exist on a day (spring forward) fires at the
 //     first instant after the gap, a repeated one (fall back) fires once
 //     (bot.NextNudge);

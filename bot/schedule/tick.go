@@ -11,13 +11,13 @@ import (
 
 // TickStats counts what one tick did.
 type TickStats struct {
-	Due         int // members claimed and rescheduled
+	Due         int // nudges claimed and rescheduled
 	Sent        int // nudges delivered
 	Late        int // of Sent, delivered after their time (within grace)
 	Missed      int // skipped: due longer ago than the grace window
 	Repeat      int // skipped: already nudged on the member's local date
 	Closed      int // skipped: the member's direct messages are closed
-	Off         int // skipped: nudges turned off (stale index entry)
+	Off         int // skipped: nudges turned off, or the member deleted, since the claim
 	Unreachable int // delivery refused; the member is now marked DMClosed
 	Failed      int // delivery failed otherwise
 }
@@ -34,7 +34,7 @@ func (t *TickStats) add(o TickStats) {
 	t.Failed += o.Failed
 }
 
-// outcome is what the policy decided for one claimed member.
+// outcome is what the policy decided for one claimed nudge.
 type outcome int
 
 const (
@@ -46,10 +46,12 @@ const (
 	skipOff
 )
 
-// decide applies the nudge policy to a due member at now and reschedules it:
-// the caller commits the change before anything is sent.
-func (s *Scheduler) decide(m *bot.Member, now time.Time) outcome {
-	n := &m.Nudge
+// decide applies the nudge policy to a due nudge at now and reschedules it:
+// the caller commits the change before anything is sent. d.Nudge.LastDate is
+// the due entry's, which every claim keeps current (the member record's copy
+// lags, see bot.Due).
+func (s *Scheduler) decide(d *bot.Due, now time.Time) outcome {
+	n := &d.Nudge
 	if !n.On {
 		n.Next = time.Time{}
 		return skipOff
@@ -66,7 +68,7 @@ func (s *Scheduler) decide(m *bot.Member, now time.Time) outcome {
 	}
 	var o outcome
 	switch {
-	case m.DMClosed:
+	case d.DMClosed:
 		// Keep rescheduling (one write a day) so nudges resume by themselves
 		// once the member uses the bot again and DMClosed is cleared.
 		o = skipClosed
@@ -96,35 +98,35 @@ func lastSlot(now time.Time, hour, minute int, loc *time.Location) time.Time {
 	return last
 }
 
-// claim claims one batch of members due at now, committing their reschedule,
-// and returns those to nudge.
-func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Member, st TickStats, err error) {
-	// The store hands fn the member it then returns; match by pointer, and by
+// claim claims one batch of nudges due at now, committing their reschedule,
+// and returns those to send.
+func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Due, st TickStats, err error) {
+	// The store hands fn the Due it then returns; match by pointer, and by
 	// space and id should a store return copies.
 	type key struct {
 		sp bot.Space
 		id string
 	}
-	byPtr := make(map[*bot.Member]outcome, 64)
+	byPtr := make(map[*bot.Due]outcome, 64)
 	byKey := make(map[key]outcome, 64)
-	ms, err := s.store.ClaimDue(ctx, now, s.cfg.BatchSize, func(m *bot.Member) error {
-		o := s.decide(m, now)
-		byPtr[m], byKey[key{m.Space, m.ID}] = o, o
+	ds, err := s.store.ClaimDue(ctx, now, s.cfg.BatchSize, func(d *bot.Due) error {
+		o := s.decide(d, now)
+		byPtr[d], byKey[key{d.Space, d.Member}] = o, o
 		return nil
 	})
 	if err != nil {
 		return 0, nil, st, err
 	}
-	st.Due = len(ms)
-	toSend = ms[:0:0]
-	for _, m := range ms {
-		o, ok := byPtr[m]
+	st.Due = len(ds)
+	toSend = ds[:0:0]
+	for _, d := range ds {
+		o, ok := byPtr[d]
 		if !ok {
-			o, ok = byKey[key{m.Space, m.ID}]
+			o, ok = byKey[key{d.Space, d.Member}]
 		}
 		if !ok {
 			// Not what the store promised; not sending is the at-most-once side.
-			s.log.Error("claimed member without a decision", "space", m.Space.Key(), "member", m.ID)
+			s.log.Error("claimed nudge without a decision", "space", d.Space.Key(), "member", d.Member)
 			o = skipRepeat
 		}
 		switch o {
@@ -132,7 +134,7 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 			if o == sendLate {
 				st.Late++
 			}
-			toSend = append(toSend, m)
+			toSend = append(toSend, d)
 		case skipMissed:
 			st.Missed++
 		case skipRepeat:
@@ -143,7 +145,7 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 			st.Off++
 		}
 	}
-	return len(ms), toSend, st, nil
+	return len(ds), toSend, st, nil
 }
 
 // due reports whether any member is due at now: a read, so that a quiet minute
@@ -158,7 +160,7 @@ func (s *Scheduler) due(ctx context.Context, now time.Time) (bool, error) {
 
 // run claims batches of members due at the clock's now until none is left,
 // calling deliver after each batch's reschedule is committed.
-func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Member) TickStats) (TickStats, error) {
+func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Due) TickStats) (TickStats, error) {
 	var st TickStats
 	for {
 		// Read the clock per batch: a long paced send makes later members of
@@ -167,12 +169,12 @@ func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Member) TickSta
 		if ok, err := s.due(ctx, now); err != nil || !ok {
 			return st, err
 		}
-		n, ms, bst, err := s.claim(ctx, now)
+		n, ds, bst, err := s.claim(ctx, now)
 		st.add(bst)
 		if err != nil {
 			return st, err
 		}
-		st.add(deliver(ms))
+		st.add(deliver(ds))
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
@@ -183,13 +185,13 @@ func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Member) TickSta
 }
 
 // Claim is the first half of a tick, for tests and benchmarks: it claims every
-// member due at the clock's now and commits their reschedule, and returns the
-// members that should now be nudged, without sending. A crash after Claim loses
-// those nudges; it can never double them.
-func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Member, TickStats, error) {
-	var out []*bot.Member
-	st, err := s.run(ctx, func(ms []*bot.Member) TickStats {
-		out = append(out, ms...)
+// nudge due at the clock's now and commits their reschedule, and returns those
+// that should now be sent, without sending. A crash after Claim loses those
+// nudges; it can never double them.
+func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Due, TickStats, error) {
+	var out []*bot.Due
+	st, err := s.run(ctx, func(ds []*bot.Due) TickStats {
+		out = append(out, ds...)
 		return TickStats{}
 	})
 	return out, st, err
@@ -200,23 +202,25 @@ func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Member, TickStats, error)
 // one read. It returns early, with the counts so far, when ctx is done or the
 // store fails; failed deliveries are counted, not returned.
 func (s *Scheduler) Tick(ctx context.Context) (TickStats, error) {
-	return s.run(ctx, func(ms []*bot.Member) TickStats { return s.Send(ctx, ms) })
+	return s.run(ctx, func(ds []*bot.Due) TickStats { return s.Send(ctx, ds) })
 }
 
 // errNoNudge stops marking a member who no longer wants nudges (or was deleted:
 // UpdateMember would otherwise create an empty record).
 var errNoNudge = errors.New("member has no nudge")
 
-// Send delivers nudges to claimed members, paced at Config.SendRate. A member
-// whose platform refuses direct messages is marked DMClosed, so later ticks skip
-// them until they use the bot again.
-func (s *Scheduler) Send(ctx context.Context, ms []*bot.Member) TickStats {
+// Send delivers claimed nudges, paced at Config.SendRate. Each member's record
+// is read to build the nudge (their next topic and streak); a member deleted,
+// turned off or marked DMClosed since the claim is skipped. A member whose
+// platform refuses direct messages is marked DMClosed, so later ticks skip them
+// until they use the bot again.
+func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
 	var st TickStats
 	var gap time.Duration
 	if !math.IsInf(s.cfg.SendRate, 1) {
 		gap = time.Duration(float64(time.Second) / s.cfg.SendRate)
 	}
-	for i, m := range ms {
+	for i, d := range ds {
 		if i > 0 && gap > 0 {
 			if err := sleep(ctx, gap); err != nil {
 				return st
@@ -225,13 +229,28 @@ func (s *Scheduler) Send(ctx context.Context, ms []*bot.Member) TickStats {
 		if ctx.Err() != nil {
 			return st
 		}
-		err := s.msg.Direct(ctx, m.Space, m.ID, s.eng.NudgeReply(m))
+		m, err := s.store.Member(ctx, d.Space, d.Member)
+		switch {
+		case bot.ErrorCode(err) == bot.NotFound || err == nil && !m.Nudge.On:
+			st.Off++
+			continue
+		case err != nil:
+			st.Failed++
+			s.log.Warn("read member for nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
+			continue
+		case m.DMClosed:
+			st.Closed++
+			continue
+		}
+		err = s.msg.Direct(ctx, d.Space, d.Member, s.eng.NudgeReply(m))
 		switch bot.ErrorCode(err) {
 		case "":
 			st.Sent++
 		case bot.Unreachable:
 			st.Unreachable++
-			_, uerr := s.store.UpdateMember(ctx, m.Space, m.ID, func(m *bot.Member) error {
+			// A rare write: it changes the nudges record's DMClosed and leaves
+			// the schedule where the claim put it.
+			_, uerr := s.store.UpdateMember(ctx, d.Space, d.Member, func(m *bot.Member) error {
 				if !m.Nudge.On {
 					return errNoNudge
 				}
@@ -239,11 +258,11 @@ func (s *Scheduler) Send(ctx context.Context, ms []*bot.Member) TickStats {
 				return nil
 			})
 			if uerr != nil && !errors.Is(uerr, errNoNudge) {
-				s.log.Error("mark DMs closed", "space", m.Space.Key(), "member", m.ID, "err", uerr)
+				s.log.Error("mark DMs closed", "space", d.Space.Key(), "member", d.Member, "err", uerr)
 			}
 		default:
 			st.Failed++
-			s.log.Warn("send nudge", "space", m.Space.Key(), "member", m.ID, "err", err)
+			s.log.Warn("send nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
 		}
 	}
 	return st

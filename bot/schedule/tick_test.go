@@ -292,3 +292,64 @@ func TestSendStopsWhenCancelled(t *testing.T) {
 	}
 	_ = schedule.TickStats{}
 }
+
+// TestSettingsChangeAfterClaims moves a nudge after ticks have claimed it: the
+// member record no longer knows where the due entry is, so the old entry stays
+// behind as stale and must be dropped, not sent; the new time starts tomorrow
+// when today's slot has passed.
+func TestSettingsChangeAfterClaims(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "08:30", "UTC")
+	h.subscribe("ben", "08:30", "UTC")
+	h.runUntil(utc("2025-06-02 10:00"))
+	h.subscribe("ana", "20:00", "UTC")                             // today's 08:30 was sent: from tomorrow
+	h.subscribe("ben", "07:00", "Asia/Kolkata")                    // 01:30 UTC; Kolkata's Jun 2 nudged at 08:30 UTC
+	if err := h.db.DeleteMember(h.ctx, space, "cid"); err != nil { // absent: nothing to do
+		t.Fatal(err)
+	}
+	h.runUntil(utc("2025-06-04 23:00"))
+	if got, want := h.msg.sentTo("ana"), []string{"2025-06-02 08:30", "2025-06-03 20:00", "2025-06-04 20:00"}; !slices.Equal(got, want) {
+		t.Errorf("ana nudged at %v, want %v", got, want)
+	}
+	if got, want := h.msg.sentTo("ben"), []string{"2025-06-02 08:30", "2025-06-03 01:30", "2025-06-04 01:30"}; !slices.Equal(got, want) {
+		t.Errorf("ben nudged at %v, want %v", got, want)
+	}
+	if h.stats.Due != h.stats.Sent {
+		t.Errorf("stats %+v: stale entries were claimed", h.stats)
+	}
+}
+
+// TestDeleteAfterClaims deletes a member whose due entry ticks have moved, and
+// one deleted between claim and send: neither is nudged again.
+func TestDeleteAfterClaims(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	for _, id := range []string{"ana", "gone", "late"} {
+		h.subscribe(id, "08:30", "UTC")
+	}
+	h.runUntil(utc("2025-06-02 12:00"))
+	if err := h.db.DeleteMember(h.ctx, space, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(utc("2025-06-03 08:30"))
+	ds, st, err := h.s.Claim(h.ctx)
+	if err != nil || len(ds) != 2 || st.Due != 2 {
+		t.Fatalf("claim: %d to send, %+v, %v; want ana and late", len(ds), st, err)
+	}
+	if err := h.db.DeleteMember(h.ctx, space, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.s.Send(h.ctx, ds); st.Sent != 1 || st.Off != 1 {
+		t.Errorf("send: %+v, want 1 sent and the deleted member skipped", st)
+	}
+	h.runUntil(utc("2025-06-05 12:00"))
+	for id, want := range map[string]int{"ana": 4, "gone": 1, "late": 1} {
+		if got := len(h.msg.sentTo(id)); got != want {
+			t.Errorf("%s: %d nudges, want %d", id, got, want)
+		}
+	}
+	for _, id := range []string{"gone", "late"} {
+		if _, err := h.db.Member(h.ctx, space, id); bot.ErrorCode(err) != bot.NotFound {
+			t.Errorf("%s came back: %v", id, err)
+		}
+	}
+}
