@@ -51,10 +51,14 @@ type Nudge struct {
 	Hour   int    `json:"hour,omitempty"`
 	Minute int    `json:"minute,omitempty"`
 	Zone   string `json:"zone,omitempty"` // IANA name
-	// Next is the UTC instant of the next nudge; zero when off. The store keeps its
-	// due index in step with this field on every write.
+	// Next is the UTC instant of the next nudge as of the last change to the
+	// settings; zero when off. The scheduler reschedules in the store's due
+	// index without rewriting the member (so a tick costs pages per minute, not
+	// per member), so after a nudge Next and LastDate lag behind: use
+	// Nudge.NextFrom and Nudge.LastDateAt rather than reading them directly.
 	Next time.Time `json:"next,omitzero"`
-	// LastDate is the member's local date (2006-01-02) of the last nudge sent.
+	// LastDate is the member's local date (2006-01-02) of the last nudge sent
+	// as of the last settings change (see Next).
 	LastDate string `json:"last_date,omitempty"`
 }
 

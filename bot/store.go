@@ -72,7 +72,8 @@ type Store interface {
 	// (the member moved or stopped their nudge) are dropped without calling fn.
 	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Due) error) ([]*Due, error)
 
-	// NextDue returns the earliest Nudge.Next of any member, zero when none is due.
+	// NextDue returns the earliest instant in the due index, zero when it is
+	// empty. It may belong to a stale entry that ClaimDue will drop.
 	NextDue(ctx context.Context) (time.Time, error)
 }
 
