@@ -9,6 +9,7 @@ package bot
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -146,6 +147,37 @@ func (f ClockFunc) Now() time.Time { return f() }
 
 // SystemClock is the real clock, used only by cmd/studybot.
 var SystemClock Clock = ClockFunc(time.Now)
+
+// ManualClock is a Clock that moves only when told: tests and `studybot
+// simulate` drive time with it. It is safe for concurrent use.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a clock stopped at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t (backwards too).
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Add moves the clock by d.
+func (c *ManualClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 // Sleep waits d on the real clock, or until ctx is done. Adapters and the
 // scheduler use it only for pacing and platform retry-after waits: promises

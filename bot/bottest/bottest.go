@@ -24,38 +24,11 @@ var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 // Space is the space Env.Do sends requests from.
 var Space = bot.Space{Platform: bot.Console, ID: "test"}
 
-// Clock is a fake bot.Clock that moves only when told. It is safe for
-// concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-var _ bot.Clock = (*Clock)(nil)
+// Clock is a fake bot.Clock that moves only when told.
+type Clock = bot.ManualClock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Set moves the clock to t (backwards too, to test clock skew).
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// Add moves the clock by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewClock(t time.Time) *Clock { return bot.NewManualClock(t) }
 
 // Sent is one message a Messenger delivered: to Member for Direct, to Channel
 // for Post.

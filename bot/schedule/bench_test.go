@@ -140,7 +140,7 @@ func BenchmarkTick(b *testing.B) {
 func benchTick(b *testing.B, layout string, quiet bool) {
 	path, _ := benchDB(b, layout)
 	ctx := context.Background()
-	clock := &fakeClock{}
+	clock := &bot.ManualClock{}
 	db, err := store.Open(path, store.Options{Clock: clock})
 	if err != nil {
 		b.Fatal(err)

@@ -18,24 +18,6 @@ import (
 
 var space = bot.Space{Platform: bot.Console, ID: "group"}
 
-// fakeClock is a settable bot.Clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // delivery is one Direct or Post the recorder saw.
 type delivery struct {
 	Space  bot.Space
@@ -108,7 +90,7 @@ type harness struct {
 	ctx   context.Context
 	path  string
 	cfg   schedule.Config
-	clock *fakeClock
+	clock *bot.ManualClock
 	msg   *recorder
 	db    *store.DB
 	eng   *bot.Engine
@@ -138,7 +120,7 @@ func memDir(tb testing.TB) string {
 
 func newHarnessIn(t testing.TB, dir string, start time.Time) *harness {
 	t.Helper()
-	clock := &fakeClock{t: start}
+	clock := bot.NewManualClock(start)
 	h := &harness{
 		t: t, ctx: context.Background(), path: filepath.Join(dir, "studybot.db"),
 		cfg:   schedule.Config{SendRate: math.Inf(1)},

@@ -222,7 +222,7 @@ func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
 	}
 	for i, d := range ds {
 		if i > 0 && gap > 0 {
-			if err := sleep(ctx, gap); err != nil {
+			if err := bot.Sleep(ctx, gap); err != nil {
 				return st
 			}
 		}
@@ -266,17 +266,4 @@ func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
 		}
 	}
 	return st
-}
-
-// sleep waits d on the real clock (pacing only; no decision reads it), or
-// until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -165,7 +165,7 @@ type simRun struct {
 	downFrom, downTo time.Time // zero: no downtime
 	progress         io.Writer
 
-	clock simClock
+	clock bot.ManualClock
 	locs  []*time.Location
 	// Per member (index = member number), kept in arrays, not maps: a million
 	// members cost a few MB.
@@ -180,30 +180,12 @@ type simRun struct {
 	tickMicro []int64
 }
 
-// simClock is the simulation's fake clock.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *simClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
 	began := time.Now()
 	stopSampling := r.sampleHeap()
 	defer stopSampling()
 
-	r.clock.set(r.start)
+	r.clock.Set(r.start)
 	for _, z := range simZones {
 		loc, err := bot.LoadZone(z)
 		if err != nil {
@@ -365,7 +347,7 @@ func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Schedul
 		if at.After(r.end) {
 			return nil
 		}
-		r.clock.set(at)
+		r.clock.Set(at)
 		t0 := time.Now()
 		if _, err := sched.Tick(ctx); err != nil {
 			return err
