@@ -7,6 +7,7 @@ package bottest
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -174,4 +175,19 @@ func (env *Env) MustDo(tb testing.TB, member, line string) *bot.Reply {
 		tb.Fatalf("%s: %q: %v", member, line, err)
 	}
 	return r
+}
+
+// MemDir returns a temporary directory in memory (tmpfs) when the system has
+// one, else on disk, removed when the test ends. Long fake-clock runs commit
+// tens of thousands of times; on tmpfs a commit's fsync is free, and the
+// scheduler, not the disk, is what they test.
+func MemDir(tb testing.TB) string {
+	tb.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "studybot-test-"); err == nil {
+			tb.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return tb.TempDir()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -101,21 +100,6 @@ type harness struct {
 func newHarness(t testing.TB, start time.Time) *harness {
 	t.Helper()
 	return newHarnessIn(t, t.TempDir(), start)
-}
-
-// memDir returns a temporary directory in memory (tmpfs) when the system has
-// one, else on disk. Long fake-clock runs commit tens of thousands of times;
-// on tmpfs a commit's fsync is free, and the scheduler, not the disk, is what
-// they test.
-func memDir(tb testing.TB) string {
-	tb.Helper()
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if dir, err := os.MkdirTemp("/dev/shm", "studybot-test-"); err == nil {
-			tb.Cleanup(func() { os.RemoveAll(dir) })
-			return dir
-		}
-	}
-	return tb.TempDir()
 }
 
 func newHarnessIn(t testing.TB, dir string, start time.Time) *harness {

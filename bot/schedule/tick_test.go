@@ -11,6 +11,8 @@ import (
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/schedule"
+
+	"github.com/studybot/studybot/bot/bottest"
 )
 
 // TestTickAcrossDST follows one member per case across a transition and checks
@@ -222,7 +224,7 @@ func TestThousandMembersFourHundredDays(t *testing.T) {
 	if raceEnabled {
 		members = 100
 	}
-	h := newHarnessIn(t, memDir(t), start)
+	h := newHarnessIn(t, bottest.MemDir(t), start)
 	rng := rand.New(rand.NewPCG(1, 2))
 	type sub struct {
 		zone, at string

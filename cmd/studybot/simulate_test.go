@@ -4,30 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-// simTestDir keeps the simulation's database in memory (tmpfs) when the system
-// has one: the runs commit once per busy minute, and the disk is not under test.
-func simTestDir(t *testing.T) string {
-	t.Helper()
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if dir, err := os.MkdirTemp("/dev/shm", "studybot-sim-test-"); err == nil {
-			t.Cleanup(func() { os.RemoveAll(dir) })
-			return dir
-		}
-	}
-	return t.TempDir()
-}
+	"github.com/studybot/studybot/bot/bottest"
+)
 
 func simulateJSON(t *testing.T, args ...string) map[string]float64 {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	args = append([]string{"--json", "--dir", simTestDir(t)}, args...)
+	args = append([]string{"--json", "--dir", bottest.MemDir(t)}, args...)
 	if err := runSimulate(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("simulate %v: %v\n%s", args, err, stderr.String())
 	}
@@ -102,7 +90,7 @@ func TestSimulateDowntime(t *testing.T) {
 
 func TestSimulateText(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := runSimulate(context.Background(), []string{"--members", "50", "--days", "1", "--dir", simTestDir(t)}, &stdout, &stderr)
+	err := runSimulate(context.Background(), []string{"--members", "50", "--days", "1", "--dir", bottest.MemDir(t)}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
