@@ -5,6 +5,7 @@
 package bottest
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -190,4 +191,25 @@ func MemDir(tb testing.TB) string {
 		}
 	}
 	return tb.TempDir()
+}
+
+// LogBuffer collects log output from many goroutines, so tests can check what
+// was logged (and that no secret was).
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends to the buffer.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -250,23 +249,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// logBuffer collects log output so tests can check that no secret is logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer = bottest.LogBuffer
 
 // fakeSleep records waits instead of sleeping.
 type fakeSleep struct {
