@@ -43,7 +43,7 @@ func init() {
 		{Name: "challenge submit", Help: "Submit (or edit) your answer to this week's challenge.",
 			Options: []Opt{{Name: "text", Kind: Text, Required: true, Help: "a link or a short text", Rest: true}}, run: (*Engine).cmdChallengeSubmit},
 		{Name: "challenge board", Help: "This challenge's submissions.", run: (*Engine).cmdChallengeBoard},
-		{Name: "mydata export", Help: "Everything I keep about you, as JSON.", run: (*Engine).cmdExport},
+		{Name: "mydata export", Help: "Everything I keep about you, as a JSON file.", run: (*Engine).cmdExport},
 		{Name: "mydata delete", Help: "Delete everything I keep about you (asks to confirm).",
 			Options: []Opt{{Name: "confirm", Kind: Choice, Choices: []string{"yes"}, Help: "yes, to confirm"}}, run: (*Engine).cmdDelete},
 
