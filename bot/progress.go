@@ -137,12 +137,22 @@ func (e *Engine) cmdNext(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.nextReply(m, "Next up"), nil
+	return e.nextReply(m, e.Roadmap.Next(m), "Next up"), nil
 }
 
-// nextReply describes the member's next step.
-func (e *Engine) nextReply(m *Member, heading string) *Reply {
+// followUp is the next step after a change. The caller retitles the reply with
+// what changed, so the next topic's name moves into the text.
+func (e *Engine) followUp(m *Member) *Reply {
 	res := e.Roadmap.Next(m)
+	r := e.nextReply(m, res, "Next up")
+	if res.Topic != nil {
+		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
+	}
+	return r
+}
+
+// nextReply describes the member's next step res.
+func (e *Engine) nextReply(m *Member, res roadmap.Result, heading string) *Reply {
 	switch {
 	case res.Complete:
 		return &Reply{Title: "You finished the roadmap! 🎉",
@@ -292,12 +302,8 @@ func (e *Engine) markReply(ctx context.Context, req *Request, t *roadmap.Topic, 
 		return nil, err
 	}
 	all, _ := e.Roadmap.Progress(m)
-	r := e.nextReply(m, "Next up")
+	r := e.followUp(m)
 	behind := fmt.Sprintf("You have %d of %d topics behind you.", all.Done, all.Total)
-	if res := e.Roadmap.Next(m); res.Topic != nil {
-		// Keep the next topic's name in the text: the title now names what was marked.
-		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
-	}
 	r.Text = append([]string{behind}, r.Text...)
 	r.Title = prefix + t.Title
 	e.streakFooter(r, m)
@@ -558,10 +564,7 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := e.nextReply(m, "Next up")
-	if res := e.Roadmap.Next(m); res.Topic != nil {
-		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
-	}
+	r := e.followUp(m)
 	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
 	if s, ok := p.Suggests[opt]; ok {
 		if q := e.Roadmap.PickOf(s); q != nil {
