@@ -64,7 +64,8 @@ type Store interface {
 	// fn must move d.Nudge.Next past now or clear it (turning the nudge off), and
 	// the moved entries are committed before ClaimDue returns them. The caller sends
 	// after the commit, so a crash loses at most one nudge and never doubles one. fn
-	// is called exactly once per entry. Returns the entries as committed.
+	// is called exactly once per entry. Returns the entries as committed: the
+	// very *Due values fn was given, in the order it was given them.
 	//
 	// ClaimDue never reads or writes the member record: a claim touches only the
 	// small nudge schedule, so Member.Nudge.Next and LastDate lag behind once a

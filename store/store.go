@@ -83,6 +83,10 @@ type DB struct {
 	bolt  *bolt.DB
 	path  string
 	clock bot.Clock
+
+	// claim holds ClaimDue's scratch buffers between calls. Only a write
+	// transaction touches it, and bbolt runs one at a time.
+	claim claimScratch
 }
 
 var _ bot.Store = (*DB)(nil)

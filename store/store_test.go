@@ -790,10 +790,6 @@ func TestDueKey_Sorts(t *testing.T) {
 	if bytes.Compare(a, b) >= 0 {
 		t.Error("due keys do not sort by time first")
 	}
-	sec, sp, id, ok := parseDueKey(dueKey(t0, bot.Space{Platform: "slack", ID: "T:1"}, "U1"))
-	if !ok || sec != t0.Unix() || sp.ID != "T:1" || id != "U1" {
-		t.Errorf("parseDueKey = %d %v %q %v", sec, sp, id, ok)
-	}
 	if got := binary.BigEndian.Uint64(dueKey(time.Time{}, spaceA, "a")[:8]); got != 0 {
 		t.Errorf("zero-ish time key = %d, want 0", got)
 	}

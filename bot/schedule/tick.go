@@ -101,17 +101,15 @@ func lastSlot(now time.Time, hour, minute int, loc *time.Location) time.Time {
 // claim claims one batch of nudges due at now, committing their reschedule,
 // and returns those to send.
 func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Due, st TickStats, err error) {
-	// The store hands fn the Due it then returns; match by pointer, and by
-	// space and id should a store return copies.
-	type key struct {
-		sp bot.Space
-		id string
+	// The store returns the very Dues it handed fn, in the same order
+	// (bot.Store), so the decisions line up by index.
+	type decision struct {
+		d *bot.Due
+		o outcome
 	}
-	byPtr := make(map[*bot.Due]outcome, 64)
-	byKey := make(map[key]outcome, 64)
+	decided := make([]decision, 0, min(s.cfg.BatchSize, 1024))
 	ds, err := s.store.ClaimDue(ctx, now, s.cfg.BatchSize, func(d *bot.Due) error {
-		o := s.decide(d, now)
-		byPtr[d], byKey[key{d.Space, d.Member}] = o, o
+		decided = append(decided, decision{d, s.decide(d, now)})
 		return nil
 	})
 	if err != nil {
@@ -119,12 +117,11 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 	}
 	st.Due = len(ds)
 	toSend = ds[:0:0]
-	for _, d := range ds {
-		o, ok := byPtr[d]
-		if !ok {
-			o, ok = byKey[key{d.Space, d.Member}]
-		}
-		if !ok {
+	for i, d := range ds {
+		var o outcome
+		if i < len(decided) && decided[i].d == d {
+			o = decided[i].o
+		} else {
 			// Not what the store promised; not sending is the at-most-once side.
 			s.log.Error("claimed nudge without a decision", "space", d.Space.Key(), "member", d.Member)
 			o = skipRepeat
