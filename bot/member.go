@@ -52,9 +52,9 @@ type Nudge struct {
 	Minute int    `json:"minute,omitempty"`
 	Zone   string `json:"zone,omitempty"` // IANA name
 	// Next is the UTC instant of the next nudge as of the last change to the
-	// settings; zero when off. The scheduler reschedules in the store's due
-	// index without rewriting the member (so a tick costs pages per minute, not
-	// per member), so after a nudge Next and LastDate lag behind: use
+	// settings; zero when off. The scheduler reschedules the member's slot in
+	// the store without rewriting the member (so a tick costs pages per minute,
+	// not per member), so after a nudge Next and LastDate lag behind: use
 	// Nudge.NextFrom and Nudge.LastDateAt rather than reading them directly.
 	Next time.Time `json:"next,omitzero"`
 	// LastDate is the member's local date (2006-01-02) of the last nudge sent

@@ -98,7 +98,8 @@ func localInstant(y int, mo time.Month, d, hour, minute int, loc *time.Location)
 // NextAfter returns the member's next nudge instant strictly after after, skipping
 // LastDate (the local date of the last nudge sent), so that no local date gets two
 // nudges even when the member changes their time or zone after today's nudge.
-// The scheduler passes the due entry's LastDate; commands pass LastDateAt's.
+// Both the scheduler and the commands pass the LastDate the store keeps with
+// the member's slot, which commands set from LastDateAt.
 func (n Nudge) NextAfter(after time.Time, loc *time.Location) time.Time {
 	t := NextNudge(after, n.Hour, n.Minute, loc)
 	if n.LastDate != "" && t.In(loc).Format(DateLayout) == n.LastDate {
@@ -107,11 +108,10 @@ func (n Nudge) NextAfter(after time.Time, loc *time.Location) time.Time {
 	return t
 }
 
-// The store's due index, not the member record, knows when a member was last
-// nudged: a claim moves the due entry (and its last nudge date) without
-// rewriting the member, so Member.Nudge.Next and LastDate are only as new as
-// the member's last change of their nudge. Commands therefore work out what
-// they need from the settings and the clock:
+// A claim moves the member's slot in the store's schedule without rewriting
+// the member, so Member.Nudge.Next and LastDate are only as new as the
+// member's last change of their nudge. Commands therefore work out what they
+// need from the settings and the clock:
 //
 //   - LastDateAt: if the nudge was on and its slot today (the member's local
 //     date) is at or before now, today counts as nudged, whether or not the
@@ -128,7 +128,7 @@ func (n Nudge) NextAfter(after time.Time, loc *time.Location) time.Time {
 // once, the grace window after downtime, the reschedule committed before the
 // send, and no nudge for members with closed DMs, nudges off, or no data.
 // Known gap: a nudge sent late after downtime, just past local midnight, counts
-// for the new date in the due index, but LastDateAt cannot see it; setting a
+// for the new date, but LastDateAt cannot see it; setting a
 // nudge for later that same date can then send a second one.
 
 // LastDateAt returns the local date (DateLayout) of the member's last nudge as

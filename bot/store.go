@@ -21,13 +21,15 @@ type Store interface {
 	// which UpdateMember then returns unchanged. Concurrent updates may share one
 	// commit, so fn may be called more than once: it must compute its change from
 	// the member it is given and nothing else it mutated before. The store keeps its
-	// nudge schedule in step when Member.Nudge (On, Hour, Minute, Zone, Next) or
-	// DMClosed change: a changed Next (or time, zone, On) replaces the member's due
-	// entry with one at the new Next, with Nudge.LastDate as its last nudge date.
+	// nudge schedule in step when Member.Nudge or DMClosed change. Members who share
+	// a slot (Hour, Minute, Zone) share its schedule: a member joining a slot that
+	// has none starts it at their Next; one that has a schedule keeps it (the
+	// engine derives Next from the slot, so the two agree, and a member's
+	// Nudge.LastDate, stored with them, skips a date they were already nudged on).
 	UpdateMember(ctx context.Context, sp Space, id string, fn func(*Member) error) (*Member, error)
 
-	// DeleteMember removes every trace of a member in a space: the record, its due
-	// index entry and its challenge submissions. Deleting an absent member is not an
+	// DeleteMember removes every trace of a member in a space: the record, its
+	// place in the nudge schedule and its challenge submissions. Deleting an absent member is not an
 	// error.
 	DeleteMember(ctx context.Context, sp Space, id string) error
 
@@ -68,21 +70,22 @@ type Store interface {
 	// very *Due values fn was given, in the order it was given them.
 	//
 	// ClaimDue never reads or writes the member record: a claim touches only the
-	// small nudge schedule, so Member.Nudge.Next and LastDate lag behind once a
-	// member has been claimed (see Due). Entries left behind by a schedule change
-	// (the member moved or stopped their nudge) are dropped without calling fn.
+	// small nudge schedule, so Member.Nudge.Next lags behind once a member has
+	// been claimed (see Due). The members of one slot are due together; a slot
+	// moves to the earliest Next fn gives its members once all are claimed.
 	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Due) error) ([]*Due, error)
 
 	// NextDue returns the earliest instant in the due index, zero when it is
-	// empty. It may belong to a stale entry that ClaimDue will drop.
+	// empty. It may belong to a malformed entry that ClaimDue will drop.
 	NextDue(ctx context.Context) (time.Time, error)
 }
 
-// Due is one claimed nudge: who, and their schedule as the store's due index
-// has it. Nudge.Next is the entry's instant and Nudge.LastDate the local date of
-// the member's last nudge; both are newer than the member record's copies, which
-// only change when the member changes their nudge. Hour, Minute, Zone and On are
-// the member's current settings.
+// Due is one claimed nudge: who, and their schedule as the store has it.
+// Nudge.Next is the instant their slot came due (newer than the member record's
+// copy, which only changes when the member changes their nudge); Nudge.LastDate
+// is the record's, the local date of their last nudge as of that change (a
+// slot fires once per local date, so only a member who moved slots that day
+// needs it). Hour, Minute, Zone and On are the member's current settings.
 type Due struct {
 	Space    Space
 	Member   string

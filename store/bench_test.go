@@ -188,7 +188,7 @@ func BenchmarkClaimDue(b *testing.B) {
 
 // BenchmarkMigrateV1File times opening a copy of a schema-version-1 file (a
 // real one, e.g. a cached 1,000,000-member benchmark database of that
-// version), which runs the migration to version 2. It is skipped unless
+// version), which runs the migrations to SchemaVersion. It is skipped unless
 // STUDYBOT_V1_DB names the file.
 func BenchmarkMigrateV1File(b *testing.B) {
 	src := os.Getenv("STUDYBOT_V1_DB")

@@ -13,63 +13,58 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// The nudge schedule lives apart from the member record so that a claim (700
-// members a minute at 1,000,000 subscribed) touches a few clustered pages of
-// small values instead of decoding and rewriting one 4 KB record per member:
+// The nudge schedule is kept per slot, not per member. A slot is a local time
+// and a zone (08:30 Europe/Berlin); everyone who shares one is due at the same
+// instants, so the store schedules the slot once and lists its members:
 //
-//	nudges/<hour><minute><2-byte zone length><zone><space key>0x00<member id>
-//	    -> 9 bytes: flags (on, DM closed), 8-byte generation
-//	due/<8-byte unix second><space key>0x00<member id>
-//	    -> 8-byte generation, 4-byte nanoseconds, hour, minute, zone, last date
+//	nudges/<slot><space key>0x00<member id> -> flags (DM closed), last date
+//	slots/<slot>  -> 8-byte instant, 8-byte next instant, resume tail
+//	due/<8-byte unix second><slot> -> 4-byte nanoseconds
+//	where <slot> is hour, minute, 2-byte zone length, zone
 //
-// The nudges key leads with the local time and zone, not the member: everyone
-// due at one instant shares one of a few (time, zone) prefixes, so the claim's
-// lookups read a few neighbouring pages instead of one random page per member
-// (measured: ~4 µs a lookup on a cold 1,000,000-member file, most of a tick).
-// The settings a claim needs travel in the due value; the member record keeps
-// them too (they never go stale there), so writers and DeleteMember can build
-// the key.
+// A claim reads the due slots' members in key order, straight off a few
+// neighbouring pages, and writes one due entry and one slots record per slot:
+// the ~700 members of a normal minute at 1,000,000 subscribed cost reads, not
+// 700 deletes and inserts in the due index (measured with a per-member index:
+// 23 pages written and fsynced a tick and p99 10-12 ms on this VM's disk;
+// per slot: see BenchmarkTick). Deleting a member deletes one record instead
+// of scanning the index.
 //
-// Every schedule change (UpdateMember moving On, Hour, Minute, Zone or Next)
-// bumps the generation, moves the nudges record to its new key, deletes the
-// due entry at the member record's old Nudge.Next when it is still there, and
-// inserts one at the new Next. A claim moves an entry forward without touching
-// the member record, so an entry of an older generation may survive elsewhere
-// in the index; it is stale (no nudges record at its key, or another
-// generation there), and ClaimDue drops it when it comes due, without calling
-// fn.
+// The slot's instant is the due entry's; members carry only what differs
+// between them: DM closed, and the local date of their last nudge as it stood
+// when they last changed their nudge (a slot fires once per local date, so a
+// member only needs their own date on the day they move into a slot). A
+// member has a nudges record exactly while their nudge is on.
+//
+// A slot with more members due than one claim takes is walked over several
+// claims: "resume" holds the last member claimed and "next" the instant the
+// claimed ones were moved to, until the walk ends and the slot moves there.
 
 // nudgeRec is the value in the nudges bucket.
 type nudgeRec struct {
-	Gen          uint64
-	On, DMClosed bool
+	DMClosed bool
+	LastDate string
 }
 
-const (
-	flagOn       = 1 << 0
-	flagDMClosed = 1 << 1
-	nudgeRecLen  = 9
-)
+const flagDMClosed = 1 << 1 // bit 0 meant "on" in schema version 2
 
 func (r nudgeRec) encode() []byte {
 	var flags byte
-	if r.On {
-		flags |= flagOn
-	}
 	if r.DMClosed {
 		flags |= flagDMClosed
 	}
-	return binary.BigEndian.AppendUint64([]byte{flags}, r.Gen)
+	return append([]byte{flags}, r.LastDate...)
 }
 
 func decodeNudgeRec(v []byte) (nudgeRec, bool) {
-	if len(v) != nudgeRecLen {
+	if len(v) < 1 {
 		return nudgeRec{}, false
 	}
-	return nudgeRec{On: v[0]&flagOn != 0, DMClosed: v[0]&flagDMClosed != 0, Gen: binary.BigEndian.Uint64(v[1:])}, true
+	return nudgeRec{DMClosed: v[0]&flagDMClosed != 0, LastDate: string(v[1:])}, true
 }
 
-// slot is the part of a member's settings that leads their nudges key.
+// slot is the part of a member's settings that they share with everyone due
+// at the same instants.
 type slot struct {
 	Hour, Minute int
 	Zone         string
@@ -86,60 +81,25 @@ func appendSlot(buf []byte, s slot) []byte {
 	return append(buf, s.Zone...)
 }
 
+// decodeSlot is the inverse of appendSlot; n is how many bytes it took.
+func decodeSlot(b []byte) (s slot, n int, ok bool) {
+	if len(b) < 4 {
+		return slot{}, 0, false
+	}
+	n = 4 + int(binary.BigEndian.Uint16(b[2:]))
+	if len(b) < n {
+		return slot{}, 0, false
+	}
+	return slot{int(b[0]), int(b[1]), string(b[4:n])}, n, true
+}
+
 // nudgeKey is a member's key in the nudges bucket; tail is memberKey's.
 func nudgeKey(s slot, tail []byte) []byte {
 	return append(appendSlot(make([]byte, 0, 4+len(s.Zone)+len(tail)), s), tail...)
 }
 
-// dueVal is the value of a due entry: the generation it belongs to, the
-// sub-second part of its instant (the key holds whole seconds), the member's
-// slot (to find their nudges record) and the local date of their last nudge.
-type dueVal struct {
-	Gen      uint64
-	Nsec     int64
-	Slot     slot
-	LastDate string
-}
-
-func (v dueVal) encode() []byte {
-	buf := make([]byte, 0, 16+len(v.Slot.Zone)+len(v.LastDate))
-	buf = binary.BigEndian.AppendUint64(buf, v.Gen)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(v.Nsec))
-	buf = appendSlot(buf, v.Slot)
-	return append(buf, v.LastDate...)
-}
-
-func decodeDueVal(b []byte) (dueVal, bool) {
-	h, ok := decodeDueHead(b)
-	if !ok {
-		return dueVal{}, false
-	}
-	return dueVal{Gen: h.Gen, Nsec: h.Nsec, Slot: slot{h.Hour, h.Minute, string(b[16:h.zoneEnd])}, LastDate: string(b[h.zoneEnd:])}, true
-}
-
-// dueHead is a due value's fixed part: its zone is b[16:zoneEnd] and its last
-// date b[zoneEnd:], and b[12:zoneEnd] is the slot as appendSlot encodes it.
-type dueHead struct {
-	Gen          uint64
-	Nsec         int64
-	Hour, Minute int
-	zoneEnd      int
-}
-
-func decodeDueHead(b []byte) (dueHead, bool) {
-	if len(b) < 16 {
-		return dueHead{}, false
-	}
-	h := dueHead{Gen: binary.BigEndian.Uint64(b), Nsec: int64(binary.BigEndian.Uint32(b[8:])), Hour: int(b[12]), Minute: int(b[13])}
-	h.zoneEnd = 16 + int(binary.BigEndian.Uint16(b[14:]))
-	if h.Nsec >= 1e9 || len(b) < h.zoneEnd {
-		return dueHead{}, false
-	}
-	return h, true
-}
-
-// memberKey is the tail of a member's nudges key and due entries: the space
-// key, 0x00, the member id.
+// memberKey is the tail of a member's nudges key: the space key, 0x00, the
+// member id.
 func memberKey(sp bot.Space, id string) []byte {
 	key := make([]byte, 0, len(sp.Key())+1+len(id))
 	key = append(key, sp.Key()...)
@@ -147,41 +107,76 @@ func memberKey(sp bot.Space, id string) []byte {
 	return append(key, id...)
 }
 
-// dueKey is the due index key of a member whose next nudge is at next: the
-// big-endian unix second (instants before 1970 clamp to 0, i.e. due at once),
-// the space key, 0x00, the member id. Keys sort by due time first.
-func dueKey(next time.Time, sp bot.Space, id string) []byte {
-	return dueKeyTail(next, memberKey(sp, id))
+// dueKey is a slot's key in the due index: the big-endian unix second of its
+// instant (instants before 1970 clamp to 0, i.e. due at once), then the slot.
+// Keys sort by due time first.
+func dueKey(at time.Time, slotKey []byte) []byte {
+	key := make([]byte, 0, 8+len(slotKey))
+	key = binary.BigEndian.AppendUint64(key, uint64(max(at.Unix(), 0)))
+	return append(key, slotKey...)
 }
 
-func dueKeyTail(next time.Time, tail []byte) []byte {
-	sec := next.Unix()
-	if sec < 0 {
-		sec = 0
+// dueVal is a due entry's value: the nanoseconds of its instant.
+func dueVal(at time.Time) []byte {
+	return binary.BigEndian.AppendUint32(nil, uint32(at.Nanosecond()))
+}
+
+// slotState is the value in the slots bucket.
+type slotState struct {
+	At     time.Time // the instant of the slot's due entry
+	Next   time.Time // during a walk: where the claimed members moved; zero if none yet
+	Resume []byte    // during a walk: the tail of the last member claimed
+}
+
+func unixNano(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
 	}
-	key := make([]byte, 0, 8+len(tail))
-	key = binary.BigEndian.AppendUint64(key, uint64(sec))
-	return append(key, tail...)
+	return uint64(max(t.UnixNano(), 1))
+}
+
+func fromUnixNano(v uint64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(v)).UTC()
+}
+
+func (s slotState) encode() []byte {
+	buf := make([]byte, 0, 16+len(s.Resume))
+	buf = binary.BigEndian.AppendUint64(buf, unixNano(s.At))
+	buf = binary.BigEndian.AppendUint64(buf, unixNano(s.Next))
+	return append(buf, s.Resume...)
+}
+
+func decodeSlotState(v []byte) (slotState, bool) {
+	if len(v) < 16 {
+		return slotState{}, false
+	}
+	return slotState{
+		At:     fromUnixNano(binary.BigEndian.Uint64(v)),
+		Next:   fromUnixNano(binary.BigEndian.Uint64(v[8:])),
+		Resume: v[16:],
+	}, true
 }
 
 // ClaimDue implements bot.Store. It runs in one db.Update (never Batch, which
-// could re-run fn), so fn is called exactly once per entry. If fn returns an
-// error, nothing is committed and ClaimDue returns that error unchanged. limit
-// must be positive. It returns the very *bot.Due values fn saw, in that order.
+// could re-run fn), so fn is called exactly once per member claimed. If fn
+// returns an error, nothing is committed and ClaimDue returns that error
+// unchanged. limit must be positive. It returns the very *bot.Due values fn
+// saw, in that order.
 //
-// Per entry it reads the member's small nudges record and rewrites the due
-// entry; the member record is neither read nor written. Stale entries (an older
-// generation, a member whose record is gone, a malformed key or value) are
-// deleted without calling fn.
+// Each due slot's members are claimed in key order; a slot moves to the
+// earliest Next that fn gave its members (the scheduler gives them all the
+// same one) once all of them are claimed, and is dropped when it has none
+// left. A member whose Next fn clears has their nudge turned off. Due entries
+// that do not match their slot's record (malformed, or left behind by a
+// crash of an older version) are deleted.
 //
-// A normal minute at 1,000,000 members claims ~700 entries, and the tick's
-// budget is a few milliseconds, so the loop avoids per-entry garbage: a heap
-// that grows by a megabyte a tick triggers a GC every other tick, and on a
-// 2-core machine that GC doubled the slow ticks (BenchmarkTick). Hence one
-// buffer for the collected entries, one string that every id, zone and date
-// is a slice of, reused cursors (bbolt's Get and Delete allocate a cursor
-// each), and one arena for the new keys and values (bbolt keeps those slices
-// until the commit, so they must not be reused within it).
+// Per member it reads one small record and allocates one bot.Due (the Dues
+// share one backing array and their strings one buffer): a normal minute at
+// 1,000,000 members claims ~700, and a heap that grows by a megabyte a tick
+// makes the GC, not the claim, the slow part on a 2-core machine.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
 	if limit <= 0 {
 		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
@@ -193,117 +188,10 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*b
 	var fnErr error
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
-		due, nudges := tx.Bucket(bucketDue), tx.Bucket(bucketNudges)
-		// The new entries land about a day ahead, at the end of the index
-		// and in key order, where bbolt's default half-full split would
-		// write twice the pages (and each page is fsynced). Pack them.
-		due.FillPercent = 1
-		// Collect first: a bucket must not change under its cursor.
-		sc := &db.claim
-		entries, buf := sc.entries[:0], sc.buf[:0]
-		dc := due.Cursor()
-		for k, v := dc.First(); k != nil && len(entries) < limit; k, v = dc.Next() {
-			if len(k) >= 8 && int64(binary.BigEndian.Uint64(k[:8])) > now.Unix() {
-				break
-			}
-			e := claimEntry{k: len(buf)}
-			buf = append(buf, k...)
-			e.v = len(buf)
-			buf = append(buf, v...)
-			e.end = len(buf)
-			entries = append(entries, e)
-		}
-		sc.entries, sc.buf = entries, buf
-		str := string(buf)
-		dues := make([]bot.Due, len(entries))
-		out = make([]*bot.Due, 0, len(entries))
-		var (
-			nc      = nudges.Cursor()
-			nkey    = sc.nkey[:0]
-			arena   = sc.arena[:0]
-			spKey   string
-			sp      bot.Space
-			spValid bool
-		)
-		// take returns n bytes of the arena, empty with capacity n. A full
-		// arena is replaced, not grown: bbolt holds slices of the old one.
-		take := func(n int) []byte {
-			if cap(arena)-len(arena) < n {
-				arena = make([]byte, 0, max(2*cap(arena), 32<<10, n))
-			}
-			b := arena[len(arena) : len(arena) : len(arena)+n]
-			arena = arena[:len(arena)+n]
-			return b
-		}
-		// bbolt is done with the arena once the transaction ends; the last
-		// (largest) one is kept for the next claim.
-		defer func() { sc.arena, sc.nkey = arena[:0], nkey[:0] }()
-		for i, e := range entries {
-			key, val := buf[e.k:e.v], buf[e.v:e.end]
-			h, ok := decodeDueHead(val)
-			var rec nudgeRec
-			var id string
-			if ok && len(key) > 8 {
-				// The due value holds the slot encoded as the nudges key
-				// begins, so the lookup key is two copies.
-				nkey = append(append(nkey[:0], val[12:h.zoneEnd]...), key[8:]...)
-				nk, nv := nc.Seek(nkey)
-				rec, ok = decodeNudgeRec(nv)
-				ok = ok && bytes.Equal(nk, nkey)
-				// Most entries share the previous one's space: parse once.
-				tail := str[e.k+8 : e.v]
-				cut := strings.IndexByte(tail, 0)
-				if ok = ok && cut > 0 && cut < len(tail)-1; ok {
-					if !spValid || tail[:cut] != spKey {
-						spKey = tail[:cut]
-						sp, spValid = bot.ParseSpace(spKey)
-					}
-					ok, id = spValid, tail[cut+1:]
-				}
-			}
-			if !ok || rec.Gen != h.Gen {
-				if err := deleteAt(dc, key); err != nil {
-					return err
-				}
-				continue
-			}
-			at := time.Unix(int64(binary.BigEndian.Uint64(key)), h.Nsec).UTC()
-			if at.After(now) {
-				continue // due later within this same second
-			}
-			d := &dues[i]
-			*d = bot.Due{Space: sp, Member: id, DMClosed: rec.DMClosed, Nudge: bot.Nudge{
-				On: rec.On, Hour: h.Hour, Minute: h.Minute, Zone: str[e.v+16 : e.v+h.zoneEnd],
-				Next: at, LastDate: str[e.v+h.zoneEnd : e.end],
-			}}
-			if err := fn(d); err != nil {
-				fnErr = err
-				return err
-			}
-			// The key decides who this is; fn cannot move an entry to another
-			// member, nor change settings that only UpdateMember changes.
-			d.Space, d.Member = sp, id
-			if !d.Nudge.Next.IsZero() && !d.Nudge.Next.After(now) {
-				return fmt.Errorf("claim %s/%s: fn left the nudge at %s, not after %s", sp, id, d.Nudge.Next, now)
-			}
-			if err := deleteAt(dc, key); err != nil {
-				return err
-			}
-			if next := d.Nudge.Next; !next.IsZero() {
-				tail := key[8:]
-				nk := binary.BigEndian.AppendUint64(take(8+len(tail)), uint64(max(next.Unix(), 0)))
-				nk = append(nk, tail...)
-				// Same generation and slot; a new instant and last date.
-				nv := append(take(h.zoneEnd+len(d.Nudge.LastDate)), val[:h.zoneEnd]...)
-				binary.BigEndian.PutUint32(nv[8:], uint32(next.Nanosecond()))
-				nv = append(nv, d.Nudge.LastDate...)
-				if err := due.Put(nk, nv); err != nil {
-					return err
-				}
-			}
-			out = append(out, d)
-		}
-		return nil
+		c := claim{tx: tx, now: now, limit: limit, fn: fn, sc: &db.claim}
+		err := c.run()
+		out, fnErr = c.out, c.fnErr
+		return err
 	})
 	if fnErr != nil {
 		return nil, fnErr
@@ -315,30 +203,172 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*b
 }
 
 // claimScratch is what ClaimDue reuses between calls instead of allocating
-// anew each minute.
+// anew each minute. Only a write transaction touches it, and bbolt runs one at
+// a time.
 type claimScratch struct {
-	entries []claimEntry
-	buf     []byte // collected due entries, keys and values back to back
-	arena   []byte // new due keys and values
-	nkey    []byte
+	keys []byte // due keys collected, back to back
+	ends []int
+	buf  []byte // member tails and records of one slot
 }
 
-// claimEntry locates one collected due entry in claimScratch.buf: its key is
-// buf[k:v] and its value buf[v:end].
-type claimEntry struct{ k, v, end int }
+// claim is one ClaimDue transaction.
+type claim struct {
+	tx    *bolt.Tx
+	now   time.Time
+	limit int
+	fn    func(*bot.Due) error
+	sc    *claimScratch
+	out   []*bot.Due
+	fnErr error
+	off   [][]byte // nudges keys of members whose nudge fn turned off
+}
 
-// deleteAt deletes key through c, a reused cursor (bbolt's Bucket.Delete makes
-// a new one per call).
-func deleteAt(c *bolt.Cursor, key []byte) error {
-	if k, _ := c.Seek(key); bytes.Equal(k, key) {
-		return c.Delete()
+func (c *claim) run() error {
+	due := c.tx.Bucket(bucketDue)
+	// Collect the due keys first: the bucket changes as slots move.
+	keys, ends := c.sc.keys[:0], c.sc.ends[:0]
+	cur := due.Cursor()
+	for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+		if len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) > c.now.Unix() {
+			break
+		}
+		keys = append(keys, k...)
+		ends = append(ends, len(keys))
+	}
+	c.sc.keys, c.sc.ends = keys, ends
+	start := 0
+	for _, end := range ends {
+		if len(c.out) >= c.limit {
+			break
+		}
+		key := keys[start:end:end]
+		start = end
+		if err := c.slot(due, key); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.off {
+		if err := c.tx.Bucket(bucketNudges).Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
+// slot claims the members of the slot whose due entry is key, up to the limit.
+func (c *claim) slot(due *bolt.Bucket, key []byte) error {
+	slots, nudges := c.tx.Bucket(bucketSlots), c.tx.Bucket(bucketNudges)
+	var st slotState
+	ok := len(key) > 8
+	if ok {
+		st, ok = decodeSlotState(slots.Get(key[8:]))
+	}
+	if !ok || uint64(max(st.At.Unix(), 0)) != binary.BigEndian.Uint64(key) {
+		return due.Delete(key) // not this slot's entry
+	}
+	if st.At.After(c.now) {
+		return nil // due later within this same second
+	}
+	slotKey := key[8:]
+	sl, _, ok := decodeSlot(slotKey)
+	if !ok {
+		if err := slots.Delete(slotKey); err != nil {
+			return err
+		}
+		return due.Delete(key)
+	}
+	// Copy the members out first (a bucket must not change under its cursor),
+	// into one buffer that the Dues' strings then share.
+	type member struct{ tail, rec [2]int }
+	var members []member
+	buf := c.sc.buf[:0]
+	cur := nudges.Cursor()
+	seek := append(append(make([]byte, 0, len(slotKey)+len(st.Resume)+1), slotKey...), st.Resume...)
+	k, v := cur.Seek(seek)
+	if len(st.Resume) > 0 && bytes.Equal(k, seek) {
+		k, v = cur.Next()
+	}
+	done := true
+	for ; k != nil && bytes.HasPrefix(k, slotKey); k, v = cur.Next() {
+		if len(c.out)+len(members) >= c.limit {
+			done = false
+			break
+		}
+		var m member
+		m.tail[0] = len(buf)
+		buf = append(buf, k[len(slotKey):]...)
+		m.tail[1], m.rec[0] = len(buf), len(buf)
+		buf = append(buf, v...)
+		m.rec[1] = len(buf)
+		members = append(members, m)
+	}
+	c.sc.buf = buf
+	str := string(buf)
+	dues := make([]bot.Due, len(members))
+	var (
+		spKey   string
+		sp      bot.Space
+		spValid bool
+		next    = st.Next
+	)
+	for i, m := range members {
+		tail := str[m.tail[0]:m.tail[1]]
+		rec, recOK := decodeNudgeRec(buf[m.rec[0]:m.rec[1]])
+		cut := strings.IndexByte(tail, 0)
+		if !recOK || cut <= 0 || cut == len(tail)-1 {
+			continue // malformed: skipped, and dropped with the member's next change
+		}
+		// Most members share the previous one's space: parse it once.
+		if !spValid || tail[:cut] != spKey {
+			spKey = tail[:cut]
+			sp, spValid = bot.ParseSpace(spKey)
+		}
+		if !spValid {
+			continue
+		}
+		id := tail[cut+1:]
+		d := &dues[i]
+		*d = bot.Due{Space: sp, Member: id, DMClosed: rec.DMClosed, Nudge: bot.Nudge{
+			On: true, Hour: sl.Hour, Minute: sl.Minute, Zone: sl.Zone,
+			Next: st.At, LastDate: str[m.rec[0]+1 : m.rec[1]],
+		}}
+		if err := c.fn(d); err != nil {
+			c.fnErr = err
+			return err
+		}
+		// The key decides who this is.
+		d.Space, d.Member = sp, id
+		switch n := d.Nudge.Next; {
+		case n.IsZero():
+			c.off = append(c.off, append(append([]byte(nil), slotKey...), tail...))
+		case !n.After(c.now):
+			return fmt.Errorf("claim %s/%s: fn left the nudge at %s, not after %s", sp, id, n, c.now)
+		case next.IsZero() || n.Before(next):
+			next = n
+		}
+		c.out = append(c.out, d)
+	}
+	if !done {
+		st.Next = next
+		last := members[len(members)-1]
+		st.Resume = append([]byte(nil), buf[last.tail[0]:last.tail[1]]...)
+		return slots.Put(slotKey, st.encode())
+	}
+	if err := due.Delete(key); err != nil {
+		return err
+	}
+	if next.IsZero() {
+		return slots.Delete(slotKey) // nobody left to nudge
+	}
+	if err := due.Put(dueKey(next, slotKey), dueVal(next)); err != nil {
+		return err
+	}
+	return slots.Put(slotKey, slotState{At: next}.encode())
+}
+
 // NextDue implements bot.Store: the instant of the first due index entry, zero
-// when none is scheduled. The entry may be stale (ClaimDue drops it), so a
-// caller may find nothing to claim at that instant.
+// when none is scheduled. The entry may belong to a slot with nobody left in it
+// (ClaimDue drops it), so a caller may find nothing to claim at that instant.
 func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
@@ -352,12 +382,11 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 		if len(k) < 8 {
 			return fmt.Errorf("malformed due key %q", k)
 		}
-		sec := int64(binary.BigEndian.Uint64(k[:8]))
-		dv, ok := decodeDueVal(v)
-		if !ok {
-			dv.Nsec = 0 // malformed: due at once, so that ClaimDue repairs it
+		var nsec int64
+		if len(v) == 4 {
+			nsec = int64(binary.BigEndian.Uint32(v)) // else malformed: due at once, so that ClaimDue repairs it
 		}
-		next = time.Unix(sec, dv.Nsec).UTC()
+		next = time.Unix(int64(binary.BigEndian.Uint64(k)), min(nsec, 999_999_999)).UTC()
 		return nil
 	})
 	if err != nil {
@@ -366,80 +395,106 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	return next, nil
 }
 
-// putSchedule keeps the nudges record and due index in step with a member
-// record being stored: old is the stored member's nudge and DMClosed (zero
-// when new), m the member about to be stored. Nothing is touched when neither
-// changed, so most updates (progress, notes) cost no extra page.
+// putSchedule keeps the member's nudges record, and their slot's schedule, in
+// step with a member record being stored: old is the stored member's nudge and
+// DMClosed (zero when new), m the member about to be stored. Nothing is touched
+// when neither changed, so most updates (progress, notes) cost no extra page.
+//
+// A slot that already has a schedule keeps it: its members share one instant,
+// which the scheduler computes from the slot alone (a member's own Next can
+// only differ by skipping a date they were already nudged on, and their
+// LastDate makes the claim skip that date anyway).
 func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
 	n := m.Nudge
-	moved := old.On != n.On || slotOf(old) != slotOf(n) || !old.Next.Equal(n.Next)
-	if !moved && oldDM == m.DMClosed {
-		return nil
-	}
-	nudges, due := tx.Bucket(bucketNudges), tx.Bucket(bucketDue)
 	tail := memberKey(m.Space, m.ID)
-	oldKey := nudgeKey(slotOf(old), tail)
-	v := nudges.Get(oldKey)
-	if v == nil && !moved {
-		return nil // DMClosed alone matters only to a member with a schedule
-	}
-	rec, _ := decodeNudgeRec(v)
-	if moved {
-		rec.Gen++
-		if !old.Next.IsZero() {
-			// There unless a claim has moved it; a moved one is now stale.
-			if err := due.Delete(dueKeyTail(old.Next, tail)); err != nil {
+	key := nudgeKey(slotOf(n), tail)
+	rec := nudgeRec{DMClosed: m.DMClosed, LastDate: n.LastDate}.encode()
+	nudges := tx.Bucket(bucketNudges)
+	if old.On == n.On && slotOf(old) == slotOf(n) {
+		if !n.On {
+			return nil
+		}
+		// Same slot: the record changes in place and the slot keeps its
+		// schedule (a sole member's slot must not move back to the member
+		// record's Next, which lags behind the claims).
+		if old.LastDate != n.LastDate || oldDM != m.DMClosed {
+			if err := nudges.Put(key, rec); err != nil {
 				return err
 			}
 		}
-		if n.On && !n.Next.IsZero() {
-			dv := dueVal{Gen: rec.Gen, Nsec: int64(n.Next.Nanosecond()), Slot: slotOf(n), LastDate: n.LastDate}
-			if err := due.Put(dueKeyTail(n.Next, tail), dv.encode()); err != nil {
-				return err
-			}
+		if old.Next.Equal(n.Next) || n.Next.IsZero() {
+			return nil
 		}
+		return scheduleSlot(tx, key[:len(key)-len(tail)], n.Next)
 	}
-	newKey := nudgeKey(slotOf(n), tail)
-	if v != nil && !bytes.Equal(oldKey, newKey) {
-		if err := nudges.Delete(oldKey); err != nil {
+	if old.On {
+		if err := forgetSchedule(tx, m.Space, m.ID, old); err != nil {
 			return err
 		}
 	}
-	rec.On, rec.DMClosed = n.On, m.DMClosed
-	return nudges.Put(newKey, rec.encode())
+	if !n.On {
+		return nil
+	}
+	if err := nudges.Put(key, rec); err != nil {
+		return err
+	}
+	if n.Next.IsZero() {
+		return nil
+	}
+	return scheduleSlot(tx, key[:len(key)-len(tail)], n.Next)
+}
+
+// scheduleSlot gives a slot a schedule at at, unless it has one.
+func scheduleSlot(tx *bolt.Tx, slotKey []byte, at time.Time) error {
+	slots := tx.Bucket(bucketSlots)
+	if _, ok := decodeSlotState(slots.Get(slotKey)); ok {
+		return nil
+	}
+	if err := tx.Bucket(bucketDue).Put(dueKey(at, slotKey), dueVal(at)); err != nil {
+		return err
+	}
+	return slots.Put(slotKey, slotState{At: at}.encode())
 }
 
 // forgetSchedule removes a member's nudges record (n is their stored nudge,
-// whose settings place it) and every due entry of theirs. Entries of older
-// generations may sit anywhere a claim moved them, so it scans the whole due
-// index: O(members), ~40 ms at 1,000,000 (BenchmarkDeleteMember; more with a
-// slow disk), but deleting is rare and member-initiated. (A past-due entry is
-// claimed within a minute, so little precedes the stored Next; but an entry
-// moved by claims and then left stale by a schedule change can, so the scan
-// starts at the first key.)
+// whose settings place it), and their slot's schedule when they were its last
+// member, so that NextDue never reports a slot with nobody in it.
 func forgetSchedule(tx *bolt.Tx, sp bot.Space, id string, n bot.Nudge) error {
-	tail := memberKey(sp, id)
-	nudges := tx.Bucket(bucketNudges)
-	key := nudgeKey(slotOf(n), tail)
-	if nudges.Get(key) == nil {
-		return nil // never scheduled: no due entry was ever written
+	if !n.On {
+		return nil
 	}
+	tail := memberKey(sp, id)
+	key := nudgeKey(slotOf(n), tail)
+	nudges := tx.Bucket(bucketNudges)
 	if err := nudges.Delete(key); err != nil {
 		return err
 	}
-	due := tx.Bucket(bucketDue)
-	var found [][]byte
-	c := due.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		// The tail must be exactly the member's, after the 8-byte second.
-		if len(k) == 8+len(tail) && bytes.Equal(k[8:], tail) {
-			found = append(found, bytes.Clone(k))
+	slotKey := key[:len(key)-len(tail)]
+	slots := tx.Bucket(bucketSlots)
+	if k, _ := nudges.Cursor().Seek(slotKey); bytes.HasPrefix(k, slotKey) {
+		// Others remain. A walk paused at this member resumes after the one
+		// before them instead, so that no key keeps the id.
+		st, ok := decodeSlotState(slots.Get(slotKey))
+		if !ok || !bytes.Equal(st.Resume, tail) {
+			return nil
 		}
+		c := nudges.Cursor()
+		prev, _ := c.Seek(key)
+		if prev == nil {
+			prev, _ = c.Last()
+		} else {
+			prev, _ = c.Prev()
+		}
+		st.Resume = nil
+		if bytes.HasPrefix(prev, slotKey) {
+			st.Resume = bytes.Clone(prev[len(slotKey):])
+		}
+		return slots.Put(slotKey, st.encode())
 	}
-	for _, k := range found {
-		if err := due.Delete(k); err != nil {
+	if st, ok := decodeSlotState(slots.Get(slotKey)); ok {
+		if err := tx.Bucket(bucketDue).Delete(dueKey(st.At, slotKey)); err != nil {
 			return err
 		}
 	}
-	return nil
+	return slots.Delete(slotKey)
 }

@@ -98,8 +98,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	return out, nil
 }
 
-// DeleteMember implements bot.Store. Besides the record, its nudges record and
-// its due entries (found by a scan of the due index, see forgetSchedule) it
+// DeleteMember implements bot.Store. Besides the record and its nudges record it
 // removes the member's submissions from every challenge of the space and blanks
 // their id where they posted a challenge or set the schedule, so no bucket
 // holds their id afterwards.

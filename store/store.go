@@ -8,16 +8,17 @@
 //	    "settings"               -> JSON bot.SpaceRecord
 //	    members/<member id>      -> JSON bot.Member
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
-//	nudges/<platform:id>0x00<member id> -> binary {gen, on, dm closed, hour, minute, zone}
-//	due/<8-byte unix second><platform:id>0x00<member id> -> binary {gen, nanoseconds, last date}
+//	nudges/<slot><platform:id>0x00<member id> -> binary {dm closed, last date}
+//	slots/<slot>                 -> binary {instant, next instant, resume key}
+//	due/<8-byte unix second><slot> -> 4-byte nanoseconds
+//	(<slot> is a local time and a zone: hour, minute, zone length, zone)
 //
-// The due index is keyed by the big-endian unix SECOND of the next nudge
-// (seconds rather than minutes so that "due at or before now" is exact to the
-// second, the value holding the rest; the scheduler still ticks each minute).
-// ClaimDue and NextDue read it from the first key, so their cost is O(members
-// due), never O(members). A claim reads the small nudges record and moves the
-// due entry, never the member record; see due.go for how generations keep the
-// two in step.
+// The due index is keyed by the big-endian unix SECOND of each slot's next
+// nudge (seconds rather than minutes so that "due at or before now" is exact
+// to the second, the value holding the rest; the scheduler still ticks each
+// minute). ClaimDue and NextDue read it from the first key, so their cost is
+// O(members due), never O(members). A claim reads the due slots' members from
+// the nudges bucket and moves each slot, never a member record; see due.go.
 //
 // Every write commits (and fsyncs) before the method returns. Member, space and
 // challenge updates go through bbolt's DB.Batch so that concurrent members share
@@ -25,7 +26,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +108,7 @@ var (
 	bucketSpaces     = []byte("spaces")
 	bucketDue        = []byte("due")
 	bucketNudges     = []byte("nudges")
+	bucketSlots      = []byte("slots")
 	bucketMembers    = []byte("members")
 	bucketChallenges = []byte("challenges")
 	keySchema        = []byte("schema")
@@ -142,6 +142,7 @@ func Open(path string, opt Options) (*DB, error) {
 		// The hashmap freelist allocates in O(1); the array one degrades on a
 		// large, fragmented file.
 		FreelistType: bolt.FreelistMapType,
+		MmapFlags:    mmapFlags,
 	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
@@ -169,99 +170,6 @@ func (db *DB) Close() error {
 
 // Path returns the file's path as given to Open.
 func (db *DB) Path() string { return db.path }
-
-// SchemaVersion is the newest schema this binary knows: len(migrations).
-const SchemaVersion = 2
-
-// migration brings a file from version-1 to version. Migrations run in order in
-// one write transaction, so a crash leaves the file at the old version.
-type migration struct {
-	version int
-	name    string
-	run     func(tx *bolt.Tx) error
-}
-
-var migrations = []migration{
-	{1, "create buckets", func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketSpaces, bucketDue} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}},
-	{2, "nudges bucket and due values", migrateNudges},
-}
-
-// migrateNudges builds the nudges bucket and the due index (version 1 kept an
-// empty value per entry and read the member record on every claim) from the
-// member records, at generation 1, as putSchedule would for a new member.
-//
-// bbolt splits nodes only when a transaction commits, so random inserts into
-// a fresh bucket in one transaction cost O(n²) (minutes at 1,000,000); the
-// pairs are gathered and sorted first, so every Put appends. That holds them
-// all in memory once (~100 MB at 1,000,000 members), which a one-time
-// migration can afford.
-func migrateNudges(tx *bolt.Tx) error {
-	if err := tx.DeleteBucket(bucketDue); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-		return err
-	}
-	due, err := tx.CreateBucket(bucketDue)
-	if err != nil {
-		return err
-	}
-	nudges, err := tx.CreateBucketIfNotExists(bucketNudges)
-	if err != nil {
-		return err
-	}
-	type kv struct{ k, v []byte }
-	var nkv, dkv []kv
-	err = tx.Bucket(bucketSpaces).ForEachBucket(func(spk []byte) error {
-		sp, ok := bot.ParseSpace(string(spk))
-		if !ok {
-			return fmt.Errorf("malformed space key %q", spk)
-		}
-		mb := tx.Bucket(bucketSpaces).Bucket(spk).Bucket(bucketMembers)
-		if mb == nil {
-			return nil
-		}
-		return mb.ForEach(func(k, v []byte) error {
-			var m struct {
-				Nudge    bot.Nudge `json:"nudge"`
-				DMClosed bool      `json:"dm_closed"`
-			}
-			if err := decode("member", v, &m); err != nil {
-				return fmt.Errorf("member %s/%q: %w", sp, k, err)
-			}
-			n := m.Nudge
-			if !n.On && slotOf(n) == (slot{}) && n.Next.IsZero() {
-				return nil // no schedule: no record, as putSchedule
-			}
-			tail := memberKey(sp, string(k))
-			nkv = append(nkv, kv{nudgeKey(slotOf(n), tail), nudgeRec{Gen: 1, On: n.On, DMClosed: m.DMClosed}.encode()})
-			if n.On && !n.Next.IsZero() {
-				dv := dueVal{Gen: 1, Nsec: int64(n.Next.Nanosecond()), Slot: slotOf(n), LastDate: n.LastDate}
-				dkv = append(dkv, kv{dueKeyTail(n.Next, tail), dv.encode()})
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return err
-	}
-	for _, p := range []struct {
-		b   *bolt.Bucket
-		kvs []kv
-	}{{nudges, nkv}, {due, dkv}} {
-		slices.SortFunc(p.kvs, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
-		for _, e := range p.kvs {
-			if err := p.b.Put(e.k, e.v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 func schemaVersion(tx *bolt.Tx) uint64 {
 	b := tx.Bucket(bucketMeta)

@@ -402,53 +402,72 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 	}
 }
 
+// nudgeAt sets a member's nudge to hh:mm in zone, next due at next.
+func nudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
+	return func(m *bot.Member) error {
+		m.Nudge = bot.Nudge{On: true, Hour: hh, Minute: mm, Zone: zone, Next: next, LastDate: m.Nudge.LastDate}
+		return nil
+	}
+}
+
+// tomorrow is a claim's fn that moves each member a day on.
+func tomorrow(calls map[string]int) func(d *bot.Due) error {
+	return func(d *bot.Due) error {
+		calls[d.Member]++
+		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+		return nil
+	}
+}
+
 func TestClaimDue(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	// Due in order c, a, b; d is later; e has no nudge.
-	mustUpdate(t, db, spaceA, "a", setNext(t0.Add(-2*time.Minute)))
-	mustUpdate(t, db, spaceB, "b", setNext(t0))
-	mustUpdate(t, db, spaceA, "c", setNext(t0.Add(-time.Hour)))
-	mustUpdate(t, db, spaceA, "d", setNext(t0.Add(time.Minute)))
-	mustUpdate(t, db, spaceA, "e", mark(roadmap.Done))
-	// Moving a member's nudge moves its index entry: f was due, now is not.
-	mustUpdate(t, db, spaceA, "f", setNext(t0.Add(-3*time.Hour)))
-	mustUpdate(t, db, spaceA, "f", setNext(t0.Add(24*time.Hour)))
-	// Turning it off removes it.
-	mustUpdate(t, db, spaceA, "g", setNext(t0.Add(-4*time.Hour)))
-	mustUpdate(t, db, spaceA, "g", setNext(time.Time{}))
+	spaceC := bot.Space{Platform: bot.Slack, ID: "T:1"} // a colon in the id
+	// Due in order: slot 08:00 (a, b, and c of another space), then 09:00 (d),
+	// then 09:01 (e); f has no nudge.
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	mustUpdate(t, db, spaceC, "c", func(m *bot.Member) error {
+		m.Nudge.LastDate = "2026-01-04"
+		m.DMClosed = true
+		return nudgeAt(8, 0, "UTC", t0.Add(-time.Hour))(m)
+	})
+	mustUpdate(t, db, spaceB, "d", nudgeAt(9, 0, "UTC", t0))
+	mustUpdate(t, db, spaceA, "e", nudgeAt(9, 1, "UTC", t0.Add(time.Minute)))
+	mustUpdate(t, db, spaceA, "f", mark(roadmap.Done))
+	// Moving a nudge moves it: g was due, now is not. Turning it off removes it.
+	mustUpdate(t, db, spaceA, "g", nudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
+	mustUpdate(t, db, spaceA, "g", nudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
 
 	next, err := db.NextDue(ctx)
 	if err != nil || !next.Equal(t0.Add(-time.Hour)) {
 		t.Fatalf("NextDue = %v, %v; want %v", next, err, t0.Add(-time.Hour))
 	}
-
 	calls := map[string]int{}
-	tomorrow := func(d *bot.Due) error {
-		calls[d.Member]++
-		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
-		d.Nudge.LastDate = "2026-01-05"
-		return nil
-	}
-	got, err := db.ClaimDue(ctx, t0, 2, tomorrow)
+	// A limit smaller than a slot pauses the walk inside it.
+	got, err := db.ClaimDue(ctx, t0, 2, tomorrow(calls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := dueIDs(got); ids != "[c a]" {
-		t.Errorf("first claim = %v, want [c a] (due order, limit 2)", ids)
+	if ids := dueIDs(got); ids != "[a b]" {
+		t.Errorf("first claim = %v, want [a b] (the slot's members in key order, limit 2)", ids)
 	}
-	got, err = db.ClaimDue(ctx, t0, 10, tomorrow)
+	if d := got[0]; d.Space != spaceA || d.Nudge.Hour != 8 || d.Nudge.Zone != "UTC" || !d.Nudge.On || !d.Nudge.Next.Equal(t0.Add(23*time.Hour)) {
+		t.Errorf("claimed a = %+v", d)
+	}
+	got, err = db.ClaimDue(ctx, t0, 10, tomorrow(calls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := dueIDs(got); ids != "[b]" {
-		t.Errorf("second claim = %v, want [b]", ids)
+	if ids := dueIDs(got); ids != "[c d]" {
+		t.Errorf("second claim = %v, want [c d]", ids)
 	}
-	if got[0].Space != spaceB || got[0].Nudge.LastDate != "2026-01-05" || !got[0].Nudge.Next.Equal(t0.Add(24*time.Hour)) {
-		t.Errorf("claimed member = %+v", got[0])
+	if c := got[0]; c.Space != spaceC || !c.DMClosed || c.Nudge.LastDate != "2026-01-04" {
+		t.Errorf("claimed c = %+v, want its space, DMClosed and last date", c)
 	}
-	got, _ = db.ClaimDue(ctx, t0, 10, tomorrow)
-	if len(got) != 0 {
+	if got, _ = db.ClaimDue(ctx, t0, 10, tomorrow(calls)); len(got) != 0 {
 		t.Errorf("third claim = %v, want none", dueIDs(got))
 	}
 	for id, n := range calls {
@@ -456,17 +475,15 @@ func TestClaimDue(t *testing.T) {
 			t.Errorf("fn called %d times for %s, want 1", n, id)
 		}
 	}
-	// A claim never touches the member record: its Next and LastDate lag.
-	m, _ := db.Member(ctx, spaceA, "c")
-	if !m.Nudge.Next.Equal(t0.Add(-time.Hour)) || m.Nudge.LastDate != "" {
-		t.Errorf("c's record after claim: next %v last %q; want it untouched", m.Nudge.Next, m.Nudge.LastDate)
+	// A claim never touches the member record: its Next lags.
+	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("a's record after claim: next %v; want it untouched", m.Nudge.Next)
 	}
-	next, _ = db.NextDue(ctx)
-	if !next.Equal(t0.Add(time.Minute)) {
-		t.Errorf("NextDue after claims = %v, want d's %v", next, t0.Add(time.Minute))
+	if next, _ = db.NextDue(ctx); !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("NextDue after claims = %v, want e's %v", next, t0.Add(time.Minute))
 	}
 
-	// fn's error commits nothing, and a member turned off leaves the index.
+	// fn's error commits nothing; a member whose Next fn clears is turned off.
 	errStop := errors.New("stop")
 	if _, err := db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(*bot.Due) error { return errStop }); err != errStop {
 		t.Errorf("err = %v, want fn's", err)
@@ -475,102 +492,102 @@ func TestClaimDue(t *testing.T) {
 		d.Nudge = bot.Nudge{}
 		return nil
 	})
-	if ids := dueIDs(got); ids != "[d]" {
-		t.Errorf("claim at +1m = %v, want [d]", ids)
+	if ids := dueIDs(got); ids != "[e]" {
+		t.Errorf("claim at +1m = %v, want [e]", ids)
 	}
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
-		t.Errorf("NextDue = %v, want c's %v", next, t0.Add(23*time.Hour))
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(15 * time.Hour)) {
+		t.Errorf("NextDue = %v, want g's %v (e's slot is gone)", next, t0.Add(15*time.Hour))
 	}
-	// fn's change was committed: c comes due again where fn put it, with the
-	// LastDate fn set.
-	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow)
-	if ids := dueIDs(got); ids != "[c]" {
-		t.Fatalf("claim at +23h = %v, want [c]", ids)
+	// The slot moved where fn put its members, all together.
+	clear(calls)
+	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(calls))
+	if ids := dueIDs(got); ids != "[g a b c]" {
+		t.Fatalf("claim at +23h = %v, want [g a b c]", ids)
 	}
-	if d := got[0]; !d.Nudge.Next.Equal(t0.Add(47*time.Hour)) || d.Nudge.LastDate != "2026-01-05" || !d.Nudge.On {
-		t.Errorf("c claimed again = %+v", d)
-	}
-	// fn may not leave an entry due (it would be claimed forever).
-	mustUpdate(t, db, spaceA, "h", setNext(t0))
-	if _, err := db.ClaimDue(ctx, t0, 10, func(*bot.Due) error { return nil }); err == nil {
+	// fn may not leave a member due (they would be claimed forever).
+	mustUpdate(t, db, spaceA, "i", nudgeAt(7, 0, "UTC", t0))
+	if _, err := db.ClaimDue(ctx, t0.Add(time.Hour), 10, func(*bot.Due) error { return nil }); err == nil {
 		t.Error("ClaimDue accepted an fn that left the nudge due")
 	}
 }
 
-// TestClaimDue_ScheduleChanges follows one member through claims and changes
-// of their settings: a change moves the schedule and bumps its generation, and
-// the entry a claim had moved (which the member record does not know of) is
-// dropped as stale when it comes due, without calling fn.
+// TestClaimDue_ScheduleChanges follows members through claims and changes of
+// their settings: a member joins the schedule their slot already has, the last
+// one out takes the slot's schedule with them, and a walk paused at a member
+// who leaves goes on after the one before them.
 func TestClaimDue_ScheduleChanges(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error {
-		m.Nudge = bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: t0.Add(-time.Hour)}
-		return nil
-	})
-	calls := 0
-	claim := func(now time.Time) []*bot.Due {
+	calls := map[string]int{}
+	claim := func(now time.Time, limit int) string {
 		t.Helper()
-		got, err := db.ClaimDue(ctx, now, 10, func(d *bot.Due) error {
-			calls++
-			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
-			d.Nudge.LastDate = d.Nudge.Next.Add(-24 * time.Hour).Format(bot.DateLayout)
-			return nil
-		})
+		got, err := db.ClaimDue(ctx, now, limit, tomorrow(calls))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return got
+		return dueIDs(got)
 	}
-	if got := claim(t0); dueIDs(got) != "[a]" || got[0].Nudge.Hour != 8 || got[0].Nudge.Zone != "UTC" {
-		t.Fatalf("first claim = %v", got)
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	if ids := claim(t0, 10); ids != "[a]" {
+		t.Fatalf("first claim = %v", ids)
 	}
-	// The entry is now at t0+23h; the record still says t0-1h. Moving the nudge
-	// to 11:00 (t0+2h) deletes nothing there and inserts a new entry.
-	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error {
-		m.Nudge.Hour = 11
-		m.Nudge.Next = t0.Add(2 * time.Hour)
-		return nil
-	})
+	// The slot is now at +23h. b joins it with their own Next (+23h too, as
+	// the engine computes it); the slot keeps its schedule.
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	// a moves to 11:00 (+2h): their old slot stays for b, theirs is new.
+	mustUpdate(t, db, spaceA, "a", nudgeAt(11, 0, "UTC", t0.Add(2*time.Hour)))
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
-		t.Errorf("NextDue = %v, want the new time %v", next, t0.Add(2*time.Hour))
+		t.Errorf("NextDue = %v, want a's new time %v", next, t0.Add(2*time.Hour))
 	}
-	if got := claim(t0.Add(2 * time.Hour)); dueIDs(got) != "[a]" || got[0].Nudge.Hour != 11 {
-		t.Fatalf("claim at the new time = %+v", got)
+	if ids := claim(t0.Add(2*time.Hour), 10); ids != "[a]" {
+		t.Errorf("claim at the new time = %v, want [a]", ids)
 	}
-	calls = 0
-	if got := claim(t0.Add(23 * time.Hour)); len(got) != 0 || calls != 0 {
-		t.Errorf("stale entry claimed: %v, fn called %d times", dueIDs(got), calls)
+	if ids := claim(t0.Add(23*time.Hour), 10); ids != "[b]" {
+		t.Errorf("claim at +23h = %v, want [b] only", ids)
 	}
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(26 * time.Hour)) {
-		t.Errorf("NextDue = %v, want %v (the stale entry is gone)", next, t0.Add(26*time.Hour))
-	}
-	// Closing DMs changes the nudges record but not the schedule.
+	// Closing DMs changes the nudges record, not the schedule.
 	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
-	got := claim(t0.Add(26 * time.Hour))
-	if dueIDs(got) != "[a]" || !got[0].DMClosed || got[0].Nudge.LastDate != "2026-01-06" {
+	got, _ := db.ClaimDue(ctx, t0.Add(26*time.Hour), 10, tomorrow(calls))
+	if dueIDs(got) != "[a]" || !got[0].DMClosed {
 		t.Errorf("claim after DMClosed = %+v", got)
 	}
-	// Turning the nudge off leaves the claimed entry (at +50h) stale.
-	mustUpdate(t, db, spaceA, "a", setNext(time.Time{}))
-	calls = 0
-	if got := claim(t0.Add(100 * time.Hour)); len(got) != 0 || calls != 0 {
-		t.Errorf("claimed after nudge off: %v", dueIDs(got))
+	// A walk paused at c, who then leaves, resumes at d; nobody twice.
+	for _, id := range []string{"c", "d"} {
+		mustUpdate(t, db, spaceA, id, nudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
+	}
+	clear(calls)
+	if ids := claim(t0.Add(47*time.Hour), 2); ids != "[b c]" {
+		t.Fatalf("paused claim = %v, want [b c]", ids)
+	}
+	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
+	if ids := claim(t0.Add(47*time.Hour), 10); ids != "[d]" {
+		t.Errorf("resumed claim = %v, want [d]", ids)
+	}
+	for id, n := range calls {
+		if n != 1 {
+			t.Errorf("%s claimed %d times", id, n)
+		}
+	}
+	// Everyone off: no schedule, and no records left.
+	for _, id := range []string{"a", "b", "d"} {
+		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
 	}
 	if next, _ := db.NextDue(ctx); !next.IsZero() {
-		t.Errorf("NextDue = %v after nudge off, want none", next)
+		t.Errorf("NextDue = %v after all nudges off, want none", next)
 	}
-	// The nudges record moved with the settings: one left, none behind.
-	var records int
-	db.bolt.View(func(tx *bolt.Tx) error { records = tx.Bucket(bucketNudges).Stats().KeyN; return nil })
-	if records != 1 {
-		t.Errorf("%d nudges records for one member, want 1", records)
-	}
+	db.bolt.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketNudges, bucketSlots, bucketDue} {
+			if n := tx.Bucket(b).Stats().KeyN; n != 0 {
+				t.Errorf("%s holds %d keys after all nudges off", b, n)
+			}
+		}
+		return nil
+	})
 }
 
 func TestClaimDue_SubSecond(t *testing.T) {
 	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "a", setNext(t0.Add(500*time.Millisecond)))
+	mustUpdate(t, db, spaceA, "a", nudgeAt(9, 0, "UTC", t0.Add(500*time.Millisecond)))
 	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(500 * time.Millisecond)) {
 		t.Errorf("NextDue = %v, want the exact instant", next)
 	}
@@ -586,14 +603,15 @@ func TestClaimDue_SubSecond(t *testing.T) {
 
 func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "a", setNext(t0.Add(time.Hour)))
+	mustUpdate(t, db, spaceA, "a", nudgeAt(10, 0, "UTC", t0.Add(time.Hour)))
+	slotA := appendSlot(nil, slot{10, 0, "UTC"})
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		due := tx.Bucket(bucketDue)
-		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "ghost"), nil)                      // no member
-		due.Put(dueKey(t0.Add(-time.Hour), spaceA, "a"), nil)                          // malformed value
-		due.Put(dueKey(t0.Add(-time.Minute), spaceA, "a"), dueVal{Gen: 99}.encode())   // old generation
-		due.Put(dueKey(t0.Add(-time.Second), spaceA, "gone"), dueVal{Gen: 1}.encode()) // no nudges record
-		return due.Put([]byte{1, 2}, nil)                                              // malformed key
+		due.Put(dueKey(t0.Add(-time.Hour), appendSlot(nil, slot{8, 0, "UTC"})), dueVal(t0)) // no slot record
+		due.Put(dueKey(t0.Add(-time.Minute), slotA), nil)                                   // not the slot's instant
+		tx.Bucket(bucketSlots).Put([]byte{1}, slotState{At: t0.Add(-time.Second)}.encode())
+		due.Put(dueKey(t0.Add(-time.Second), []byte{1}), nil) // malformed slot
+		return due.Put([]byte{1, 2}, nil)                     // malformed key
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -607,6 +625,9 @@ func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	}
 	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(time.Hour)) {
 		t.Errorf("NextDue = %v, want %v", next, t0.Add(time.Hour))
+	}
+	if got, _ := db.ClaimDue(context.Background(), t0.Add(time.Hour), 10, tomorrow(map[string]int{})); dueIDs(got) != "[a]" {
+		t.Errorf("the live slot after repairs = %v, want [a]", dueIDs(got))
 	}
 }
 
@@ -785,12 +806,12 @@ func TestBackup(t *testing.T) {
 }
 
 func TestDueKey_Sorts(t *testing.T) {
-	a := dueKey(t0, spaceB, "z")
-	b := dueKey(t0.Add(time.Second), spaceA, "a")
+	a := dueKey(t0, []byte("z"))
+	b := dueKey(t0.Add(time.Second), []byte("a"))
 	if bytes.Compare(a, b) >= 0 {
 		t.Error("due keys do not sort by time first")
 	}
-	if got := binary.BigEndian.Uint64(dueKey(time.Time{}, spaceA, "a")[:8]); got != 0 {
+	if got := binary.BigEndian.Uint64(dueKey(time.Time{}, []byte("a"))[:8]); got != 0 {
 		t.Errorf("zero-ish time key = %d, want 0", got)
 	}
 }
@@ -819,7 +840,7 @@ func putNew(tx *bolt.Tx, b *bolt.Bucket, m *bot.Member) error {
 
 // TestOpen_MigratesV1 builds a file as schema version 1 left it (members with
 // their nudge only in the record, due entries with empty values) and opens it:
-// version 2 builds the nudges records and due values from the records.
+// the migrations build the schedule from the records.
 func TestOpen_MigratesV1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
@@ -848,7 +869,7 @@ func TestOpen_MigratesV1(t *testing.T) {
 				return err
 			}
 			if !m.Nudge.Next.IsZero() {
-				if err := due.Put(dueKey(m.Nudge.Next, m.Space, m.ID), nil); err != nil {
+				if err := due.Put(dueKey(m.Nudge.Next, memberKey(m.Space, m.ID)), nil); err != nil {
 					return err
 				}
 			}
@@ -868,8 +889,8 @@ func TestOpen_MigratesV1(t *testing.T) {
 		nudges = tx.Bucket(bucketNudges).Stats().KeyN
 		return nil
 	})
-	if v != 2 || nudges != 3 {
-		t.Errorf("after migration: version %d, %d nudges records; want 2, 3 (none for a member without settings)", v, nudges)
+	if v != SchemaVersion || nudges != 2 {
+		t.Errorf("after migration: version %d, %d nudges records; want %d, 2 (none for a member whose nudge is off)", v, nudges, SchemaVersion)
 	}
 	got, err := db.ClaimDue(ctx, t0.Add(2*time.Hour), 10, func(d *bot.Due) error {
 		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
@@ -887,8 +908,57 @@ func TestOpen_MigratesV1(t *testing.T) {
 		t.Errorf("closed = %+v, want DMClosed", got[1])
 	}
 	// The migrated member changes their nudge like anyone else.
-	mustUpdate(t, db, spaceA, "on", func(m *bot.Member) error { m.Nudge.Next = t0.Add(3 * time.Hour); return nil })
+	mustUpdate(t, db, spaceA, "on", nudgeAt(12, 0, "UTC", t0.Add(3*time.Hour)))
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(3 * time.Hour)) {
 		t.Errorf("NextDue = %v, want %v", next, t0.Add(3*time.Hour))
+	}
+}
+
+// TestOpen_MigratesV2 builds a file as schema version 2 left it (a due entry
+// per member, moved by claims past the member record, with generations telling
+// live entries from stale ones) and opens it: the live entry's instant and last
+// nudge date survive, the stale one does not.
+func TestOpen_MigratesV2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	raw, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := &bot.Member{Space: spaceA, ID: "on", Nudge: bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: t0.Add(-time.Hour)}}
+	sl := appendSlot(nil, slotOf(on.Nudge))
+	tail := memberKey(spaceA, "on")
+	v2due := func(gen uint64, last string) []byte {
+		v := binary.BigEndian.AppendUint64(nil, gen)
+		v = binary.BigEndian.AppendUint32(v, 0)
+		return append(append(v, sl...), last...)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket(bucketMeta)
+		spaces, _ := tx.CreateBucket(bucketSpaces)
+		due, _ := tx.CreateBucket(bucketDue)
+		nudges, _ := tx.CreateBucket(bucketNudges)
+		sb, _ := spaces.CreateBucket([]byte(spaceA.Key()))
+		mb, _ := sb.CreateBucket(bucketMembers)
+		buf, _ := json.Marshal(on)
+		return errors.Join(
+			meta.Put(keySchema, u64(2)),
+			mb.Put([]byte("on"), buf),
+			nudges.Put(append(bytes.Clone(sl), tail...), append([]byte{1}, u64(2)...)),
+			due.Put(dueKey(t0.Add(-time.Hour), tail), v2due(1, "")),             // stale: generation 1
+			due.Put(dueKey(t0.Add(23*time.Hour), tail), v2due(2, "2026-01-05")), // live, moved by a claim
+		)
+	})
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenAt(t, path)
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("NextDue = %v, want the live entry's %v", next, t0.Add(23*time.Hour))
+	}
+	got, err := db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(map[string]int{}))
+	if err != nil || dueIDs(got) != "[on]" || got[0].Nudge.LastDate != "2026-01-05" {
+		t.Fatalf("ClaimDue after migration = %v, %v", got, err)
 	}
 }

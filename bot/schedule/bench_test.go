@@ -200,9 +200,9 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
-// BenchmarkDeleteMember deletes one subscribed member of 1,000,000, whose due
-// entries DeleteMember finds by scanning the whole due index, and stores them
-// again (untimed) so the cached file keeps its members.
+// BenchmarkDeleteMember deletes one subscribed member of 1,000,000 (their
+// record, their nudges record, and nothing to scan) and stores them again
+// (untimed) so the cached file keeps its members.
 func BenchmarkDeleteMember(b *testing.B) {
 	path, n := benchDB(b, "uniform")
 	ctx := context.Background()

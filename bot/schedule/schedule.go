@@ -8,10 +8,10 @@
 // member's record to build the nudge and sends: a crash between the commit and the send loses those nudges but
 // can never send one twice. The policy, applied while claiming:
 //
-//   - at most one nudge per member per local date (the LastDate the store keeps
-//     in each due entry; a claim never rewrites the member record, and the
-//     engine's nudge commands work the date out from the settings, see
-//     bot.Nudge.LastDateAt);
+//   - at most one nudge per member per local date (a slot comes due once per
+//     local date, and a member who changes slots after that day's nudge
+//     carries the date, which the engine's nudge commands work out from the
+//     settings, see bot.Nudge.LastDateAt);
 //   - a local time that does not exist on a day (spring forward) fires at the
 //     first instant after the gap, a repeated one (fall back) fires once
 //     (bot.NextNudge);

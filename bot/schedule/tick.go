@@ -48,8 +48,7 @@ const (
 
 // decide applies the nudge policy to a due nudge at now and reschedules it:
 // the caller commits the change before anything is sent. d.Nudge.LastDate is
-// the due entry's, which every claim keeps current (the member record's copy
-// lags, see bot.Due).
+// the member's as of their last change of slot (see bot.Due).
 func (s *Scheduler) decide(d *bot.Due, now time.Time) outcome {
 	n := &d.Nudge
 	if !n.On {
