@@ -186,18 +186,18 @@ func BenchmarkClaimDue(b *testing.B) {
 	}
 }
 
-// BenchmarkMigrateV1File times opening a copy of a schema-version-1 file (a
-// real one, e.g. a cached 1,000,000-member benchmark database of that
-// version), which runs the migrations to SchemaVersion. It is skipped unless
-// STUDYBOT_V1_DB names the file.
-func BenchmarkMigrateV1File(b *testing.B) {
-	src := os.Getenv("STUDYBOT_V1_DB")
+// BenchmarkMigrateFile times opening a copy of an older file (a real one, e.g.
+// a cached 1,000,000-member benchmark database of an older schema version),
+// which runs the migrations to SchemaVersion. It is skipped unless
+// STUDYBOT_OLD_DB names the file.
+func BenchmarkMigrateFile(b *testing.B) {
+	src := os.Getenv("STUDYBOT_OLD_DB")
 	if src == "" {
-		b.Skip("set STUDYBOT_V1_DB to a schema-1 file to time its migration")
+		b.Skip("set STUDYBOT_OLD_DB to an older file to time its migration")
 	}
 	for b.Loop() {
 		b.StopTimer()
-		dst := filepath.Join(b.TempDir(), "v1.db")
+		dst := filepath.Join(b.TempDir(), "old.db")
 		buf, err := os.ReadFile(src)
 		if err != nil {
 			b.Fatal(err)
