@@ -230,7 +230,11 @@ func (e *Engine) cmdNudgeOff(ctx context.Context, req *Request) (*Reply, error) 
 	if err != nil {
 		return nil, Wrap(err, "read member")
 	}
+	now := e.now()
 	_, err = e.Store.UpdateMember(ctx, req.Space, req.Member, func(m *Member) error {
+		// Keep whether today was nudged (LastDateAt reads the settings, which
+		// this turns off): "nudge at" later today must not send a second one.
+		m.Nudge.LastDate = m.Nudge.LastDateAt(now)
 		m.Nudge.On = false
 		m.Nudge.Next = time.Time{}
 		return nil

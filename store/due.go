@@ -31,10 +31,12 @@ import (
 // of scanning the index.
 //
 // The slot's instant is the due entry's; members carry only what differs
-// between them: DM closed, and the local date of their last nudge as it stood
-// when they last changed their nudge (a slot fires once per local date, so a
-// member only needs their own date on the day they move into a slot). A
-// member has a nudges record exactly while their nudge is on.
+// between them: DM closed, and the local date of their last nudge where it is
+// not the date the slot last fired for: set when they change their nudge (a
+// member moving in after today's nudge elsewhere), and by a claim only when a
+// nudge sent late after local midnight counts for the next date. A slot fires
+// once per local date, so no other claim writes per member. A member has a
+// nudges record exactly while their nudge is on.
 //
 // A slot with more members due than one claim takes is walked over several
 // claims: "resume" holds the last member claimed and "next" the instant the
@@ -167,11 +169,12 @@ func decodeSlotState(v []byte) (slotState, bool) {
 // saw, in that order.
 //
 // Each due slot's members are claimed in key order; a slot moves to the
-// earliest Next that fn gave its members (the scheduler gives them all the
-// same one) once all of them are claimed, and is dropped when it has none
-// left. A member whose Next fn clears has their nudge turned off. Due entries
-// that do not match their slot's record (malformed, or left behind by a
-// crash of an older version) are deleted.
+// earliest Next that fn gave its members (the scheduler gives them the same
+// one unless a member skips a date they were already nudged on) once all of
+// them are claimed, and is dropped when it has none left. A member whose Next
+// fn clears has their nudge turned off. A LastDate that fn sets is stored only
+// where the slot's next firing could fall on it (see the top of due.go). Due entries that do not match their slot's record, and
+// malformed member records, are deleted.
 //
 // Per member it reads one small record and allocates one bot.Due (the Dues
 // share one backing array and their strings one buffer): a normal minute at
@@ -220,7 +223,7 @@ type claim struct {
 	sc    *claimScratch
 	out   []*bot.Due
 	fnErr error
-	off   [][]byte // nudges keys of members whose nudge fn turned off
+	off   [][]byte // nudges keys to delete: fn turned the nudge off, or malformed
 }
 
 func (c *claim) run() error {
@@ -244,11 +247,6 @@ func (c *claim) run() error {
 		key := keys[start:end:end]
 		start = end
 		if err := c.slot(due, key); err != nil {
-			return err
-		}
-	}
-	for _, k := range c.off {
-		if err := c.tx.Bucket(bucketNudges).Delete(k); err != nil {
 			return err
 		}
 	}
@@ -310,20 +308,26 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 		sp      bot.Space
 		spValid bool
 		next    = st.Next
+		atDate  string // the slot instant's local date, worked out when needed
 	)
+	if !next.IsZero() && !next.After(c.now) {
+		// A walk paused before downtime: the instant its first members were
+		// moved to has passed. The rest decide where the slot goes; the first
+		// ones skip the days the bot was down, like everyone else.
+		next = time.Time{}
+	}
 	for i, m := range members {
 		tail := str[m.tail[0]:m.tail[1]]
 		rec, recOK := decodeNudgeRec(buf[m.rec[0]:m.rec[1]])
 		cut := strings.IndexByte(tail, 0)
-		if !recOK || cut <= 0 || cut == len(tail)-1 {
-			continue // malformed: skipped, and dropped with the member's next change
-		}
-		// Most members share the previous one's space: parse it once.
-		if !spValid || tail[:cut] != spKey {
+		if recOK && cut > 0 && cut < len(tail)-1 && (!spValid || tail[:cut] != spKey) {
+			// Most members share the previous one's space: parse it once.
 			spKey = tail[:cut]
 			sp, spValid = bot.ParseSpace(spKey)
 		}
-		if !spValid {
+		if !recOK || cut <= 0 || cut == len(tail)-1 || !spValid {
+			// Malformed: nobody can be nudged from it.
+			c.off = append(c.off, append(bytes.Clone(slotKey), tail...))
 			continue
 		}
 		id := tail[cut+1:]
@@ -340,14 +344,41 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 		d.Space, d.Member = sp, id
 		switch n := d.Nudge.Next; {
 		case n.IsZero():
-			c.off = append(c.off, append(append([]byte(nil), slotKey...), tail...))
+			c.off = append(c.off, append(bytes.Clone(slotKey), tail...))
 		case !n.After(c.now):
 			return fmt.Errorf("claim %s/%s: fn left the nudge at %s, not after %s", sp, id, n, c.now)
 		case next.IsZero() || n.Before(next):
 			next = n
 		}
 		c.out = append(c.out, d)
+		// The slot fires once per local date, so a member's own last date
+		// need not be stored while it is the date the slot fired for (the
+		// usual case, and no write). A nudge sent late after local midnight
+		// counts for the next date, on which the slot fires again, and a
+		// member who came from a zone ahead carries a date the slot has not
+		// reached: those dates are stored, so the claim on that date skips.
+		if ld := d.Nudge.LastDate; ld != rec.LastDate && !d.Nudge.Next.IsZero() {
+			if atDate == "" {
+				loc, err := bot.LoadZone(sl.Zone)
+				if err != nil {
+					loc = time.UTC // as the scheduler does
+				}
+				atDate = st.At.In(loc).Format(bot.DateLayout)
+			}
+			if ld > atDate || rec.LastDate > ld {
+				rec.LastDate = ld
+				if err := nudges.Put(append(bytes.Clone(slotKey), tail...), rec.encode()); err != nil {
+					return err
+				}
+			}
+		}
 	}
+	for _, k := range c.off {
+		if err := nudges.Delete(k); err != nil {
+			return err
+		}
+	}
+	c.off = c.off[:0]
 	if !done {
 		st.Next = next
 		last := members[len(members)-1]
@@ -358,7 +389,12 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 		return err
 	}
 	if next.IsZero() {
-		return slots.Delete(slotKey) // nobody left to nudge
+		if k, _ := nudges.Cursor().Seek(slotKey); !bytes.HasPrefix(k, slotKey) {
+			return slots.Delete(slotKey) // nobody left to nudge
+		}
+		// Members the walk did not reach (they joined behind a paused
+		// walk whose Next had passed): walk the slot again, now.
+		next = c.now
 	}
 	if err := due.Put(dueKey(next, slotKey), dueVal(next)); err != nil {
 		return err
@@ -417,7 +453,9 @@ func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
 		// Same slot: the record changes in place and the slot keeps its
 		// schedule (a sole member's slot must not move back to the member
 		// record's Next, which lags behind the claims).
-		if old.LastDate != n.LastDate || oldDM != m.DMClosed {
+		// (A record a claim removed, fn having turned the nudge off, is put
+		// back too.)
+		if old.LastDate != n.LastDate || oldDM != m.DMClosed || nudges.Get(key) == nil {
 			if err := nudges.Put(key, rec); err != nil {
 				return err
 			}

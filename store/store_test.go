@@ -962,3 +962,49 @@ func TestOpen_MigratesV2(t *testing.T) {
 		t.Fatalf("ClaimDue after migration = %v, %v", got, err)
 	}
 }
+
+// TestClaimDue_RewalksAfterDowntime: a walk paused, then resumed after its
+// Next has passed, finds nobody past the pause point; the members before it
+// (one who joined meanwhile) are walked again at once instead of losing the
+// slot's schedule.
+func TestClaimDue_RewalksAfterDowntime(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	for _, id := range []string{"b", "c"} {
+		mustUpdate(t, db, spaceA, id, nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	}
+	calls := map[string]int{}
+	if got, _ := db.ClaimDue(ctx, t0, 1, tomorrow(calls)); dueIDs(got) != "[b]" {
+		t.Fatalf("paused walk = %v", dueIDs(got))
+	}
+	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	later := t0.Add(48*time.Hour + 5*time.Minute)
+	if got, err := db.ClaimDue(ctx, later, 10, tomorrow(calls)); err != nil || len(got) != 0 {
+		t.Fatalf("resumed walk = %v, %v; want nobody past b", dueIDs(got), err)
+	}
+	if next, _ := db.NextDue(ctx); !next.Equal(later) {
+		t.Errorf("NextDue = %v, want the slot again at %v", next, later)
+	}
+	if got, _ := db.ClaimDue(ctx, later, 10, tomorrow(calls)); dueIDs(got) != "[a b]" {
+		t.Errorf("walk again = %v, want [a b]", dueIDs(got))
+	}
+}
+
+// A claim that turns a member's nudge off removes their nudges record while
+// the member record still says on; their next change of Next puts it back.
+func TestClaimDue_OffByClaimThenChanged(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	if got, _ := db.ClaimDue(ctx, t0, 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil }); dueIDs(got) != "[a]" {
+		t.Fatalf("claim = %v", dueIDs(got))
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() {
+		t.Fatalf("NextDue = %v after the claim turned a off", next)
+	}
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	if got, _ := db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(map[string]int{})); dueIDs(got) != "[a]" {
+		t.Errorf("claim after the change = %v, want [a]", dueIDs(got))
+	}
+}

@@ -355,3 +355,50 @@ func TestDeleteAfterClaims(t *testing.T) {
 		}
 	}
 }
+
+// A nudge sent late after local midnight counts for the new date, on which
+// the slot fires again; a member of the same slot who was not sent (closed
+// DMs) keeps the slot there. The late one must not get a second nudge that
+// date.
+func TestLateAfterMidnightInASharedSlot(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "23:30", "UTC")
+	h.subscribe("bob", "23:30", "UTC")
+	if _, err := h.db.UpdateMember(h.ctx, space, "bob", func(m *bot.Member) error { m.DMClosed = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	h.runUntil(utc("2025-06-04 00:00"), utc("2025-06-01 23:00"), utc("2025-06-02 00:15"))
+	want := []string{"2025-06-02 00:15", "2025-06-03 23:30"}
+	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
+		t.Errorf("ana nudged at %v, want %v", got, want)
+	}
+}
+
+// A member who moves from a zone ahead (their last date is the ahead zone's)
+// still gets the new zone's nudge on each of its dates.
+func TestZoneChangeFromAheadKeepsEveryDate(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	h.subscribe("ana", "08:00", "Pacific/Kiritimati") // UTC+14
+	h.runUntil(utc("2025-06-01 19:00"))               // nudged 06-01 18:00 UTC, 06-02 there
+	h.subscribe("ana", "12:00", "Pacific/Honolulu")   // UTC-10, where it is 06-01 09:00
+	h.runUntil(utc("2025-06-05 00:00"))
+	want := []string{"2025-06-01 18:00", "2025-06-01 22:00", "2025-06-02 22:00", "2025-06-03 22:00", "2025-06-04 22:00"}
+	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
+		t.Errorf("ana nudged at %v, want %v", got, want)
+	}
+}
+
+// "nudge off" after today's nudge, then "nudge at" a later time the same day:
+// today stays nudged.
+func TestNudgeOffThenOnSameDay(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 07:00"))
+	h.subscribe("ana", "08:00", "UTC")
+	h.runUntil(utc("2025-06-01 09:00"))
+	h.do("ana", "nudge off", nil)
+	h.subscribe("ana", "12:00", "UTC")
+	h.runUntil(utc("2025-06-02 13:00"))
+	want := []string{"2025-06-01 08:00", "2025-06-02 12:00"}
+	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
+		t.Errorf("ana nudged at %v, want %v", got, want)
+	}
+}
