@@ -29,6 +29,7 @@ import (
 // Delete the directory to rebuild.
 //
 //	uniform: nudge times spread evenly over the day (~N/1440 due each minute)
+//	         and over benchZones, so a minute brings ~20 slots
 //	hot:     20 minutes a day with N/20 (5%) due each, nobody in between
 func benchMembers(b *testing.B) int {
 	n := 1_000_000
@@ -45,7 +46,13 @@ func benchMembers(b *testing.B) int {
 var benchStart = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 
 // benchLayout versions what benchDB puts in a file; bump it when that changes.
-const benchLayout = 3
+const benchLayout = 4
+
+// benchZones are whole-hour and odd offsets, as members' zones would be.
+var benchZones = []string{"UTC", "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles",
+	"America/Sao_Paulo", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Tokyo", "Australia/Sydney",
+	"Australia/Lord_Howe", "Pacific/Chatham", "Africa/Lagos", "Asia/Dubai", "America/Santiago",
+	"Europe/Moscow", "Asia/Shanghai", "America/Chicago", "Pacific/Auckland", "Asia/Tehran"}
 
 var buildMu sync.Mutex
 
@@ -89,14 +96,21 @@ func benchDB(b *testing.B, layout string) (path string, members int) {
 					return
 				}
 				var minute int
+				zone := "UTC"
 				switch layout {
 				case "uniform":
 					minute = i % 1440
+					zone = benchZones[(i/1440)%len(benchZones)]
 				case "hot":
 					minute = (i % 20) * 72 // every 72 minutes
 				}
-				nd := bot.Nudge{On: true, Hour: minute / 60, Minute: minute % 60, Zone: "UTC"}
-				nd.Next = nd.NextAfter(benchStart, time.UTC)
+				loc, err := bot.LoadZone(zone)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				nd := bot.Nudge{On: true, Hour: minute / 60, Minute: minute % 60, Zone: zone}
+				nd.Next = nd.NextAfter(benchStart, loc).UTC()
 				if _, err := db.UpdateMember(context.Background(), space, fmt.Sprintf("m%07d", i), func(m *bot.Member) error {
 					m.Seen = benchStart
 					m.Nudge = nd
