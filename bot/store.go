@@ -76,7 +76,8 @@ type Store interface {
 	ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*Due) error) ([]*Due, error)
 
 	// NextDue returns the earliest instant in the due index, zero when it is
-	// empty. It may belong to a malformed entry that ClaimDue will drop.
+	// empty. It may belong to a slot nobody is left in, or a malformed entry,
+	// which ClaimDue drops without calling fn.
 	NextDue(ctx context.Context) (time.Time, error)
 }
 

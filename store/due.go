@@ -18,17 +18,19 @@ import (
 // instants, so the store schedules the slot once and lists its members:
 //
 //	nudges/<slot><space key>0x00<member id> -> flags (DM closed), last date
-//	slots/<slot>  -> 8-byte instant, 8-byte next instant, resume tail
+//	slots/<slot>  -> 0x00 (scheduled), or a paused walk: 8-byte instant,
+//	                 8-byte next instant, resume tail
 //	due/<8-byte unix second><slot> -> 4-byte nanoseconds
 //	where <slot> is hour, minute, 2-byte zone length, zone
 //
 // A claim reads the due slots' members in key order, straight off a few
-// neighbouring pages, and writes one due entry and one slots record per slot:
-// the ~700 members of a normal minute at 1,000,000 subscribed cost reads, not
-// 700 deletes and inserts in the due index (measured with a per-member index:
-// 23 pages written and fsynced a tick and p99 10-12 ms on this VM's disk;
-// per slot: see BenchmarkTick). Deleting a member deletes one record instead
-// of scanning the index.
+// neighbouring pages, and moves each slot's due entry: the ~700 members of a
+// normal minute at 1,000,000 subscribed cost reads and ~20 small moves at the
+// two ends of the due index, not 700 deletes and inserts (measured with a
+// per-member index: 23-37 pages written and fsynced a tick and a p99 of
+// 10-12 ms on this VM's disk; per slot: see BenchmarkTick). Deleting a member
+// deletes one record instead of scanning the index. A slot that loses its
+// last member keeps its due entry until it comes due and is found empty.
 //
 // The slot's instant is the due entry's; members carry only what differs
 // between them: DM closed, and the local date of their last nudge where it is
@@ -39,7 +41,7 @@ import (
 // nudges record exactly while their nudge is on.
 //
 // A slot with more members due than one claim takes is walked over several
-// claims: "resume" holds the last member claimed and "next" the instant the
+// claims: its slots record holds the last member claimed and the instant the
 // claimed ones were moved to, until the walk ends and the slot moves there.
 
 // nudgeRec is the value in the nudges bucket.
@@ -123,12 +125,20 @@ func dueVal(at time.Time) []byte {
 	return binary.BigEndian.AppendUint32(nil, uint32(at.Nanosecond()))
 }
 
-// slotState is the value in the slots bucket.
+// slotState is a paused walk's record in the slots bucket. A slot whose
+// walk is not paused has the one-byte record slotIdle, which no claim
+// rewrites: the slots of one minute lie all over the bucket (it sorts by
+// local time and zone), and rewriting ~20 of them a tick cost ~20 pages
+// written and fsynced (measured: 32 pages a tick instead of ~10).
 type slotState struct {
 	At     time.Time // the instant of the slot's due entry
-	Next   time.Time // during a walk: where the claimed members moved; zero if none yet
-	Resume []byte    // during a walk: the tail of the last member claimed
+	Next   time.Time // where the claimed members moved; zero if none yet
+	Resume []byte    // the tail of the last member claimed
 }
+
+// slotIdle is the slots record of a slot that has a schedule and no paused
+// walk.
+var slotIdle = []byte{0}
 
 func unixNano(t time.Time) uint64 {
 	if t.IsZero() {
@@ -151,15 +161,20 @@ func (s slotState) encode() []byte {
 	return append(buf, s.Resume...)
 }
 
-func decodeSlotState(v []byte) (slotState, bool) {
-	if len(v) < 16 {
-		return slotState{}, false
+// readSlot decodes a slots record: ok is false for none or a malformed one,
+// paused tells a paused walk's state from slotIdle.
+func readSlot(v []byte) (st slotState, paused, ok bool) {
+	switch {
+	case len(v) == 1 && v[0] == 0:
+		return slotState{}, false, true
+	case len(v) >= 16:
+		return slotState{
+			At:     fromUnixNano(binary.BigEndian.Uint64(v)),
+			Next:   fromUnixNano(binary.BigEndian.Uint64(v[8:])),
+			Resume: v[16:],
+		}, true, true
 	}
-	return slotState{
-		At:     fromUnixNano(binary.BigEndian.Uint64(v)),
-		Next:   fromUnixNano(binary.BigEndian.Uint64(v[8:])),
-		Resume: v[16:],
-	}, true
+	return slotState{}, false, false
 }
 
 // ClaimDue implements bot.Store. It runs in one db.Update (never Batch, which
@@ -275,24 +290,32 @@ func (c *claim) run() error {
 // slot claims the members of the slot whose due entry is key, up to the limit.
 func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 	slots, nudges := c.tx.Bucket(bucketSlots), c.tx.Bucket(bucketNudges)
-	var st slotState
-	ok := len(key) > 8
-	if ok {
-		st, ok = decodeSlotState(slots.Get(key[8:]))
-	}
-	if !ok || uint64(max(st.At.Unix(), 0)) != binary.BigEndian.Uint64(key) {
-		return due.Delete(key) // not this slot's entry
-	}
-	if st.At.After(c.now) {
-		return nil // due later within this same second
+	if len(key) <= 8 {
+		return due.Delete(key) // malformed
 	}
 	slotKey := key[8:]
-	sl, _, ok := decodeSlot(slotKey)
-	if !ok {
+	sl, _, slotOK := decodeSlot(slotKey)
+	st, paused, ok := readSlot(slots.Get(slotKey))
+	if !ok || !slotOK {
+		// No schedule (or a malformed one) for this entry.
 		if err := slots.Delete(slotKey); err != nil {
 			return err
 		}
 		return due.Delete(key)
+	}
+	sec := binary.BigEndian.Uint64(key)
+	if paused && uint64(max(st.At.Unix(), 0)) != sec {
+		return due.Delete(key) // not the paused walk's entry
+	}
+	if !paused {
+		var nsec int64
+		if v := due.Get(key); len(v) == 4 {
+			nsec = int64(min(binary.BigEndian.Uint32(v), 999_999_999))
+		}
+		st.At = time.Unix(int64(sec), nsec).UTC()
+	}
+	if st.At.After(c.now) {
+		return nil // due later within this same second
 	}
 	// Copy the members out first (a bucket must not change under its cursor),
 	// into one buffer that the Dues' strings then share.
@@ -395,6 +418,7 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 	}
 	c.off = c.off[:0]
 	if !done {
+		// Pause: a rare write, for a slot with more members due than a batch.
 		st.Next = next
 		last := members[len(members)-1]
 		st.Resume = append([]byte(nil), buf[last.tail[0]:last.tail[1]]...)
@@ -414,7 +438,10 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 	if err := due.Put(dueKey(next, slotKey), dueVal(next)); err != nil {
 		return err
 	}
-	return slots.Put(slotKey, slotState{At: next}.encode())
+	if paused {
+		return slots.Put(slotKey, slotIdle)
+	}
+	return nil
 }
 
 // NextDue implements bot.Store: the instant of the first due index entry, zero
@@ -500,18 +527,19 @@ func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
 // scheduleSlot gives a slot a schedule at at, unless it has one.
 func scheduleSlot(tx *bolt.Tx, slotKey []byte, at time.Time) error {
 	slots := tx.Bucket(bucketSlots)
-	if _, ok := decodeSlotState(slots.Get(slotKey)); ok {
+	if _, _, ok := readSlot(slots.Get(slotKey)); ok {
 		return nil
 	}
 	if err := tx.Bucket(bucketDue).Put(dueKey(at, slotKey), dueVal(at)); err != nil {
 		return err
 	}
-	return slots.Put(slotKey, slotState{At: at}.encode())
+	return slots.Put(slotKey, slotIdle)
 }
 
 // forgetSchedule removes a member's nudges record (n is their stored nudge,
-// whose settings place it), and their slot's schedule when they were its last
-// member, so that NextDue never reports a slot with nobody in it.
+// whose settings place it). Their slot keeps its schedule; the claim that
+// finds nobody left drops it (finding its due entry here would take a record
+// that every claim rewrites, see slotState).
 func forgetSchedule(tx *bolt.Tx, sp bot.Space, id string, n bot.Nudge) error {
 	if !n.On {
 		return nil
@@ -522,32 +550,24 @@ func forgetSchedule(tx *bolt.Tx, sp bot.Space, id string, n bot.Nudge) error {
 	if err := nudges.Delete(key); err != nil {
 		return err
 	}
+	// A walk paused at this member resumes after the one before them
+	// instead, so that no key keeps the id.
 	slotKey := key[:len(key)-len(tail)]
 	slots := tx.Bucket(bucketSlots)
-	if k, _ := nudges.Cursor().Seek(slotKey); bytes.HasPrefix(k, slotKey) {
-		// Others remain. A walk paused at this member resumes after the one
-		// before them instead, so that no key keeps the id.
-		st, ok := decodeSlotState(slots.Get(slotKey))
-		if !ok || !bytes.Equal(st.Resume, tail) {
-			return nil
-		}
-		c := nudges.Cursor()
-		prev, _ := c.Seek(key)
-		if prev == nil {
-			prev, _ = c.Last()
-		} else {
-			prev, _ = c.Prev()
-		}
-		st.Resume = nil
-		if bytes.HasPrefix(prev, slotKey) {
-			st.Resume = bytes.Clone(prev[len(slotKey):])
-		}
-		return slots.Put(slotKey, st.encode())
+	st, paused, _ := readSlot(slots.Get(slotKey))
+	if !paused || !bytes.Equal(st.Resume, tail) {
+		return nil
 	}
-	if st, ok := decodeSlotState(slots.Get(slotKey)); ok {
-		if err := tx.Bucket(bucketDue).Delete(dueKey(st.At, slotKey)); err != nil {
-			return err
-		}
+	c := nudges.Cursor()
+	prev, _ := c.Seek(key)
+	if prev == nil {
+		prev, _ = c.Last()
+	} else {
+		prev, _ = c.Prev()
 	}
-	return slots.Delete(slotKey)
+	st.Resume = nil
+	if bytes.HasPrefix(prev, slotKey) {
+		st.Resume = bytes.Clone(prev[len(slotKey):])
+	}
+	return slots.Put(slotKey, st.encode())
 }

@@ -113,7 +113,7 @@ func migrateSlots(tx *bolt.Tx) error {
 	}
 	var skv, dkv []kv
 	for sk, at := range slotAt {
-		skv = append(skv, kv{[]byte(sk), slotState{At: at}.encode()})
+		skv = append(skv, kv{[]byte(sk), slotIdle})
 		dkv = append(dkv, kv{dueKey(at, []byte(sk)), dueVal(at)})
 	}
 	for _, p := range []struct {

@@ -9,7 +9,7 @@
 //	    members/<member id>      -> JSON bot.Member
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
 //	nudges/<slot><platform:id>0x00<member id> -> binary {dm closed, last date}
-//	slots/<slot>                 -> binary {instant, next instant, resume key}
+//	slots/<slot>                 -> 0x00, or a paused walk {instant, next instant, resume key}
 //	due/<8-byte unix second><slot> -> 4-byte nanoseconds
 //	(<slot> is a local time and a zone: hour, minute, zone length, zone)
 //

@@ -370,6 +370,10 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 			t.Errorf("challenge %d lost another member's submission", c.ID)
 		}
 	}
+	// gone's slot is found empty when it comes due, and dropped.
+	if got, _ := db.ClaimDue(ctx, t0.Add(44*time.Hour), 10, tomorrow(map[string]int{})); len(got) != 0 {
+		t.Errorf("claimed %v at gone's slot", dueIDs(got))
+	}
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(50 * time.Hour)) {
 		t.Errorf("NextDue = %v, want the remaining member's", next)
 	}
@@ -441,9 +445,10 @@ func TestClaimDue(t *testing.T) {
 	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
 	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
 
+	// h's and g's old slots keep their entries until found empty.
 	next, err := db.NextDue(ctx)
-	if err != nil || !next.Equal(t0.Add(-time.Hour)) {
-		t.Fatalf("NextDue = %v, %v; want %v", next, err, t0.Add(-time.Hour))
+	if err != nil || !next.Equal(t0.Add(-4*time.Hour)) {
+		t.Fatalf("NextDue = %v, %v; want h's old slot %v", next, err, t0.Add(-4*time.Hour))
 	}
 	calls := map[string]int{}
 	// A limit smaller than a slot pauses the walk inside it.
@@ -568,12 +573,19 @@ func TestClaimDue_ScheduleChanges(t *testing.T) {
 			t.Errorf("%s claimed %d times", id, n)
 		}
 	}
-	// Everyone off: no schedule, and no records left.
+	// Everyone off: the slots are found empty when they come due, and then
+	// no records are left.
 	for _, id := range []string{"a", "b", "d"} {
 		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
 	}
-	if next, _ := db.NextDue(ctx); !next.IsZero() {
-		t.Errorf("NextDue = %v after all nudges off, want none", next)
+	clear(calls)
+	for range 3 {
+		if next, _ := db.NextDue(ctx); !next.IsZero() {
+			claim(next, 10)
+		}
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() || len(calls) != 0 {
+		t.Errorf("NextDue = %v after all nudges off, want none; claimed %v", next, calls)
 	}
 	db.bolt.View(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketNudges, bucketSlots, bucketDue} {
@@ -604,11 +616,13 @@ func TestClaimDue_SubSecond(t *testing.T) {
 func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	db := MustOpenDB(t)
 	mustUpdate(t, db, spaceA, "a", nudgeAt(10, 0, "UTC", t0.Add(time.Hour)))
-	slotA := appendSlot(nil, slot{10, 0, "UTC"})
+
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		due := tx.Bucket(bucketDue)
 		due.Put(dueKey(t0.Add(-time.Hour), appendSlot(nil, slot{8, 0, "UTC"})), dueVal(t0)) // no slot record
-		due.Put(dueKey(t0.Add(-time.Minute), slotA), nil)                                   // not the slot's instant
+		slotB := appendSlot(nil, slot{11, 0, "UTC"})
+		tx.Bucket(bucketSlots).Put(slotB, slotState{At: t0.Add(time.Hour)}.encode())
+		due.Put(dueKey(t0.Add(-time.Minute), slotB), nil) // not the paused walk's instant
 		tx.Bucket(bucketSlots).Put([]byte{1}, slotState{At: t0.Add(-time.Second)}.encode())
 		due.Put(dueKey(t0.Add(-time.Second), []byte{1}), nil) // malformed slot
 		return due.Put([]byte{1, 2}, nil)                     // malformed key
