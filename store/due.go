@@ -431,9 +431,14 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 		if k, _ := nudges.Cursor().Seek(slotKey); !bytes.HasPrefix(k, slotKey) {
 			return slots.Delete(slotKey) // nobody left to nudge
 		}
-		// Members the walk did not reach (they joined behind a paused
-		// walk whose Next had passed): walk the slot again, now.
-		next = c.now
+		// Members remain that no batch moved (they joined behind a paused
+		// walk, and the bot was down past where its first batch went):
+		// walk the slot again at once, from the instant it was due, so the
+		// grace window still judges how late they would be.
+		next = st.Next
+		if next.IsZero() {
+			next = st.At
+		}
 	}
 	if err := due.Put(dueKey(next, slotKey), dueVal(next)); err != nil {
 		return err
@@ -505,7 +510,7 @@ func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
 		if old.Next.Equal(n.Next) || n.Next.IsZero() {
 			return nil
 		}
-		return scheduleSlot(tx, key[:len(key)-len(tail)], n.Next)
+		return scheduleSlot(tx, key[:len(key)-len(tail)], key, n.Next)
 	}
 	if old.On {
 		if err := forgetSchedule(tx, m.Space, m.ID, old); err != nil {
@@ -521,19 +526,41 @@ func putSchedule(tx *bolt.Tx, old bot.Nudge, oldDM bool, m *bot.Member) error {
 	if n.Next.IsZero() {
 		return nil
 	}
-	return scheduleSlot(tx, key[:len(key)-len(tail)], n.Next)
+	return scheduleSlot(tx, key[:len(key)-len(tail)], key, n.Next)
 }
 
-// scheduleSlot gives a slot a schedule at at, unless it has one.
-func scheduleSlot(tx *bolt.Tx, slotKey []byte, at time.Time) error {
+// scheduleSlot gives a slot a schedule at at for the member whose nudges key
+// is key, unless others in the slot have one.
+//
+// A slot nobody else is in may still have the due entry its last member left
+// behind, at an instant that suited them (a member who moved in after
+// today's nudge elsewhere skips today); it is replaced. Its instant is not
+// known here, so the new schedule is written as a walk not yet begun at at,
+// which names its instant, and the claim drops the old entry as not the walk's.
+func scheduleSlot(tx *bolt.Tx, slotKey, key []byte, at time.Time) error {
 	slots := tx.Bucket(bucketSlots)
+	rec := slotIdle
 	if _, _, ok := readSlot(slots.Get(slotKey)); ok {
-		return nil
+		if othersIn(tx.Bucket(bucketNudges), slotKey, key) {
+			return nil
+		}
+		rec = slotState{At: at}.encode()
 	}
 	if err := tx.Bucket(bucketDue).Put(dueKey(at, slotKey), dueVal(at)); err != nil {
 		return err
 	}
-	return slots.Put(slotKey, slotIdle)
+	return slots.Put(slotKey, rec)
+}
+
+// othersIn reports whether the slot has a member other than the one whose
+// nudges key is key.
+func othersIn(nudges *bolt.Bucket, slotKey, key []byte) bool {
+	c := nudges.Cursor()
+	k, _ := c.Seek(slotKey)
+	if bytes.Equal(k, key) {
+		k, _ = c.Next()
+	}
+	return bytes.HasPrefix(k, slotKey)
 }
 
 // forgetSchedule removes a member's nudges record (n is their stored nudge,

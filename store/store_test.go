@@ -994,14 +994,41 @@ func TestClaimDue_RewalksAfterDowntime(t *testing.T) {
 	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
 	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
 	later := t0.Add(48*time.Hour + 5*time.Minute)
-	if got, err := db.ClaimDue(ctx, later, 10, tomorrow(calls)); err != nil || len(got) != 0 {
+	dayAfter := func(d *bot.Due) error { d.Nudge.Next = later.Add(24 * time.Hour); return nil }
+	if got, err := db.ClaimDue(ctx, later, 10, dayAfter); err != nil || len(got) != 0 {
 		t.Fatalf("resumed walk = %v, %v; want nobody past b", dueIDs(got), err)
 	}
-	if next, _ := db.NextDue(ctx); !next.Equal(later) {
-		t.Errorf("NextDue = %v, want the slot again at %v", next, later)
+	// Again from where the first batch went, so that the scheduler's grace
+	// window sees how late it is.
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("NextDue = %v, want the slot again at %v", next, t0.Add(23*time.Hour))
 	}
-	if got, _ := db.ClaimDue(ctx, later, 10, tomorrow(calls)); dueIDs(got) != "[a b]" {
+	got, _ := db.ClaimDue(ctx, later, 10, dayAfter)
+	if dueIDs(got) != "[a b]" || !got[0].Nudge.Next.Equal(later.Add(24*time.Hour)) {
 		t.Errorf("walk again = %v, want [a b]", dueIDs(got))
+	}
+}
+
+// TestClaimDue_JoinReplacesLeftSchedule: a member who skipped a day left
+// their slot's entry on the later day; someone joining the empty slot gets
+// their own Next, and the slot fires once a day after that.
+func TestClaimDue_JoinReplacesLeftSchedule(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
+	mustUpdate(t, db, spaceA, "a", setNext(time.Time{}))
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("NextDue = %v, want b's %v", next, t0.Add(23*time.Hour))
+	}
+	calls := map[string]int{}
+	for _, at := range []time.Duration{23, 47, 71} {
+		if got, _ := db.ClaimDue(ctx, t0.Add(at*time.Hour), 10, tomorrow(calls)); dueIDs(got) != "[b]" {
+			t.Errorf("claim at +%dh = %v, want [b]", at, dueIDs(got))
+		}
+	}
+	if calls["b"] != 3 {
+		t.Errorf("b claimed %d times in 3 days", calls["b"])
 	}
 }
 
