@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -29,6 +30,40 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // directory, fsynced, then renamed over path, so path is never a partial copy.
 // It refuses to overwrite the live database.
 func (db *DB) BackupFile(path string) error {
+	return db.writeFile(path, func(f *os.File) error {
+		_, err := db.Backup(f)
+		return err
+	})
+}
+
+// CompactFile writes a compacted copy to path, atomically like BackupFile:
+// only the live keys and values, rewritten into fresh pages. A plain backup
+// copies the pages as they are, free ones too, and a free page still holds
+// whatever was deleted from it (a deleted member's records) until bbolt
+// reuses it; a compacted copy holds none of that, and is smaller. It takes
+// longer (every key is rewritten) and reads from one snapshot, so it can run
+// while the bot does.
+func (db *DB) CompactFile(path string) error {
+	return db.writeFile(path, func(f *os.File) error {
+		dst, err := bolt.Open(f.Name(), 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+		if err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+		// 64 MB a transaction bounds the memory the copy takes.
+		if err := bolt.Compact(dst, db.bolt, 64<<20); err != nil {
+			dst.Close()
+			return fmt.Errorf("compact: %w", err)
+		}
+		if err := dst.Close(); err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+		return nil
+	})
+}
+
+// writeFile writes path through fill: to a temporary file in the same
+// directory, fsynced, then renamed over path.
+func (db *DB) writeFile(path string, fill func(*os.File) error) error {
 	if err := db.checkNotLive(path); err != nil {
 		return err
 	}
@@ -45,7 +80,7 @@ func (db *DB) BackupFile(path string) error {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := db.Backup(f); err != nil {
+	if err := fill(f); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -46,7 +46,7 @@ Usage: studybot <command> [flags]
   console         chat with the bot in this terminal (no token needed)
   run             serve the Discord and Slack adapters enabled in the config
   roadmap         validate and print a roadmap (--file F, --json)
-  backup          copy the database to a file: backup --db F OUT
+  backup          copy the database to a file: backup --db F [--compact] OUT
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
   slack-manifest  print the Slack app manifest
@@ -209,8 +209,9 @@ func loadRoadmap(file string) (*roadmap.Roadmap, error) {
 }
 
 func runBackup(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backup", stderr, "backup [--db F] OUT")
+	fs := newFlags("backup", stderr, "backup [--db F] [--compact] OUT")
 	db := fs.String("db", "", "database file (default: database.path from the config, ./studybot.db)")
+	compact := fs.Bool("compact", false, "write only live data: smaller, and no deleted member's bytes left in free pages (slower)")
 	cfgPath := fs.String("config", configPath(), "config file (TOML)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -235,10 +236,14 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w (a running bot writes a hot backup to %s.backup when sent SIGUSR1)", err, path)
 	}
 	defer d.Close()
-	if err := d.BackupFile(fs.Arg(0)); err != nil {
+	write, verb := d.BackupFile, "backed up"
+	if *compact {
+		write, verb = d.CompactFile, "compacted"
+	}
+	if err := write(fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s\n", path, fs.Arg(0))
+	fmt.Fprintf(stdout, "%s %s to %s\n", verb, path, fs.Arg(0))
 	return nil
 }
 

@@ -223,3 +223,31 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestBackupCommand: backup and backup --compact copy a stopped bot's file,
+// and neither overwrites the database itself.
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	runConsoleMain(t, db, "done\n")
+	for _, args := range [][]string{
+		{"backup", "--db", db, filepath.Join(dir, "plain.db")},
+		{"backup", "--db", db, "--compact", filepath.Join(dir, "compact.db")},
+	} {
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), args, nil, &out, &errs); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errs.String())
+		}
+		copyPath := args[len(args)-1]
+		if !strings.Contains(out.String(), copyPath) {
+			t.Errorf("%v said %q", args, out.String())
+		}
+		if got := runConsoleMain(t, copyPath, "progress\n"); !strings.Contains(got, "1 of ") {
+			t.Errorf("progress in the copy made by %v:\n%s", args, got)
+		}
+	}
+	var errs bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "--db", db, "--compact", db}, nil, io.Discard, &errs); err == nil || !strings.Contains(err.Error(), "live database") {
+		t.Errorf("backup over the database itself: %v", err)
+	}
+}
