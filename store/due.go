@@ -188,8 +188,9 @@ func readSlot(v []byte) (st slotState, paused, ok bool) {
 // one unless a member skips a date they were already nudged on) once all of
 // them are claimed, and is dropped when it has none left. A member whose Next
 // fn clears has their nudge turned off. A LastDate that fn sets is stored only
-// where the slot's next firing could fall on it (see the top of due.go). Due entries that do not match their slot's record, and
-// malformed member records, are deleted.
+// where the slot's next firing could fall on it (see the top of due.go). Due
+// entries that do not match their slot's record, and malformed member
+// records, are deleted.
 //
 // Per member it reads one small record and allocates one bot.Due (the Dues
 // share one backing array and their strings one buffer): a normal minute at
