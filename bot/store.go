@@ -22,15 +22,15 @@ type Store interface {
 	// commit, so fn may be called more than once: it must compute its change from
 	// the member it is given and nothing else it mutated before. The store keeps its
 	// nudge schedule in step when Member.Nudge or DMClosed change. Members who share
-	// a slot (Hour, Minute, Zone) share its schedule: a member joining a slot that
-	// has none starts it at their Next; one that has a schedule keeps it (the
-	// engine derives Next from the slot, so the two agree, and a member's
+	// a slot (Hour, Minute, Zone) share its schedule: a member joining a slot
+	// nobody else is in starts it at their Next; one with members keeps its own
+	// (the engine derives Next from the slot, so the two agree, and a member's
 	// Nudge.LastDate, stored with them, skips a date they were already nudged on).
 	UpdateMember(ctx context.Context, sp Space, id string, fn func(*Member) error) (*Member, error)
 
 	// DeleteMember removes every trace of a member in a space: the record, its
-	// place in the nudge schedule and its challenge submissions. Deleting an absent member is not an
-	// error.
+	// place in the nudge schedule and its challenge submissions. Deleting an
+	// absent member is not an error.
 	DeleteMember(ctx context.Context, sp Space, id string) error
 
 	// Members calls fn for each member of a space, in id order. fn's error stops the
