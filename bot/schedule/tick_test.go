@@ -87,14 +87,25 @@ func TestTickDowntime(t *testing.T) {
 }
 
 // A nudge sent late just after local midnight counts for the new date, so that
-// date's own nudge is not sent too.
+// date's own nudge is not sent too. With a member of the same slot who was not
+// sent (closed DMs), the slot still fires on that date; the late one must not.
 func TestTickLateAfterMidnightOnePerDate(t *testing.T) {
-	h := newHarness(t, utc("2025-06-01 12:00"))
-	h.subscribe("ana", "23:30", "UTC")
-	h.runUntil(utc("2025-06-04 00:00"), utc("2025-06-01 23:00"), utc("2025-06-02 00:15"))
-	want := []string{"2025-06-02 00:15", "2025-06-03 23:30"}
-	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
-		t.Errorf("nudges at %v, want %v", got, want)
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprint("shared=", shared), func(t *testing.T) {
+			h := newHarness(t, utc("2025-06-01 12:00"))
+			h.subscribe("ana", "23:30", "UTC")
+			if shared {
+				h.subscribe("bob", "23:30", "UTC")
+				if _, err := h.db.UpdateMember(h.ctx, space, "bob", func(m *bot.Member) error { m.DMClosed = true; return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.runUntil(utc("2025-06-04 00:00"), utc("2025-06-01 23:00"), utc("2025-06-02 00:15"))
+			want := []string{"2025-06-02 00:15", "2025-06-03 23:30"}
+			if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
+				t.Errorf("ana nudged at %v, want %v", got, want)
+			}
+		})
 	}
 }
 
@@ -353,24 +364,6 @@ func TestDeleteAfterClaims(t *testing.T) {
 		if _, err := h.db.Member(h.ctx, space, id); bot.ErrorCode(err) != bot.NotFound {
 			t.Errorf("%s came back: %v", id, err)
 		}
-	}
-}
-
-// A nudge sent late after local midnight counts for the new date, on which
-// the slot fires again; a member of the same slot who was not sent (closed
-// DMs) keeps the slot there. The late one must not get a second nudge that
-// date.
-func TestLateAfterMidnightInASharedSlot(t *testing.T) {
-	h := newHarness(t, utc("2025-06-01 12:00"))
-	h.subscribe("ana", "23:30", "UTC")
-	h.subscribe("bob", "23:30", "UTC")
-	if _, err := h.db.UpdateMember(h.ctx, space, "bob", func(m *bot.Member) error { m.DMClosed = true; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	h.runUntil(utc("2025-06-04 00:00"), utc("2025-06-01 23:00"), utc("2025-06-02 00:15"))
-	want := []string{"2025-06-02 00:15", "2025-06-03 23:30"}
-	if got := h.msg.sentTo("ana"); !slices.Equal(got, want) {
-		t.Errorf("ana nudged at %v, want %v", got, want)
 	}
 }
 
