@@ -46,12 +46,13 @@ type Request struct {
 	Space  Space
 	Member string // the platform's user id
 	Name   string // display name, for boards and summaries
-	// Moderator is decided by the adapter from the platform's permissions (Discord:
-	// Manage Guild or Administrator; Slack: admins, owners, configured ids).
-	Moderator bool
-	Channel   string // where the command was typed; "" when unknown
-	DM        bool   // typed in a direct message rather than a group channel
-	Command   string // command path: "next", "challenge post"
+	// Access is decided by the adapter from the platform's facts (Discord:
+	// who its permission gate lets through; Slack: admins, owners, configured
+	// ids); the engine enforces each command's declared level.
+	Access  Access
+	Channel string // where the command was typed; "" when unknown
+	DM      bool   // typed in a direct message rather than a group channel
+	Command string // command path: "next", "challenge post"
 	// Args holds option values by option name, as the member typed them.
 	Args map[string]string
 	// Zone is the member's time zone from their platform profile, if it has one.
@@ -59,6 +60,40 @@ type Request struct {
 
 	seen bool // the engine has read or written the member for this request
 }
+
+// Access is what a caller may do. Levels are ordered: a higher one may do
+// everything a lower one may.
+type Access int
+
+// Access levels.
+const (
+	AccessMember    Access = iota // any member of the space
+	AccessModerator               // runs the group: challenges, moderation
+	AccessAdmin                   // the space's owners and admins: who moderates
+)
+
+func (a Access) String() string {
+	switch a {
+	case AccessModerator:
+		return "moderator"
+	case AccessAdmin:
+		return "admin"
+	}
+	return "member"
+}
+
+// Handler is the engine as every adapter sees it: run a command, suggest
+// option values. *Engine implements it; adapters hold this, not the Engine,
+// so the engine stays the only validator of commands and arguments.
+type Handler interface {
+	// Handle runs one request. Errors carry a Code and a sentence for the
+	// member (ErrorMessage); the engine has already logged Internal ones.
+	Handle(ctx context.Context, req *Request) (*Reply, error)
+	// Complete suggests values for one option of req.Command as typed so far.
+	Complete(ctx context.Context, req *Request, option, partial string) []Suggestion
+}
+
+var _ Handler = (*Engine)(nil)
 
 // Reply is structured content; each adapter renders it (Discord embeds, Slack Block
 // Kit, plain text in the console). A Reply is private to the member unless Public.

@@ -29,7 +29,9 @@ func doAs(t *testing.T, env *bottest.Env, member string, moderator bool, line st
 	if err != nil {
 		t.Fatalf("%q: %v", line, err)
 	}
-	req.Moderator = moderator
+	if moderator {
+		req.Access = bot.AccessModerator
+	}
 	return env.Engine.Handle(context.Background(), req)
 }
 

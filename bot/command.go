@@ -47,12 +47,17 @@ type Opt struct {
 // Command is one entry of the command table. Adapters register and parse commands
 // from this table; help is generated from it.
 type Command struct {
-	Name      string // path: "next", "mydata export", "challenge post"
-	Help      string // one line
-	Options   []Opt
-	Moderator bool // belongs to /studymod and needs a moderator
-	run       func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
+	Name    string // path: "next", "mydata export", "challenge post"
+	Help    string // one line
+	Options []Opt
+	// Access is the level a caller needs; anything above AccessMember puts
+	// the command under /studymod.
+	Access Access
+	run    func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
 }
+
+// ForModerators reports whether the command belongs to /studymod.
+func (c *Command) ForModerators() bool { return c.Access > AccessMember }
 
 // Group returns the first word of a two-word command ("mydata"), or "".
 func (c *Command) Group() string {
@@ -73,7 +78,7 @@ func (c *Command) Leaf() string {
 
 // Slash is the platform command a Command belongs to: "study" or "studymod".
 func (c *Command) Slash() string {
-	if c.Moderator {
+	if c.ForModerators() {
 		return "studymod"
 	}
 	return "study"

@@ -47,15 +47,15 @@ func init() {
 		{Name: "mydata delete", Help: "Delete everything I keep about you (asks to confirm).",
 			Options: []Opt{{Name: "confirm", Kind: Choice, Choices: []string{"yes"}, Help: "yes, to confirm"}}, run: (*Engine).cmdDelete},
 
-		{Name: "challenge schedule", Moderator: true, Help: "Post a weekly challenge on a schedule: challenge schedule #channel \"MON 09:00\" Europe/Berlin.",
+		{Name: "challenge schedule", Access: AccessModerator, Help: "Post a weekly challenge on a schedule: challenge schedule #channel \"MON 09:00\" Europe/Berlin.",
 			Options: []Opt{
 				{Name: "channel", Kind: Channel, Required: true, Help: "where to post"},
 				{Name: "when", Kind: Schedule, Required: true, Help: "\"MON 09:00\" or a cron spec"},
 				{Name: "zone", Kind: Zone, Help: "IANA time zone (default UTC)"},
 			}, run: (*Engine).cmdChallengeSchedule},
-		{Name: "challenge post", Moderator: true, Help: "Post a challenge now: the group's frontier topic, a topic, or your text.",
+		{Name: "challenge post", Access: AccessModerator, Help: "Post a challenge now: the group's frontier topic, a topic, or your text.",
 			Options: []Opt{{Name: "what", Kind: Text, Help: "a topic or the challenge text", Rest: true}}, run: (*Engine).cmdChallengePost},
-		{Name: "challenge stop", Moderator: true, Help: "Stop the weekly schedule and close the open challenge.", run: (*Engine).cmdChallengeStop},
-		{Name: "challenge list", Moderator: true, Help: "The schedule and recent challenges.", run: (*Engine).cmdChallengeList},
+		{Name: "challenge stop", Access: AccessModerator, Help: "Stop the weekly schedule and close the open challenge.", run: (*Engine).cmdChallengeStop},
+		{Name: "challenge list", Access: AccessModerator, Help: "The schedule and recent challenges.", run: (*Engine).cmdChallengeList},
 	}
 }

@@ -68,10 +68,10 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	if cmd == nil {
 		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(req.Command, 40))
 	}
-	if cmd.Moderator && !req.Moderator {
+	if cmd.ForModerators() && req.Access < AccessModerator {
 		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
 	}
-	if cmd.Moderator && req.DM {
+	if cmd.ForModerators() && req.DM {
 		return nil, Errorf(Forbidden, "Moderator commands work in a server channel, not in direct messages.")
 	}
 	if err := e.checkArgs(cmd, req.Args); err != nil {

@@ -743,7 +743,7 @@ func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
 	r := &Reply{Title: "studybot: " + e.Roadmap.Title + " roadmap",
 		Text: []string{"Start with next. Mark topics with start, done and skip; see where you are with progress."}}
 	for _, c := range commandTable {
-		if c.Moderator && !req.Moderator {
+		if c.ForModerators() && req.Access < AccessModerator {
 			continue
 		}
 		r.Fields = append(r.Fields, Field{Name: c.Usage(), Value: c.Help})

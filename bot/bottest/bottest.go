@@ -148,13 +148,13 @@ func (env *Env) Request(member, line string) (*bot.Request, error) {
 		return nil, err
 	}
 	return &bot.Request{
-		Space:     Space,
-		Member:    member,
-		Name:      member,
-		Moderator: true,
-		Channel:   "general",
-		Command:   cmd.Name,
-		Args:      args,
+		Space:   Space,
+		Member:  member,
+		Name:    member,
+		Access:  bot.AccessModerator,
+		Channel: "general",
+		Command: cmd.Name,
+		Args:    args,
 	}, nil
 }
 

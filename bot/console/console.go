@@ -142,13 +142,13 @@ func (c *Console) Do(ctx context.Context, line string) string {
 		return "error: " + bot.ErrorMessage(err) + "\n"
 	}
 	req := &bot.Request{
-		Space:     c.Space(),
-		Member:    c.opt.Member,
-		Name:      c.opt.Name,
-		Moderator: true, // whoever runs the terminal runs the group
-		Channel:   "console",
-		Command:   cmd.Name,
-		Args:      args,
+		Space:   c.Space(),
+		Member:  c.opt.Member,
+		Name:    c.opt.Name,
+		Access:  bot.AccessModerator, // whoever runs the terminal runs the group
+		Channel: "console",
+		Command: cmd.Name,
+		Args:    args,
 	}
 	r, err := c.eng.Handle(ctx, req)
 	if err != nil {

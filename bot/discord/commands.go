@@ -46,7 +46,7 @@ func ApplicationCommands() []*discordgo.ApplicationCommand {
 	}
 	for _, c := range bot.Commands() {
 		top := study
-		if c.Moderator {
+		if c.ForModerators() {
 			top = mod
 		}
 		sub := &discordgo.ApplicationCommandOption{

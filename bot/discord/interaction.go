@@ -40,7 +40,9 @@ func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 	case in.Member != nil && in.Member.User != nil:
 		req.Member = in.Member.User.ID
 		req.Name = displayName(in.Member.Nick, in.Member.User)
-		req.Moderator = in.Member.Permissions&moderatorPerms != 0
+		if in.Member.Permissions&moderatorPerms != 0 {
+			req.Access = bot.AccessModerator
+		}
 	case in.User != nil:
 		req.Member = in.User.ID
 		req.Name = displayName("", in.User)
@@ -66,8 +68,8 @@ func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 		// Only buttons reach here from a DM (the commands are guild-only), and
 		// they say which guild they belong to. Moderator powers never come
 		// from a DM.
-		req.Moderator = false
-		if c := bot.Lookup(req.Command); c != nil && c.Moderator {
+		req.Access = bot.AccessMember
+		if c := bot.Lookup(req.Command); c != nil && c.ForModerators() {
 			return nil, nil, bot.Errorf(bot.Forbidden, "Moderator commands work in a server channel, not in direct messages.")
 		}
 	}

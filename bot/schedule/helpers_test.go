@@ -140,7 +140,7 @@ func (h *harness) restart() {
 
 func (h *harness) do(member, command string, args map[string]string) *bot.Reply {
 	h.t.Helper()
-	r, err := h.eng.Handle(h.ctx, &bot.Request{Space: space, Member: member, Name: member, Moderator: true, Channel: "general", Command: command, Args: args})
+	r, err := h.eng.Handle(h.ctx, &bot.Request{Space: space, Member: member, Name: member, Access: bot.AccessModerator, Channel: "general", Command: command, Args: args})
 	if err != nil {
 		h.t.Fatalf("%s %v: %v", command, args, err)
 	}

@@ -26,15 +26,22 @@ func (b *Bot) request(ctx context.Context, team, user, name, channel string) *bo
 	if p.name != "" {
 		name = p.name
 	}
+	access := bot.AccessMember
+	switch {
+	case p.admin:
+		access = bot.AccessAdmin
+	case b.moderators[user]:
+		access = bot.AccessModerator
+	}
 	return &bot.Request{
-		Space:     bot.Space{Platform: bot.Slack, ID: team},
-		Member:    user,
-		Name:      name,
-		Moderator: p.admin || b.moderators[user],
-		Channel:   channel,
-		DM:        strings.HasPrefix(channel, "D"),
-		Zone:      p.zone,
-		Args:      map[string]string{},
+		Access:  access,
+		Space:   bot.Space{Platform: bot.Slack, ID: team},
+		Member:  user,
+		Name:    name,
+		Channel: channel,
+		DM:      strings.HasPrefix(channel, "D"),
+		Zone:    p.zone,
+		Args:    map[string]string{},
 	}
 }
 

@@ -195,7 +195,7 @@ func TestHTTPCommand(t *testing.T) {
 	}
 	got := reqs[0]
 	want := bot.Request{Space: bot.Space{Platform: bot.Slack, ID: testTeam}, Member: "U1", Name: "ann", Channel: "C1", Command: "next", Zone: "Europe/Berlin", Args: map[string]string{}}
-	if got.Space != want.Space || got.Member != want.Member || got.Name != want.Name || got.Channel != want.Channel || got.Zone != want.Zone || got.Moderator || got.DM {
+	if got.Space != want.Space || got.Member != want.Member || got.Name != want.Name || got.Channel != want.Channel || got.Zone != want.Zone || got.Access != bot.AccessMember || got.DM {
 		t.Errorf("request %+v, want %+v", got, want)
 	}
 }
@@ -252,8 +252,8 @@ func TestHTTPModeratorsAndZones(t *testing.T) {
 		if len(list) != len(tests) || len(nudge) != len(tests) {
 			t.Fatalf("engine saw %d and %d requests", len(list), len(nudge))
 		}
-		if list[i].Member != tt.user || list[i].Moderator != tt.moderator {
-			t.Errorf("%s: moderator %v, want %v", tt.user, list[i].Moderator, tt.moderator)
+		if list[i].Member != tt.user || (list[i].Access >= bot.AccessModerator) != tt.moderator {
+			t.Errorf("%s: moderator %v, want %v", tt.user, list[i].Access, tt.moderator)
 		}
 		if nudge[i].Zone != tt.zone || nudge[i].Args["time"] != "08:30" || nudge[i].Args["zone"] != "" {
 			t.Errorf("%s: nudge request zone %q args %v, want profile zone %q", tt.user, nudge[i].Zone, nudge[i].Args, tt.zone)

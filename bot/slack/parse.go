@@ -70,8 +70,8 @@ func parse(slash, text string) (*bot.Command, map[string]string, error) {
 	if cmd.Name == "help" {
 		return cmd, args, nil // help answers under both commands
 	}
-	if cmd.Moderator != mod {
-		if cmd.Moderator {
+	if cmd.ForModerators() != mod {
+		if cmd.ForModerators() {
 			return nil, nil, bot.Errorf(bot.Invalid, "%s is a moderator command. Usage: %s", cmd.Name, cmd.Usage())
 		}
 		return nil, nil, bot.Errorf(bot.Invalid, "%s is a member command. Usage: %s", cmd.Name, cmd.Usage())
@@ -100,7 +100,7 @@ func groupUsage(line string, mod bool) string {
 		if c.Group() != f[0] {
 			continue
 		}
-		if c.Moderator == mod {
+		if c.ForModerators() == mod {
 			mine = append(mine, c.Usage())
 		} else {
 			other = append(other, c.Usage())
@@ -114,7 +114,7 @@ func groupUsage(line string, mod bool) string {
 	}
 	var all []string
 	for _, c := range bot.Commands() {
-		if c.Moderator == mod {
+		if c.ForModerators() == mod {
 			all = append(all, c.Usage())
 		}
 	}

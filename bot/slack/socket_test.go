@@ -221,7 +221,7 @@ func TestSocketModeEndToEnd(t *testing.T) {
 		t.Errorf("%d response_url posts, want 1", n)
 	}
 	mod := tb.rec.requests("challenge list")
-	if len(mod) != 1 || !mod[0].Moderator || mod[0].Zone != "America/New_York" {
+	if len(mod) != 1 || mod[0].Access < bot.AccessModerator || mod[0].Zone != "America/New_York" {
 		t.Errorf("moderator request %+v", mod)
 	}
 	click := tb.rec.requests("skip")
