@@ -29,6 +29,7 @@ func doAs(t *testing.T, env *bottest.Env, member string, moderator bool, line st
 	if err != nil {
 		t.Fatalf("%q: %v", line, err)
 	}
+	req.Access = bot.AccessMember
 	if moderator {
 		req.Access = bot.AccessModerator
 	}
