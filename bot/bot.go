@@ -57,8 +57,6 @@ type Request struct {
 	Args map[string]string
 	// Zone is the member's time zone from their platform profile, if it has one.
 	Zone string
-
-	seen bool // the engine has read or written the member for this request
 }
 
 // Access is what a caller may do. Levels are ordered: a higher one may do

@@ -241,6 +241,17 @@ func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space) error {
 	return err
 }
 
+// ChallengeSchedules calls fn for every space with a challenge schedule; the
+// scheduler installs them at start.
+func (e *Engine) ChallengeSchedules(ctx context.Context, fn func(sp Space, spec string) error) error {
+	return e.Store.Spaces(ctx, func(r *SpaceRecord) error {
+		if r.Challenge.Spec == "" {
+			return nil
+		}
+		return fn(r.Space, r.Challenge.Spec)
+	})
+}
+
 // Frontier is the topic most active members (seen within ActiveWindow) are on
 // now, by their roadmap Next; ties go to the earliest topic in roadmap order. A
 // member whose next step is a pick counts towards the option their picks suggest,

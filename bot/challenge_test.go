@@ -18,7 +18,7 @@ import (
 func challengeEnv(t *testing.T) (*bottest.Env, *schedule.Scheduler) {
 	t.Helper()
 	env := bottest.New(t)
-	s := schedule.New(schedule.Config{}, env.DB, env.Engine, env.Messenger, env.Clock, env.Engine.Log)
+	s := schedule.New(schedule.Config{}, env.DB, env.Engine, env.Clock, env.Engine.Log)
 	env.Engine.Scheduler = s
 	return env, s
 }

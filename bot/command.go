@@ -44,6 +44,25 @@ type Opt struct {
 	Rest bool
 }
 
+// Touch declares how using a command counts as the member using the bot:
+// their name and Seen are refreshed and closed direct messages re-opened, so
+// nudges resume. Declaring it per command keeps the engine from guessing
+// whether a handler already did.
+type Touch int
+
+// Touch modes.
+const (
+	// TouchAfter: the handler neither reads nor writes the requester through
+	// the engine's member path; the engine touches them after it succeeds.
+	TouchAfter Touch = iota
+	// TouchInHandler: the handler reads (Engine.member) or writes
+	// (Engine.update) the requester, and those touch in the same step.
+	TouchInHandler
+	// TouchNone: the command does not count (mydata delete leaves nothing
+	// to touch).
+	TouchNone
+)
+
 // Command is one entry of the command table. Adapters register and parse commands
 // from this table; help is generated from it.
 type Command struct {
@@ -53,6 +72,7 @@ type Command struct {
 	// Access is the level a caller needs; anything above AccessMember puts
 	// the command under /studymod.
 	Access Access
+	Touch  Touch
 	run    func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
 }
 

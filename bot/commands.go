@@ -2,7 +2,8 @@ package bot
 
 // commandTable declares every command once. Discord registration and
 // autocomplete, Slack's text parsing, the console and help all read it; adding a
-// command is one entry here and one handler.
+// command is one entry here and one handler. It is built in init and never
+// written after: adapters and the engine read it from many goroutines.
 var commandTable []*Command
 
 func init() {
@@ -10,41 +11,41 @@ func init() {
 	commandTable = []*Command{
 		{Name: "help", Help: "Show what I can do, or how to use one command.",
 			Options: []Opt{{Name: "command", Kind: Text, Help: "a command name", Rest: true}}, run: (*Engine).cmdHelp},
-		{Name: "next", Help: "What should I study next?", run: (*Engine).cmdNext},
-		{Name: "start", Help: "Mark a topic as the one you are learning.", Options: []Opt{topicReq}, run: (*Engine).cmdStart},
-		{Name: "done", Help: "Mark a topic done (default: the one you are learning, else your next).",
+		{Name: "next", Touch: TouchInHandler, Help: "What should I study next?", run: (*Engine).cmdNext},
+		{Name: "start", Touch: TouchInHandler, Help: "Mark a topic as the one you are learning.", Options: []Opt{topicReq}, run: (*Engine).cmdStart},
+		{Name: "done", Touch: TouchInHandler, Help: "Mark a topic done (default: the one you are learning, else your next).",
 			Options: []Opt{{Name: "topic", Kind: Topic, Help: "topic id, title or words from it", Rest: true}}, run: (*Engine).cmdDone},
-		{Name: "skip", Help: "Skip a topic you already know or do not need.", Options: []Opt{topicReq}, run: (*Engine).cmdSkip},
-		{Name: "undo", Help: "Undo your last change.", run: (*Engine).cmdUndo},
-		{Name: "progress", Help: "Your progress, overall and per section.", run: (*Engine).cmdProgress},
-		{Name: "card", Help: "Share your progress as a picture in this channel.", run: (*Engine).cmdCard},
-		{Name: "roadmap", Help: "The roadmap with your marks, or one section of it.",
+		{Name: "skip", Touch: TouchInHandler, Help: "Skip a topic you already know or do not need.", Options: []Opt{topicReq}, run: (*Engine).cmdSkip},
+		{Name: "undo", Touch: TouchInHandler, Help: "Undo your last change.", run: (*Engine).cmdUndo},
+		{Name: "progress", Touch: TouchInHandler, Help: "Your progress, overall and per section.", run: (*Engine).cmdProgress},
+		{Name: "card", Touch: TouchInHandler, Help: "Share your progress as a picture in this channel.", run: (*Engine).cmdCard},
+		{Name: "roadmap", Touch: TouchInHandler, Help: "The roadmap with your marks, or one section of it.",
 			Options: []Opt{{Name: "section", Kind: Section, Help: "a section id such as internet"}}, run: (*Engine).cmdRoadmap},
-		{Name: "topic", Help: "A topic's summary, resources, your status and note.", Options: []Opt{topicReq}, run: (*Engine).cmdTopic},
-		{Name: "pick", Help: "Choose your track: pick language python, pick framework django...",
+		{Name: "topic", Touch: TouchInHandler, Help: "A topic's summary, resources, your status and note.", Options: []Opt{topicReq}, run: (*Engine).cmdTopic},
+		{Name: "pick", Touch: TouchInHandler, Help: "Choose your track: pick language python, pick framework django...",
 			Options: []Opt{
 				{Name: "group", Kind: PickKind, Required: true, Help: "language, sql, nosql or framework"},
 				{Name: "option", Kind: Option, Required: true, Help: "the option, such as python"},
 			}, run: (*Engine).cmdPick},
-		{Name: "note", Help: "Keep a private note on a topic.",
+		{Name: "note", Touch: TouchInHandler, Help: "Keep a private note on a topic.",
 			Options: []Opt{
 				{Name: "topic", Kind: Topic, Required: true, Help: "topic id, title or words (quote several words)"},
 				{Name: "text", Kind: Text, Required: true, Help: "your note; \"-\" clears it", Rest: true},
 			}, run: (*Engine).cmdNote},
-		{Name: "streak", Help: "Your streak of study days.", run: (*Engine).cmdStreak},
+		{Name: "streak", Touch: TouchInHandler, Help: "Your streak of study days.", run: (*Engine).cmdStreak},
 		{Name: "leaderboard", Help: "Where everyone in this group is.", run: (*Engine).cmdLeaderboard},
-		{Name: "nudge at", Help: "Get a daily nudge at a local time: nudge at 08:30 Europe/Berlin.",
+		{Name: "nudge at", Touch: TouchInHandler, Help: "Get a daily nudge at a local time: nudge at 08:30 Europe/Berlin.",
 			Options: []Opt{
 				{Name: "time", Kind: Time, Required: true, Help: "HH:MM, 24-hour"},
 				{Name: "zone", Kind: Zone, Help: "IANA time zone such as Europe/Berlin"},
 			}, run: (*Engine).cmdNudgeAt},
-		{Name: "nudge off", Help: "Stop your daily nudge.", run: (*Engine).cmdNudgeOff},
+		{Name: "nudge off", Touch: TouchInHandler, Help: "Stop your daily nudge.", run: (*Engine).cmdNudgeOff},
 		{Name: "nudge status", Help: "When your next nudge comes.", run: (*Engine).cmdNudgeStatus},
 		{Name: "challenge submit", Help: "Submit (or edit) your answer to this week's challenge.",
 			Options: []Opt{{Name: "text", Kind: Text, Required: true, Help: "a link or a short text", Rest: true}}, run: (*Engine).cmdChallengeSubmit},
 		{Name: "challenge board", Help: "This challenge's submissions.", run: (*Engine).cmdChallengeBoard},
 		{Name: "mydata export", Help: "Everything I keep about you, as a JSON file.", run: (*Engine).cmdExport},
-		{Name: "mydata delete", Help: "Delete everything I keep about you (asks to confirm).",
+		{Name: "mydata delete", Touch: TouchNone, Help: "Delete everything I keep about you (asks to confirm).",
 			Options: []Opt{{Name: "confirm", Kind: Choice, Choices: []string{"yes"}, Help: "yes, to confirm"}}, run: (*Engine).cmdDelete},
 
 		{Name: "challenge schedule", Access: AccessModerator, Help: "Post a weekly challenge on a schedule: challenge schedule #channel \"MON 09:00\" Europe/Berlin.",

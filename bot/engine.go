@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/studybot/studybot/bot/nudge"
 	"github.com/studybot/studybot/roadmap"
 )
 
@@ -80,15 +81,15 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	r, err = cmd.run(e, ctx, req)
 	if err != nil {
 		if ErrorCode(err) == Internal {
+			// The one place internal errors are logged; adapters only
+			// show the member ErrorMessage.
 			e.log().Error("command failed", "command", cmd.Name, "space", req.Space.Key(), "err", err)
 		}
 		return nil, err
 	}
-	if !req.seen && cmd.Name != "mydata delete" {
-		// Any use of the bot re-opens nudges for a member whose DMs were
-		// closed; most handlers did this already when they read the member.
+	if cmd.Touch == TouchAfter {
 		if _, err := e.member(ctx, req); err != nil {
-			e.log().Warn("re-open nudges", "space", req.Space.Key(), "err", err)
+			e.log().Warn("touch member", "command", cmd.Name, "space", req.Space.Key(), "err", err)
 		}
 	}
 	return r, nil
@@ -151,25 +152,23 @@ func (e *Engine) sectionIDs() string {
 	return strings.Join(ids, ", ")
 }
 
-// LoadZone resolves an IANA zone name, with a member-facing error. Local is
-// refused: it would mean the server's zone, not the member's.
+// LoadZone resolves an IANA zone name (any case), with a member-facing
+// error, through the one zone cache (nudge.Location). Local is refused: it
+// would mean the server's zone, not the member's.
 func LoadZone(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || strings.EqualFold(name, "utc") {
+	if strings.EqualFold(name, "utc") {
 		return time.UTC, nil
 	}
-	if name == "Local" || strings.ContainsAny(name, " \\") || strings.Contains(name, "..") {
-		return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
+	if loc, ok := nudge.Location(name); ok {
+		return loc, nil
 	}
 	for _, z := range zoneNames {
 		if strings.EqualFold(z, name) {
-			name = z
-			break
+			if loc, ok := nudge.Location(z); ok {
+				return loc, nil
+			}
 		}
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
-	}
-	return loc, nil
+	return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
 }

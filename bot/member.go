@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"time"
 
 	"github.com/studybot/studybot/roadmap"
@@ -51,14 +52,18 @@ type Nudge struct {
 	Hour   int    `json:"hour,omitempty"`
 	Minute int    `json:"minute,omitempty"`
 	Zone   string `json:"zone,omitempty"` // IANA name
-	// Next is the UTC instant of the next nudge as of the last change to the
-	// settings; zero when off. The scheduler reschedules the member's slot in
-	// the store without rewriting the member (so a tick costs pages per minute,
-	// not per member), so after a nudge Next and LastDate lag behind: use
-	// Nudge.NextFrom and Nudge.LastDateAt rather than reading them directly.
-	Next time.Time `json:"next,omitzero"`
-	// LastDate is the member's local date (2006-01-02) of the last nudge sent
-	// as of the last settings change (see Next).
+	// Next and LastDate are the store's schedule, not settings: the store
+	// fills them from its nudge schedule whenever it reads a member with the
+	// nudge on (Store.Member, inside UpdateMember), so they are facts as of
+	// that read, never a stale copy. Next is the UTC instant the member's
+	// slot comes due next; the engine sets it when it changes the settings
+	// (a slot nobody else is in starts there). It is not kept in the member
+	// record.
+	Next time.Time `json:"-"`
+	// LastDate is the member's local date (DateLayout) of their last nudge as
+	// the schedule tells it (see nudge.Slot.LastDate). While the nudge is off
+	// the member record keeps the date it had when it was turned off, so
+	// turning it on again the same date sends no second nudge.
 	LastDate string `json:"last_date,omitempty"`
 }
 
@@ -117,4 +122,55 @@ type Submission struct {
 	Name   string    `json:"name,omitempty"`
 	Text   string    `json:"text"`
 	At     time.Time `json:"at"`
+}
+
+// member reads the requester's record and touches it (see Touch): a member
+// who never wrote anything gets a fresh, unsaved one; one whose direct
+// messages were closed is written once, re-opening them. Handlers declared
+// TouchInHandler read the requester through here.
+func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
+	m, err := e.Store.Member(ctx, req.Space, req.Member)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return &Member{Space: req.Space, ID: req.Member, Name: req.Name}, nil
+	case err != nil:
+		return nil, Wrap(err, "read member")
+	case m.DMClosed:
+		return e.update(ctx, req, func(*Member) error { return nil })
+	}
+	return m, nil
+}
+
+// update changes the requester's record with fn in one durable write and
+// touches it in the same write: name and Seen refreshed, direct messages
+// re-opened. fn may run more than once (the store batches commits), so it must
+// only derive its change from the member it is given.
+func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) error) (*Member, error) {
+	now := e.now()
+	return e.writeMember(ctx, req.Space, req.Member, func(m *Member) error {
+		if req.Name != "" {
+			m.Name = req.Name
+		}
+		m.Seen = now
+		m.DMClosed = false
+		return fn(m)
+	})
+}
+
+// writeMember is the one path by which the engine writes a member: update for
+// the member's own commands, and delivery marking closed direct messages.
+func (e *Engine) writeMember(ctx context.Context, sp Space, id string, fn func(m *Member) error) (*Member, error) {
+	m, err := e.Store.UpdateMember(ctx, sp, id, func(m *Member) error {
+		if m.Topics == nil {
+			m.Topics = map[string]*Mark{}
+		}
+		if m.Picks == nil {
+			m.Picks = map[string]string{}
+		}
+		return fn(m)
+	})
+	if err != nil {
+		return nil, Wrap(err, "update member")
+	}
+	return m, nil
 }

@@ -12,48 +12,6 @@ import (
 	"github.com/studybot/studybot/roadmap"
 )
 
-// member reads the requester's record; a member who never wrote anything gets a
-// fresh, unsaved one. Using the bot again re-opens closed DMs for nudges.
-func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
-	req.seen = true
-	m, err := e.Store.Member(ctx, req.Space, req.Member)
-	switch {
-	case ErrorCode(err) == NotFound:
-		return &Member{Space: req.Space, ID: req.Member, Name: req.Name}, nil
-	case err != nil:
-		return nil, Wrap(err, "read member")
-	case m.DMClosed:
-		return e.update(ctx, req, func(*Member) error { return nil })
-	}
-	return m, nil
-}
-
-// update changes the requester's record with fn in one durable write. fn may run
-// more than once (the store batches commits), so it must only derive its change
-// from the member it is given.
-func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) error) (*Member, error) {
-	req.seen = true
-	now := e.now()
-	m, err := e.Store.UpdateMember(ctx, req.Space, req.Member, func(m *Member) error {
-		if req.Name != "" {
-			m.Name = req.Name
-		}
-		m.Seen = now
-		m.DMClosed = false
-		if m.Topics == nil {
-			m.Topics = map[string]*Mark{}
-		}
-		if m.Picks == nil {
-			m.Picks = map[string]string{}
-		}
-		return fn(m)
-	})
-	if err != nil {
-		return nil, Wrap(err, "update member")
-	}
-	return m, nil
-}
-
 // zone is the member's zone for dates: their nudge zone, else the configured
 // default, else UTC.
 func (e *Engine) zone(m *Member) *time.Location {

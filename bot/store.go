@@ -13,11 +13,14 @@ import (
 // member id; Internal for storage failures. Values returned are copies the caller
 // owns.
 type Store interface {
-	// Member returns a member. NotFound if the member has no record.
+	// Member returns a member, with Nudge.Next and Nudge.LastDate filled from
+	// the nudge schedule as of this read (see Nudge). NotFound if the member
+	// has no record.
 	Member(ctx context.Context, sp Space, id string) (*Member, error)
 
 	// UpdateMember loads the member (a new Member with Space, ID and Created set
-	// when absent), calls fn, and stores the result unless fn returns an error,
+	// when absent; Nudge.Next and LastDate filled from the schedule inside the
+	// same transaction, so fn decides on facts no claim can change under it), calls fn, and stores the result unless fn returns an error,
 	// which UpdateMember then returns unchanged. Concurrent updates may share one
 	// commit, so fn may be called more than once: it must compute its change from
 	// the member it is given and nothing else it mutated before. The store keeps its
@@ -34,7 +37,7 @@ type Store interface {
 	DeleteMember(ctx context.Context, sp Space, id string) error
 
 	// Members calls fn for each member of a space, in id order. fn's error stops the
-	// scan and is returned.
+	// scan and is returned. It does not fill Nudge.Next and LastDate.
 	Members(ctx context.Context, sp Space, fn func(*Member) error) error
 
 	// Space returns a space's settings; a zero record (with Space set) when none
@@ -61,6 +64,12 @@ type Store interface {
 	// Challenges returns up to limit challenges of a space, newest first.
 	Challenges(ctx context.Context, sp Space, limit int) ([]*Challenge, error)
 
+	DueIndex
+}
+
+// DueIndex is the nudge schedule as the scheduler sees it: claim what is due,
+// and tell when the next is. It is all bot/schedule needs of the store.
+type DueIndex interface {
 	// ClaimDue finds up to limit due nudges (over all spaces) whose instant is at or
 	// before now, in due order, and calls fn for each inside one write transaction;
 	// fn must move d.Nudge.Next past now or clear it (turning the nudge off), and

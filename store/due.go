@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/nudge"
 )
 
 // The nudge schedule is kept per slot, not per member. A slot is a local time
@@ -69,12 +70,9 @@ func decodeNudgeRec(v []byte) (nudgeRec, bool) {
 
 // slot is the part of a member's settings that they share with everyone due
 // at the same instants.
-type slot struct {
-	Hour, Minute int
-	Zone         string
-}
+type slot = nudge.Slot
 
-func slotOf(n bot.Nudge) slot { return slot{n.Hour, n.Minute, n.Zone} }
+func slotOf(n bot.Nudge) slot { return n.Slot() }
 
 // appendSlot appends hour, minute, the zone's length and the zone. Hours and
 // minutes beyond a byte (never stored by the engine) wrap; they only place the
@@ -94,7 +92,7 @@ func decodeSlot(b []byte) (s slot, n int, ok bool) {
 	if len(b) < n {
 		return slot{}, 0, false
 	}
-	return slot{int(b[0]), int(b[1]), string(b[4:n])}, n, true
+	return slot{Hour: int(b[0]), Minute: int(b[1]), Zone: string(b[4:n])}, n, true
 }
 
 // nudgeKey is a member's key in the nudges bucket; tail is memberKey's.
@@ -228,25 +226,6 @@ type claimScratch struct {
 	keys []byte // due keys collected, back to back
 	ends []int
 	buf  []byte // member tails and records of one slot
-	// zones caches loaded zones: loading one costs ~17 µs, and a minute
-	// brings slots in many zones.
-	zones map[string]*time.Location
-}
-
-// zone loads a slot's zone, UTC when unknown (as the scheduler does).
-func (sc *claimScratch) zone(name string) *time.Location {
-	if loc, ok := sc.zones[name]; ok {
-		return loc
-	}
-	loc, err := bot.LoadZone(name)
-	if err != nil {
-		loc = time.UTC
-	}
-	if sc.zones == nil || len(sc.zones) > 1000 {
-		sc.zones = map[string]*time.Location{} // bounded: zones come from members
-	}
-	sc.zones[name] = loc
-	return loc
 }
 
 // claim is one ClaimDue transaction.
@@ -402,7 +381,7 @@ func (c *claim) slot(due *bolt.Bucket, key []byte) error {
 		// reached: those dates are stored, so the claim on that date skips.
 		if ld := d.Nudge.LastDate; ld != rec.LastDate && !d.Nudge.Next.IsZero() {
 			if atDate == "" {
-				atDate = st.At.In(c.sc.zone(sl.Zone)).Format(bot.DateLayout)
+				atDate = st.At.In(sl.Loc()).Format(bot.DateLayout)
 			}
 			if ld > atDate || rec.LastDate > ld {
 				rec.LastDate = ld
@@ -598,4 +577,58 @@ func forgetSchedule(tx *bolt.Tx, sp bot.Space, id string, n bot.Nudge) error {
 		st.Resume = bytes.Clone(prev[len(slotKey):])
 	}
 	return slots.Put(slotKey, st.encode())
+}
+
+// fillSchedule sets the member's Nudge.Next and LastDate from the schedule as
+// it stands in tx (see bot.Nudge): the instant their slot comes due for them,
+// and their last nudge date from their own record and the slot's last firing.
+// A member whose nudge is off keeps the LastDate of their record.
+func fillSchedule(tx *bolt.Tx, m *bot.Member, now time.Time) {
+	n := &m.Nudge
+	n.Next = time.Time{}
+	if !n.On {
+		return
+	}
+	s := slotOf(*n)
+	tail := memberKey(m.Space, m.ID)
+	key := nudgeKey(s, tail)
+	rec, ok := decodeNudgeRec(tx.Bucket(bucketNudges).Get(key))
+	if !ok {
+		return // not scheduled (a claim dropped a malformed record); the next change puts it back
+	}
+	n.Next = slotDue(tx, key[:len(key)-len(tail)], tail, s, now)
+	n.LastDate = s.LastDate(n.Next, rec.LastDate)
+}
+
+// slotDue finds the instant at which the slot comes due for the member whose
+// nudges tail is tail: a paused walk's, or the slot's due entry. Due entries
+// sit at the slot's firings, so a few point reads around now find it without
+// scanning the index: the coming firing (the usual case), the last one (due
+// and not yet claimed), the one after next (a member who skips a date), then
+// the two days before. Zero when it has none.
+func slotDue(tx *bolt.Tx, slotKey, tail []byte, s slot, now time.Time) time.Time {
+	st, paused, ok := readSlot(tx.Bucket(bucketSlots).Get(slotKey))
+	switch {
+	case !ok:
+		return time.Time{}
+	case paused && len(st.Resume) > 0 && bytes.Compare(tail, st.Resume) <= 0 && !st.Next.IsZero():
+		return st.Next // claimed in the walk's first batches
+	case paused:
+		return st.At
+	}
+	due := tx.Bucket(bucketDue)
+	loc := s.Loc()
+	at := func(t time.Time) bool { return !t.IsZero() && due.Get(dueKey(t, slotKey)) != nil }
+	coming := nudge.Next(now, s.Hour, s.Minute, loc)
+	for _, t := range []time.Time{coming, nudge.LastAt(now, s.Hour, s.Minute, loc), nudge.Next(coming, s.Hour, s.Minute, loc)} {
+		if at(t) {
+			return t.UTC()
+		}
+	}
+	for t := nudge.Next(now.Add(-49*time.Hour), s.Hour, s.Minute, loc); !t.After(now); t = nudge.Next(t, s.Hour, s.Minute, loc) {
+		if at(t) {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }

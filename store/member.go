@@ -32,7 +32,10 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 		}
 		if v := b.Get([]byte(id)); v != nil {
 			m = new(bot.Member)
-			return decode("member", v, m)
+			if err := decode("member", v, m); err != nil {
+				return err
+			}
+			fillSchedule(tx, m, db.clock.Now())
 		}
 		return nil
 	})
@@ -67,6 +70,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 			if err := decode("member", v, m); err != nil {
 				return err
 			}
+			fillSchedule(tx, m, db.clock.Now())
 		}
 		// Values: fn cannot change them.
 		oldNudge, oldDM := m.Nudge, m.DMClosed

@@ -82,13 +82,17 @@ func migrateSlots(tx *bolt.Tx) error {
 		}
 		return mb.ForEach(func(k, v []byte) error {
 			var m struct {
-				Nudge    bot.Nudge `json:"nudge"`
-				DMClosed bool      `json:"dm_closed"`
+				Nudge struct {
+					bot.Nudge
+					Next time.Time `json:"next"` // schemas 1 and 2 kept it in the record
+				} `json:"nudge"`
+				DMClosed bool `json:"dm_closed"`
 			}
 			if err := decode("member", v, &m); err != nil {
 				return fmt.Errorf("member %s/%q: %w", sp, k, err)
 			}
-			n := m.Nudge
+			n := m.Nudge.Nudge
+			n.Next = m.Nudge.Next
 			if !n.On {
 				return nil
 			}

@@ -481,9 +481,10 @@ func TestClaimDue(t *testing.T) {
 			t.Errorf("fn called %d times for %s, want 1", n, id)
 		}
 	}
-	// A claim never touches the member record: its Next lags.
-	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(-time.Hour)) {
-		t.Errorf("a's record after claim: next %v; want it untouched", m.Nudge.Next)
+	// A claim never rewrites the member record, but reading the member
+	// tells where the claim moved their slot.
+	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("a after claim: next %v; want the claimed slot's %v", m.Nudge.Next, t0.Add(23*time.Hour))
 	}
 	if next, _ = db.NextDue(ctx); !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("NextDue after claims = %v, want e's %v", next, t0.Add(time.Minute))
@@ -620,8 +621,8 @@ func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		due := tx.Bucket(bucketDue)
-		due.Put(dueKey(t0.Add(-time.Hour), appendSlot(nil, slot{8, 0, "UTC"})), dueVal(t0)) // no slot record
-		slotB := appendSlot(nil, slot{11, 0, "UTC"})
+		due.Put(dueKey(t0.Add(-time.Hour), appendSlot(nil, slot{Hour: 8, Zone: "UTC"})), dueVal(t0)) // no slot record
+		slotB := appendSlot(nil, slot{Hour: 11, Zone: "UTC"})
 		tx.Bucket(bucketSlots).Put(slotB, slotState{At: t0.Add(time.Hour)}.encode())
 		due.Put(dueKey(t0.Add(-time.Minute), slotB), nil) // not the paused walk's instant
 		tx.Bucket(bucketSlots).Put([]byte{1}, slotState{At: t0.Add(-time.Second)}.encode())
@@ -879,7 +880,14 @@ func TestOpen_MigratesV1(t *testing.T) {
 		for _, m := range members {
 			sb, _ := spaces.CreateBucketIfNotExists([]byte(m.Space.Key()))
 			mb, _ := sb.CreateBucketIfNotExists(bucketMembers)
-			buf, _ := json.Marshal(m)
+			// Schema 1 kept the nudge's next instant in the record.
+			buf, _ := json.Marshal(struct {
+				*bot.Member
+				Nudge any `json:"nudge"`
+			}{m, struct {
+				bot.Nudge
+				Next time.Time `json:"next"`
+			}{m.Nudge, m.Nudge.Next}})
 			if err := mb.Put([]byte(m.ID), buf); err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,13 +103,8 @@ func benchDB(b *testing.B, layout string) (path string, members int) {
 				case "hot":
 					minute = (i % 20) * 72 // every 72 minutes
 				}
-				loc, err := bot.LoadZone(zone)
-				if err != nil {
-					failed.Store(err)
-					return
-				}
 				nd := bot.Nudge{On: true, Hour: minute / 60, Minute: minute % 60, Zone: zone}
-				nd.Next = nd.NextAfter(benchStart, loc).UTC()
+				nd.Next = nd.Slot().NextAfter(benchStart, "")
 				if _, err := db.UpdateMember(context.Background(), space, fmt.Sprintf("m%07d", i), func(m *bot.Member) error {
 					m.Seen = benchStart
 					m.Nudge = nd
@@ -165,8 +159,8 @@ func benchTick(b *testing.B, layout string, quiet bool) {
 	}
 	defer db.Close()
 	log := slog.New(slog.DiscardHandler)
-	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: clock, Log: log}
-	s := schedule.New(schedule.Config{SendRate: math.Inf(1)}, db, eng, &recorder{clock: clock}, clock, log)
+	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: clock, Log: log, Messenger: &recorder{clock: clock}}
+	s := schedule.New(schedule.Config{}, db, eng, clock, log)
 	var (
 		due   int
 		times = make([]time.Duration, 0, b.N)

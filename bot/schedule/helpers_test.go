@@ -3,7 +3,6 @@ package schedule_test
 import (
 	"context"
 	"log/slog"
-	"math"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -107,7 +106,7 @@ func newHarnessIn(t testing.TB, dir string, start time.Time) *harness {
 	clock := bot.NewManualClock(start)
 	h := &harness{
 		t: t, ctx: context.Background(), path: filepath.Join(dir, "studybot.db"),
-		cfg:   schedule.Config{SendRate: math.Inf(1)},
+		cfg:   schedule.Config{},
 		clock: clock, msg: &recorder{clock: clock, unreachable: map[string]bool{}},
 	}
 	h.open()
@@ -124,7 +123,7 @@ func (h *harness) open() {
 	h.db = db
 	log := slog.New(slog.DiscardHandler)
 	h.eng = &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: h.clock, Messenger: h.msg, Log: log}
-	h.s = schedule.New(h.cfg, db, h.eng, h.msg, h.clock, log)
+	h.s = schedule.New(h.cfg, db, h.eng, h.clock, log)
 	h.eng.Scheduler = h.s
 }
 

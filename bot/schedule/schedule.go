@@ -8,17 +8,17 @@
 // member's record to build the nudge and sends: a crash between the commit and the send loses those nudges but
 // can never send one twice. The policy, applied while claiming:
 //
-//   - at most one nudge per member per local date (a slot comes due once per
-//     local date, and a member who changes slots after that day's nudge
-//     carries the date, which the engine's nudge commands work out from the
-//     settings, see bot.Nudge.LastDateAt);
+//   - at most one nudge per member per local date;
 //   - a local time that does not exist on a day (spring forward) fires at the
-//     first instant after the gap, a repeated one (fall back) fires once
-//     (bot.NextNudge);
+//     first instant after the gap, a repeated one (fall back) fires once;
 //   - a nudge missed by up to Config.Grace (after downtime) is sent once, a later
 //     one is skipped and the member rescheduled;
 //   - members who turned nudges off, deleted their data, or whose direct
 //     messages are closed are not nudged.
+//
+// The policy itself is bot/nudge's (pure functions, shared with the store and
+// the engine); this package is the trigger: it claims through the store's
+// narrow bot.DueIndex and asks the engine to deliver (Engine).
 //
 // cron fires on real time, so the unit of work, Tick, reads the injected clock;
 // tests and `studybot simulate` call Tick directly with a fake clock.
@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -40,16 +39,13 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/nudge"
 )
 
 // Defaults for Config.
 const (
-	DefaultGrace     = 2 * time.Hour
+	DefaultGrace     = nudge.DefaultGrace
 	DefaultBatchSize = 1000
-	// DefaultSendRate stays well below Discord's global limit of 50 requests/s
-	// (a first DM costs two: open the channel, then send) and Slack's ~1 message/s
-	// per channel spread over many DMs.
-	DefaultSendRate = 20
 	// MinChallengeInterval is the shortest gap allowed between scheduled
 	// challenges: a spec such as "* * * * *" would flood the channel.
 	MinChallengeInterval = time.Hour
@@ -63,22 +59,28 @@ type Config struct {
 	// BatchSize is how many due members one store transaction claims; it bounds
 	// memory and the nudges a crash can lose. Default DefaultBatchSize.
 	BatchSize int
-	// SendRate paces deliveries in nudges per second. Default DefaultSendRate;
-	// math.Inf(1) sends without pausing (tests, simulate).
-	SendRate float64
 }
+
+// Engine is what the scheduler triggers; *bot.Engine implements it. Delivery
+// (reading the member, rendering, sending, marking closed DMs) is the
+// engine's, so every member write goes through the engine.
+type Engine interface {
+	DeliverNudge(ctx context.Context, sp bot.Space, member string) (bot.Delivery, error)
+	PostScheduledChallenge(ctx context.Context, sp bot.Space) error
+	// ChallengeSchedules calls fn for every space with a challenge schedule.
+	ChallengeSchedules(ctx context.Context, fn func(sp bot.Space, spec string) error) error
+}
+
+var _ Engine = (*bot.Engine)(nil)
 
 // Scheduler sends nudges and posts scheduled challenges. It implements
 // bot.ChallengeScheduler. Create it with New, then Start; Stop ends it.
 type Scheduler struct {
 	cfg   Config
-	store bot.Store
-	eng   *bot.Engine
-	msg   bot.Messenger
+	due   bot.DueIndex
+	eng   Engine
 	clock bot.Clock
 	log   *slog.Logger
-
-	zones sync.Map // zone name -> *time.Location; time.LoadLocation parses tzdata each call
 
 	mu      sync.Mutex
 	cron    *cron.Cron
@@ -103,24 +105,21 @@ var (
 // parser reads challenge specs: five fields, CRON_TZ= and @descriptors.
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// New returns a scheduler; nothing runs until Start. eng builds nudges and posts
-// challenges; msg delivers nudges.
-func New(cfg Config, store bot.Store, eng *bot.Engine, msg bot.Messenger, clock bot.Clock, log *slog.Logger) *Scheduler {
+// New returns a scheduler; nothing runs until Start. due is the store's nudge
+// schedule; eng delivers nudges and posts challenges.
+func New(cfg Config, due bot.DueIndex, eng Engine, clock bot.Clock, log *slog.Logger) *Scheduler {
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
-	if cfg.SendRate <= 0 || math.IsNaN(cfg.SendRate) {
-		cfg.SendRate = DefaultSendRate
-	}
 	if log == nil {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{
-		cfg: cfg, store: store, eng: eng, msg: msg, clock: clock, log: log,
+		cfg: cfg, due: due, eng: eng, clock: clock, log: log,
 		spaces: map[bot.Space]entry{},
 		ctx:    ctx, cancel: cancel,
 	}
@@ -148,12 +147,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.mu.Unlock()
 
-	err := s.store.Spaces(ctx, func(r *bot.SpaceRecord) error {
-		if r.Challenge.Spec == "" {
-			return nil
-		}
-		if err := s.SetSchedule(r.Space, r.Challenge.Spec); err != nil {
-			s.log.Error("skip stored challenge schedule", "space", r.Space.Key(), "spec", r.Challenge.Spec, "err", err)
+	err := s.eng.ChallengeSchedules(ctx, func(sp bot.Space, spec string) error {
+		if err := s.SetSchedule(sp, spec); err != nil {
+			s.log.Error("skip stored challenge schedule", "space", sp.Key(), "spec", spec, "err", err)
 		}
 		return nil
 	})
@@ -198,22 +194,6 @@ func (s *Scheduler) runTick() {
 		s.log.Info("nudge tick", "due", st.Due, "sent", st.Sent, "missed", st.Missed,
 			"unreachable", st.Unreachable, "failed", st.Failed)
 	}
-}
-
-// zone resolves a stored zone name, caching the result. A name that no longer
-// resolves (it was valid when saved) falls back to UTC rather than stopping
-// the member's nudges.
-func (s *Scheduler) zone(name string) *time.Location {
-	if loc, ok := s.zones.Load(name); ok {
-		return loc.(*time.Location)
-	}
-	loc, err := bot.LoadZone(name)
-	if err != nil {
-		s.log.Warn("unknown nudge zone, using UTC", "zone", name)
-		loc = time.UTC
-	}
-	s.zones.Store(name, loc)
-	return loc
 }
 
 // cronLogger sends cron's log lines to slog.

@@ -2,11 +2,10 @@ package schedule
 
 import (
 	"context"
-	"errors"
-	"math"
 	"time"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/nudge"
 )
 
 // TickStats counts what one tick did.
@@ -34,103 +33,6 @@ func (t *TickStats) add(o TickStats) {
 	t.Failed += o.Failed
 }
 
-// outcome is what the policy decided for one claimed nudge.
-type outcome int
-
-const (
-	send outcome = iota
-	sendLate
-	skipMissed
-	skipRepeat
-	skipClosed
-	skipOff
-)
-
-// decide applies the nudge policy to a due nudge at now and reschedules it:
-// the caller commits the change before anything is sent. d.Nudge.LastDate is
-// the member's as of their last change of slot (see bot.Due).
-//
-// m carries what the previous member of the claim computed: members come
-// slot by slot, and everyone in a slot shares the zone, today's date and the
-// next instant, so a normal minute's ~700 members cost a few time zone
-// computations instead of three each.
-func (s *Scheduler) decide(d *bot.Due, now time.Time, m *slotMemo) outcome {
-	n := &d.Nudge
-	if !n.On {
-		n.Next = time.Time{}
-		return skipOff
-	}
-	m.update(s, n, now)
-	loc, today := m.loc, m.today
-	late := now.Sub(n.Next)
-	if late > s.cfg.Grace {
-		// Down for longer than grace: today's slot may still be recent enough
-		// even though the stored one is not.
-		if last := lastSlot(now, n.Hour, n.Minute, loc); !last.IsZero() && now.Sub(last) <= s.cfg.Grace {
-			late = now.Sub(last)
-		}
-	}
-	var o outcome
-	switch {
-	case d.DMClosed:
-		// Keep rescheduling (one write a day) so nudges resume by themselves
-		// once the member uses the bot again and DMClosed is cleared.
-		o = skipClosed
-	case n.LastDate == today:
-		o = skipRepeat
-	case late > s.cfg.Grace:
-		o = skipMissed
-	case late >= time.Minute:
-		o = sendLate
-	default:
-		o = send
-	}
-	if o == send || o == sendLate {
-		n.LastDate = today
-	}
-	if n.LastDate != "" && n.LastDate == m.nextDate {
-		n.Next = n.NextAfter(now, loc).UTC() // skips a date already nudged
-	} else {
-		n.Next = m.next // = n.NextAfter(now, loc)
-	}
-	return o
-}
-
-// slotMemo is decide's memo of the last slot it saw at one instant.
-type slotMemo struct {
-	now          time.Time
-	zone         string
-	loc          *time.Location
-	today        string
-	hour, minute int
-	next         time.Time // bot.NextNudge(now, hour, minute, loc), in UTC
-	nextDate     string    // its local date
-	valid        bool
-}
-
-func (m *slotMemo) update(s *Scheduler, n *bot.Nudge, now time.Time) {
-	if m.valid && m.now.Equal(now) && m.zone == n.Zone && m.hour == n.Hour && m.minute == n.Minute {
-		return
-	}
-	if !m.valid || !m.now.Equal(now) || m.zone != n.Zone {
-		m.zone, m.loc = n.Zone, s.zone(n.Zone)
-		m.today = now.In(m.loc).Format(bot.DateLayout)
-	}
-	m.now, m.hour, m.minute, m.valid = now, n.Hour, n.Minute, true
-	next := bot.NextNudge(now, n.Hour, n.Minute, m.loc)
-	m.next, m.nextDate = next.UTC(), next.In(m.loc).Format(bot.DateLayout)
-}
-
-// lastSlot is the latest nudge instant at or before now, zero if none in the
-// last two days.
-func lastSlot(now time.Time, hour, minute int, loc *time.Location) time.Time {
-	var last time.Time
-	for t := bot.NextNudge(now.Add(-49*time.Hour), hour, minute, loc); !t.After(now); t = bot.NextNudge(t, hour, minute, loc) {
-		last = t
-	}
-	return last
-}
-
 // claim claims one batch of nudges due at now, committing their reschedule,
 // and returns those to send.
 func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Due, st TickStats, err error) {
@@ -138,12 +40,17 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 	// (bot.Store), so the decisions line up by index.
 	type decision struct {
 		d *bot.Due
-		o outcome
+		o nudge.Outcome
 	}
 	decided := make([]decision, 0, min(s.cfg.BatchSize, 1024))
-	var memo slotMemo
-	ds, err := s.store.ClaimDue(ctx, now, s.cfg.BatchSize, func(d *bot.Due) error {
-		decided = append(decided, decision{d, s.decide(d, now, &memo)})
+	p := nudge.Decider{Grace: s.cfg.Grace}
+	ds, err := s.due.ClaimDue(ctx, now, s.cfg.BatchSize, func(d *bot.Due) error {
+		dec := p.Decide(nudge.Due{
+			Slot: d.Nudge.Slot(), At: d.Nudge.Next, LastDate: d.Nudge.LastDate,
+			DMClosed: d.DMClosed, Off: !d.Nudge.On,
+		}, now)
+		d.Nudge.Next, d.Nudge.LastDate = dec.Next, dec.LastDate
+		decided = append(decided, decision{d, dec.Outcome})
 		return nil
 	})
 	if err != nil {
@@ -152,37 +59,37 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 	st.Due = len(ds)
 	toSend = ds[:0:0]
 	for i, d := range ds {
-		var o outcome
+		var o nudge.Outcome
 		if i < len(decided) && decided[i].d == d {
 			o = decided[i].o
 		} else {
 			// Not what the store promised; not sending is the at-most-once side.
 			s.log.Error("claimed nudge without a decision", "space", d.Space.Key(), "member", d.Member)
-			o = skipRepeat
+			o = nudge.SkipRepeat
 		}
 		switch o {
-		case send, sendLate:
-			if o == sendLate {
+		case nudge.Send, nudge.SendLate:
+			if o == nudge.SendLate {
 				st.Late++
 			}
 			toSend = append(toSend, d)
-		case skipMissed:
+		case nudge.SkipMissed:
 			st.Missed++
-		case skipRepeat:
+		case nudge.SkipRepeat:
 			st.Repeat++
-		case skipClosed:
+		case nudge.SkipClosed:
 			st.Closed++
-		case skipOff:
+		case nudge.SkipOff:
 			st.Off++
 		}
 	}
 	return len(ds), toSend, st, nil
 }
 
-// due reports whether any member is due at now: a read, so that a quiet minute
+// anyDue reports whether any member is due at now: a read, so that a quiet minute
 // costs no write transaction (and no fsync).
-func (s *Scheduler) due(ctx context.Context, now time.Time) (bool, error) {
-	next, err := s.store.NextDue(ctx)
+func (s *Scheduler) anyDue(ctx context.Context, now time.Time) (bool, error) {
+	next, err := s.due.NextDue(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -197,7 +104,7 @@ func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Due) TickStats)
 		// Read the clock per batch: a long paced send makes later members of
 		// the same tick later, and the grace check should see that.
 		now := s.clock.Now()
-		if ok, err := s.due(ctx, now); err != nil || !ok {
+		if ok, err := s.anyDue(ctx, now); err != nil || !ok {
 			return st, err
 		}
 		n, ds, bst, err := s.claim(ctx, now)
@@ -236,64 +143,32 @@ func (s *Scheduler) Tick(ctx context.Context) (TickStats, error) {
 	return s.run(ctx, func(ds []*bot.Due) TickStats { return s.Send(ctx, ds) })
 }
 
-// errNoNudge stops marking a member who no longer wants nudges (or was deleted:
-// UpdateMember would otherwise create an empty record).
-var errNoNudge = errors.New("member has no nudge")
-
-// Send delivers claimed nudges, paced at Config.SendRate. Each member's record
-// is read to build the nudge (their next topic and streak); a member deleted,
-// turned off or marked DMClosed since the claim is skipped. A member whose
-// platform refuses direct messages is marked DMClosed, so later ticks skip them
-// until they use the bot again.
+// Send delivers claimed nudges through the engine, one after another; each
+// adapter's Messenger paces its platform's requests (one knob per platform).
+// A member deleted, turned off or marked DMClosed since the claim is skipped;
+// one whose platform refuses direct messages is marked DMClosed by the
+// engine, so later ticks skip them until they use the bot again.
 func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
 	var st TickStats
-	var gap time.Duration
-	if !math.IsInf(s.cfg.SendRate, 1) {
-		gap = time.Duration(float64(time.Second) / s.cfg.SendRate)
-	}
-	for i, d := range ds {
-		if i > 0 && gap > 0 {
-			if err := bot.Sleep(ctx, gap); err != nil {
-				return st
-			}
-		}
+	for _, d := range ds {
 		if ctx.Err() != nil {
 			return st
 		}
-		m, err := s.store.Member(ctx, d.Space, d.Member)
-		switch {
-		case bot.ErrorCode(err) == bot.NotFound || err == nil && !m.Nudge.On:
-			st.Off++
-			continue
-		case err != nil:
-			st.Failed++
-			s.log.Warn("read member for nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
-			continue
-		case m.DMClosed:
-			st.Closed++
-			continue
-		}
-		err = s.msg.Direct(ctx, d.Space, d.Member, s.eng.NudgeReply(m))
-		switch bot.ErrorCode(err) {
-		case "":
+		res, err := s.eng.DeliverNudge(ctx, d.Space, d.Member)
+		switch res {
+		case bot.Delivered:
 			st.Sent++
-		case bot.Unreachable:
+		case bot.NotWanted:
+			st.Off++
+		case bot.DMsClosed:
+			st.Closed++
+		case bot.NowClosed:
 			st.Unreachable++
-			// A rare write: it changes the nudges record's DMClosed and leaves
-			// the schedule where the claim put it.
-			_, uerr := s.store.UpdateMember(ctx, d.Space, d.Member, func(m *bot.Member) error {
-				if !m.Nudge.On {
-					return errNoNudge
-				}
-				m.DMClosed = true
-				return nil
-			})
-			if uerr != nil && !errors.Is(uerr, errNoNudge) {
-				s.log.Error("mark DMs closed", "space", d.Space.Key(), "member", d.Member, "err", uerr)
-			}
 		default:
 			st.Failed++
-			s.log.Warn("send nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
+		}
+		if err != nil {
+			s.log.Warn("deliver nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
 		}
 	}
 	return st

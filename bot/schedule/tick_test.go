@@ -13,6 +13,7 @@ import (
 	"github.com/studybot/studybot/bot/schedule"
 
 	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/bot/nudge"
 )
 
 // TestTickAcrossDST follows one member per case across a transition and checks
@@ -253,28 +254,25 @@ func TestThousandMembersFourHundredDays(t *testing.T) {
 	}
 	h.runUntil(end)
 
-	perDate := map[string]int{}
-	h.msg.mu.Lock()
-	for _, d := range h.msg.direct {
-		loc := locs[subs[d.To].zone]
-		perDate[d.To+" "+d.At.In(loc).Format(bot.DateLayout)]++
-	}
-	h.msg.mu.Unlock()
-	dups, misses, want := 0, 0, 0
+	// Judged by the same oracle as `studybot simulate` (bot/nudge).
+	oracle := nudge.NewOracle(end, time.Time{}, time.Time{})
+	idx := map[string]int{}
+	want := 0
 	for id, s := range subs {
-		loc := locs[s.zone]
 		var hh, mm int
 		fmt.Sscanf(s.at, "%d:%d", &hh, &mm)
-		for at := bot.NextNudge(start, hh, mm, loc); !at.After(end); at = bot.NextNudge(at, hh, mm, loc) {
+		slot := nudge.Slot{Hour: hh, Minute: mm, Zone: s.zone}
+		idx[id] = oracle.Add(slot, slot.NextAfter(start, ""))
+		for at := nudge.Next(start, hh, mm, locs[s.zone]); !at.After(end); at = nudge.Next(at, hh, mm, locs[s.zone]) {
 			want++
-			switch n := perDate[id+" "+at.In(loc).Format(bot.DateLayout)]; {
-			case n == 0:
-				misses++
-			case n > 1:
-				dups++
-			}
 		}
 	}
+	h.msg.mu.Lock()
+	for _, d := range h.msg.direct {
+		oracle.Sent(idx[d.To], d.At)
+	}
+	h.msg.mu.Unlock()
+	dups, misses := oracle.Finish()
 	if dups != 0 || misses != 0 || h.stats.Sent != want {
 		t.Errorf("%d duplicates, %d misses, %d sent; want 0, 0, %d", dups, misses, h.stats.Sent, want)
 	}

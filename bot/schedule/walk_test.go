@@ -3,7 +3,6 @@ package schedule
 import (
 	"context"
 	"log/slog"
-	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,7 +36,7 @@ func newWalk(t *testing.T, at time.Time) *walkHarness {
 			t.Fatal(err)
 		}
 	}
-	s := New(Config{BatchSize: 1, SendRate: math.Inf(1)}, db, nil, nil, bot.ClockFunc(time.Now), slog.New(slog.DiscardHandler))
+	s := New(Config{BatchSize: 1}, db, nil, bot.ClockFunc(time.Now), slog.New(slog.DiscardHandler))
 	return &walkHarness{t: t, s: s, sends: map[string][]time.Time{}}
 }
 

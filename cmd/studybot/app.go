@@ -103,8 +103,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Engine.Messenger = msgs
-	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration, SendRate: m.Config.Nudge.SendRate},
-		m.DB, m.Engine, msgs, m.Clock, m.Log)
+	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration}, m.DB, m.Engine, m.Clock, m.Log)
 	m.Engine.Scheduler = m.Scheduler
 	if m.Config.HTTP.Listen != "" {
 		if err := m.openHTTP(); err != nil {

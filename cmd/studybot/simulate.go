@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/nudge"
 	"github.com/studybot/studybot/bot/schedule"
 	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
@@ -171,11 +172,10 @@ type simRun struct {
 	// members cost a few MB.
 	zone      []uint8
 	hm        []uint16 // hour*60 + minute
-	lastDay   []int32  // civil day number of the last local date nudged (or the day before the first due)
+	oracle    *nudge.Oracle
 	sent      atomic.Int64
-	dups      atomic.Int64
-	misses    atomic.Int64
-	mu        sync.Mutex
+	dups      int64
+	misses    int64
 	peakHeap  atomic.Uint64
 	tickMicro []int64
 }
@@ -205,16 +205,16 @@ func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
 	fmt.Fprintf(r.progress, "simulate: seeded %d members in %.1fs; running %d days\n", r.members, seeded.Seconds(), r.days)
 
 	log := slog.New(slog.DiscardHandler)
-	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: &r.clock, Log: log}
-	sched := schedule.New(schedule.Config{Grace: r.grace, SendRate: math.Inf(1)}, db, eng, (*simMessenger)(r), &r.clock, log)
+	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: &r.clock, Log: log, Messenger: (*simMessenger)(r)}
+	sched := schedule.New(schedule.Config{Grace: r.grace}, db, eng, &r.clock, log)
 	if err := r.tick(ctx, db, sched); err != nil {
 		return nil, err
 	}
-	r.finish()
+	r.dups, r.misses = r.oracle.Finish()
 
 	res := &simResult{
 		Members: r.members, Days: r.days,
-		NudgesSent: r.sent.Load(), Duplicates: r.dups.Load(), Misses: r.misses.Load(),
+		NudgesSent: r.sent.Load(), Duplicates: r.dups, Misses: r.misses,
 	}
 	if n := len(r.tickMicro); n > 0 {
 		slices.Sort(r.tickMicro)
@@ -272,7 +272,7 @@ func (r *simRun) populate(ctx context.Context, db *store.DB) error {
 	rng := rand.New(rand.NewPCG(r.seed, 0x5eed))
 	r.zone = make([]uint8, r.members)
 	r.hm = make([]uint16, r.members)
-	r.lastDay = make([]int32, r.members)
+	r.oracle = nudge.NewOracle(r.end, r.downFrom, r.downTo)
 	for i := range r.members {
 		r.zone[i] = uint8(rng.IntN(len(simZones)))
 		if rng.IntN(10) < 4 {
@@ -281,6 +281,8 @@ func (r *simRun) populate(ctx context.Context, db *store.DB) error {
 		} else {
 			r.hm[i] = uint16(rng.IntN(24 * 60))
 		}
+		s := r.slot(i)
+		r.oracle.Add(s, s.NextAfter(r.start, ""))
 	}
 	const workers = 1024
 	var (
@@ -300,10 +302,8 @@ func (r *simRun) populate(ctx context.Context, db *store.DB) error {
 				if i >= r.members || ctx.Err() != nil {
 					return
 				}
-				loc := r.locs[r.zone[i]]
-				n := bot.Nudge{On: true, Hour: int(r.hm[i] / 60), Minute: int(r.hm[i] % 60), Zone: simZones[r.zone[i]]}
-				n.Next = n.NextAfter(r.start, loc).UTC()
-				r.lastDay[i] = simDay(n.Next.In(loc)) - 1
+				s := r.slot(i)
+				n := bot.Nudge{On: true, Hour: s.Hour, Minute: s.Minute, Zone: s.Zone, Next: s.NextAfter(r.start, "")}
 				_, err := db.UpdateMember(ctx, simSpace, simID(i), func(m *bot.Member) error {
 					m.Name = simID(i)
 					m.Seen = r.start
@@ -360,9 +360,14 @@ func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Schedul
 	}
 }
 
-// simMessenger counts nudges per member and local date as they are sent: a
-// second nudge on a member's local date is a duplicate; a local date skipped
-// between two nudges whose time fell outside downtime is a miss.
+// slot is member i's nudge slot.
+func (r *simRun) slot(i int) nudge.Slot {
+	return nudge.Slot{Hour: int(r.hm[i] / 60), Minute: int(r.hm[i] % 60), Zone: simZones[r.zone[i]]}
+}
+
+// simMessenger hands every nudge to the oracle (bot/nudge), which counts a
+// second nudge on a member's local date as a duplicate and a local date
+// skipped outside downtime as a miss.
 type simMessenger simRun
 
 func (m *simMessenger) Direct(ctx context.Context, sp bot.Space, member string, _ *bot.Reply) error {
@@ -371,71 +376,13 @@ func (m *simMessenger) Direct(ctx context.Context, sp bot.Space, member string, 
 	if err != nil || i < 0 || i >= r.members {
 		return bot.Errorf(bot.NotFound, "No simulated member %q.", member)
 	}
-	day := simDay(r.clock.Now().In(r.locs[r.zone[i]]))
-	r.mu.Lock()
-	last := r.lastDay[i]
-	r.lastDay[i] = max(last, day)
-	r.mu.Unlock()
+	r.oracle.Sent(i, r.clock.Now())
 	r.sent.Add(1)
-	switch {
-	case day <= last:
-		r.dups.Add(1)
-	case day > last+1:
-		r.countMisses(i, last+1, day-1)
-	}
 	return nil
 }
 
 func (m *simMessenger) Post(ctx context.Context, sp bot.Space, channel string, _ *bot.Reply) error {
 	return nil
-}
-
-// countMisses counts member i's local dates from..to (civil day numbers) whose
-// nudge time fell outside downtime: each should have had a nudge.
-func (r *simRun) countMisses(i int, from, to int32) {
-	loc := r.locs[r.zone[i]]
-	h, mi := int(r.hm[i]/60), int(r.hm[i]%60)
-	for d := from; d <= to; d++ {
-		slot := simSlot(d, h, mi, loc)
-		if slot.IsZero() || slot.After(r.end) {
-			continue
-		}
-		if !r.downFrom.IsZero() && !slot.Before(r.downFrom) && slot.Before(r.downTo) {
-			continue
-		}
-		r.misses.Add(1)
-	}
-}
-
-// finish counts, for every member, the local dates after their last nudge
-// whose time came before the end of the simulation.
-func (r *simRun) finish() {
-	for i := range r.members {
-		loc := r.locs[r.zone[i]]
-		endDay := simDay(r.end.In(loc))
-		r.countMisses(i, r.lastDay[i]+1, endDay)
-	}
-}
-
-// simSlot is the nudge instant on civil day d in loc, zero when that date has
-// none (a zone skipping the date).
-func simSlot(d int32, hour, minute int, loc *time.Location) time.Time {
-	y, mo, dd := time.Unix(int64(d)*86400, 0).UTC().Date()
-	t := bot.NextNudge(time.Date(y, mo, dd, 0, 0, 0, 0, loc).Add(-30*time.Hour), hour, minute, loc)
-	for simDay(t.In(loc)) < d {
-		t = bot.NextNudge(t, hour, minute, loc)
-	}
-	if simDay(t.In(loc)) != d {
-		return time.Time{}
-	}
-	return t
-}
-
-// simDay is the civil day number (days since 1970-01-01) of t's date in t's
-// location.
-func simDay(t time.Time) int32 {
-	y, m, d := t.Date()
-	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
 func simCeilMinute(t time.Time) time.Time {
