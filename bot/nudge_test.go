@@ -29,8 +29,6 @@ func atUTC(s string) time.Time {
 	return t
 }
 
-
-
 func parseDate(tb testing.TB, s string) time.Time {
 	tb.Helper()
 	d, err := time.Parse(bot.DateLayout, s)
@@ -39,7 +37,6 @@ func parseDate(tb testing.TB, s string) time.Time {
 	}
 	return d
 }
-
 
 func storedMember(tb testing.TB, env *bottest.Env, id string) *bot.Member {
 	tb.Helper()
@@ -142,8 +139,6 @@ func TestNudgeAtAfterTodaysNudge(t *testing.T) {
 		t.Errorf("DMClosed still set after the member set a nudge")
 	}
 }
-
-
 
 func TestNudgeOff(t *testing.T) {
 	env := bottest.New(t)

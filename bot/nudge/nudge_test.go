@@ -196,7 +196,6 @@ func TestSlotNextAfterSkipsLastDate(t *testing.T) {
 	}
 }
 
-
 // LastDate reads the facts: the slot fired last at the firing before its due
 // instant, and a member's own recorded date wins when later.
 func TestSlotLastDate(t *testing.T) {
