@@ -26,11 +26,13 @@ type Error struct {
 	Err     error  // underlying cause, logged, never shown
 }
 
+// Error is for logs: the code and the cause, never the member's sentence
+// (which is for the member, and would repeat in every log line that wraps it).
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+		return string(e.Code) + ": " + e.Err.Error()
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	return string(e.Code)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
