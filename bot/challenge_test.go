@@ -240,7 +240,7 @@ func TestChallengeStop(t *testing.T) {
 		t.Errorf("posts after stop %+v: want the summary", ps)
 	}
 	// Scheduled posting after stop posts nothing.
-	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space); err != nil {
+	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space, env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(challenges(t, env)); n != 1 {
@@ -251,7 +251,7 @@ func TestChallengeStop(t *testing.T) {
 func TestPostScheduledChallenge(t *testing.T) {
 	env, _ := challengeEnv(t)
 	env.MustDo(t, "mod", `challenge schedule #weekly "MON 09:00"`)
-	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space); err != nil {
+	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space, env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ps := posts(env)

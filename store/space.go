@@ -57,11 +57,13 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 				return err
 			}
 		}
+		current := rec.Current
 		if err := fn(rec); err != nil {
 			fnErr = err
 			return err
 		}
 		rec.Space = sp
+		rec.Current = current // OpenChallenge and CloseChallenge own it
 		buf, err := encode("space", rec)
 		if err != nil {
 			return err
