@@ -3,11 +3,9 @@ package bot
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/studybot/studybot/roadmap"
@@ -55,16 +53,29 @@ func FriendlySchedule(when string) (fields string, ok bool, err error) {
 	return fmt.Sprintf("%d %d * * %d", m, h, int(day)), true, nil
 }
 
-// challengeLocks serialise closing and opening challenges per space, so that a
-// scheduled post and a moderator's post at the same moment cannot both close the
-// same challenge and leave two open. One process owns the database file, so an
-// in-process lock is enough.
-var challengeLocks [64]sync.Mutex
+// OnOpen says what Store.OpenChallenge does when the space already has an open
+// challenge.
+type OnOpen int
 
-func challengeLock(sp Space) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(sp.Key()))
-	return &challengeLocks[h.Sum32()%uint32(len(challengeLocks))]
+const (
+	// CloseCurrent closes the open challenge and opens the new one: each
+	// weekly challenge replaces the last.
+	CloseCurrent OnOpen = iota
+	// RefuseWhileOpen refuses with a Conflict error while a challenge is open.
+	RefuseWhileOpen
+)
+
+// Opening is what Store.OpenChallenge did.
+type Opening struct {
+	// Opened is the space's new current challenge; with Repeat, the one opened
+	// earlier for the same scheduled instant.
+	Opened *Challenge
+	// Closed is the challenge this call closed, nil when none was open (or
+	// with Repeat). Its summary is the caller's to post.
+	Closed *Challenge
+	// Repeat is set when a challenge was already opened for the scheduled
+	// instant: nothing changed, and the caller posts nothing.
+	Repeat bool
 }
 
 func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply, error) {
@@ -160,10 +171,13 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	default:
 		text = what
 	}
-	c, err := e.PostChallenge(ctx, req.Space, req.Member, topicID, text, channel)
+	res, err := e.PostChallenge(ctx, req.Space, &Challenge{
+		Topic: topicID, Text: text, Channel: channel, PostedBy: req.Member,
+	}, CloseCurrent)
 	if err != nil {
 		return nil, err
 	}
+	c := res.Opened
 	if e.Messenger == nil {
 		// Nothing else will show it: the reply is the post.
 		return e.challengeReply(c), nil
@@ -191,37 +205,40 @@ func (e *Engine) challengeTopic(what string) *roadmap.Topic {
 	return t
 }
 
-// PostChallenge closes the space's open challenge (posting its summary where it
-// was posted) and posts a new one to channel. postedBy is the moderator's member
-// id, "" for a scheduled post; topicID is "" for a free-text challenge. Posting
-// failures are logged, not returned: the challenge is stored and open either way.
-func (e *Engine) PostChallenge(ctx context.Context, sp Space, postedBy, topicID, text, channel string) (*Challenge, error) {
-	mu := challengeLock(sp)
-	mu.Lock()
-	defer mu.Unlock()
-	if _, err := e.closeCurrent(ctx, sp); err != nil {
-		return nil, err
+// PostChallenge opens c in the space through Store.OpenChallenge (onOpen says
+// what happens to a challenge still open) and, once that is committed, posts
+// the closed challenge's summary where it was posted and then c to c.Channel.
+// PostedAt is the engine's now when c leaves it zero; c itself is not changed.
+// A repeated scheduled post (Opening.Repeat) posts nothing. Posting failures
+// are logged, not returned: the challenge is stored and open either way.
+//
+// Error codes: those of Store.OpenChallenge, notably Conflict for
+// RefuseWhileOpen while a challenge is open.
+func (e *Engine) PostChallenge(ctx context.Context, sp Space, c *Challenge, onOpen OnOpen) (*Opening, error) {
+	cp := *c
+	if cp.PostedAt.IsZero() {
+		cp.PostedAt = e.now()
 	}
-	c, err := e.Store.AddChallenge(ctx, sp, &Challenge{
-		Topic: topicID, Text: text, Channel: channel, PostedBy: postedBy, PostedAt: e.now(),
-	})
+	res, err := e.Store.OpenChallenge(ctx, sp, &cp, onOpen)
 	if err != nil {
-		return nil, Wrap(err, "add challenge")
+		return nil, Wrap(err, "open challenge") // keeps a coded error as it is
 	}
-	if _, err := e.Store.UpdateSpace(ctx, sp, func(r *SpaceRecord) error {
-		r.Current = c.ID
-		return nil
-	}); err != nil {
-		return nil, Wrap(err, "open challenge")
+	if res.Repeat {
+		return res, nil
 	}
-	e.post(ctx, sp, channel, e.challengeReply(c))
-	return c, nil
+	if res.Closed != nil {
+		e.post(ctx, sp, res.Closed.Channel, summaryReply(res.Closed))
+	}
+	e.post(ctx, sp, res.Opened.Channel, e.challengeReply(res.Opened))
+	return res, nil
 }
 
 // PostScheduledChallenge posts the group's frontier topic challenge to the
-// channel of the space's schedule. The scheduler calls it; a schedule removed in
-// the meantime posts nothing.
-func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space) error {
+// channel of the space's schedule, closing the open one. The scheduler calls
+// it with the instant the schedule fired (at): a space gets one challenge per
+// instant, however many times or processes call it. A schedule removed in the
+// meantime posts nothing.
+func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space, at time.Time) error {
 	rec, err := e.Store.Space(ctx, sp)
 	if err != nil {
 		return Wrap(err, "read space")
@@ -237,8 +254,16 @@ func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space) error {
 	if text == "" {
 		text = "Show what you learned about " + t.Title + ": build something small and share it."
 	}
-	_, err = e.PostChallenge(ctx, sp, "", t.ID, text, rec.Challenge.Channel)
-	return err
+	res, err := e.PostChallenge(ctx, sp, &Challenge{
+		Topic: t.ID, Text: text, Channel: rec.Challenge.Channel, ScheduledAt: at,
+	}, CloseCurrent)
+	if err != nil {
+		return err
+	}
+	if res.Repeat {
+		e.log().Info("scheduled challenge already posted", "space", sp.Key(), "at", at, "challenge", res.Opened.ID)
+	}
+	return nil
 }
 
 // ChallengeSchedules calls fn for every space with a challenge schedule; the
@@ -291,41 +316,6 @@ func (e *Engine) Frontier(ctx context.Context, sp Space) (*roadmap.Topic, error)
 		best = e.Roadmap.Topics()[0]
 	}
 	return best, nil
-}
-
-// closeCurrent closes the space's open challenge, if any, and posts its summary.
-// Callers hold the space's challenge lock.
-func (e *Engine) closeCurrent(ctx context.Context, sp Space) (*Challenge, error) {
-	rec, err := e.Store.Space(ctx, sp)
-	if err != nil {
-		return nil, Wrap(err, "read space")
-	}
-	if rec.Current == 0 {
-		return nil, nil
-	}
-	now := e.now()
-	c, err := e.Store.UpdateChallenge(ctx, sp, rec.Current, func(c *Challenge) error {
-		if c.ClosedAt.IsZero() {
-			c.ClosedAt = now
-		}
-		return nil
-	})
-	if err != nil && ErrorCode(err) != NotFound {
-		return nil, Wrap(err, "close challenge")
-	}
-	if _, err := e.Store.UpdateSpace(ctx, sp, func(r *SpaceRecord) error {
-		if r.Current == rec.Current {
-			r.Current = 0
-		}
-		return nil
-	}); err != nil {
-		return nil, Wrap(err, "close challenge")
-	}
-	if c == nil {
-		return nil, nil
-	}
-	e.post(ctx, sp, c.Channel, summaryReply(c))
-	return c, nil
 }
 
 // post sends a public reply through the Messenger, logging failures: a post that
@@ -398,11 +388,8 @@ func summaryReply(c *Challenge) *Reply {
 }
 
 func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, error) {
-	mu := challengeLock(req.Space)
-	mu.Lock()
-	defer mu.Unlock()
 	hadSchedule := false
-	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
+	_, closed, err := e.Store.CloseChallenge(ctx, req.Space, e.now(), func(r *SpaceRecord) error {
 		hadSchedule = r.Challenge.Spec != ""
 		r.Challenge = ChallengeSchedule{}
 		return nil
@@ -415,18 +402,13 @@ func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, er
 			e.log().Error("remove challenge schedule", "space", req.Space.Key(), "err", err)
 		}
 	}
-	r := &Reply{Title: "Weekly challenges stopped", Text: []string{"No more scheduled challenges."}}
-	if rec.Current == 0 && !hadSchedule {
-		r = &Reply{Title: "Nothing to stop", Text: []string{"No challenge is scheduled or open."}}
+	if closed == nil && !hadSchedule {
+		return &Reply{Title: "Nothing to stop", Text: []string{"No challenge is scheduled or open."}}, nil
 	}
-	if rec.Current != 0 {
-		c, err := e.closeCurrent(ctx, req.Space)
-		if err != nil {
-			return nil, err
-		}
-		if c != nil {
-			r.Text = append(r.Text, fmt.Sprintf("Challenge #%d is closed with %d submission%s.", c.ID, len(c.Submissions), plural(len(c.Submissions))))
-		}
+	r := &Reply{Title: "Weekly challenges stopped", Text: []string{"No more scheduled challenges."}}
+	if closed != nil {
+		e.post(ctx, req.Space, closed.Channel, summaryReply(closed))
+		r.Text = append(r.Text, fmt.Sprintf("Challenge #%d is closed with %d submission%s.", closed.ID, len(closed.Submissions), plural(len(closed.Submissions))))
 	}
 	return r, nil
 }

@@ -240,7 +240,7 @@ func TestChallengeStop(t *testing.T) {
 		t.Errorf("posts after stop %+v: want the summary", ps)
 	}
 	// Scheduled posting after stop posts nothing.
-	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space); err != nil {
+	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space, env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(challenges(t, env)); n != 1 {
@@ -251,7 +251,7 @@ func TestChallengeStop(t *testing.T) {
 func TestPostScheduledChallenge(t *testing.T) {
 	env, _ := challengeEnv(t)
 	env.MustDo(t, "mod", `challenge schedule #weekly "MON 09:00"`)
-	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space); err != nil {
+	if err := env.Engine.PostScheduledChallenge(context.Background(), bottest.Space, env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ps := posts(env)
@@ -334,5 +334,79 @@ func TestFriendlySchedule(t *testing.T) {
 		if got != tt.want || ok != tt.ok || (err != nil) != tt.hasErr {
 			t.Errorf("FriendlySchedule(%q) = %q, %v, %v; want %q, %v, error %v", tt.when, got, ok, err, tt.want, tt.ok, tt.hasErr)
 		}
+	}
+}
+
+// TestPostScheduledChallenge_OncePerInstant: several posts for one scheduled
+// instant at once (as several processes on one database would make) open one
+// challenge, close the previous one once, and post each once.
+func TestPostScheduledChallenge_OncePerInstant(t *testing.T) {
+	env, _ := challengeEnv(t)
+	ctx := context.Background()
+	env.MustDo(t, "mod", `challenge schedule #weekly "MON 09:00"`)
+	env.MustDo(t, "mod", "challenge post write a haiku about DNS please")
+	env.Messenger.Reset()
+	at := bottest.Start.Add(7 * 24 * time.Hour)
+	env.Clock.Set(at.Add(20 * time.Second))
+
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() { errs <- env.Engine.PostScheduledChallenge(ctx, bottest.Space, at) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := challenges(t, env)
+	if len(cs) != 2 || !cs[0].ScheduledAt.Equal(at) || !cs[0].ClosedAt.IsZero() || cs[1].ClosedAt.IsZero() {
+		t.Fatalf("challenges %+v: want #1 closed and one scheduled #2 open", cs)
+	}
+	ps := posts(env)
+	if len(ps) != 2 || !strings.Contains(ps[0].Reply.Title, "#1 closed") || !strings.HasPrefix(ps[1].Reply.Title, "Challenge #2") {
+		t.Errorf("posts %+v: want #1's summary and #2, once each", ps)
+	}
+
+	// A late repeat, after a moderator has moved on, still changes nothing.
+	env.MustDo(t, "mod", "challenge post write a limerick about TCP please")
+	env.Messenger.Reset()
+	if err := env.Engine.PostScheduledChallenge(ctx, bottest.Space, at); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(challenges(t, env)); n != 3 || len(env.Messenger.Sent()) != 0 {
+		t.Errorf("late repeat: %d challenges, %d posts; want 3 and none", n, len(env.Messenger.Sent()))
+	}
+}
+
+// TestPostChallenge_RefuseWhileOpen: a post that refuses while a challenge is
+// open returns Conflict and changes and posts nothing.
+func TestPostChallenge_RefuseWhileOpen(t *testing.T) {
+	env, _ := challengeEnv(t)
+	ctx := context.Background()
+	env.MustDo(t, "mod", "challenge post")
+	env.Messenger.Reset()
+	before, rec := challenges(t, env), spaceRecord(t, env)
+	c := &bot.Challenge{Text: "Write a haiku about HTTP", Channel: "general", PostedBy: "mod"}
+	_, err := env.Engine.PostChallenge(ctx, bottest.Space, c, bot.RefuseWhileOpen)
+	if bot.ErrorCode(err) != bot.Conflict || !strings.Contains(bot.ErrorMessage(err), "#1") {
+		t.Errorf("err = %v, want Conflict naming #1", err)
+	}
+	if after := challenges(t, env); len(after) != len(before) || !after[0].ClosedAt.IsZero() || *spaceRecord(t, env) != *rec {
+		t.Errorf("after a refused post: %+v, want %+v unchanged", after, before)
+	}
+	if len(env.Messenger.Sent()) != 0 {
+		t.Errorf("a refused post sent %+v", env.Messenger.Sent())
+	}
+
+	// With nothing open it opens, closing nothing.
+	env.MustDo(t, "mod", "challenge stop")
+	env.Messenger.Reset()
+	res, err := env.Engine.PostChallenge(ctx, bottest.Space, c, bot.RefuseWhileOpen)
+	if err != nil || res.Opened.ID != 2 || res.Closed != nil || !res.Opened.PostedAt.Equal(env.Clock.Now()) {
+		t.Fatalf("post with none open = %+v, %v", res, err)
+	}
+	if ps := posts(env); len(ps) != 1 || ps[0].Reply.Text[0] != c.Text {
+		t.Errorf("posts %+v: want the challenge alone", ps)
 	}
 }

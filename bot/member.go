@@ -112,6 +112,7 @@ type Challenge struct {
 	Channel     string                 `json:"channel,omitempty"`
 	PostedBy    string                 `json:"posted_by,omitempty"` // member id, "" when scheduled
 	PostedAt    time.Time              `json:"posted_at"`
+	ScheduledAt time.Time              `json:"scheduled_at,omitzero"` // the schedule's instant, zero when posted by hand
 	ClosedAt    time.Time              `json:"closed_at,omitzero"`
 	Submissions map[string]*Submission `json:"submissions,omitempty"` // member id -> submission
 }

@@ -45,20 +45,49 @@ type Store interface {
 	Space(ctx context.Context, sp Space) (*SpaceRecord, error)
 
 	// UpdateSpace loads, changes with fn and stores a space's settings, like
-	// UpdateMember.
+	// UpdateMember. SpaceRecord.Current belongs to OpenChallenge and
+	// CloseChallenge: what fn does to it is not stored.
 	UpdateSpace(ctx context.Context, sp Space, fn func(*SpaceRecord) error) (*SpaceRecord, error)
 
 	// Spaces calls fn for every space with stored settings.
 	Spaces(ctx context.Context, fn func(*SpaceRecord) error) error
 
-	// AddChallenge stores a new challenge, assigning its ID (increasing per space).
-	AddChallenge(ctx context.Context, sp Space, c *Challenge) (*Challenge, error)
+	// OpenChallenge opens c as the space's current challenge, in one
+	// transaction, and returns what it did. It assigns c's ID (increasing per
+	// space, never reused) and stores a copy; c itself is not changed.
+	//
+	// A scheduled post (c.ScheduledAt not zero) opens at most one challenge per
+	// space and instant: when one was already opened for c.ScheduledAt (by
+	// another call, possibly in another process on the same database) it
+	// changes nothing and returns that challenge with Opening.Repeat set, and
+	// the caller must not post it again.
+	//
+	// Otherwise, when the space has an open challenge, onOpen decides:
+	// CloseCurrent closes it at c.PostedAt and returns it in Opening.Closed (its
+	// summary is the caller's to post); RefuseWhileOpen returns a Conflict
+	// error naming it, and nothing changes. Then c is stored and becomes
+	// SpaceRecord.Current. A Current that names a missing or already closed
+	// challenge counts as none open.
+	//
+	// Error codes: Invalid for a nil c, a zero c.PostedAt (a challenge closed at
+	// the zero time would look open) or a record too large; Conflict as above.
+	// Calls are serialised, never batched, so each is made exactly once.
+	OpenChallenge(ctx context.Context, sp Space, c *Challenge, onOpen OnOpen) (*Opening, error)
+
+	// CloseChallenge closes the space's open challenge at at, clears
+	// SpaceRecord.Current, and changes the space's settings with fn (nil for
+	// no change), all in one transaction. It returns the record as stored and
+	// the challenge it closed, nil when none was open. fn's error is returned
+	// unchanged and nothing changes; fn is called exactly once.
+	CloseChallenge(ctx context.Context, sp Space, at time.Time, fn func(*SpaceRecord) error) (*SpaceRecord, *Challenge, error)
 
 	// Challenge returns one challenge. NotFound if there is none with that id.
 	Challenge(ctx context.Context, sp Space, id uint64) (*Challenge, error)
 
-	// UpdateChallenge changes a challenge with fn, like UpdateMember. NotFound if
-	// there is none with that id.
+	// UpdateChallenge changes a challenge with fn, like UpdateMember (members'
+	// submissions). NotFound if there is none with that id. Opening and closing
+	// go through OpenChallenge and CloseChallenge, which keep
+	// SpaceRecord.Current in step.
 	UpdateChallenge(ctx context.Context, sp Space, id uint64, fn func(*Challenge) error) (*Challenge, error)
 
 	// Challenges returns up to limit challenges of a space, newest first.

@@ -8,6 +8,7 @@
 //	    "settings"               -> JSON bot.SpaceRecord
 //	    members/<member id>      -> JSON bot.Member
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
+//	    scheduled/<8-byte unix second><4-byte ns> -> 8-byte id of the challenge opened for that instant
 //	nudges/<slot><platform:id>0x00<member id> -> binary {dm closed, last date}
 //	slots/<slot>                 -> 0x00, or a paused walk {instant, next instant, resume key}
 //	due/<8-byte unix second><slot> -> 4-byte nanoseconds
@@ -23,6 +24,8 @@
 // Every write commits (and fsyncs) before the method returns. Member, space and
 // challenge updates go through bbolt's DB.Batch so that concurrent members share
 // one commit; MaxBatchDelay is tuned for that (see DefaultMaxBatchDelay).
+// Opening and closing a challenge go through DB.Update, which runs its function
+// once: they decide, and must not decide twice.
 package store
 
 import (

@@ -78,7 +78,7 @@ func TestOpen_ReopenKeepsData(t *testing.T) {
 	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddChallenge(ctx, spaceA, &bot.Challenge{Text: "build a DNS resolver", PostedAt: t0}); err != nil {
+	if _, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "build a DNS resolver", PostedAt: t0}, bot.CloseCurrent); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -206,8 +206,8 @@ func TestSpaces_Isolated(t *testing.T) {
 	}
 
 	// Challenges number per space, and deleting in one space leaves the other.
-	ca, _ := db.AddChallenge(ctx, spaceA, &bot.Challenge{Text: "a"})
-	cb, _ := db.AddChallenge(ctx, spaceB, &bot.Challenge{Text: "b"})
+	ca := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "a", PostedAt: t0}, bot.CloseCurrent).Opened
+	cb := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "b", PostedAt: t0}, bot.RefuseWhileOpen).Opened
 	if ca.ID != 1 || cb.ID != 1 {
 		t.Errorf("first challenge ids = %d, %d, want 1, 1", ca.ID, cb.ID)
 	}
@@ -340,11 +340,8 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		c, err := db.AddChallenge(ctx, spaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = db.UpdateChallenge(ctx, spaceA, c.ID, func(c *bot.Challenge) error {
+		c := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0}, bot.CloseCurrent).Opened
+		_, err := db.UpdateChallenge(ctx, spaceA, c.ID, func(c *bot.Challenge) error {
 			c.Submissions = map[string]*bot.Submission{
 				gone:   {Member: gone, Name: "Gone", Text: "mine", At: t0},
 				"stay": {Member: "stay", Text: "theirs", At: t0},
@@ -743,7 +740,7 @@ func TestSpacesAndChallenges(t *testing.T) {
 	}
 	mustUpdate(t, db, spaceB, "x", mark(roadmap.Done)) // members only: no settings
 	for _, sp := range []bot.Space{spaceA, {Platform: bot.Console, ID: "local"}} {
-		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Current = 3; return nil }); err != nil {
+		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -753,17 +750,13 @@ func TestSpacesAndChallenges(t *testing.T) {
 		t.Errorf("Spaces = %v", got)
 	}
 
-	in := &bot.Challenge{Text: "one", Submissions: map[string]*bot.Submission{}}
+	in := &bot.Challenge{Text: "one", PostedAt: t0, Submissions: map[string]*bot.Submission{}}
 	for _, text := range []string{"one", "two", "three"} {
 		in.Text = text
-		c, err := db.AddChallenge(ctx, spaceA, in)
-		if err != nil {
-			t.Fatal(err)
-		}
+		mustOpenChallenge(t, db, spaceA, in, bot.CloseCurrent)
 		if in.ID != 0 {
-			t.Error("AddChallenge changed its argument")
+			t.Error("OpenChallenge changed its argument")
 		}
-		_ = c
 	}
 	cs, err := db.Challenges(ctx, spaceA, 2)
 	if err != nil || len(cs) != 2 || cs[0].ID != 3 || cs[1].ID != 2 || cs[0].Text != "three" {

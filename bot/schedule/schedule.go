@@ -294,7 +294,10 @@ func (s *Scheduler) SetSchedule(sp bot.Space, spec string) error {
 	}
 	id := s.cron.Schedule(sched, cron.FuncJob(func() {
 		ctx := s.jobContext()
-		if err := s.eng.PostScheduledChallenge(ctx, sp); err != nil && ctx.Err() == nil {
+		// The instant this firing stands for, the same in every process that
+		// runs the schedule: cron fires on the minute, so the minute names it.
+		at := s.clock.Now().Truncate(time.Minute)
+		if err := s.eng.PostScheduledChallenge(ctx, sp, at); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduled challenge", "space", sp.Key(), "err", err)
 		}
 	}))

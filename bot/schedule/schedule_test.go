@@ -210,3 +210,39 @@ func TestScheduledChallengeJob(t *testing.T) {
 		t.Errorf("challenge post %+v to %q: want the frontier topic %q, public, in #challenges", c.Reply, c.To, first.Title)
 	}
 }
+
+// TestScheduledChallengeJob_OncePerFiring: the job names its firing by the
+// clock's minute, so running it again within that minute (another process on
+// the same database, or a retry) posts nothing more.
+func TestScheduledChallengeJob_OncePerFiring(t *testing.T) {
+	h := newHarness(t, utc("2025-06-09 09:00"))
+	spec, err := h.s.ParseSchedule("MON 09:00", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.UpdateSpace(h.ctx, space, func(r *bot.SpaceRecord) error {
+		r.Challenge = bot.ChallengeSchedule{Channel: "challenges", Spec: spec}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetSchedule(space, spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range []time.Duration{3, 50} {
+		h.clock.Set(utc("2025-06-09 09:00").Add(sec * time.Second))
+		if !schedule.RunChallengeJob(h.s, space) {
+			t.Fatal("no challenge job for the space")
+		}
+	}
+	cs, err := h.db.Challenges(h.ctx, space, 0)
+	if err != nil || len(cs) != 1 || !cs[0].ScheduledAt.Equal(utc("2025-06-09 09:00")) {
+		t.Fatalf("challenges %+v, %v: want one, scheduled at 09:00", cs, err)
+	}
+	h.msg.mu.Lock()
+	n := len(h.msg.posts)
+	h.msg.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d posts, want 1", n)
+	}
+}

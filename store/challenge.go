@@ -1,0 +1,353 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// bucketScheduled indexes scheduled challenges by their instant, inside each
+// space's bucket: scheduled/<8-byte unix second><4-byte nanosecond> -> 8-byte
+// challenge id. OpenChallenge looks an instant up in O(log n) to open at most
+// one challenge per scheduled instant.
+var bucketScheduled = []byte("scheduled")
+
+func scheduledKey(t time.Time) []byte {
+	k := binary.BigEndian.AppendUint64(nil, uint64(t.Unix()))
+	return binary.BigEndian.AppendUint32(k, uint32(t.Nanosecond()))
+}
+
+// OpenChallenge implements bot.Store. It runs in DB.Update rather than Batch:
+// a batched function may run more than once, and this one must decide exactly
+// once whether to open, close or refuse.
+func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) (*bot.Opening, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, bot.Errorf(bot.Invalid, "There is no challenge to store.")
+	}
+	if c.PostedAt.IsZero() {
+		return nil, bot.Errorf(bot.Invalid, "A challenge needs the time it was posted.")
+	}
+	if onOpen != bot.CloseCurrent && onOpen != bot.RefuseWhileOpen {
+		return nil, fmt.Errorf("open challenge: unknown OnOpen %d", onOpen)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *bot.Opening
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, true)
+		if err != nil {
+			return err
+		}
+		cb, err := sb.CreateBucketIfNotExists(bucketChallenges)
+		if err != nil {
+			return err
+		}
+		var idx *bolt.Bucket
+		if !c.ScheduledAt.IsZero() {
+			if idx, err = sb.CreateBucketIfNotExists(bucketScheduled); err != nil {
+				return err
+			}
+			if v := idx.Get(scheduledKey(c.ScheduledAt)); len(v) == 8 {
+				prev, err := getChallenge(cb, binary.BigEndian.Uint64(v))
+				if err != nil {
+					return err
+				}
+				if prev != nil {
+					out = &bot.Opening{Opened: prev, Repeat: true}
+					return nil
+				}
+				// The index names a challenge that is gone (challenges are never
+				// deleted, so this is damage): open a new one over it.
+			}
+		}
+		rec, err := getSpace(sb, sp)
+		if err != nil {
+			return err
+		}
+		closed, err := openChallenge(cb, rec)
+		if err != nil {
+			return err
+		}
+		if closed != nil {
+			if onOpen == bot.RefuseWhileOpen {
+				return bot.Errorf(bot.Conflict, "Challenge #%d is still open.", closed.ID)
+			}
+			closed.ClosedAt = c.PostedAt
+			if err := putChallenge(cb, closed); err != nil {
+				return err
+			}
+		}
+		id, err := cb.NextSequence()
+		if err != nil {
+			return err
+		}
+		cp := *c
+		cp.ID = id
+		cp.ClosedAt = time.Time{}
+		buf, err := encode("challenge", &cp)
+		if err != nil {
+			return err
+		}
+		if err := cb.Put(u64(id), buf); err != nil {
+			return err
+		}
+		if idx != nil {
+			if err := idx.Put(scheduledKey(c.ScheduledAt), u64(id)); err != nil {
+				return err
+			}
+		}
+		rec.Current = id
+		if err := putSpace(sb, rec); err != nil {
+			return err
+		}
+		// Decode what was stored, so the caller's maps are not shared with ours.
+		opened := new(bot.Challenge)
+		if err := decode("challenge", buf, opened); err != nil {
+			return err
+		}
+		out = &bot.Opening{Opened: opened, Closed: closed}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("open challenge", err)
+	}
+	return out, nil
+}
+
+// CloseChallenge implements bot.Store, in DB.Update like OpenChallenge.
+func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, *bot.Challenge, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, nil, err
+	}
+	if at.IsZero() {
+		return nil, nil, bot.Errorf(bot.Invalid, "Closing a challenge needs the time it closes.")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		rec    *bot.SpaceRecord
+		closed *bot.Challenge
+		fnErr  error
+	)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, true)
+		if err != nil {
+			return err
+		}
+		if rec, err = getSpace(sb, sp); err != nil {
+			return err
+		}
+		if fn != nil {
+			current := rec.Current
+			if err := fn(rec); err != nil {
+				fnErr = err
+				return err
+			}
+			rec.Space, rec.Current = sp, current
+		}
+		if cb := sb.Bucket(bucketChallenges); cb != nil {
+			if closed, err = openChallenge(cb, rec); err != nil {
+				return err
+			}
+			if closed != nil {
+				closed.ClosedAt = at
+				if err := putChallenge(cb, closed); err != nil {
+					return err
+				}
+			}
+		}
+		rec.Current = 0
+		return putSpace(sb, rec)
+	})
+	if fnErr != nil {
+		return nil, nil, fnErr
+	}
+	if err != nil {
+		return nil, nil, wrap("close challenge", err)
+	}
+	return rec, closed, nil
+}
+
+// openChallenge returns the challenge rec.Current names if it is open, nil
+// when Current is 0 or names a missing or closed challenge.
+func openChallenge(cb *bolt.Bucket, rec *bot.SpaceRecord) (*bot.Challenge, error) {
+	if rec.Current == 0 {
+		return nil, nil
+	}
+	c, err := getChallenge(cb, rec.Current)
+	if err != nil || c == nil || !c.ClosedAt.IsZero() {
+		return nil, err
+	}
+	return c, nil
+}
+
+// getChallenge decodes a challenge, nil when there is none with that id.
+func getChallenge(cb *bolt.Bucket, id uint64) (*bot.Challenge, error) {
+	v := cb.Get(u64(id))
+	if v == nil {
+		return nil, nil
+	}
+	c := new(bot.Challenge)
+	if err := decode("challenge", v, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func putChallenge(cb *bolt.Bucket, c *bot.Challenge) error {
+	buf, err := encode("challenge", c)
+	if err != nil {
+		return err
+	}
+	return cb.Put(u64(c.ID), buf)
+}
+
+// getSpace decodes a space's settings from its bucket: a zero record when
+// none are stored.
+func getSpace(sb *bolt.Bucket, sp bot.Space) (*bot.SpaceRecord, error) {
+	rec := &bot.SpaceRecord{}
+	if v := sb.Get(keySettings); v != nil {
+		if err := decode("space", v, rec); err != nil {
+			return nil, err
+		}
+	}
+	rec.Space = sp
+	return rec, nil
+}
+
+func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
+	buf, err := encode("space", rec)
+	if err != nil {
+		return err
+	}
+	return sb.Put(keySettings, buf)
+}
+
+// Challenge implements bot.Store.
+func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *bot.Challenge
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		cb, err := child(tx, sp, bucketChallenges, false)
+		if err != nil || cb == nil {
+			return err
+		}
+		if v := cb.Get(u64(id)); v != nil {
+			out = new(bot.Challenge)
+			return decode("challenge", v, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read challenge: %w", err)
+	}
+	if out == nil {
+		return nil, challengeNotFound(id)
+	}
+	return out, nil
+}
+
+func challengeNotFound(id uint64) error {
+	return bot.Errorf(bot.NotFound, "There is no challenge #%d.", id)
+}
+
+// UpdateChallenge implements bot.Store, sharing commits like UpdateMember.
+func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn func(*bot.Challenge) error) (*bot.Challenge, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *bot.Challenge
+	var fnErr error
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		out, fnErr = nil, nil
+		sb, err := spaceBucket(tx, sp, false)
+		if err != nil {
+			return err
+		}
+		var cb *bolt.Bucket
+		if sb != nil {
+			cb = sb.Bucket(bucketChallenges)
+		}
+		var v []byte
+		if cb != nil {
+			v = cb.Get(u64(id))
+		}
+		if v == nil {
+			return challengeNotFound(id)
+		}
+		c := new(bot.Challenge)
+		if err := decode("challenge", v, c); err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			fnErr = err
+			return err
+		}
+		c.ID = id
+		buf, err := encode("challenge", c)
+		if err != nil {
+			return err
+		}
+		if err := cb.Put(u64(id), buf); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr
+	}
+	if err != nil {
+		return nil, wrap("update challenge", err)
+	}
+	return out, nil
+}
+
+// Challenges implements bot.Store: newest (highest id) first. limit <= 0 means
+// no limit.
+func (db *DB) Challenges(ctx context.Context, sp bot.Space, limit int) ([]*bot.Challenge, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*bot.Challenge
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		cb, err := child(tx, sp, bucketChallenges, false)
+		if err != nil || cb == nil {
+			return err
+		}
+		c := cb.Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			ch := new(bot.Challenge)
+			if err := decode("challenge", v, ch); err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list challenges: %w", err)
+	}
+	return out, nil
+}
