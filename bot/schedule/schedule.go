@@ -66,7 +66,8 @@ type Config struct {
 // engine's, so every member write goes through the engine.
 type Engine interface {
 	DeliverNudge(ctx context.Context, sp bot.Space, member string) (bot.Delivery, error)
-	PostScheduledChallenge(ctx context.Context, sp bot.Space) error
+	// PostScheduledChallenge posts once per space and scheduled instant.
+	PostScheduledChallenge(ctx context.Context, sp bot.Space, at time.Time) error
 	// ChallengeSchedules calls fn for every space with a challenge schedule.
 	ChallengeSchedules(ctx context.Context, fn func(sp bot.Space, spec string) error) error
 }
