@@ -45,7 +45,7 @@ func FriendlySchedule(when string) (fields string, ok bool, err error) {
 		return "", false, nil
 	}
 	if len(f) != 2 || !timePattern.MatchString(f[1]) {
-		return "", true, Errorf(Invalid, "%q is not a schedule: after the day give a 24-hour time, such as \"MON 09:00\".", clip(when, 40))
+		return "", true, Errorf(Invalid, "%q is not a schedule: after the day give a 24-hour time, such as \"MON 09:00\".", Clip(when, 40))
 	}
 	hh, mm, _ := strings.Cut(f[1], ":")
 	h, _ := strconv.Atoi(hh)
@@ -184,7 +184,7 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	}
 	return &Reply{
 		Title: fmt.Sprintf("Challenge #%d posted", c.ID),
-		Text:  []string{fmt.Sprintf("Posted in %s: %s", channel, clip(c.Text, 200))},
+		Text:  []string{fmt.Sprintf("Posted in %s: %s", channel, Clip(c.Text, 200))},
 	}, nil
 }
 
@@ -381,7 +381,7 @@ func summaryReply(c *Challenge) *Reply {
 		for i, s := range subs {
 			names[i] = displayName(s)
 		}
-		r.Text = []string{fmt.Sprintf("%d submissions, from %s. Thank you all!", len(subs), clip(strings.Join(names, ", "), 900))}
+		r.Text = []string{fmt.Sprintf("%d submissions, from %s. Thank you all!", len(subs), Clip(strings.Join(names, ", "), 900))}
 	}
 	r.Fields = []Field{{Name: "Submissions", Value: strconv.Itoa(len(subs)), Inline: true}}
 	return r
@@ -443,7 +443,7 @@ func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, er
 		if c.ClosedAt.IsZero() {
 			state = "open"
 		}
-		title := clip(c.Text, 60)
+		title := Clip(c.Text, 60)
 		if t := e.Roadmap.Topic(c.Topic); t != nil {
 			title = t.Title
 		}
@@ -499,7 +499,7 @@ func (e *Engine) cmdChallengeSubmit(ctx context.Context, req *Request) (*Reply, 
 	}
 	return &Reply{
 		Title:  title,
-		Text:   []string{clip(text, 300)},
+		Text:   []string{Clip(text, 300)},
 		Footer: "You can edit it until the challenge closes: submit again.",
 	}, nil
 }
@@ -528,7 +528,7 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 		c = cs[0]
 	}
 	subs := submitters(c)
-	r := &Reply{Title: fmt.Sprintf("Challenge #%d board", c.ID), Text: []string{clip(c.Text, 300)}, Public: true}
+	r := &Reply{Title: fmt.Sprintf("Challenge #%d board", c.ID), Text: []string{Clip(c.Text, 300)}, Public: true}
 	if !c.ClosedAt.IsZero() {
 		r.Title += " (closed)"
 	}
@@ -543,7 +543,7 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 			r.Footer = fmt.Sprintf("and %d more", len(subs)-25)
 			break
 		}
-		r.Fields = append(r.Fields, Field{Name: clip(displayName(s), 80), Value: clip(s.Text, 300)})
+		r.Fields = append(r.Fields, Field{Name: Clip(displayName(s), 80), Value: Clip(s.Text, 300)})
 	}
 	return r, nil
 }

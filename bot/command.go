@@ -187,7 +187,7 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 		if subs := groupUsage(word); word != "" && subs != "" {
 			return nil, nil, Errorf(Invalid, "Usage: %s", subs)
 		}
-		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(head[0].text, 40))
+		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(head[0].text, 40))
 	}
 	pos = head[n-1].end
 	args := map[string]string{}
@@ -262,7 +262,7 @@ func nextToken(line string, i int) (token, int, bool, error) {
 	if end, ok := closing[r]; ok {
 		j := strings.IndexRune(line[i+w:], end)
 		if j < 0 {
-			return token{}, i, false, Errorf(Invalid, "A quote is not closed: %s", clip(line[i:], 40))
+			return token{}, i, false, Errorf(Invalid, "A quote is not closed: %s", Clip(line[i:], 40))
 		}
 		next := i + w + j + utf8.RuneLen(end)
 		return token{line[i+w : i+w+j], next, true}, next, true, nil
@@ -304,11 +304,15 @@ func Action(path string, values ...string) string {
 	return path + ":" + strings.Join(values, "|")
 }
 
-// clip shortens s to at most n runes for echoing member input back safely.
-func clip(s string, n int) string {
+// Clip shortens s to at most n runes, ending with "…" when cut: for echoing
+// member input back and for fitting a platform's length limits. It is the
+// one clip every adapter uses.
+func Clip(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
+	return string([]rune(s)[:n-1]) + "…"
 }

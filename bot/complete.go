@@ -36,7 +36,7 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 	var out []Suggestion
 	add := func(name, value string) {
 		if len(out) < MaxSuggestions {
-			out = append(out, Suggestion{Name: clip(name, 95), Value: value})
+			out = append(out, Suggestion{Name: Clip(name, 95), Value: value})
 		}
 	}
 	switch opt.Kind {

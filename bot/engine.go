@@ -67,7 +67,7 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	}
 	cmd := Lookup(req.Command)
 	if cmd == nil {
-		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", clip(req.Command, 40))
+		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))
 	}
 	if cmd.ForModerators() && req.Access < AccessModerator {
 		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
@@ -102,7 +102,7 @@ var timePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
 func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 	for name, v := range args {
 		if !slices.ContainsFunc(cmd.Options, func(o Opt) bool { return o.Name == name }) {
-			return Errorf(Invalid, "%s has no option %q. Usage: %s", cmd.Name, clip(name, 30), cmd.Usage())
+			return Errorf(Invalid, "%s has no option %q. Usage: %s", cmd.Name, Clip(name, 30), cmd.Usage())
 		}
 		if !utf8.ValidString(v) {
 			return Errorf(Invalid, "The %s is not valid UTF-8 text.", name)
@@ -125,7 +125,7 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 		switch o.Kind {
 		case Time:
 			if !timePattern.MatchString(v) {
-				return Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", clip(v, 20))
+				return Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", Clip(v, 20))
 			}
 		case Zone:
 			if _, err := LoadZone(v); err != nil {
@@ -137,7 +137,7 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 			}
 		case Section:
 			if e.Roadmap.Section(strings.ToLower(v)) == nil {
-				return Errorf(NotFound, "No section %q. Sections: %s.", clip(v, 30), e.sectionIDs())
+				return Errorf(NotFound, "No section %q. Sections: %s.", Clip(v, 30), e.sectionIDs())
 			}
 		}
 	}
@@ -170,5 +170,5 @@ func LoadZone(name string) (*time.Location, error) {
 			}
 		}
 	}
-	return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", clip(name, 40))
+	return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", Clip(name, 40))
 }

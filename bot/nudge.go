@@ -35,7 +35,7 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 	hour, err1 := strconv.Atoi(hh)
 	minute, err2 := strconv.Atoi(mm)
 	if !ok || err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
-		return nil, Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", clip(req.Args["time"], 20))
+		return nil, Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", Clip(req.Args["time"], 20))
 	}
 	loc, err := e.nudgeZone(req)
 	if err != nil {

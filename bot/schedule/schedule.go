@@ -245,7 +245,7 @@ func (s *Scheduler) ParseSchedule(when, zone string) (string, error) {
 	}
 	rest = strings.Join(strings.Fields(rest), " ")
 	if rest == "" {
-		return "", bot.Errorf(bot.Invalid, "%q has a zone but no schedule; add one, such as \"0 9 * * 1\".", clip(when))
+		return "", bot.Errorf(bot.Invalid, "%q has a zone but no schedule; add one, such as \"0 9 * * 1\".", bot.Clip(when, 60))
 	}
 	if strings.HasPrefix(rest, "@every") {
 		return "", bot.Errorf(bot.Invalid, "Challenges follow the calendar: use \"MON 09:00\" or a cron spec such as \"0 9 * * 1\" instead of @every.")
@@ -253,12 +253,12 @@ func (s *Scheduler) ParseSchedule(when, zone string) (string, error) {
 	spec := "CRON_TZ=" + tz + " " + rest
 	sched, err := parseSpec(spec)
 	if err != nil {
-		return "", bot.Errorf(bot.Invalid, "%q is not a schedule: %v. Use \"MON 09:00\" or a cron spec such as \"0 9 * * 1\" (minute hour day-of-month month day-of-week).", clip(when), err)
+		return "", bot.Errorf(bot.Invalid, "%q is not a schedule: %v. Use \"MON 09:00\" or a cron spec such as \"0 9 * * 1\" (minute hour day-of-month month day-of-week).", bot.Clip(when, 60), err)
 	}
 	// Check the next firings from now: never, or too often, is a mistake.
 	t := sched.Next(s.clock.Now())
 	if t.IsZero() {
-		return "", bot.Errorf(bot.Invalid, "%q never fires; check the day and month.", clip(when))
+		return "", bot.Errorf(bot.Invalid, "%q never fires; check the day and month.", bot.Clip(when, 60))
 	}
 	for range 24 {
 		n := sched.Next(t)
@@ -266,7 +266,7 @@ func (s *Scheduler) ParseSchedule(when, zone string) (string, error) {
 			break
 		}
 		if n.Sub(t) < MinChallengeInterval {
-			return "", bot.Errorf(bot.Invalid, "%q posts more than once an hour; challenges need time. Try \"MON 09:00\".", clip(when))
+			return "", bot.Errorf(bot.Invalid, "%q posts more than once an hour; challenges need time. Try \"MON 09:00\".", bot.Clip(when, 60))
 		}
 		t = n
 	}
@@ -281,7 +281,7 @@ func (s *Scheduler) SetSchedule(sp bot.Space, spec string) error {
 	if spec != "" {
 		var err error
 		if sched, err = parseSpec(spec); err != nil {
-			return bot.Errorf(bot.Invalid, "The stored schedule %q is not valid: %v.", clip(spec), err)
+			return bot.Errorf(bot.Invalid, "The stored schedule %q is not valid: %v.", bot.Clip(spec, 60), err)
 		}
 	}
 	s.mu.Lock()
@@ -343,10 +343,3 @@ func parseSpec(spec string) (cron.Schedule, error) {
 	return parser.Parse(spec)
 }
 
-// clip shortens what a moderator typed for echoing it back.
-func clip(s string) string {
-	if r := []rune(s); len(r) > 60 {
-		return string(r[:60]) + "…"
-	}
-	return s
-}
