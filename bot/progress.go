@@ -24,7 +24,6 @@ func (e *Engine) zone(m *Member) *time.Location {
 	return time.UTC
 }
 
-
 // touchStreak counts today (in the member's zone) as a study day.
 func (e *Engine) touchStreak(m *Member, now time.Time) {
 	local := now.In(e.zone(m))

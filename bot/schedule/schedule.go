@@ -342,4 +342,3 @@ func parseSpec(spec string) (cron.Schedule, error) {
 	}
 	return parser.Parse(spec)
 }
-
