@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/studybot/studybot/cmd/studybot/simulate"
 	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
 )
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "check-config":
 		return runCheckConfig(args, stdout, stderr)
 	case "simulate":
-		return runSimulate(ctx, args, stdout, stderr)
+		return simulate.Run(ctx, args, stdout, stderr)
 	case "slack-manifest":
 		return runSlackManifest(stdout)
 	case "version", "--version", "-version":

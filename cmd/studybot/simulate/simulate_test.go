@@ -1,4 +1,4 @@
-package main
+package simulate
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ func simulateJSON(t *testing.T, args ...string) map[string]float64 {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	args = append([]string{"--json", "--dir", bottest.MemDir(t)}, args...)
-	if err := runSimulate(context.Background(), args, &stdout, &stderr); err != nil {
+	if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("simulate %v: %v\n%s", args, err, stderr.String())
 	}
 	dec := json.NewDecoder(&stdout)
@@ -90,7 +90,7 @@ func TestSimulateDowntime(t *testing.T) {
 
 func TestSimulateText(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := runSimulate(context.Background(), []string{"--members", "50", "--days", "1", "--dir", bottest.MemDir(t)}, &stdout, &stderr)
+	err := Run(context.Background(), []string{"--members", "50", "--days", "1", "--dir", bottest.MemDir(t)}, &stdout, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestSimulateBadFlags(t *testing.T) {
 		{"extra"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if err := runSimulate(context.Background(), args, &stdout, &stderr); err == nil {
+		if err := Run(context.Background(), args, &stdout, &stderr); err == nil {
 			t.Errorf("simulate %v: no error", args)
 		}
 	}
@@ -120,11 +120,11 @@ func TestSimulateBadFlags(t *testing.T) {
 
 func TestSimParseDowntime(t *testing.T) {
 	start := time.Date(2025, 3, 8, 0, 0, 0, 0, time.UTC)
-	from, to, err := simParseDowntime("30h+3h", start)
+	from, to, err := parseDowntime("30h+3h", start)
 	if err != nil || !from.Equal(start.Add(30*time.Hour)) || !to.Equal(start.Add(33*time.Hour)) {
 		t.Errorf("30h+3h: %s..%s, %v", from, to, err)
 	}
-	from, to, err = simParseDowntime("2025-03-09T06:00:00Z+90m", start)
+	from, to, err = parseDowntime("2025-03-09T06:00:00Z+90m", start)
 	if err != nil || !from.Equal(time.Date(2025, 3, 9, 6, 0, 0, 0, time.UTC)) || to.Sub(from) != 90*time.Minute {
 		t.Errorf("RFC 3339 start: %s..%s, %v", from, to, err)
 	}

@@ -1,4 +1,7 @@
-package main
+// Package simulate is `studybot simulate`: it runs the real store and
+// scheduler over many members and days on a fake clock and judges every nudge
+// with bot/nudge's Oracle. It wires a real store, which only cmd/studybot may.
+package simulate
 
 import (
 	"context"
@@ -57,10 +60,11 @@ type simResult struct {
 	WallSeconds   float64 `json:"wall_seconds"`
 }
 
-// runSimulate builds a temporary database of members with random nudge times
-// in many zones and runs the real scheduler and store over simulated days with
-// a fake clock and a counting messenger, for capacity planning.
-func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Run parses args (the flags after "simulate"), builds a temporary database
+// of members with random nudge times in many zones and runs the real scheduler
+// and store over simulated days with a fake clock and a counting messenger,
+// for capacity planning. It prints its report to stdout.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	members := fs.Int("members", 100_000, "subscribed members to simulate")
@@ -106,7 +110,7 @@ Flags:
 		progress: stderr,
 	}
 	if *downtime != "" {
-		if sim.downFrom, sim.downTo, err = simParseDowntime(*downtime, start); err != nil {
+		if sim.downFrom, sim.downTo, err = parseDowntime(*downtime, start); err != nil {
 			return err
 		}
 	}
@@ -139,7 +143,7 @@ Flags:
 
 // simParseDowntime reads START+DURATION: START is a duration from the start
 // ("30h") or an RFC 3339 instant.
-func simParseDowntime(s string, start time.Time) (from, to time.Time, err error) {
+func parseDowntime(s string, start time.Time) (from, to time.Time, err error) {
 	a, b, ok := strings.Cut(s, "+")
 	if !ok {
 		return from, to, fmt.Errorf("simulate: --downtime %q: want START+DURATION, such as 30h+3h", s)
