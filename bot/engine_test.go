@@ -327,3 +327,42 @@ func TestAnyUseReopensClosedDMs(t *testing.T) {
 		t.Error("DMClosed still set after the member used the bot")
 	}
 }
+
+// Every command declares how it touches the member (bot.Touch): using the bot
+// re-opens closed direct messages, whether the handler reads the member,
+// writes them, or neither; deleting one's data does not.
+func TestCommandsTouchTheMember(t *testing.T) {
+	tests := []struct {
+		line       string
+		wantClosed bool
+	}{
+		{"help", false},          // TouchAfter, reads nothing
+		{"nudge status", false},  // TouchAfter, a plain read
+		{"next", false},          // TouchInHandler, a read
+		{"done", false},          // TouchInHandler, a write
+		{"leaderboard", false},   // TouchAfter, reads the space
+		{"mydata delete", true},  // TouchNone: only asks to confirm
+		{"mydata export", false}, // TouchAfter
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			env := bottest.New(t)
+			ctx := context.Background()
+			if _, err := env.DB.UpdateMember(ctx, bottest.Space, "ana", func(m *bot.Member) error {
+				m.Nudge = bot.Nudge{On: true, Hour: 8, Zone: "UTC", Next: bottest.Start.Add(23 * time.Hour)}
+				m.DMClosed = true
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			env.MustDo(t, "ana", tt.line)
+			m, err := env.DB.Member(ctx, bottest.Space, "ana")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.DMClosed != tt.wantClosed {
+				t.Errorf("DMClosed = %v after %q, want %v", m.DMClosed, tt.line, tt.wantClosed)
+			}
+		})
+	}
+}
