@@ -191,11 +191,7 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		next := *mk
 		next.Status, next.At = undone.Prev, undone.PrevAt
-		if next == (Mark{}) {
-			delete(m.Topics, undone.Topic)
-		} else {
-			m.Topics[undone.Topic] = &next
-		}
+		m.setMark(undone.Topic, next)
 		return nil
 	})
 	if err != nil {
@@ -275,11 +271,7 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 		} else {
 			next.Note = text
 		}
-		if next == (Mark{}) {
-			delete(m.Topics, t.ID)
-		} else {
-			m.Topics[t.ID] = &next
-		}
+		m.setMark(t.ID, next)
 		return nil
 	})
 	if err != nil {
@@ -289,4 +281,14 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 		return &Reply{Title: "📝 Note cleared", Text: []string{"Your note on " + t.Title + " is gone."}}, nil
 	}
 	return &Reply{Title: "📝 Note saved", Text: []string{"Your private note on " + t.Title + ": " + text}}, nil
+}
+
+// setMark stores a topic's mark; an empty one (no status, no note) is removed,
+// so the record holds only topics the member did something with.
+func (m *Member) setMark(topic string, mk Mark) {
+	if mk == (Mark{}) {
+		delete(m.Topics, topic)
+		return
+	}
+	m.Topics[topic] = &mk
 }
