@@ -38,7 +38,7 @@ func newHTTPEnv(t *testing.T, cfg Config, rec *recorder) *httpEnv {
 	cfg.APIURL = fd.apiURL()
 	b := newTestBot(t, cfg)
 	if rec != nil {
-		b.handle = rec.handle
+		b.h = rec
 	}
 	srv := httptest.NewServer(b.Handler())
 	t.Cleanup(srv.Close)

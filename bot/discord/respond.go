@@ -135,7 +135,7 @@ func (b *Bot) run(req *bot.Request) (res result) {
 			res = result{err: bot.Wrap(fmt.Errorf("panic: %v", p), "handle "+req.Command)}
 		}
 	}()
-	r, err := b.handle(ctx, req)
+	r, err := b.h.Handle(ctx, req)
 	return result{r, err}
 }
 
@@ -232,7 +232,7 @@ func (b *Bot) autocomplete(in *discordgo.Interaction) *response {
 	if err == nil && f != nil {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 		defer cancel()
-		for _, s := range b.eng.Complete(ctx, req, f.option, f.partial) {
+		for _, s := range b.h.Complete(ctx, req, f.option, f.partial) {
 			if len(d.Choices) == bot.MaxSuggestions {
 				break
 			}

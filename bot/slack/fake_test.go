@@ -60,6 +60,10 @@ func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, er
 	return reply, err
 }
 
+func (r *recorder) Complete(ctx context.Context, req *bot.Request, option, partial string) []bot.Suggestion {
+	return r.eng.Complete(ctx, req, option, partial)
+}
+
 func (r *recorder) requests(command string) []bot.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -291,11 +295,10 @@ func newTestBot(t testing.TB, mode string) *testBot {
 	if mode == ModeHTTP {
 		cfg.AppToken = ""
 	}
-	b, err := New(cfg, rec.eng, clock, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	b, err := New(cfg, rec, clock, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.eng = rec
 	naps := &fakeSleep{}
 	b.sleep = naps.sleep
 	b.ackBudget = 30 * time.Second // answers come in the acknowledgement unless a test says otherwise

@@ -93,7 +93,7 @@ type outcome struct {
 // the member sees it, for the App Home tab: never nil.
 func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.Reply) {
 	o = outcome{team: req.Space.ID, user: req.Member, channel: req.Channel}
-	r, err := b.eng.Handle(ctx, req)
+	r, err := b.h.Handle(ctx, req)
 	if err != nil {
 		b.logError(req, err)
 		o.msg = errorPayload(bot.ErrorMessage(err))
@@ -290,7 +290,7 @@ func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Repl
 	get := func(command string) *bot.Reply {
 		req := *base
 		req.Command, req.Args, req.DM = command, map[string]string{}, false
-		r, err := b.eng.Handle(ctx, &req)
+		r, err := b.h.Handle(ctx, &req)
 		if err != nil {
 			b.logError(&req, err)
 			return warning(err)
