@@ -180,6 +180,9 @@ type Bot struct {
 	deferAfter time.Duration
 	// workTimeout bounds one engine call; interaction tokens live 15 minutes.
 	workTimeout time.Duration
+	// shutdownGrace is how long Run waits for in-flight interactions after
+	// ctx is done before cancelling them.
+	shutdownGrace time.Duration
 
 	// Gateway reconnect backoff: first wait and cap.
 	backoff, maxBackoff time.Duration
@@ -227,24 +230,25 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bot{
-		cfg:         cfg,
-		h:           h,
-		clock:       clock,
-		log:         log.With("platform", bot.Discord),
-		rest:        newREST(cfg.APIURL, cfg.Token),
-		pub:         pub,
-		guilds:      guilds,
-		pace:        newPacer(cfg.SendRate),
-		seen:        newSeenCache(seenTTL, seenMax),
-		dms:         map[string]string{},
-		deferAfter:  2 * time.Second,
-		workTimeout: time.Minute,
-		backoff:     time.Second,
-		maxBackoff:  time.Minute,
-		dialer:      &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
-		ctx:         ctx,
-		cancel:      cancel,
-		inbox:       make(chan struct{}, 64),
+		cfg:           cfg,
+		h:             h,
+		clock:         clock,
+		log:           log.With("platform", bot.Discord),
+		rest:          newREST(cfg.APIURL, cfg.Token),
+		pub:           pub,
+		guilds:        guilds,
+		pace:          newPacer(cfg.SendRate),
+		seen:          newSeenCache(seenTTL, seenMax),
+		dms:           map[string]string{},
+		deferAfter:    2 * time.Second,
+		workTimeout:   time.Minute,
+		shutdownGrace: shutdownGrace,
+		backoff:       time.Second,
+		maxBackoff:    time.Minute,
+		dialer:        &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
+		ctx:           ctx,
+		cancel:        cancel,
+		inbox:         make(chan struct{}, 64),
 	}
 	return b, nil
 }
@@ -259,14 +263,19 @@ func (b *Bot) InviteURL() string {
 	return "https://discord.com/oauth2/authorize?" + q.Encode()
 }
 
+// shutdownGrace is how long Run gives in-flight work to finish once its
+// context is done. The Slack adapter drains the same way, for the same time.
+const shutdownGrace = 5 * time.Second
+
 // Run serves until ctx is done; call it once. It first registers the commands when
 // Config.RegisterCommands is set (a failure is logged and serving goes on). In
 // gateway mode it connects and reconnects; a fatal close code (4004 bad token,
 // 4010-4014) or a rejected token returns an error. In http mode it blocks: the
-// interactions arrive through Handler. In-flight interactions get a few seconds to
-// finish after ctx is done.
+// interactions arrive through Handler. In-flight interactions get
+// shutdownGrace to finish after ctx is done; then they are cancelled, and Run
+// returns once they have stopped.
 func (b *Bot) Run(ctx context.Context) error {
-	defer b.drain(5 * time.Second)
+	defer b.drain(b.shutdownGrace)
 	b.log.Info("discord starting", "mode", b.cfg.Mode, "invite", b.InviteURL())
 	if b.cfg.RegisterCommands {
 		if err := b.Register(ctx); err != nil {
@@ -280,7 +289,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	return b.runGateway(ctx)
 }
 
-// drain waits up to grace for background work, then cancels what is left.
+// drain turns new work away (spawn refuses it: HTTP requests that arrive now
+// are told to retry), waits up to grace for the work in flight, then cancels
+// what is left and waits for it to stop.
 func (b *Bot) drain(grace time.Duration) {
 	b.bgMu.Lock()
 	b.closing = true

@@ -413,3 +413,62 @@ func TestHTTPAfterShutdown(t *testing.T) {
 		t.Error("the engine ran after shutdown")
 	}
 }
+
+// runHTTP starts Run in http mode; stop cancels it and waits for it to return.
+func runHTTP(t *testing.T, b *Bot) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return")
+			return nil
+		}
+	}
+}
+
+// TestRunDrainsInFlightWork: once its context is done, Run waits for an
+// interaction still in the engine, so its deferred answer goes out before Run
+// returns.
+func TestRunDrainsInFlightWork(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Slow answer"}, gate: make(chan struct{})}
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	stop := runHTTP(t, e.b)
+	if _, m := e.post(fixture(t, "study_next")); respType(m) != 5 {
+		t.Fatalf("answer %v, want a deferral", m)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(rec.gate) })
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if n := len(e.fd.callsTo(http.MethodPatch, "/webhooks/900/itok-1001-SECRET/messages/@original")); n != 1 {
+		t.Errorf("Run returned before the deferred answer went out (%d edits)", n)
+	}
+}
+
+// TestRunCancelsWorkPastGrace: work still running after shutdownGrace is
+// cancelled, so a stuck engine call cannot hold shutdown.
+func TestRunCancelsWorkPastGrace(t *testing.T) {
+	rec := &recorder{gate: make(chan struct{})} // never opens
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	e.b.shutdownGrace = 20 * time.Millisecond
+	logs := &syncBuffer{}
+	e.b.log = testLog(logs)
+	stop := runHTTP(t, e.b)
+	if _, m := e.post(fixture(t, "study_next")); respType(m) != 5 {
+		t.Fatalf("answer %v, want a deferral", m)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.Contains(logs.String(), "did not finish in time") {
+		t.Errorf("no warning about the cancelled work:\n%s", logs.String())
+	}
+}

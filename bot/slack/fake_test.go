@@ -38,6 +38,7 @@ type recorder struct {
 	mu     sync.Mutex
 	reqs   []bot.Request
 	canned map[string]*bot.Reply
+	gate   chan struct{} // when set, Handle waits for it (or its context)
 }
 
 // newRecorder wraps an engine on a temporary bbolt file with a fake clock.
@@ -52,7 +53,15 @@ func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, er
 	r.mu.Lock()
 	r.reqs = append(r.reqs, cp)
 	canned := r.canned[req.Command]
+	gate := r.gate
 	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, bot.Wrap(ctx.Err(), "handle "+req.Command)
+		}
+	}
 	reply, err := r.eng.Handle(ctx, req)
 	if err == nil && canned != nil {
 		return canned, nil
@@ -299,6 +308,7 @@ func newTestBot(t testing.TB, mode string) *testBot {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(b.cancel)
 	naps := &fakeSleep{}
 	b.sleep = naps.sleep
 	b.ackBudget = 30 * time.Second // answers come in the acknowledgement unless a test says otherwise

@@ -525,3 +525,79 @@ func TestHTTPRetryHeaderNoSideEffect(t *testing.T) {
 		t.Errorf("views.publish called %d times", n)
 	}
 }
+
+// runHTTP starts Run in http mode; stop cancels it and waits for it to return.
+func runHTTP(t *testing.T, tb *testBot) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tb.Run(ctx) }()
+	tb.fake.wait("auth.test", 1)
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return")
+			return nil
+		}
+	}
+}
+
+// TestRunDrainsInFlightWork: once its context is done, Run waits for a click
+// still in the engine, so its answer goes out before Run returns; a command
+// that arrives meanwhile is asked to retry instead of being lost.
+func TestRunDrainsInFlightWork(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.rec.gate = make(chan struct{})
+	stop := runHTTP(t, tb)
+	body := url.Values{"payload": {blockActions("done:internet/dns", tb.fake.responseURL(3), false)}}.Encode()
+	if w := tb.post(t, "/slack/interactivity", body, nil); w.Code != http.StatusOK {
+		t.Fatalf("ack: %d", w.Code)
+	}
+	for len(tb.rec.requests("done")) == 0 { // the click reached the engine
+		time.Sleep(time.Millisecond)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	for { // wait for drain to begin, then send a command
+		tb.bgMu.Lock()
+		closing := tb.closing
+		tb.bgMu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "next", "U1", tb.fake.responseURL(4)), nil)); !strings.Contains(p.Text, "restarting") {
+		t.Errorf("a command during shutdown got %+v, want a restarting message", p)
+	}
+	close(tb.rec.gate)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if res := tb.fake.callsTo("response"); len(res) != 1 || !strings.Contains(string(res[0].Body), "ephemeral") {
+		t.Errorf("Run returned before the click's answer went out: %v", res)
+	}
+}
+
+// TestRunCancelsWorkPastGrace: work still running after shutdownGrace is
+// cancelled, so a stuck engine call cannot hold shutdown.
+func TestRunCancelsWorkPastGrace(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.rec.gate = make(chan struct{}) // never opens
+	tb.shutdownGrace = 20 * time.Millisecond
+	stop := runHTTP(t, tb)
+	body := url.Values{"payload": {blockActions("done:internet/dns", tb.fake.responseURL(3), false)}}.Encode()
+	tb.post(t, "/slack/interactivity", body, nil)
+	for len(tb.rec.requests("done")) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.Contains(tb.logs.String(), "did not finish in time") {
+		t.Errorf("no warning about the cancelled work:\n%s", tb.logs.String())
+	}
+}

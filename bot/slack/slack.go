@@ -125,6 +125,9 @@ const (
 	maxRateLimitWaits = 3
 	// maxRetryAfter caps one Retry-After wait; longer means Slack is shedding load.
 	maxRetryAfter = 2 * time.Minute
+	// shutdownGrace is how long Run gives in-flight work to finish once its
+	// context is done. The Discord adapter drains the same way, for the same time.
+	shutdownGrace = 5 * time.Second
 )
 
 // Bot is the Slack adapter. Create it with New; it is safe for concurrent use.
@@ -148,7 +151,15 @@ type Bot struct {
 	seen  *dedup // envelope ids, event ids and HTTP signatures already handled
 	dmMu  sync.Mutex
 	dms   map[string]string // space key + "/" + member -> DM channel id
-	wg    sync.WaitGroup    // work continuing after an acknowledgement
+
+	// Work continuing after an acknowledgement runs under ctx and is counted
+	// in wg; Run drains it on the way out (see drain).
+	ctx           context.Context
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	bgMu          sync.Mutex
+	closing       bool          // set by drain; async then refuses new work
+	shutdownGrace time.Duration // see the constant
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -176,19 +187,23 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bot{
-		cfg:        cfg,
-		h:          h,
-		clock:      clock,
-		log:        log.With("platform", "slack"),
-		httpc:      &http.Client{Timeout: 30 * time.Second},
-		moderators: map[string]bool{},
-		ackBudget:  defaultAckBudget,
-		sleep:      bot.Sleep,
-		users:      newUserCache(),
-		pacer:      newPacer(cfg.SendRate),
-		seen:       newDedup(16384),
-		dms:        map[string]string{},
+		ctx:           ctx,
+		cancel:        cancel,
+		shutdownGrace: shutdownGrace,
+		cfg:           cfg,
+		h:             h,
+		clock:         clock,
+		log:           log.With("platform", "slack"),
+		httpc:         &http.Client{Timeout: 30 * time.Second},
+		moderators:    map[string]bool{},
+		ackBudget:     defaultAckBudget,
+		sleep:         bot.Sleep,
+		users:         newUserCache(),
+		pacer:         newPacer(cfg.SendRate),
+		seen:          newDedup(16384),
+		dms:           map[string]string{},
 	}
 	for _, id := range cfg.Moderators {
 		b.moderators[id] = true
@@ -280,13 +295,14 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Run connects and serves until ctx is done. In socket mode it holds the Socket
-// Mode connection (reconnecting as Slack asks); in http mode requests arrive
-// through Handler and Run only waits. Either way it first checks the bot token,
-// so a revoked token fails at start rather than at the first nudge, and on return
-// it waits for answers still in flight.
+// Run connects and serves until ctx is done; call it once. In socket mode it
+// holds the Socket Mode connection (reconnecting as Slack asks); in http mode
+// requests arrive through Handler and Run only waits. Either way it first
+// checks the bot token, so a revoked token fails at start rather than at the
+// first nudge. Answers still in flight get shutdownGrace to finish after ctx
+// is done; then they are cancelled, and Run returns once they have stopped.
 func (b *Bot) Run(ctx context.Context) error {
-	defer b.wg.Wait()
+	defer b.drain(b.shutdownGrace)
 	if err := b.authTest(ctx); err != nil {
 		return err
 	}
@@ -317,12 +333,18 @@ func (b *Bot) authTest(ctx context.Context) error {
 }
 
 // async runs fn after an acknowledgement, detached from the request's context so
-// it outlives the HTTP response, and tracked so Run waits for it.
-func (b *Bot) async(fn func(ctx context.Context)) {
+// it outlives the HTTP response, and tracked so Run waits for it. It returns
+// false, running nothing, once shutdown has begun.
+func (b *Bot) async(fn func(ctx context.Context)) bool {
+	b.bgMu.Lock()
+	defer b.bgMu.Unlock()
+	if b.closing {
+		return false
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), asyncTimeout)
+		ctx, cancel := context.WithTimeout(b.ctx, asyncTimeout)
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
@@ -331,6 +353,27 @@ func (b *Bot) async(fn func(ctx context.Context)) {
 		}()
 		fn(ctx)
 	}()
+	return true
+}
+
+// drain turns new work away (async refuses it: HTTP requests that arrive now
+// are told to retry), waits up to grace for the work in flight, then cancels
+// what is left and waits for it to stop. It is the Discord adapter's drain.
+func (b *Bot) drain(grace time.Duration) {
+	b.bgMu.Lock()
+	b.closing = true
+	b.bgMu.Unlock()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("slack: in-flight work did not finish in time; cancelling it")
+	}
+	b.cancel()
+	<-done
 }
 
 // safeErr strips URLs from transport errors: a response_url is a capability
