@@ -472,3 +472,67 @@ func TestRunCancelsWorkPastGrace(t *testing.T) {
 		t.Errorf("no warning about the cancelled work:\n%s", logs.String())
 	}
 }
+
+// A fixed Ed25519 vector: the key from seed 00 01 ... 1f, and its signature
+// of vectorTimestamp + vectorBody. Ed25519 signatures are deterministic, so
+// the vector pins what a correct verifier accepts.
+const (
+	vectorPublicKey = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+	vectorTimestamp = "1767603600"
+	vectorBody      = `{"type":1,"id":"1000","application_id":"900","token":"ptok"}`
+	vectorSignature = "3a027959ae99ba73f2b375ecac31653c4798b67fa74d8679707c16dbe5c72bc39ea77ef75518cdbba7413e14b016a271616b2e629b2d6d5d896285887461990b"
+)
+
+// TestSignatureVector: the vector verifies, and every one-byte change of the
+// timestamp, the body or the signature, every truncation and extension, and
+// an empty header are refused.
+func TestSignatureVector(t *testing.T) {
+	b := newTestBot(t, Config{Mode: ModeHTTP, PublicKey: vectorPublicKey})
+	if !b.verify(vectorSignature, vectorTimestamp, []byte(vectorBody)) {
+		t.Fatal("the vector does not verify")
+	}
+	n := 0
+	refuse := func(what, sig, ts, body string) {
+		t.Helper()
+		n++
+		if b.verify(sig, ts, []byte(body)) {
+			t.Errorf("%s accepted: sig %q ts %q body %q", what, sig, ts, body)
+		}
+	}
+	for _, x := range mutate(vectorBody) {
+		refuse("changed body", vectorSignature, vectorTimestamp, x)
+	}
+	for _, x := range mutate(vectorTimestamp) {
+		refuse("changed timestamp", vectorSignature, x, vectorBody)
+	}
+	for _, x := range mutate(vectorSignature) {
+		if strings.EqualFold(x, vectorSignature) {
+			continue // the same bytes in upper-case hex
+		}
+		refuse("changed signature", x, vectorTimestamp, vectorBody)
+	}
+	refuse("truncated body", vectorSignature, vectorTimestamp, vectorBody[1:])
+	refuse("extended body", vectorSignature, vectorTimestamp, vectorBody+" ")
+	refuse("truncated signature", vectorSignature[:len(vectorSignature)-2], vectorTimestamp, vectorBody)
+	refuse("extended signature", vectorSignature+"00", vectorTimestamp, vectorBody)
+	refuse("no signature", "", vectorTimestamp, vectorBody)
+	refuse("no timestamp", vectorSignature, "", vectorBody)
+	t.Logf("%d changes refused", n)
+}
+
+// mutate returns every one-byte change of s: each position replaced by a byte
+// that differs from the original.
+func mutate(s string) []string {
+	var out []string
+	for i := range len(s) {
+		for _, c := range []byte{s[i] ^ 0x01, s[i] ^ 0x20, '0', 'a'} {
+			if c == s[i] {
+				continue
+			}
+			m := []byte(s)
+			m[i] = c
+			out = append(out, string(m))
+		}
+	}
+	return out
+}

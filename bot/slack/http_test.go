@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/bottest"
@@ -90,6 +93,48 @@ func TestSignatureMutationsRejected(t *testing.T) {
 		t.Error("empty secret accepted")
 	}
 	t.Logf("%d one-byte mutations rejected", n)
+}
+
+// TestSignatureAgreesWithSlackGo: for a request signed now (slack-go's
+// verifier only accepts wall-clock-fresh timestamps), slack-go accepts what
+// sign produces and refuses a one-byte change, and verify agrees on both.
+func TestSignatureAgreesWithSlackGo(t *testing.T) {
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	check := func(sig string) (slackGo, ours error) {
+		h := http.Header{}
+		h.Set("X-Slack-Request-Timestamp", ts)
+		h.Set("X-Slack-Signature", sig)
+		sv, err := slack.NewSecretsVerifier(h, exampleSecret)
+		if err == nil {
+			sv.Write([]byte(exampleBody))
+			err = sv.Ensure()
+		}
+		return err, verify(exampleSecret, ts, sig, []byte(exampleBody), now)
+	}
+	good := sign(exampleSecret, ts, []byte(exampleBody))
+	if sg, ours := check(good); sg != nil || ours != nil {
+		t.Errorf("good signature: slack-go %v, verify %v", sg, ours)
+	}
+	for _, bad := range mutate(good) {
+		if strings.EqualFold(bad, good) {
+			// The same bytes in upper-case hex: slack-go decodes the hex and
+			// accepts it, verify compares the text Slack sends (lower case)
+			// and refuses it. Refusing more is the safe side.
+			continue
+		}
+		if sg, ours := check(bad); sg == nil || ours == nil {
+			t.Errorf("changed signature %q: slack-go %v, verify %v", bad, sg, ours)
+		}
+	}
+	// And why verify does not use it: the documented example is refused by
+	// the wall clock before its signature is looked at.
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", exampleTimestamp)
+	h.Set("X-Slack-Signature", exampleSignature)
+	if _, err := slack.NewSecretsVerifier(h, exampleSecret); !errors.Is(err, slack.ErrExpiredTimestamp) {
+		t.Errorf("slack-go on the documented example: %v, want ErrExpiredTimestamp", err)
+	}
 }
 
 func TestSignatureWindow(t *testing.T) {
