@@ -22,12 +22,13 @@ type Options struct {
 	Member      string // member id, default "me"
 	Name        string // display name, default Member
 	Interactive bool   // print a banner and a prompt (stdin is a terminal)
+	Roadmap     string // the roadmap's title, for the banner
 }
 
 // Console runs commands typed on In and prints replies to Out. It is also a
 // bot.Messenger, so nudges and challenge posts show up in the terminal.
 type Console struct {
-	eng  *bot.Engine
+	h    bot.Handler
 	opt  Options
 	mu   sync.Mutex // serializes writes to out: replies and scheduler messages interleave
 	out  io.Writer
@@ -36,8 +37,8 @@ type Console struct {
 
 var _ bot.Messenger = (*Console)(nil)
 
-// New returns a console for eng writing to out.
-func New(eng *bot.Engine, out io.Writer, opt Options) *Console {
+// New returns a console that runs commands on h and writes to out.
+func New(h bot.Handler, out io.Writer, opt Options) *Console {
 	if opt.Space == "" {
 		opt.Space = "local"
 	}
@@ -47,7 +48,7 @@ func New(eng *bot.Engine, out io.Writer, opt Options) *Console {
 	if opt.Name == "" {
 		opt.Name = opt.Member
 	}
-	return &Console{eng: eng, opt: opt, out: out}
+	return &Console{h: h, opt: opt, out: out}
 }
 
 // Space is the console's space.
@@ -58,7 +59,11 @@ func (c *Console) Space() bot.Space { return bot.Space{Platform: bot.Console, ID
 // is printed before the next line is read.
 func (c *Console) Run(ctx context.Context, in io.Reader) error {
 	if c.opt.Interactive {
-		c.write(fmt.Sprintf("studybot: %s roadmap. You are %q in space %q. Type help, or quit to leave.\n", c.eng.Roadmap.Title, c.opt.Name, c.opt.Space))
+		banner := "studybot"
+		if c.opt.Roadmap != "" {
+			banner += ": " + c.opt.Roadmap + " roadmap"
+		}
+		c.write(fmt.Sprintf("%s. You are %q in space %q. Type help, or quit to leave.\n", banner, c.opt.Name, c.opt.Space))
 	}
 	lines := make(chan line)
 	errc := make(chan error, 1)
@@ -150,7 +155,7 @@ func (c *Console) Do(ctx context.Context, line string) string {
 		Command: cmd.Name,
 		Args:    args,
 	}
-	r, err := c.eng.Handle(ctx, req)
+	r, err := c.h.Handle(ctx, req)
 	if err != nil {
 		return "error: " + bot.ErrorMessage(err) + "\n"
 	}

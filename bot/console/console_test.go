@@ -74,11 +74,11 @@ func TestRunScripted(t *testing.T) {
 func TestInteractivePrompt(t *testing.T) {
 	env := bottest.New(t)
 	var out bytes.Buffer
-	c := console.New(env.Engine, &out, console.Options{Member: "ann", Interactive: true})
+	c := console.New(env.Engine, &out, console.Options{Member: "ann", Interactive: true, Roadmap: "Backend Developer"})
 	if err := c.Run(context.Background(), strings.NewReader("next\n")); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "studybot: ") || strings.Count(out.String(), "> ") < 2 {
+	if !strings.HasPrefix(out.String(), "studybot: Backend Developer roadmap. You are \"ann\"") || strings.Count(out.String(), "> ") < 2 {
 		t.Errorf("interactive output:\n%s", out.String())
 	}
 }

@@ -16,13 +16,15 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		cfg  Config
 		says string
 	}{
-		{"NoToken", Config{AppID: "900"}, "no bot token"},
+		{"NoToken", Config{AppID: "900"}, "discord.token is not set"},
 		{"NoAppID", Config{Token: "t"}, "app_id"},
 		{"BadAppID", Config{Token: "t", AppID: "studybot"}, "app_id"},
 		{"UnknownMode", Config{Token: "t", AppID: "900", Mode: "webhook"}, "mode"},
 		{"HTTPWithoutKey", Config{Token: "t", AppID: "900", Mode: "http"}, "public_key"},
 		{"HTTPShortKey", Config{Token: "t", AppID: "900", Mode: "http", PublicKey: "abcd"}, "public_key"},
-		{"BadGuild", Config{Token: "t", AppID: "900", GuildIDs: []string{"my server"}}, "guild id"},
+		{"BadGuild", Config{Token: "t", AppID: "900", GuildIDs: []string{"my server"}}, "discord.guild_ids"},
+		{"SendRateAboveDiscordLimit", Config{Token: "t", AppID: "900", SendRate: 51}, "discord.send_rate"},
+		{"NegativeSendRate", Config{Token: "t", AppID: "900", SendRate: -1}, "discord.send_rate"},
 		{"BadAPIURL", Config{Token: "t", AppID: "900", APIURL: "discord.com/api"}, "api_url"},
 		{"BadGatewayURL", Config{Token: "t", AppID: "900", GatewayURL: "http://x"}, "gateway"},
 	}

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,8 +49,13 @@ const (
 const DefaultAPIURL = "https://discord.com/api/v10"
 
 // DefaultSendRate is the default pace of outgoing messages per second, below
-// Discord's global limit of 50 requests per second.
+// Discord's global limit of 50 requests per second (MaxSendRate) so that
+// interaction answers, which share that limit, still get through during a
+// nudge fan-out.
 const DefaultSendRate = 40
+
+// MaxSendRate is Discord's global limit: 50 requests per second per bot.
+const MaxSendRate = 50
 
 // Permissions is what the bot asks for in its invite URL: View Channel and Send
 // Messages to post challenges in a channel, Embed Links for the embeds, Attach
@@ -57,7 +63,8 @@ const DefaultSendRate = 40
 const Permissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
 	discordgo.PermissionEmbedLinks | discordgo.PermissionAttachFiles
 
-// Config configures the adapter.
+// Config configures the adapter. DefaultConfig fills what an operator
+// rarely sets; Validate says what is wrong with the rest.
 type Config struct {
 	Mode             string   // "gateway" (default) or "http"
 	Token            string   // bot token; never logged
@@ -65,16 +72,98 @@ type Config struct {
 	PublicKey        string   // hex Ed25519 public key, for http mode
 	GuildIDs         []string // register per guild when set (instant updates) and serve only these guilds; otherwise global
 	RegisterCommands bool     // bulk-overwrite /study and /studymod at start
-	SendRate         float64  // messages/s for outgoing fan-out, default 40
+	SendRate         float64  // Direct and Post requests per second, at most MaxSendRate
 	APIURL           string   // REST base URL, default DefaultAPIURL; tests and proxies set it
 	GatewayURL       string   // optional override of the gateway websocket URL (tests)
+}
+
+// DefaultConfig is the configuration before the operator's settings: gateway
+// mode, commands registered at start, DefaultSendRate, Discord's API.
+func DefaultConfig() Config {
+	return Config{Mode: ModeGateway, RegisterCommands: true, SendRate: DefaultSendRate, APIURL: DefaultAPIURL}
+}
+
+// normalize trims what operators paste with stray spaces, accepts a token
+// copied with its "Bot " prefix, and fills empty fields from DefaultConfig.
+func (c *Config) normalize() {
+	d := DefaultConfig()
+	c.Mode = strings.ToLower(strings.TrimSpace(c.Mode))
+	if c.Mode == "" {
+		c.Mode = d.Mode
+	}
+	c.Token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c.Token), "Bot "))
+	c.AppID = strings.TrimSpace(c.AppID)
+	c.PublicKey = strings.TrimSpace(c.PublicKey)
+	for i, g := range c.GuildIDs {
+		c.GuildIDs[i] = strings.TrimSpace(g)
+	}
+	if c.APIURL == "" {
+		c.APIURL = d.APIURL
+	}
+	if c.SendRate == 0 {
+		c.SendRate = d.SendRate
+	}
+}
+
+// Validate reports every setting New would refuse, each naming its key as
+// config.example.toml spells it (discord.app_id), so `studybot check-config`
+// and `studybot run` say the same sentence. Empty fields count as their
+// DefaultConfig values.
+func (c Config) Validate() error {
+	c.GuildIDs = slices.Clone(c.GuildIDs)
+	c.normalize()
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Mode != ModeGateway && c.Mode != ModeHTTP {
+		bad("discord.mode %q is not gateway or http", c.Mode)
+	}
+	if c.Token == "" {
+		bad("discord.token is not set (discord.token, discord.token_file or STUDYBOT_DISCORD_TOKEN)")
+	}
+	switch {
+	case c.AppID == "":
+		bad("discord.app_id is not set (the application's numeric id: Developer Portal > General Information)")
+	case !snowflake(c.AppID):
+		bad("discord.app_id %q is not the application's numeric id (Developer Portal > General Information)", c.AppID)
+	}
+	if c.Mode == ModeHTTP {
+		if _, err := publicKey(c.PublicKey); err != nil {
+			bad("discord.public_key must be the application's 64-hex-digit public key for discord.mode = \"http\" (Developer Portal > General Information)")
+		}
+	}
+	for _, g := range c.GuildIDs {
+		if !snowflake(g) {
+			bad("discord.guild_ids: %q is not a numeric Discord id", g)
+		}
+	}
+	if !(c.SendRate > 0 && c.SendRate <= MaxSendRate) { // NaN fails too
+		bad("discord.send_rate %v must be above 0 and at most %d (Discord's global limit)", c.SendRate, MaxSendRate)
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("discord.api_url %q is not an http(s) URL", c.APIURL)
+	}
+	if c.GatewayURL != "" {
+		if g, err := url.Parse(c.GatewayURL); err != nil || (g.Scheme != "ws" && g.Scheme != "wss") || g.Host == "" {
+			bad("discord gateway URL %q is not a ws(s) URL", c.GatewayURL)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// publicKey decodes the application's hex Ed25519 public key.
+func publicKey(s string) (ed25519.PublicKey, error) {
+	k, err := hex.DecodeString(s)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, errors.New("not a 64-hex-digit Ed25519 public key")
+	}
+	return ed25519.PublicKey(k), nil
 }
 
 // Bot is the Discord adapter: it serves interactions and is the Discord
 // bot.Messenger for nudges and challenge posts. It is safe for concurrent use.
 type Bot struct {
 	cfg    Config
-	eng    *bot.Engine
+	h      bot.Handler
 	clock  bot.Clock
 	log    *slog.Logger
 	rest   *rest
@@ -86,14 +175,14 @@ type Bot struct {
 	dmMu sync.Mutex
 	dms  map[string]string // user id -> DM channel id, created once
 
-	// handle runs a request; it is Engine.Handle except in tests that need a
-	// slow or recording engine.
-	handle func(context.Context, *bot.Request) (*bot.Reply, error)
 	// deferAfter is how long an interaction waits for the engine before it is
 	// deferred; Discord allows 3 s for the first response.
 	deferAfter time.Duration
 	// workTimeout bounds one engine call; interaction tokens live 15 minutes.
 	workTimeout time.Duration
+	// shutdownGrace is how long Run waits for in-flight interactions after
+	// ctx is done before cancelling them.
+	shutdownGrace time.Duration
 
 	// Gateway reconnect backoff: first wait and cap.
 	backoff, maxBackoff time.Duration
@@ -111,11 +200,11 @@ type Bot struct {
 
 var _ bot.Messenger = (*Bot)(nil)
 
-// New validates cfg and returns a Bot. clock nil means bot.SystemClock; log nil
-// means slog.Default().
-func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, error) {
-	if eng == nil {
-		return nil, errors.New("discord: no engine")
+// New validates cfg (see Validate) and returns a Bot that runs commands on h.
+// clock nil means bot.SystemClock; log nil means slog.Default().
+func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, error) {
+	if h == nil {
+		return nil, errors.New("discord: no handler")
 	}
 	if clock == nil {
 		clock = bot.SystemClock
@@ -123,80 +212,43 @@ func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, 
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg.Mode = strings.ToLower(strings.TrimSpace(cfg.Mode))
-	if cfg.Mode == "" {
-		cfg.Mode = ModeGateway
-	}
-	if cfg.Mode != ModeGateway && cfg.Mode != ModeHTTP {
-		return nil, fmt.Errorf("discord: mode %q is not gateway or http", cfg.Mode)
-	}
-	cfg.Token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot "))
-	if cfg.Token == "" {
-		return nil, errors.New("discord: no bot token (set discord.token, discord.token_file or STUDYBOT_DISCORD_TOKEN)")
-	}
-	cfg.AppID = strings.TrimSpace(cfg.AppID)
-	if !snowflake(cfg.AppID) {
-		return nil, errors.New("discord: app_id must be the application's numeric id (Developer Portal > General Information)")
+	cfg.GuildIDs = slices.Clone(cfg.GuildIDs)
+	cfg.normalize()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	var pub ed25519.PublicKey
 	if cfg.Mode == ModeHTTP {
-		k, err := hex.DecodeString(strings.TrimSpace(cfg.PublicKey))
-		if err != nil || len(k) != ed25519.PublicKeySize {
-			return nil, errors.New("discord: http mode needs public_key, the application's 64-hex-digit public key (Developer Portal > General Information)")
-		}
-		pub = ed25519.PublicKey(k)
+		pub, _ = publicKey(cfg.PublicKey) // Validate checked it
 	}
 	var guilds map[string]bool
 	for _, g := range cfg.GuildIDs {
-		g = strings.TrimSpace(g)
-		if !snowflake(g) {
-			return nil, fmt.Errorf("discord: guild id %q is not a numeric Discord id", g)
-		}
 		if guilds == nil {
 			guilds = map[string]bool{}
 		}
 		guilds[g] = true
 	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
-	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("discord: api_url %q is not an http(s) URL", cfg.APIURL)
-	}
-	if cfg.GatewayURL != "" {
-		g, err := url.Parse(cfg.GatewayURL)
-		if err != nil || (g.Scheme != "ws" && g.Scheme != "wss") {
-			return nil, fmt.Errorf("discord: gateway URL %q is not a ws(s) URL", cfg.GatewayURL)
-		}
-	}
-	if cfg.SendRate <= 0 {
-		cfg.SendRate = DefaultSendRate
-	}
-	if cfg.SendRate > 50 {
-		log.Warn("discord.send_rate is above Discord's global limit of 50 requests/s; expect 429s", "send_rate", cfg.SendRate)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bot{
-		cfg:         cfg,
-		eng:         eng,
-		clock:       clock,
-		log:         log.With("platform", bot.Discord),
-		rest:        newREST(cfg.APIURL, cfg.Token),
-		pub:         pub,
-		guilds:      guilds,
-		pace:        newPacer(cfg.SendRate),
-		seen:        newSeenCache(seenTTL, seenMax),
-		dms:         map[string]string{},
-		handle:      eng.Handle,
-		deferAfter:  2 * time.Second,
-		workTimeout: time.Minute,
-		backoff:     time.Second,
-		maxBackoff:  time.Minute,
-		dialer:      &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
-		ctx:         ctx,
-		cancel:      cancel,
-		inbox:       make(chan struct{}, 64),
+		cfg:           cfg,
+		h:             h,
+		clock:         clock,
+		log:           log.With("platform", bot.Discord),
+		rest:          newREST(cfg.APIURL, cfg.Token),
+		pub:           pub,
+		guilds:        guilds,
+		pace:          newPacer(cfg.SendRate),
+		seen:          newSeenCache(seenTTL, seenMax),
+		dms:           map[string]string{},
+		deferAfter:    2 * time.Second,
+		workTimeout:   time.Minute,
+		shutdownGrace: shutdownGrace,
+		backoff:       time.Second,
+		maxBackoff:    time.Minute,
+		dialer:        &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
+		ctx:           ctx,
+		cancel:        cancel,
+		inbox:         make(chan struct{}, 64),
 	}
 	return b, nil
 }
@@ -211,14 +263,19 @@ func (b *Bot) InviteURL() string {
 	return "https://discord.com/oauth2/authorize?" + q.Encode()
 }
 
+// shutdownGrace is how long Run gives in-flight work to finish once its
+// context is done. The Slack adapter drains the same way, for the same time.
+const shutdownGrace = 5 * time.Second
+
 // Run serves until ctx is done; call it once. It first registers the commands when
 // Config.RegisterCommands is set (a failure is logged and serving goes on). In
 // gateway mode it connects and reconnects; a fatal close code (4004 bad token,
 // 4010-4014) or a rejected token returns an error. In http mode it blocks: the
-// interactions arrive through Handler. In-flight interactions get a few seconds to
-// finish after ctx is done.
+// interactions arrive through Handler. In-flight interactions get
+// shutdownGrace to finish after ctx is done; then they are cancelled, and Run
+// returns once they have stopped.
 func (b *Bot) Run(ctx context.Context) error {
-	defer b.drain(5 * time.Second)
+	defer b.drain(b.shutdownGrace)
 	b.log.Info("discord starting", "mode", b.cfg.Mode, "invite", b.InviteURL())
 	if b.cfg.RegisterCommands {
 		if err := b.Register(ctx); err != nil {
@@ -232,7 +289,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	return b.runGateway(ctx)
 }
 
-// drain waits up to grace for background work, then cancels what is left.
+// drain turns new work away (spawn refuses it: HTTP requests that arrive now
+// are told to retry), waits up to grace for the work in flight, then cancels
+// what is left and waits for it to stop.
 func (b *Bot) drain(grace time.Duration) {
 	b.bgMu.Lock()
 	b.closing = true

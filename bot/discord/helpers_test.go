@@ -328,7 +328,7 @@ func respFlags(m map[string]any) int {
 
 func respContent(m map[string]any) string { s, _ := respData(m)["content"].(string); return s }
 
-// recorder is a handle func that records requests and answers with reply.
+// recorder is a bot.Handler that records requests and answers with reply.
 type recorder struct {
 	mu    sync.Mutex
 	reqs  []*bot.Request
@@ -337,7 +337,7 @@ type recorder struct {
 	gate  chan struct{} // when set, handle waits for it
 }
 
-func (r *recorder) handle(ctx context.Context, req *bot.Request) (*bot.Reply, error) {
+func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, error) {
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req)
 	gate := r.gate
@@ -350,6 +350,10 @@ func (r *recorder) handle(ctx context.Context, req *bot.Request) (*bot.Reply, er
 		}
 	}
 	return r.reply, r.err
+}
+
+func (r *recorder) Complete(context.Context, *bot.Request, string, string) []bot.Suggestion {
+	return nil
 }
 
 func (r *recorder) count() int {

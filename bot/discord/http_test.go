@@ -38,7 +38,7 @@ func newHTTPEnv(t *testing.T, cfg Config, rec *recorder) *httpEnv {
 	cfg.APIURL = fd.apiURL()
 	b := newTestBot(t, cfg)
 	if rec != nil {
-		b.handle = rec.handle
+		b.h = rec
 	}
 	srv := httptest.NewServer(b.Handler())
 	t.Cleanup(srv.Close)
@@ -412,4 +412,127 @@ func TestHTTPAfterShutdown(t *testing.T) {
 	if rec.count() != 0 {
 		t.Error("the engine ran after shutdown")
 	}
+}
+
+// runHTTP starts Run in http mode; stop cancels it and waits for it to return.
+func runHTTP(t *testing.T, b *Bot) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return")
+			return nil
+		}
+	}
+}
+
+// TestRunDrainsInFlightWork: once its context is done, Run waits for an
+// interaction still in the engine, so its deferred answer goes out before Run
+// returns.
+func TestRunDrainsInFlightWork(t *testing.T) {
+	rec := &recorder{reply: &bot.Reply{Title: "Slow answer"}, gate: make(chan struct{})}
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	stop := runHTTP(t, e.b)
+	if _, m := e.post(fixture(t, "study_next")); respType(m) != 5 {
+		t.Fatalf("answer %v, want a deferral", m)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(rec.gate) })
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if n := len(e.fd.callsTo(http.MethodPatch, "/webhooks/900/itok-1001-SECRET/messages/@original")); n != 1 {
+		t.Errorf("Run returned before the deferred answer went out (%d edits)", n)
+	}
+}
+
+// TestRunCancelsWorkPastGrace: work still running after shutdownGrace is
+// cancelled, so a stuck engine call cannot hold shutdown.
+func TestRunCancelsWorkPastGrace(t *testing.T) {
+	rec := &recorder{gate: make(chan struct{})} // never opens
+	e := newHTTPEnv(t, Config{}, rec)
+	e.b.deferAfter = time.Millisecond
+	e.b.shutdownGrace = 20 * time.Millisecond
+	logs := &syncBuffer{}
+	e.b.log = testLog(logs)
+	stop := runHTTP(t, e.b)
+	if _, m := e.post(fixture(t, "study_next")); respType(m) != 5 {
+		t.Fatalf("answer %v, want a deferral", m)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.Contains(logs.String(), "did not finish in time") {
+		t.Errorf("no warning about the cancelled work:\n%s", logs.String())
+	}
+}
+
+// A fixed Ed25519 vector: the key from seed 00 01 ... 1f, and its signature
+// of vectorTimestamp + vectorBody. Ed25519 signatures are deterministic, so
+// the vector pins what a correct verifier accepts.
+const (
+	vectorPublicKey = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+	vectorTimestamp = "1767603600"
+	vectorBody      = `{"type":1,"id":"1000","application_id":"900","token":"ptok"}`
+	vectorSignature = "3a027959ae99ba73f2b375ecac31653c4798b67fa74d8679707c16dbe5c72bc39ea77ef75518cdbba7413e14b016a271616b2e629b2d6d5d896285887461990b"
+)
+
+// TestSignatureVector: the vector verifies, and every one-byte change of the
+// timestamp, the body or the signature, every truncation and extension, and
+// an empty header are refused.
+func TestSignatureVector(t *testing.T) {
+	b := newTestBot(t, Config{Mode: ModeHTTP, PublicKey: vectorPublicKey})
+	if !b.verify(vectorSignature, vectorTimestamp, []byte(vectorBody)) {
+		t.Fatal("the vector does not verify")
+	}
+	n := 0
+	refuse := func(what, sig, ts, body string) {
+		t.Helper()
+		n++
+		if b.verify(sig, ts, []byte(body)) {
+			t.Errorf("%s accepted: sig %q ts %q body %q", what, sig, ts, body)
+		}
+	}
+	for _, x := range mutate(vectorBody) {
+		refuse("changed body", vectorSignature, vectorTimestamp, x)
+	}
+	for _, x := range mutate(vectorTimestamp) {
+		refuse("changed timestamp", vectorSignature, x, vectorBody)
+	}
+	for _, x := range mutate(vectorSignature) {
+		if strings.EqualFold(x, vectorSignature) {
+			continue // the same bytes in upper-case hex
+		}
+		refuse("changed signature", x, vectorTimestamp, vectorBody)
+	}
+	refuse("truncated body", vectorSignature, vectorTimestamp, vectorBody[1:])
+	refuse("extended body", vectorSignature, vectorTimestamp, vectorBody+" ")
+	refuse("truncated signature", vectorSignature[:len(vectorSignature)-2], vectorTimestamp, vectorBody)
+	refuse("extended signature", vectorSignature+"00", vectorTimestamp, vectorBody)
+	refuse("no signature", "", vectorTimestamp, vectorBody)
+	refuse("no timestamp", vectorSignature, "", vectorBody)
+	t.Logf("%d changes refused", n)
+}
+
+// mutate returns every one-byte change of s: each position replaced by a byte
+// that differs from the original.
+func mutate(s string) []string {
+	var out []string
+	for i := range len(s) {
+		for _, c := range []byte{s[i] ^ 0x01, s[i] ^ 0x20, '0', 'a'} {
+			if c == s[i] {
+				continue
+			}
+			m := []byte(s)
+			m[i] = c
+			out = append(out, string(m))
+		}
+	}
+	return out
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// moderatorPerms: Manage Guild or Administrator make a moderator. They are
-// re-checked on every call from the member's permissions in the interaction,
-// since server admins can override a command's default permissions.
+// moderatorPerms: Manage Guild or Administrator make a moderator, and
+// Administrator an admin. They are re-checked on every call from the member's
+// permissions in the interaction, since server admins can override a command's
+// default permissions.
 const moderatorPerms = discordgo.PermissionManageGuild | discordgo.PermissionAdministrator
 
 // maxCustomID is Discord's limit on a component's custom_id.
@@ -40,7 +41,10 @@ func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 	case in.Member != nil && in.Member.User != nil:
 		req.Member = in.Member.User.ID
 		req.Name = displayName(in.Member.Nick, in.Member.User)
-		if in.Member.Permissions&moderatorPerms != 0 {
+		switch {
+		case in.Member.Permissions&discordgo.PermissionAdministrator != 0:
+			req.Access = bot.AccessAdmin // a server admin may do everything
+		case in.Member.Permissions&moderatorPerms != 0:
 			req.Access = bot.AccessModerator
 		}
 	case in.User != nil:

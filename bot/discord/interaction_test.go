@@ -51,7 +51,7 @@ func TestRequest(t *testing.T) {
 		{fixture: "study_next", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "next", Args: map[string]string{}}},
 		{fixture: "study_done_topic", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "done", Args: map[string]string{"topic": "internet/dns"}}},
 		{fixture: "study_nudge_at", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "nudge at", Args: map[string]string{"time": "08:30", "zone": "Europe/Berlin"}}},
-		{fixture: "studymod_post_admin", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge post", Args: map[string]string{"what": "Write a DNS resolver"}}},
+		{fixture: "studymod_post_admin", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessAdmin, Channel: "301", Command: "challenge post", Args: map[string]string{"what": "Write a DNS resolver"}}},
 		{fixture: "studymod_schedule_manage", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge schedule", Args: map[string]string{"channel": "302", "when": "MON 09:00"}}},
 		// Without Manage Guild the request is not a moderator's; the engine refuses it.
 		{fixture: "studymod_no_perms", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "challenge list", Args: map[string]string{}}},

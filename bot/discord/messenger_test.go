@@ -3,20 +3,26 @@ package discord
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/studybot/studybot/bot"
 )
 
 var guild111 = bot.Space{Platform: bot.Discord, ID: "111"}
 
-// newMessengerBot is a bot sending to fd, paced fast enough not to slow tests.
+// newMessengerBot is a bot sending to fd, unpaced so as not to slow tests
+// (TestPacer covers the pace).
 func newMessengerBot(t *testing.T, fd *fakeDiscord) *Bot {
 	t.Helper()
-	return newTestBot(t, Config{APIURL: fd.apiURL(), SendRate: 1e6})
+	b := newTestBot(t, Config{APIURL: fd.apiURL()})
+	b.pace = newPacer(float64(rate.Inf))
+	return b
 }
 
 // TestDirectRateLimited: a 429 is waited out (retry_after from the body, or the
@@ -170,6 +176,23 @@ func TestPacer(t *testing.T) {
 	p.wait(context.Background())
 	if len(slept) != 1 || slept[0] != 300*time.Millisecond {
 		t.Errorf("after hold slept %v, want [300ms]", slept)
+	}
+	// A wait cancelled while sleeping gives its token back: the next sender
+	// waits one interval, not two.
+	now = now.Add(time.Hour)
+	for range pacerBurst {
+		p.wait(context.Background())
+	}
+	slept = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return ctx.Err() }
+	if err := p.wait(ctx); err == nil {
+		t.Error("a cancelled wait succeeded")
+	}
+	p.wait(context.Background())
+	if want := []time.Duration{25 * time.Millisecond, 25 * time.Millisecond}; !slices.Equal(slept, want) {
+		t.Errorf("slept %v, want %v", slept, want)
 	}
 }
 

@@ -5,23 +5,26 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/studybot/studybot/bot"
 )
 
-// pacer is a token bucket for outgoing messages (nudge fan-out, challenge posts).
-// Discord's global limit is 50 requests/s per bot and discordgo's per-route
-// limiter does not see it, so fan-out to thousands of DM channels (each its own
-// route) would hit 429s without this.
+// pacer spaces outgoing messages (nudge fan-out, challenge posts) at
+// Config.SendRate. Discord's global limit is 50 requests/s per bot and a
+// per-route limiter does not see it, so fan-out to thousands of DM channels
+// (each its own route) would hit 429s without this. The bucket is
+// golang.org/x/time/rate's; pacer adds the global 429 hold, which a token
+// bucket cannot express (Discord says "nobody sends until T").
 //
 // It measures real elapsed time, not bot.Clock: the rate is a promise to Discord
-// about wall-clock time, and a test's frozen fake clock would stall it. Tests pace
-// with a high rate or with their own now/sleep.
+// about wall-clock time, and a test's frozen fake clock would stall it. Tests
+// pace with a high rate or with their own now/sleep.
 type pacer struct {
-	mu       sync.Mutex
-	interval time.Duration // one token per interval
-	burst    int
-	next     time.Time // the earliest start of the next send, at zero burst
-	held     time.Time // a global 429 holds every send until then
+	lim *rate.Limiter
+
+	mu   sync.Mutex
+	held time.Time // a global 429 holds every send until then
 
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
@@ -30,33 +33,29 @@ type pacer struct {
 // pacerBurst is how many sends may go at once after a quiet spell.
 const pacerBurst = 5
 
-func newPacer(rate float64) *pacer {
-	iv := time.Duration(float64(time.Second) / rate)
-	if iv <= 0 {
-		iv = time.Nanosecond
-	}
-	return &pacer{interval: iv, burst: pacerBurst, now: time.Now, sleep: bot.Sleep}
+func newPacer(perSecond float64) *pacer {
+	return &pacer{lim: rate.NewLimiter(rate.Limit(perSecond), pacerBurst), now: time.Now, sleep: bot.Sleep}
 }
 
-// wait takes a token, sleeping until one is available or ctx is done.
+// wait takes a token, sleeping until one is available (and any global hold has
+// passed) or ctx is done; a cancelled wait gives its token back.
 func (p *pacer) wait(ctx context.Context) error {
-	p.mu.Lock()
 	now := p.now()
-	// Unused capacity accumulates up to burst tokens.
-	floor := now.Add(-time.Duration(p.burst-1) * p.interval)
-	t := p.next
-	if t.Before(floor) {
-		t = floor
+	r := p.lim.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	p.mu.Lock()
+	if h := p.held.Sub(now); h > d {
+		d = h
 	}
-	if t.Before(p.held) {
-		t = p.held
-	}
-	p.next = t.Add(p.interval)
 	p.mu.Unlock()
-	if d := t.Sub(now); d > 0 {
-		return p.sleep(ctx, d)
+	if d <= 0 {
+		return ctx.Err()
 	}
-	return ctx.Err()
+	if err := p.sleep(ctx, d); err != nil {
+		r.CancelAt(p.now())
+		return err
+	}
+	return nil
 }
 
 // hold stops every send for d (a global rate limit).

@@ -3,7 +3,6 @@ package discord
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -47,7 +46,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	}
 	req, _, err := b.request(in)
 	if err != nil {
-		logError(log, "discord interaction refused", err)
+		log.Debug("discord interaction refused", "err", err)
 		first(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(err)})
 		return
 	}
@@ -66,7 +65,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 		res := b.run(req)
 		done <- res
 		if p, ok := <-deferred; ok {
-			if err := b.finish(in, req, p, res, log); err != nil {
+			if err := b.finish(in, req, p, res); err != nil {
 				log.Error("discord deferred answer failed", "err", err)
 			}
 		}
@@ -85,7 +84,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	defer t.Stop()
 	select {
 	case res := <-done:
-		resp := b.answer(log, res, req, upd)
+		resp := b.answer(res, req, upd)
 		if filesOK || len(resp.files()) == 0 {
 			first(resp)
 			return
@@ -126,25 +125,27 @@ func (b *Bot) spawn(f func()) bool {
 }
 
 // run calls the engine with a bounded context; a panic becomes an Internal
-// error instead of taking the process down.
+// error instead of taking the process down. The engine logs its own Internal
+// errors, so only the panic, which it never saw, is logged here.
 func (b *Bot) run(req *bot.Request) (res result) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.workTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			b.log.Error("discord command panicked", "command", req.Command, "space", req.Space.Key(), "panic", fmt.Sprint(p))
 			res = result{err: bot.Wrap(fmt.Errorf("panic: %v", p), "handle "+req.Command)}
 		}
 	}()
-	r, err := b.handle(ctx, req)
+	r, err := b.h.Handle(ctx, req)
 	return result{r, err}
 }
 
 // answer is the immediate response for an engine result. Errors and empty
 // replies are new private messages, even for a button click, so the message the
-// button is on stays as it was.
-func (b *Bot) answer(log *slog.Logger, res result, req *bot.Request, upd bool) *response {
+// button is on stays as it was. Errors are not logged: the engine logged the
+// Internal ones, and the rest are the member's to fix.
+func (b *Bot) answer(res result, req *bot.Request, upd bool) *response {
 	if res.err != nil {
-		logError(log, "discord command failed", res.err)
 		return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(res.err)}
 	}
 	m := render(res.reply, req.Space.ID)
@@ -173,13 +174,12 @@ func deferral(upd, ephemeral bool) *response {
 // deferred update, the message the button is on). Errors and empty replies to a
 // click go as a private follow-up instead, leaving the message intact; a public
 // reply to a privately deferred command goes as a public follow-up.
-func (b *Bot) finish(in *discordgo.Interaction, req *bot.Request, p plan, res result, log *slog.Logger) error {
+func (b *Bot) finish(in *discordgo.Interaction, req *bot.Request, p plan, res result) error {
 	upd, ephemeral := p.upd, p.ephemeral
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	var m *message
 	if res.err != nil {
-		logError(log, "discord command failed", res.err)
 		m = errorMessage(res.err)
 	} else {
 		m = render(res.reply, req.Space.ID)
@@ -232,7 +232,7 @@ func (b *Bot) autocomplete(in *discordgo.Interaction) *response {
 	if err == nil && f != nil {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 		defer cancel()
-		for _, s := range b.eng.Complete(ctx, req, f.option, f.partial) {
+		for _, s := range b.h.Complete(ctx, req, f.option, f.partial) {
 			if len(d.Choices) == bot.MaxSuggestions {
 				break
 			}
@@ -243,14 +243,4 @@ func (b *Bot) autocomplete(in *discordgo.Interaction) *response {
 		}
 	}
 	return &response{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: d}
-}
-
-// logError logs internal errors; the others are the member's mistakes and go to
-// debug.
-func logError(log *slog.Logger, msg string, err error) {
-	if bot.ErrorCode(err) == bot.Internal {
-		log.Error(msg, "err", err)
-		return
-	}
-	log.Debug(msg, "err", err)
 }

@@ -38,6 +38,7 @@ type recorder struct {
 	mu     sync.Mutex
 	reqs   []bot.Request
 	canned map[string]*bot.Reply
+	gate   chan struct{} // when set, Handle waits for it (or its context)
 }
 
 // newRecorder wraps an engine on a temporary bbolt file with a fake clock.
@@ -52,12 +53,24 @@ func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, er
 	r.mu.Lock()
 	r.reqs = append(r.reqs, cp)
 	canned := r.canned[req.Command]
+	gate := r.gate
 	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, bot.Wrap(ctx.Err(), "handle "+req.Command)
+		}
+	}
 	reply, err := r.eng.Handle(ctx, req)
 	if err == nil && canned != nil {
 		return canned, nil
 	}
 	return reply, err
+}
+
+func (r *recorder) Complete(ctx context.Context, req *bot.Request, option, partial string) []bot.Suggestion {
+	return r.eng.Complete(ctx, req, option, partial)
 }
 
 func (r *recorder) requests(command string) []bot.Request {
@@ -291,11 +304,11 @@ func newTestBot(t testing.TB, mode string) *testBot {
 	if mode == ModeHTTP {
 		cfg.AppToken = ""
 	}
-	b, err := New(cfg, rec.eng, clock, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	b, err := New(cfg, rec, clock, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.eng = rec
+	t.Cleanup(b.cancel)
 	naps := &fakeSleep{}
 	b.sleep = naps.sleep
 	b.ackBudget = 30 * time.Second // answers come in the acknowledgement unless a test says otherwise

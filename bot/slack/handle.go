@@ -89,13 +89,13 @@ type outcome struct {
 }
 
 // run handles one engine request and renders the answer; errors become an
-// ephemeral message, and only internal ones are logged. shown is the answer as
-// the member sees it, for the App Home tab: never nil.
+// ephemeral message. They are not logged: the engine logged the Internal
+// ones, and the rest are the member's to fix. shown is the answer as the member
+// sees it, for the App Home tab: never nil.
 func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.Reply) {
 	o = outcome{team: req.Space.ID, user: req.Member, channel: req.Channel}
-	r, err := b.eng.Handle(ctx, req)
+	r, err := b.h.Handle(ctx, req)
 	if err != nil {
-		b.logError(req, err)
 		o.msg = errorPayload(bot.ErrorMessage(err))
 		return o, warning(err)
 	}
@@ -112,12 +112,6 @@ func warning(err error) *bot.Reply {
 	return &bot.Reply{Text: []string{":warning: " + bot.ErrorMessage(err)}}
 }
 
-func (b *Bot) logError(req *bot.Request, err error) {
-	if bot.ErrorCode(err) == bot.Internal {
-		b.log.Error("slack command failed", "team", req.Space.ID, "user", req.Member, "command", req.Command, "err", err)
-	}
-}
-
 // slashCommand answers a slash command. It returns the message to put in the
 // acknowledgement, or nil to acknowledge empty; then the answer follows through
 // the response_url. maxInline is the largest acknowledgement the transport
@@ -125,15 +119,29 @@ func (b *Bot) logError(req *bot.Request, err error) {
 //
 // The engine runs in its own goroutine. If it answers within ackBudget the
 // answer rides in the acknowledgement (one round trip, nothing to lose);
-// otherwise we acknowledge empty before Slack's 3 s limit and post the answer
-// when it comes.
+// otherwise we acknowledge empty before Slack's 3 s limit and the same
+// goroutine posts the answer when it comes, so shutdown waits for it too.
 func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline int) *payload {
 	res := make(chan outcome, 1)
-	b.async(func(actx context.Context) {
-		res <- b.commandOutcome(actx, sc)
+	then := make(chan afterAck, 1)
+	ok := b.async(func(actx context.Context) {
+		o := b.commandOutcome(actx, sc)
+		res <- o
+		switch <-then {
+		case postAnswer:
+			b.deliver(actx, sc.ResponseURL, o)
+		case postImage:
+			if o.image != nil {
+				b.sendImage(actx, o)
+			}
+		}
 	})
+	if !ok {
+		p := errorPayload("I am restarting; please try again in a minute.")
+		return &p
+	}
 	if b.ackBudget <= 0 {
-		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
+		then <- postAnswer
 		return nil
 	}
 	t := time.NewTimer(b.ackBudget)
@@ -141,21 +149,26 @@ func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline
 	select {
 	case o := <-res:
 		if maxInline > 0 && len(o.msg.json()) >= maxInline {
-			b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, o) })
+			then <- postAnswer
 			return nil
 		}
-		if o.image != nil {
-			b.async(func(actx context.Context) { b.sendImage(actx, o) })
-		}
+		then <- postImage
 		return &o.msg
 	case <-t.C:
-		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
-		return nil
 	case <-ctx.Done():
-		b.async(func(actx context.Context) { b.deliver(actx, sc.ResponseURL, <-res) })
-		return nil
 	}
+	then <- postAnswer
+	return nil
 }
+
+// afterAck is what a slash command's goroutine does once the acknowledgement
+// is decided.
+type afterAck int
+
+const (
+	postImage  afterAck = iota // the answer rode in the acknowledgement; upload its image
+	postAnswer                 // post the whole answer through the response_url
+)
 
 // commandOutcome parses and runs a slash command.
 func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome {
@@ -290,10 +303,9 @@ func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Repl
 	get := func(command string) *bot.Reply {
 		req := *base
 		req.Command, req.Args, req.DM = command, map[string]string{}, false
-		r, err := b.eng.Handle(ctx, &req)
+		r, err := b.h.Handle(ctx, &req)
 		if err != nil {
-			b.logError(&req, err)
-			return warning(err)
+			return warning(err) // the engine logged it if it was ours
 		}
 		return r
 	}

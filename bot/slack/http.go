@@ -76,6 +76,15 @@ var (
 // verify checks Slack's v0 signature: "v0=" + hex(HMAC-SHA256(secret,
 // "v0:" + timestamp + ":" + body)), compared in constant time, with the
 // timestamp within 5 minutes of now either way.
+//
+// It is crypto/hmac rather than slack-go's slack.NewSecretsVerifier on
+// purpose. That verifier checks the window against time.Now, and its
+// window-free variant is unexported; the timestamp is inside the signed
+// string, so no header set could pass the wall-clock check and still verify.
+// Using it would put the wall clock back into the one check that must follow
+// the injected clock, and Slack's documented example (timestamp 1531420618)
+// could never pass. TestSignatureAgreesWithSlackGo shows that both compute
+// the same signature.
 func verify(secret, timestamp, signature string, body []byte, now time.Time) error {
 	if secret == "" {
 		return errSigningSecret

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack"
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/bottest"
@@ -90,6 +93,48 @@ func TestSignatureMutationsRejected(t *testing.T) {
 		t.Error("empty secret accepted")
 	}
 	t.Logf("%d one-byte mutations rejected", n)
+}
+
+// TestSignatureAgreesWithSlackGo: for a request signed now (slack-go's
+// verifier only accepts wall-clock-fresh timestamps), slack-go accepts what
+// sign produces and refuses a one-byte change, and verify agrees on both.
+func TestSignatureAgreesWithSlackGo(t *testing.T) {
+	now := time.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	check := func(sig string) (slackGo, ours error) {
+		h := http.Header{}
+		h.Set("X-Slack-Request-Timestamp", ts)
+		h.Set("X-Slack-Signature", sig)
+		sv, err := slack.NewSecretsVerifier(h, exampleSecret)
+		if err == nil {
+			sv.Write([]byte(exampleBody))
+			err = sv.Ensure()
+		}
+		return err, verify(exampleSecret, ts, sig, []byte(exampleBody), now)
+	}
+	good := sign(exampleSecret, ts, []byte(exampleBody))
+	if sg, ours := check(good); sg != nil || ours != nil {
+		t.Errorf("good signature: slack-go %v, verify %v", sg, ours)
+	}
+	for _, bad := range mutate(good) {
+		if strings.EqualFold(bad, good) {
+			// The same bytes in upper-case hex: slack-go decodes the hex and
+			// accepts it, verify compares the text Slack sends (lower case)
+			// and refuses it. Refusing more is the safe side.
+			continue
+		}
+		if sg, ours := check(bad); sg == nil || ours == nil {
+			t.Errorf("changed signature %q: slack-go %v, verify %v", bad, sg, ours)
+		}
+	}
+	// And why verify does not use it: the documented example is refused by
+	// the wall clock before its signature is looked at.
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", exampleTimestamp)
+	h.Set("X-Slack-Signature", exampleSignature)
+	if _, err := slack.NewSecretsVerifier(h, exampleSecret); !errors.Is(err, slack.ErrExpiredTimestamp) {
+		t.Errorf("slack-go on the documented example: %v, want ErrExpiredTimestamp", err)
+	}
 }
 
 func TestSignatureWindow(t *testing.T) {
@@ -523,5 +568,81 @@ func TestHTTPRetryHeaderNoSideEffect(t *testing.T) {
 	}
 	if n := len(tb.fake.callsTo("views.publish")); n != 0 {
 		t.Errorf("views.publish called %d times", n)
+	}
+}
+
+// runHTTP starts Run in http mode; stop cancels it and waits for it to return.
+func runHTTP(t *testing.T, tb *testBot) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tb.Run(ctx) }()
+	tb.fake.wait("auth.test", 1)
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return")
+			return nil
+		}
+	}
+}
+
+// TestRunDrainsInFlightWork: once its context is done, Run waits for a click
+// still in the engine, so its answer goes out before Run returns; a command
+// that arrives meanwhile is asked to retry instead of being lost.
+func TestRunDrainsInFlightWork(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.rec.gate = make(chan struct{})
+	stop := runHTTP(t, tb)
+	body := url.Values{"payload": {blockActions("done:internet/dns", tb.fake.responseURL(3), false)}}.Encode()
+	if w := tb.post(t, "/slack/interactivity", body, nil); w.Code != http.StatusOK {
+		t.Fatalf("ack: %d", w.Code)
+	}
+	for len(tb.rec.requests("done")) == 0 { // the click reached the engine
+		time.Sleep(time.Millisecond)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	for { // wait for drain to begin, then send a command
+		tb.bgMu.Lock()
+		closing := tb.closing
+		tb.bgMu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "next", "U1", tb.fake.responseURL(4)), nil)); !strings.Contains(p.Text, "restarting") {
+		t.Errorf("a command during shutdown got %+v, want a restarting message", p)
+	}
+	close(tb.rec.gate)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if res := tb.fake.callsTo("response"); len(res) != 1 || !strings.Contains(string(res[0].Body), "ephemeral") {
+		t.Errorf("Run returned before the click's answer went out: %v", res)
+	}
+}
+
+// TestRunCancelsWorkPastGrace: work still running after shutdownGrace is
+// cancelled, so a stuck engine call cannot hold shutdown.
+func TestRunCancelsWorkPastGrace(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.rec.gate = make(chan struct{}) // never opens
+	tb.shutdownGrace = 20 * time.Millisecond
+	stop := runHTTP(t, tb)
+	body := url.Values{"payload": {blockActions("done:internet/dns", tb.fake.responseURL(3), false)}}.Encode()
+	tb.post(t, "/slack/interactivity", body, nil)
+	for len(tb.rec.requests("done")) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.Contains(tb.logs.String(), "did not finish in time") {
+		t.Errorf("no warning about the cancelled work:\n%s", tb.logs.String())
 	}
 }

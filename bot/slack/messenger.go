@@ -69,8 +69,8 @@ func (b *Bot) dm(ctx context.Context, sp bot.Space, member string) (string, erro
 	return c.ID, nil
 }
 
-// send posts a message with chat.postMessage, paced to one message per second
-// per channel. A 429 (the message was refused, so sending again cannot double
+// send posts a message with chat.postMessage, paced to Config.SendRate and to
+// one message per second per channel. A 429 (the message was refused, so sending again cannot double
 // it) is waited out as Retry-After says, a few times. Any other failure is
 // returned without a retry: after a connection error the message may have been
 // posted, and posting again could show it twice.
@@ -106,7 +106,9 @@ func (b *Bot) upload(ctx context.Context, channel string, img *bot.File) error {
 // paced runs call in the channel's next free slot, sitting out 429s.
 func (b *Bot) paced(ctx context.Context, channel, op string, call func() error) error {
 	for wait := 0; ; wait++ {
-		if err := b.sleep(ctx, b.pacer.reserve(channel, b.clock.Now())); err != nil {
+		delay, cancel := b.pacer.reserve(channel, b.clock.Now())
+		if err := b.sleep(ctx, delay); err != nil {
+			cancel()
 			return bot.Wrap(err, "slack "+op)
 		}
 		err := call()

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -61,6 +62,23 @@ func TestPostPacesPerChannel(t *testing.T) {
 	}
 }
 
+// TestPostPacesAtSendRate: across channels, messages go at Config.SendRate
+// after a burst of one second's worth.
+func TestPostPacesAtSendRate(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.pacer = newPacer(2)
+	ctx := context.Background()
+	for _, ch := range []string{"C1", "C2", "C3", "C4"} {
+		if err := tb.Post(ctx, slackSpace, ch, &bot.Reply{Title: "Challenge", Public: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []time.Duration{0, 0, 500 * time.Millisecond, time.Second}
+	if got := tb.naps.all(); !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+}
+
 func TestPostHonoursRetryAfter(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	tb.fake.post = func(n int, w http.ResponseWriter) bool {
@@ -94,7 +112,7 @@ func TestPostGivesUpAfterRepeated429(t *testing.T) {
 		t.Errorf("err %v, want internal", err)
 	}
 	if n := len(tb.fake.callsTo("chat.postMessage")); n != maxRateLimitWaits+1 {
-		t.Errorf("chat.postMessage called %d times, want %d", n, maxRateLimitWaits+1)
+		t.Errorf("chat.postMessage called %d times, want %d (%v)", n, maxRateLimitWaits+1, err)
 	}
 }
 
@@ -177,7 +195,7 @@ func TestCommandImageGoesToDM(t *testing.T) {
 }
 
 func TestNewValidatesConfig(t *testing.T) {
-	eng := newRecorder(t).eng
+	eng := newRecorder(t)
 	tests := []struct {
 		name string
 		cfg  Config
@@ -186,23 +204,28 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"SocketDefault", Config{BotToken: "xoxb-1", AppToken: "xapp-1"}, ""},
 		{"HTTP", Config{Mode: "HTTP", BotToken: "xoxb-1", SigningSecret: "abc123"}, ""},
 		{"ErrUnknownMode", Config{Mode: "rtm", BotToken: "xoxb-1"}, `mode "rtm" is not socket or http`},
-		{"ErrMissingBotToken", Config{AppToken: "xapp-1"}, "bot token is missing"},
+		{"ErrMissingBotToken", Config{AppToken: "xapp-1"}, "slack.bot_token is not set"},
 		{"ErrUserTokenAsBotToken", Config{BotToken: "xoxp-1", AppToken: "xapp-1"}, "starts with xoxb-"},
-		{"ErrMissingAppToken", Config{BotToken: "xoxb-1"}, "needs an app-level token"},
+		{"ErrMissingAppToken", Config{BotToken: "xoxb-1"}, "slack.app_token is not set"},
 		{"ErrBotTokenAsAppToken", Config{BotToken: "xoxb-1", AppToken: "xoxb-2"}, "starts with xapp-"},
-		{"ErrMissingSigningSecret", Config{Mode: "http", BotToken: "xoxb-1"}, "needs the signing secret"},
+		{"ErrMissingSigningSecret", Config{Mode: "http", BotToken: "xoxb-1"}, "slack.signing_secret is not set"},
 		{"ErrMalformedSigningSecret", Config{Mode: "http", BotToken: "xoxb-1", SigningSecret: "has space"}, "does not look like one"},
-		{"ErrModeratorName", Config{BotToken: "xoxb-1", AppToken: "xapp-1", Moderators: []string{"@ann"}}, `moderator "@ann" is not a user id`},
+		{"ErrModeratorName", Config{BotToken: "xoxb-1", AppToken: "xapp-1", Moderators: []string{"@ann"}}, `slack.moderators: "@ann" is not a user id`},
 		{"ErrAPIURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", APIURL: "ftp://x"}, "is not an http(s) URL"},
+		{"ErrNegativeSendRate", Config{BotToken: "xoxb-1", AppToken: "xapp-1", SendRate: -1}, "slack.send_rate -1 must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := New(tt.cfg, eng, nil, nil)
+			// Validate is what check-config runs: it must say what New says.
+			if verr := tt.cfg.Validate(); fmt.Sprint(verr) != fmt.Sprint(err) {
+				t.Errorf("Validate = %v, New = %v", verr, err)
+			}
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !strings.HasSuffix(b.cfg.APIURL, "/") || (b.cfg.Mode != ModeSocket && b.cfg.Mode != ModeHTTP) {
+				if !strings.HasSuffix(b.cfg.APIURL, "/") || (b.cfg.Mode != ModeSocket && b.cfg.Mode != ModeHTTP) || b.cfg.SendRate != DefaultSendRate {
 					t.Errorf("defaults not filled: %+v", b.cfg)
 				}
 				return

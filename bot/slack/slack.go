@@ -18,9 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,21 +48,37 @@ const (
 // DefaultAPIURL is Slack's Web API base URL.
 const DefaultAPIURL = slack.APIURL
 
-// Config configures the Slack adapter. Tokens and the signing secret are never
-// logged; Config's String and LogValue redact them.
+// DefaultSendRate is the default pace of Direct and Post, in messages per
+// second across all channels. Slack documents chat.postMessage as about one
+// message per second per channel (paced separately, see postInterval) "while
+// also maintaining a workspace-wide limit" whose number it does not publish;
+// 10/s sends a thousand nudges in under two minutes and stays well below what
+// busy apps report sending, and a 429 is waited out anyway.
+const DefaultSendRate = 10
+
+// Config configures the Slack adapter. DefaultConfig fills what an operator
+// rarely sets; Validate says what is wrong with the rest. Tokens and the
+// signing secret are never logged; Config's String and LogValue redact them.
 type Config struct {
 	Mode          string   // "socket" (default) or "http"
 	BotToken      string   // xoxb-; every mode
 	AppToken      string   // xapp- app-level token with connections:write; socket mode
 	SigningSecret string   // http mode
 	Moderators    []string // user ids with moderator rights besides admins and owners
+	SendRate      float64  // Direct and Post messages per second, default DefaultSendRate
 	APIURL        string   // Web API base URL, default "https://slack.com/api/"
+}
+
+// DefaultConfig is the configuration before the operator's settings: Socket
+// Mode, DefaultSendRate, Slack's Web API.
+func DefaultConfig() Config {
+	return Config{Mode: ModeSocket, SendRate: DefaultSendRate, APIURL: DefaultAPIURL}
 }
 
 // String describes c without its secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("slack.Config{Mode:%q BotToken:%s AppToken:%s SigningSecret:%s Moderators:%v APIURL:%q}",
-		c.Mode, redact(c.BotToken), redact(c.AppToken), redact(c.SigningSecret), c.Moderators, c.APIURL)
+	return fmt.Sprintf("slack.Config{Mode:%q BotToken:%s AppToken:%s SigningSecret:%s Moderators:%v SendRate:%v APIURL:%q}",
+		c.Mode, redact(c.BotToken), redact(c.AppToken), redact(c.SigningSecret), c.Moderators, c.SendRate, c.APIURL)
 }
 
 // LogValue implements slog.LogValuer so a logged Config never shows a secret.
@@ -71,6 +89,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("app_token", redact(c.AppToken)),
 		slog.String("signing_secret", redact(c.SigningSecret)),
 		slog.Any("moderators", c.Moderators),
+		slog.Float64("send_rate", c.SendRate),
 		slog.String("api_url", c.APIURL),
 	)
 }
@@ -98,25 +117,23 @@ const (
 	maxBody = 64 << 10
 	// signatureWindow is how far a request's timestamp may be from our clock.
 	signatureWindow = 5 * time.Minute
-	// postInterval is the pacing of chat.postMessage per channel (Slack allows
-	// about one message per second per channel).
+	// postInterval is the pacing of chat.postMessage per channel: Slack
+	// documents about one message per second per channel. It is Slack's rule,
+	// not a choice, so it is not configurable; Config.SendRate paces the total.
 	postInterval = time.Second
 	// maxRateLimitWaits is how many 429 answers one send sits out before giving up.
 	maxRateLimitWaits = 3
 	// maxRetryAfter caps one Retry-After wait; longer means Slack is shedding load.
 	maxRetryAfter = 2 * time.Minute
+	// shutdownGrace is how long Run gives in-flight work to finish once its
+	// context is done. The Discord adapter drains the same way, for the same time.
+	shutdownGrace = 5 * time.Second
 )
-
-// handler is what the adapter needs from the engine; *bot.Engine implements it.
-// Tests wrap the engine to count calls.
-type handler interface {
-	Handle(ctx context.Context, req *bot.Request) (*bot.Reply, error)
-}
 
 // Bot is the Slack adapter. Create it with New; it is safe for concurrent use.
 type Bot struct {
 	cfg        Config
-	eng        handler
+	h          bot.Handler
 	clock      bot.Clock
 	log        *slog.Logger
 	api        *slack.Client
@@ -134,7 +151,15 @@ type Bot struct {
 	seen  *dedup // envelope ids, event ids and HTTP signatures already handled
 	dmMu  sync.Mutex
 	dms   map[string]string // space key + "/" + member -> DM channel id
-	wg    sync.WaitGroup    // work continuing after an acknowledgement
+
+	// Work continuing after an acknowledgement runs under ctx and is counted
+	// in wg; Run drains it on the way out (see drain).
+	ctx           context.Context
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	bgMu          sync.Mutex
+	closing       bool          // set by drain; async then refuses new work
+	shutdownGrace time.Duration // see the constant
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -144,12 +169,12 @@ var (
 	secretPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 )
 
-// New checks cfg and returns a Bot that runs commands on eng. clock is used for
-// signature windows, caches and pacing; log gets operational messages (never a
-// token). It does not connect; Run does.
-func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, error) {
-	if eng == nil {
-		return nil, errors.New("no engine")
+// New validates cfg (see Validate) and returns a Bot that runs commands on h.
+// clock is used for signature windows, caches and pacing; log gets
+// operational messages (never a token). It does not connect; Run does.
+func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, error) {
+	if h == nil {
+		return nil, errors.New("slack: no handler")
 	}
 	if clock == nil {
 		clock = bot.SystemClock
@@ -157,25 +182,31 @@ func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, 
 	if log == nil {
 		log = slog.Default()
 	}
-	if err := cfg.check(); err != nil {
+	cfg.Moderators = slices.Clone(cfg.Moderators)
+	cfg.normalize()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bot{
-		cfg:        cfg,
-		eng:        eng,
-		clock:      clock,
-		log:        log.With("platform", "slack"),
-		httpc:      &http.Client{Timeout: 30 * time.Second},
-		moderators: map[string]bool{},
-		ackBudget:  defaultAckBudget,
-		sleep:      bot.Sleep,
-		users:      newUserCache(),
-		pacer:      newPacer(),
-		seen:       newDedup(16384),
-		dms:        map[string]string{},
+		ctx:           ctx,
+		cancel:        cancel,
+		shutdownGrace: shutdownGrace,
+		cfg:           cfg,
+		h:             h,
+		clock:         clock,
+		log:           log.With("platform", "slack"),
+		httpc:         &http.Client{Timeout: 30 * time.Second},
+		moderators:    map[string]bool{},
+		ackBudget:     defaultAckBudget,
+		sleep:         bot.Sleep,
+		users:         newUserCache(),
+		pacer:         newPacer(cfg.SendRate),
+		seen:          newDedup(16384),
+		dms:           map[string]string{},
 	}
 	for _, id := range cfg.Moderators {
-		b.moderators[strings.TrimSpace(id)] = true
+		b.moderators[id] = true
 	}
 	opts := []slack.Option{
 		slack.OptionAPIURL(cfg.APIURL),
@@ -191,66 +222,87 @@ func New(cfg Config, eng *bot.Engine, clock bot.Clock, log *slog.Logger) (*Bot, 
 	return b, nil
 }
 
-// check validates c in place, filling defaults, with messages that say which
-// setting to fix.
-func (c *Config) check() error {
+// normalize trims what operators paste with stray spaces and fills empty
+// fields from DefaultConfig.
+func (c *Config) normalize() {
+	d := DefaultConfig()
 	c.Mode = strings.ToLower(strings.TrimSpace(c.Mode))
 	if c.Mode == "" {
-		c.Mode = ModeSocket
-	}
-	if c.Mode != ModeSocket && c.Mode != ModeHTTP {
-		return fmt.Errorf("mode %q is not socket or http", c.Mode)
+		c.Mode = d.Mode
 	}
 	c.BotToken = strings.TrimSpace(c.BotToken)
-	switch {
-	case c.BotToken == "":
-		return errors.New("the bot token is missing (bot_token or STUDYBOT_SLACK_BOT_TOKEN; it starts with xoxb-)")
-	case !strings.HasPrefix(c.BotToken, "xoxb-") || strings.ContainsAny(c.BotToken, " \t\r\n"):
-		return errors.New("the bot token does not look like a bot token (it starts with xoxb-)")
-	}
 	c.AppToken = strings.TrimSpace(c.AppToken)
 	c.SigningSecret = strings.TrimSpace(c.SigningSecret)
-	switch c.Mode {
-	case ModeSocket:
-		switch {
-		case c.AppToken == "":
-			return errors.New("socket mode needs an app-level token (app_token or STUDYBOT_SLACK_APP_TOKEN; it starts with xapp-)")
-		case !strings.HasPrefix(c.AppToken, "xapp-") || strings.ContainsAny(c.AppToken, " \t\r\n"):
-			return errors.New("the app token does not look like an app-level token (it starts with xapp-)")
-		}
-	case ModeHTTP:
-		switch {
-		case c.SigningSecret == "":
-			return errors.New("http mode needs the signing secret (signing_secret or STUDYBOT_SLACK_SIGNING_SECRET; Basic Information page of the app)")
-		case !secretPattern.MatchString(c.SigningSecret):
-			return errors.New("the signing secret does not look like one (letters and digits only)")
-		}
+	for i, id := range c.Moderators {
+		c.Moderators[i] = strings.TrimSpace(id)
 	}
-	for _, id := range c.Moderators {
-		if !userIDPattern.MatchString(strings.TrimSpace(id)) {
-			return fmt.Errorf("moderator %q is not a user id such as U0123ABCD (copy it from the member's profile)", id)
-		}
+	if c.SendRate == 0 {
+		c.SendRate = d.SendRate
 	}
 	if c.APIURL == "" {
-		c.APIURL = DefaultAPIURL
-	}
-	u, err := url.Parse(c.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("api_url %q is not an http(s) URL", c.APIURL)
+		c.APIURL = d.APIURL
 	}
 	if !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/"
 	}
-	return nil
 }
 
-// Run connects and serves until ctx is done. In socket mode it holds the Socket
-// Mode connection (reconnecting as Slack asks); in http mode requests arrive
-// through Handler and Run only waits. Either way it first checks the bot token,
-// so a revoked token fails at start rather than at the first nudge, and on return
-// it waits for answers still in flight.
+// Validate reports every setting New would refuse, each naming its key as
+// config.example.toml spells it (slack.app_token), so `studybot check-config`
+// and `studybot run` say the same sentence. Empty fields count as their
+// DefaultConfig values.
+func (c Config) Validate() error {
+	c.Moderators = slices.Clone(c.Moderators)
+	c.normalize()
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Mode != ModeSocket && c.Mode != ModeHTTP {
+		bad("slack.mode %q is not socket or http", c.Mode)
+	}
+	switch {
+	case c.BotToken == "":
+		bad("slack.bot_token is not set (slack.bot_token, slack.bot_token_file or STUDYBOT_SLACK_BOT_TOKEN; it starts with xoxb-)")
+	case !strings.HasPrefix(c.BotToken, "xoxb-") || strings.ContainsAny(c.BotToken, " \t\r\n"):
+		bad("slack.bot_token does not look like a bot token (it starts with xoxb-)")
+	}
+	switch c.Mode {
+	case ModeSocket:
+		switch {
+		case c.AppToken == "":
+			bad("slack.app_token is not set; socket mode needs an app-level token (slack.app_token, slack.app_token_file or STUDYBOT_SLACK_APP_TOKEN; it starts with xapp-)")
+		case !strings.HasPrefix(c.AppToken, "xapp-") || strings.ContainsAny(c.AppToken, " \t\r\n"):
+			bad("slack.app_token does not look like an app-level token (it starts with xapp-)")
+		}
+	case ModeHTTP:
+		switch {
+		case c.SigningSecret == "":
+			bad("slack.signing_secret is not set; http mode needs it (slack.signing_secret, slack.signing_secret_file or STUDYBOT_SLACK_SIGNING_SECRET; Basic Information page of the app)")
+		case !secretPattern.MatchString(c.SigningSecret):
+			bad("slack.signing_secret does not look like one (letters and digits only)")
+		}
+	}
+	for _, id := range c.Moderators {
+		if !userIDPattern.MatchString(id) {
+			bad("slack.moderators: %q is not a user id such as U0123ABCD (copy it from the member's profile)", id)
+		}
+	}
+	if !(c.SendRate > 0) || math.IsInf(c.SendRate, 1) {
+		bad("slack.send_rate %v must be a number of messages per second above 0", c.SendRate)
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("slack.api_url %q is not an http(s) URL", c.APIURL)
+	}
+	return errors.Join(errs...)
+}
+
+// Run connects and serves until ctx is done; call it once. In socket mode it
+// holds the Socket Mode connection (reconnecting as Slack asks); in http mode
+// requests arrive through Handler and Run only waits. Either way it first
+// checks the bot token, so a revoked token fails at start rather than at the
+// first nudge. Answers still in flight get shutdownGrace to finish after ctx
+// is done; then they are cancelled, and Run returns once they have stopped.
 func (b *Bot) Run(ctx context.Context) error {
-	defer b.wg.Wait()
+	defer b.drain(b.shutdownGrace)
 	if err := b.authTest(ctx); err != nil {
 		return err
 	}
@@ -281,12 +333,18 @@ func (b *Bot) authTest(ctx context.Context) error {
 }
 
 // async runs fn after an acknowledgement, detached from the request's context so
-// it outlives the HTTP response, and tracked so Run waits for it.
-func (b *Bot) async(fn func(ctx context.Context)) {
+// it outlives the HTTP response, and tracked so Run waits for it. It returns
+// false, running nothing, once shutdown has begun.
+func (b *Bot) async(fn func(ctx context.Context)) bool {
+	b.bgMu.Lock()
+	defer b.bgMu.Unlock()
+	if b.closing {
+		return false
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), asyncTimeout)
+		ctx, cancel := context.WithTimeout(b.ctx, asyncTimeout)
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
@@ -295,6 +353,27 @@ func (b *Bot) async(fn func(ctx context.Context)) {
 		}()
 		fn(ctx)
 	}()
+	return true
+}
+
+// drain turns new work away (async refuses it: HTTP requests that arrive now
+// are told to retry), waits up to grace for the work in flight, then cancels
+// what is left and waits for it to stop. It is the Discord adapter's drain.
+func (b *Bot) drain(grace time.Duration) {
+	b.bgMu.Lock()
+	b.closing = true
+	b.bgMu.Unlock()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("slack: in-flight work did not finish in time; cancelling it")
+	}
+	b.cancel()
+	<-done
 }
 
 // safeErr strips URLs from transport errors: a response_url is a capability

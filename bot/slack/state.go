@@ -1,8 +1,11 @@
 package slack
 
 import (
+	"math"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // profile is what users.info tells us about a member.
@@ -48,18 +51,30 @@ func (c *userCache) put(key string, p profile) {
 	c.m[key] = p
 }
 
-// pacer spaces messages to one channel postInterval apart. reserve hands out
-// slots, so concurrent senders queue instead of bursting.
+// pacer spaces messages twice over: all of them at Config.SendRate (a
+// golang.org/x/time/rate bucket holding one second's worth, for Slack's
+// workspace-wide limit), and those to one channel postInterval apart (Slack's
+// per-channel rule for chat.postMessage). Both run on the adapter's clock, so
+// tests step them. reserve hands out slots, so concurrent senders queue
+// instead of bursting.
 type pacer struct {
+	all *rate.Limiter
+
 	mu   sync.Mutex
 	next map[string]time.Time // channel -> earliest time of its next message
 }
 
-func newPacer() *pacer { return &pacer{next: map[string]time.Time{}} }
+func newPacer(perSecond float64) *pacer {
+	burst := max(1, int(math.Ceil(perSecond)))
+	return &pacer{all: rate.NewLimiter(rate.Limit(perSecond), burst), next: map[string]time.Time{}}
+}
 
 // reserve returns how long to wait before sending to channel at now, and books
-// the slot after it.
-func (p *pacer) reserve(channel string, now time.Time) time.Duration {
+// the slot after it. cancel gives the adapter-wide token back when the send
+// does not happen; the channel's slot stays booked, which only delays that
+// channel's next message.
+func (p *pacer) reserve(channel string, now time.Time) (wait time.Duration, cancel func()) {
+	r := p.all.ReserveN(now, 1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.next) >= 10000 {
@@ -74,7 +89,7 @@ func (p *pacer) reserve(channel string, now time.Time) time.Duration {
 		at = t
 	}
 	p.next[channel] = at.Add(postInterval)
-	return at.Sub(now)
+	return max(at.Sub(now), r.DelayFrom(now)), func() { r.CancelAt(now) }
 }
 
 // dedup remembers the last n keys (envelope ids, event ids, request

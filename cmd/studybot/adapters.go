@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 
@@ -18,40 +18,25 @@ type route struct {
 }
 
 // openAdapters builds the enabled platform adapters and registers each as the
-// messenger for its platform. Nothing connects until Run.
+// messenger for its platform. Nothing connects until Run. Config.Validate ran
+// the same checks as New, so New's errors read as check-config's do.
 func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 	if c := m.Config.Discord; c.Enabled {
-		d, err := discord.New(discord.Config{
-			Mode:             c.Mode,
-			Token:            string(c.Token),
-			AppID:            c.AppID,
-			PublicKey:        c.PublicKey,
-			GuildIDs:         c.GuildIDs,
-			RegisterCommands: c.RegisterCommands,
-			SendRate:         c.SendRate,
-			APIURL:           c.APIURL,
-		}, m.Engine, m.Clock, m.Log.With("adapter", "discord"))
+		d, err := discord.New(c.adapter(), m.Engine, m.Clock, m.Log.With("adapter", "discord"))
 		if err != nil {
-			return fmt.Errorf("discord: %w", err)
+			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.Discord] = d
 		a := adapter{name: "discord", run: d.Run, platform: bot.Discord}
-		if c.Mode == "http" {
+		if c.Mode == discord.ModeHTTP {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
 		}
 		m.adapters = append(m.adapters, a) // Run logs the invite URL
 	}
 	if c := m.Config.Slack; c.Enabled {
-		s, err := slack.New(slack.Config{
-			Mode:          c.Mode,
-			BotToken:      string(c.BotToken),
-			AppToken:      string(c.AppToken),
-			SigningSecret: string(c.SigningSecret),
-			Moderators:    c.Moderators,
-			APIURL:        c.APIURL,
-		}, m.Engine, m.Clock, m.Log.With("adapter", "slack"))
+		s, err := slack.New(c.adapter(), m.Engine, m.Clock, m.Log.With("adapter", "slack"))
 		if err != nil {
-			return fmt.Errorf("slack: %w", err)
+			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.Slack] = s
 		a := adapter{name: "slack", run: s.Run, platform: bot.Slack}

@@ -74,6 +74,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Log == nil {
 		m.Log = newLogger(m.Config.Log, m.Stderr)
 	}
+	for _, w := range m.Config.Warnings {
+		m.Log.Warn(w)
+	}
 	rm, err := loadRoadmap(m.Config.Roadmap.File)
 	if err != nil {
 		return err
@@ -95,7 +98,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine.Observe = m.Metrics.Observe
 	msgs := bot.Messengers{}
 	if m.ConsoleMember != "" {
-		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive})
+		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
 		msgs[bot.Console] = m.Console
 		m.Engine.Card = nil // a terminal cannot show the picture
 	}
@@ -103,6 +106,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Engine.Messenger = msgs
+	// Delivery is paced by each platform's Messenger (discord.send_rate,
+	// slack.send_rate), so the scheduler gets no rate of its own.
 	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration}, m.DB, m.Engine, m.Clock, m.Log)
 	m.Engine.Scheduler = m.Scheduler
 	if m.Config.HTTP.Listen != "" {

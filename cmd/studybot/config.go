@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/studybot/studybot/bot/discord"
+	"github.com/studybot/studybot/bot/slack"
 )
 
 // Secret is a token or key. It never prints: fmt, logs and JSON show only
@@ -58,6 +61,10 @@ type Config struct {
 	Nudge    NudgeConfig    `toml:"nudge"`
 	Discord  DiscordConfig  `toml:"discord"`
 	Slack    SlackConfig    `toml:"slack"`
+
+	// Warnings are what LoadConfig accepted but an operator should change
+	// (deprecated keys); Main logs them and check-config prints them.
+	Warnings []string `toml:"-" json:"-"`
 }
 
 // DatabaseConfig locates the bbolt file.
@@ -86,7 +93,11 @@ type HTTPConfig struct {
 type NudgeConfig struct {
 	DefaultZone string   `toml:"default_zone"`
 	Grace       Duration `toml:"grace"`
-	SendRate    float64  `toml:"send_rate"`
+	// SendRate is deprecated: each platform paces its own messages
+	// (discord.send_rate, slack.send_rate). It is still read, because unknown
+	// keys are refused and dropping it would break existing configs; when set,
+	// it is the send_rate of each platform that does not set its own.
+	SendRate float64 `toml:"send_rate"`
 }
 
 // DiscordConfig configures the Discord adapter.
@@ -114,17 +125,47 @@ type SlackConfig struct {
 	SigningSecret     Secret   `toml:"signing_secret"`
 	SigningSecretFile string   `toml:"signing_secret_file"`
 	Moderators        []string `toml:"moderators"`
+	SendRate          float64  `toml:"send_rate"`
 	APIURL            string   `toml:"api_url"`
 }
 
-// DefaultConfig is what runs with no file and no environment.
+// adapter is the Discord adapter's own Config for these settings.
+func (c DiscordConfig) adapter() discord.Config {
+	return discord.Config{
+		Mode:             c.Mode,
+		Token:            string(c.Token),
+		AppID:            c.AppID,
+		PublicKey:        c.PublicKey,
+		GuildIDs:         c.GuildIDs,
+		RegisterCommands: c.RegisterCommands,
+		SendRate:         c.SendRate,
+		APIURL:           c.APIURL,
+	}
+}
+
+// adapter is the Slack adapter's own Config for these settings.
+func (c SlackConfig) adapter() slack.Config {
+	return slack.Config{
+		Mode:          c.Mode,
+		BotToken:      string(c.BotToken),
+		AppToken:      string(c.AppToken),
+		SigningSecret: string(c.SigningSecret),
+		Moderators:    c.Moderators,
+		SendRate:      c.SendRate,
+		APIURL:        c.APIURL,
+	}
+}
+
+// DefaultConfig is what runs with no file and no environment. Each adapter
+// owns its defaults; this only copies them into the file's shape.
 func DefaultConfig() Config {
+	d, s := discord.DefaultConfig(), slack.DefaultConfig()
 	return Config{
 		Database: DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
 		Log:      LogConfig{Level: "info", Format: "text"},
-		Nudge:    NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}, SendRate: 20},
-		Discord:  DiscordConfig{Mode: "gateway", RegisterCommands: true, SendRate: 40, APIURL: "https://discord.com/api/v10"},
-		Slack:    SlackConfig{Mode: "socket", APIURL: "https://slack.com/api/"},
+		Nudge:    NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
+		Discord:  DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL},
+		Slack:    SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL},
 	}
 }
 
@@ -132,12 +173,13 @@ func DefaultConfig() Config {
 // files and validates. env is os.Environ-style lookup, injected for tests.
 func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 	c := DefaultConfig()
+	var md toml.MetaData
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
 		}
-		md, err := toml.Decode(string(data), &c)
+		md, err = toml.Decode(string(data), &c)
 		if err != nil {
 			var pe toml.ParseError
 			if errors.As(err, &pe) {
@@ -151,6 +193,15 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 	}
 	if err := applyEnv(&c, env); err != nil {
 		return c, err
+	}
+	// set reports whether the operator gave section.key, in the file or the
+	// environment, as opposed to it holding its default.
+	set := func(section, key string) bool {
+		_, inEnv := env(envName(section, key))
+		return inEnv || md.IsDefined(section, key)
+	}
+	if set("nudge", "send_rate") {
+		c.applySendRateAlias(set("discord", "send_rate"), set("slack", "send_rate"))
 	}
 	for _, s := range []struct {
 		val  *Secret
@@ -176,16 +227,51 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 	return c, c.Validate()
 }
 
+// applySendRateAlias makes the deprecated nudge.send_rate the send_rate of
+// each platform that does not set its own, with a warning. Before each
+// platform paced itself, nudge.send_rate paced nudges and Discord's own pace
+// (at most 50/s) capped it, so the Discord copy keeps that cap: a config that
+// ran before still runs.
+func (c *Config) applySendRateAlias(discordSet, slackSet bool) {
+	r := c.Nudge.SendRate
+	if !(r > 0) {
+		return // Validate refuses it
+	}
+	var to []string
+	if !discordSet {
+		c.Discord.SendRate = min(r, discord.MaxSendRate)
+		to = append(to, "discord.send_rate")
+	}
+	if !slackSet {
+		c.Slack.SendRate = r
+		to = append(to, "slack.send_rate")
+	}
+	w := "nudge.send_rate is deprecated and will be removed; each platform paces its own messages with discord.send_rate and slack.send_rate"
+	if len(to) > 0 {
+		w += fmt.Sprintf(" (using %v as %s)", r, strings.Join(to, " and "))
+	} else {
+		w += " (both are set, so nudge.send_rate is ignored)"
+	}
+	c.Warnings = append(c.Warnings, w)
+}
+
+func envName(section, key string) string {
+	return "STUDYBOT_" + strings.ToUpper(section+"_"+key)
+}
+
 // applyEnv overrides keys from STUDYBOT_<SECTION>_<KEY> variables, found by
 // walking the struct's toml tags so that every key has one.
 func applyEnv(c *Config, env func(string) (string, bool)) error {
 	cv := reflect.ValueOf(c).Elem()
 	for i := 0; i < cv.NumField(); i++ {
 		section := cv.Type().Field(i).Tag.Get("toml")
+		if section == "-" {
+			continue
+		}
 		sv := cv.Field(i)
 		for j := 0; j < sv.NumField(); j++ {
 			key := sv.Type().Field(j).Tag.Get("toml")
-			name := "STUDYBOT_" + strings.ToUpper(section+"_"+key)
+			name := envName(section, key)
 			v, ok := env(name)
 			if !ok {
 				continue
@@ -232,6 +318,8 @@ func setField(f reflect.Value, v string) error {
 }
 
 // Validate checks values that would otherwise fail late, with the key named.
+// Each enabled adapter checks its own settings (discord.Config.Validate,
+// slack.Config.Validate); this adds what spans sections.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
@@ -252,56 +340,51 @@ func (c Config) Validate() error {
 	if c.Nudge.Grace.Duration < 0 {
 		bad("nudge.grace must not be negative")
 	}
-	if c.Nudge.SendRate <= 0 {
-		bad("nudge.send_rate must be positive")
-	}
-	for key, u := range map[string]string{"discord.api_url": c.Discord.APIURL, "slack.api_url": c.Slack.APIURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			bad("%s %q is not an http(s) URL", key, u)
-		}
+	if c.Nudge.SendRate < 0 || math.IsNaN(c.Nudge.SendRate) {
+		bad("nudge.send_rate (deprecated) must be positive")
 	}
 	if c.Discord.Enabled {
-		switch c.Discord.Mode {
-		case "gateway":
-		case "http":
-			if c.HTTP.Listen == "" {
-				bad("discord.mode = \"http\" needs http.listen")
-			}
-			if c.Discord.PublicKey == "" {
-				bad("discord.mode = \"http\" needs discord.public_key")
-			}
-		default:
-			bad("discord.mode %q is not gateway or http", c.Discord.Mode)
-		}
-		if c.Discord.Token == "" {
-			bad("discord is enabled but has no token (discord.token, discord.token_file or STUDYBOT_DISCORD_TOKEN)")
-		}
-		if c.Discord.AppID == "" {
-			bad("discord is enabled but discord.app_id is empty")
-		}
-		if c.Discord.SendRate <= 0 || c.Discord.SendRate > 50 {
-			bad("discord.send_rate must be above 0 and at most 50 (Discord's global limit)")
+		errs = append(errs, configErrors(c.Discord.adapter().Validate())...)
+		if c.Discord.Mode == discord.ModeHTTP && c.HTTP.Listen == "" {
+			bad("discord.mode = \"http\" needs http.listen")
 		}
 	}
 	if c.Slack.Enabled {
-		switch c.Slack.Mode {
-		case "socket":
-			if c.Slack.AppToken == "" {
-				bad("slack.mode = \"socket\" needs an app-level token (slack.app_token or STUDYBOT_SLACK_APP_TOKEN)")
-			}
-		case "http":
-			if c.HTTP.Listen == "" {
-				bad("slack.mode = \"http\" needs http.listen")
-			}
-			if c.Slack.SigningSecret == "" {
-				bad("slack.mode = \"http\" needs slack.signing_secret (or STUDYBOT_SLACK_SIGNING_SECRET)")
-			}
-		default:
-			bad("slack.mode %q is not socket or http", c.Slack.Mode)
-		}
-		if c.Slack.BotToken == "" {
-			bad("slack is enabled but has no bot token (slack.bot_token or STUDYBOT_SLACK_BOT_TOKEN)")
+		errs = append(errs, configErrors(c.Slack.adapter().Validate())...)
+		if c.Slack.Mode == slack.ModeHTTP && c.HTTP.Listen == "" {
+			bad("slack.mode = \"http\" needs http.listen")
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateRun is every check `studybot run` makes before it opens the
+// database: Validate, an adapter to serve, and a roadmap that loads.
+// check-config calls it too, so the two cannot disagree.
+func (c Config) ValidateRun() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if !c.Discord.Enabled && !c.Slack.Enabled {
+		return errors.New("no adapter is enabled: set discord.enabled or slack.enabled in the config (see config.example.toml), or try the bot with: studybot console")
+	}
+	_, err := loadRoadmap(c.Roadmap.File)
+	return err
+}
+
+// configErrors prefixes each of an adapter's validation errors (joined with
+// errors.Join) with "config: ", as the rest of Validate's are.
+func configErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	each := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		each = j.Unwrap()
+	}
+	out := make([]error, len(each))
+	for i, e := range each {
+		out[i] = fmt.Errorf("config: %w", e)
+	}
+	return out
 }

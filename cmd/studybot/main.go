@@ -161,8 +161,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if !cfg.Discord.Enabled && !cfg.Slack.Enabled {
-		return errors.New("no adapter is enabled: set discord.enabled or slack.enabled in the config (see config.example.toml), or try the bot with: studybot console")
+	if err := cfg.ValidateRun(); err != nil {
+		return err
 	}
 	m := NewMain(cfg)
 	m.Stdout, m.Stderr = stdout, stderr
@@ -254,12 +254,17 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The same loading and checks as run, short of opening the database,
+	// binding the port and calling the platforms.
 	cfg, err := LoadConfig(*cfgPath, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	if _, err := loadRoadmap(cfg.Roadmap.File); err != nil {
+	if err := cfg.ValidateRun(); err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
 	}
 	src := *cfgPath
 	if src == "" {
@@ -267,8 +272,8 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "config %s is valid\n", src)
 	fmt.Fprintf(stdout, "database: %s\n", cfg.Database.Path)
-	fmt.Fprintf(stdout, "discord: enabled=%t mode=%s token=%s\n", cfg.Discord.Enabled, cfg.Discord.Mode, cfg.Discord.Token)
-	fmt.Fprintf(stdout, "slack: enabled=%t mode=%s bot_token=%s app_token=%s signing_secret=%s\n", cfg.Slack.Enabled, cfg.Slack.Mode, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret)
+	fmt.Fprintf(stdout, "discord: enabled=%t mode=%s token=%s send_rate=%v\n", cfg.Discord.Enabled, cfg.Discord.Mode, cfg.Discord.Token, cfg.Discord.SendRate)
+	fmt.Fprintf(stdout, "slack: enabled=%t mode=%s bot_token=%s app_token=%s signing_secret=%s send_rate=%v\n", cfg.Slack.Enabled, cfg.Slack.Mode, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret, cfg.Slack.SendRate)
 	fmt.Fprintf(stdout, "http.listen: %q\n", cfg.HTTP.Listen)
 	return nil
 }

@@ -155,7 +155,7 @@ func TestConfig(t *testing.T) {
 	}
 
 	bad := []struct{ file, want string }{
-		{"[discord]\nenabled = true\n", "no token"},
+		{"[discord]\nenabled = true\n", "discord.token is not set"},
 		{"[nudge]\ndefault_zone = \"Mars/Base\"\n", "nudge.default_zone"},
 		{"[database]\npathh = \"x\"\n", `unknown key "database.pathh"`},
 		{"[log\n", "c.toml:2: expected"},
