@@ -13,22 +13,25 @@ import (
 	"time"
 )
 
+// Platform names the chat platform a Space lives on.
+type Platform string
+
 // Platforms a Space can live on.
 const (
-	Discord = "discord"
-	Slack   = "slack"
-	Console = "console"
+	PlatformDiscord Platform = "discord"
+	PlatformSlack   Platform = "slack"
+	PlatformConsole Platform = "console"
 )
 
 // Space is one isolated community: a Discord guild, a Slack workspace (team) or a
 // console space. Nothing stored in one Space is visible from another.
 type Space struct {
-	Platform string `json:"platform"`
-	ID       string `json:"id"`
+	Platform Platform `json:"platform"`
+	ID       string   `json:"id"`
 }
 
 // Key is the space's stable storage key, "platform:id".
-func (s Space) Key() string { return s.Platform + ":" + s.ID }
+func (s Space) Key() string { return string(s.Platform) + ":" + s.ID }
 
 func (s Space) String() string { return s.Key() }
 
@@ -38,7 +41,7 @@ func ParseSpace(key string) (Space, bool) {
 	if !ok || p == "" || id == "" {
 		return Space{}, false
 	}
-	return Space{Platform: p, ID: id}, true
+	return Space{Platform: Platform(p), ID: id}, true
 }
 
 // Request is one command from a member, already translated from the platform.
@@ -141,10 +144,10 @@ type ButtonStyle int
 
 // Button styles, mapped by adapters to their platform's nearest style.
 const (
-	Secondary ButtonStyle = iota
-	Primary
-	Success
-	Danger
+	ButtonSecondary ButtonStyle = iota
+	ButtonPrimary
+	ButtonSuccess
+	ButtonDanger
 )
 
 // Button is a clickable action. Action is a command path, optionally followed by

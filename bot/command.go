@@ -13,16 +13,16 @@ type Kind int
 
 // Option kinds.
 const (
-	Text     Kind = iota // free text
-	Topic                // a topic id, title or fuzzy words (autocompleted)
-	Section              // a roadmap section id
-	PickKind             // a pick group id ("language")
-	Option               // an option of the pick group named by the "group" arg
-	Time                 // HH:MM, 24-hour
-	Zone                 // an IANA time zone name (autocompleted)
-	Channel              // a channel of the space
-	Schedule             // "MON 09:00" or a cron spec
-	Choice               // one of Option.Choices
+	KindText     Kind = iota // free text
+	KindTopic                // a topic id, title or fuzzy words (autocompleted)
+	KindSection              // a roadmap section id
+	KindPick                 // a pick group id ("language")
+	KindOption               // an option of the pick group named by the "group" arg
+	KindTime                 // HH:MM, 24-hour
+	KindZone                 // an IANA time zone name (autocompleted)
+	KindChannel              // a channel of the space
+	KindSchedule             // "MON 09:00" or a cron spec
+	KindChoice               // one of Option.Choices
 )
 
 // Limits on what members type. Longer input is refused, not truncated, so nothing
@@ -201,7 +201,7 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 			// text keeps a lone apostrophe; anything else (a topic) must
 			// close its quotes.
 			t, next, ok, err := nextToken(line, pos)
-			if err != nil && o.Kind != Text {
+			if err != nil && o.Kind != KindText {
 				return nil, nil, err
 			}
 			if err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" {

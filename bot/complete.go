@@ -40,27 +40,27 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 		}
 	}
 	switch opt.Kind {
-	case Topic:
+	case KindTopic:
 		for _, m := range e.Roadmap.Search(partial, MaxSuggestions) {
 			add(m.Topic.Title+" ("+m.Topic.ID+")", m.Topic.ID)
 		}
-	case Zone:
+	case KindZone:
 		for _, z := range Zones(partial, MaxSuggestions) {
 			add(z, z)
 		}
-	case Section:
+	case KindSection:
 		for _, s := range e.Roadmap.Sections {
 			if matches(partial, s.ID, s.Title) {
 				add(s.Title, s.ID)
 			}
 		}
-	case PickKind:
+	case KindPick:
 		for _, p := range e.Roadmap.Picks {
 			if matches(partial, p.ID, p.Title) {
 				add(p.Title, p.ID)
 			}
 		}
-	case Option:
+	case KindOption:
 		for _, p := range e.Roadmap.Picks {
 			if g := req.Args["group"]; g != "" && g != p.ID {
 				continue
@@ -72,7 +72,7 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 				}
 			}
 		}
-	case Choice:
+	case KindChoice:
 		for _, c := range opt.Choices {
 			if matches(partial, c, c) {
 				add(c, c)

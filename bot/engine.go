@@ -123,19 +123,19 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 			continue
 		}
 		switch o.Kind {
-		case Time:
+		case KindTime:
 			if !timePattern.MatchString(v) {
 				return Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", Clip(v, 20))
 			}
-		case Zone:
+		case KindZone:
 			if _, err := LoadZone(v); err != nil {
 				return err
 			}
-		case Choice:
+		case KindChoice:
 			if !slices.Contains(o.Choices, strings.ToLower(v)) {
 				return Errorf(Invalid, "%s must be one of: %s.", o.Name, strings.Join(o.Choices, ", "))
 			}
-		case Section:
+		case KindSection:
 			if e.Roadmap.Section(strings.ToLower(v)) == nil {
 				return Errorf(NotFound, "No section %q. Sections: %s.", Clip(v, 30), e.sectionIDs())
 			}

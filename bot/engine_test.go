@@ -12,7 +12,7 @@ import (
 	"github.com/studybot/studybot/roadmap"
 )
 
-var testSpace = bot.Space{Platform: bot.Console, ID: "test"}
+var testSpace = bot.Space{Platform: bot.PlatformConsole, ID: "test"}
 
 func wantCode(t *testing.T, err error, code bot.Code, msg string) {
 	t.Helper()

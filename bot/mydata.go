@@ -48,7 +48,7 @@ func (e *Engine) cmdDelete(ctx context.Context, req *Request) (*Reply, error) {
 		return &Reply{
 			Title:   "Delete all your data?",
 			Text:    []string{"This removes your progress, picks, notes, nudges, streak and challenge submissions in this space. It cannot be undone. Type mydata delete yes to confirm."},
-			Buttons: []Button{{Label: "Delete my data", Action: Action("mydata delete", "yes"), Style: Danger}},
+			Buttons: []Button{{Label: "Delete my data", Action: Action("mydata delete", "yes"), Style: ButtonDanger}},
 		}, nil
 	}
 	if err := e.Store.DeleteMember(ctx, req.Space, req.Member); err != nil {

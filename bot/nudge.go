@@ -200,9 +200,9 @@ func (e *Engine) NudgeReply(m *Member) *Reply {
 			r.Links = []Link{{Title: res.Title, URL: res.URL, Kind: res.Kind}}
 		}
 		r.Buttons = []Button{
-			{Label: "Done", Action: Action("done", t.ID), Style: Success},
-			{Label: "Learning", Action: Action("start", t.ID), Style: Primary},
-			{Label: "Skip", Action: Action("skip", t.ID), Style: Secondary},
+			{Label: "Done", Action: Action("done", t.ID), Style: ButtonSuccess},
+			{Label: "Learning", Action: Action("start", t.ID), Style: ButtonPrimary},
+			{Label: "Skip", Action: Action("skip", t.ID), Style: ButtonSecondary},
 		}
 	case res.Pick != nil:
 		p := res.Pick

@@ -146,7 +146,7 @@ type Messenger interface {
 }
 
 // Messengers routes by Space.Platform to each adapter's Messenger.
-type Messengers map[string]Messenger
+type Messengers map[Platform]Messenger
 
 // Direct implements Messenger.
 func (ms Messengers) Direct(ctx context.Context, sp Space, member string, r *Reply) error {

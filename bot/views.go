@@ -12,10 +12,10 @@ import (
 func topicButtons(t *roadmap.Topic, status roadmap.Status) []Button {
 	var bs []Button
 	if status != roadmap.Done {
-		bs = append(bs, Button{Label: "Done", Action: Action("done", t.ID), Style: Success})
+		bs = append(bs, Button{Label: "Done", Action: Action("done", t.ID), Style: ButtonSuccess})
 	}
 	if status != roadmap.Learning && status != roadmap.Done {
-		bs = append(bs, Button{Label: "Learning", Action: Action("start", t.ID), Style: Primary})
+		bs = append(bs, Button{Label: "Learning", Action: Action("start", t.ID), Style: ButtonPrimary})
 	}
 	if status != roadmap.Skipped && status != roadmap.Done {
 		bs = append(bs, Button{Label: "Skip", Action: Action("skip", t.ID)})
@@ -80,9 +80,9 @@ func (e *Engine) pickReply(res roadmap.Result) *Reply {
 		name := roadmap.OptionName(o)
 		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", e.Roadmap.Topic(o).Title, p.ID, name))
 		if len(bs) < 5 {
-			style := Secondary
+			style := ButtonSecondary
 			if o == res.Suggested {
-				style = Primary
+				style = ButtonPrimary
 			}
 			bs = append(bs, Button{Label: e.Roadmap.Topic(o).Title, Action: Action("pick", p.ID, name), Style: style})
 		}

@@ -232,7 +232,7 @@ func checkSpace(sp bot.Space) error {
 	}
 	// ':' separates platform from id in the key, and 0x00 ends the space in due
 	// index keys.
-	if strings.ContainsAny(sp.Platform, ":\x00") || strings.ContainsRune(sp.ID, 0) {
+	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
 		return bot.Errorf(bot.Invalid, "That server or workspace id contains characters I cannot store.")
 	}
 	return nil

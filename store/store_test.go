@@ -21,8 +21,8 @@ import (
 )
 
 var (
-	spaceA = bot.Space{Platform: bot.Discord, ID: "111"}
-	spaceB = bot.Space{Platform: bot.Slack, ID: "T222"}
+	spaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
+	spaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
 	t0     = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 )
 
@@ -424,7 +424,7 @@ func tomorrow(calls map[string]int) func(d *bot.Due) error {
 func TestClaimDue(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	spaceC := bot.Space{Platform: bot.Slack, ID: "T:1"} // a colon in the id
+	spaceC := bot.Space{Platform: bot.PlatformSlack, ID: "T:1"} // a colon in the id
 	// Due in order: slot 08:00 (a, b, and c of another space), then 09:00 (d),
 	// then 09:01 (e); f has no nudge.
 	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
@@ -739,7 +739,7 @@ func TestSpacesAndChallenges(t *testing.T) {
 		t.Fatalf("empty space = %+v, %v", rec, err)
 	}
 	mustUpdate(t, db, spaceB, "x", mark(roadmap.Done)) // members only: no settings
-	for _, sp := range []bot.Space{spaceA, {Platform: bot.Console, ID: "local"}} {
+	for _, sp := range []bot.Space{spaceA, {Platform: bot.PlatformConsole, ID: "local"}} {
 		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
 			t.Fatal(err)
 		}

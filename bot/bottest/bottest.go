@@ -24,7 +24,7 @@ import (
 var Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 // Space is the space Env.Do sends requests from.
-var Space = bot.Space{Platform: bot.Console, ID: "test"}
+var Space = bot.Space{Platform: bot.PlatformConsole, ID: "test"}
 
 // Clock is a fake bot.Clock that moves only when told.
 type Clock = bot.ManualClock

@@ -52,7 +52,7 @@ func New(h bot.Handler, out io.Writer, opt Options) *Console {
 }
 
 // Space is the console's space.
-func (c *Console) Space() bot.Space { return bot.Space{Platform: bot.Console, ID: c.opt.Space} }
+func (c *Console) Space() bot.Space { return bot.Space{Platform: bot.PlatformConsole, ID: c.opt.Space} }
 
 // Run reads one command per line until EOF, "quit" or ctx is done. It returns
 // nil at EOF; only a read error is an error. Each command's reply or one-line error

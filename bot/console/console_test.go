@@ -97,7 +97,7 @@ func TestMessenger(t *testing.T) {
 	if err := c.Post(ctx, c.Space(), "#general", &bot.Reply{Title: "Challenge"}); err != nil || !strings.Contains(out.String(), "[#general]") {
 		t.Errorf("post: %v", err)
 	}
-	if err := c.Post(ctx, bot.Space{Platform: bot.Console, ID: "other"}, "x", &bot.Reply{}); bot.ErrorCode(err) != bot.NotFound {
+	if err := c.Post(ctx, bot.Space{Platform: bot.PlatformConsole, ID: "other"}, "x", &bot.Reply{}); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("post to another space: %v", err)
 	}
 }

@@ -101,19 +101,19 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 			Required:    o.Required,
 		}
 		switch o.Kind {
-		case bot.Channel:
+		case bot.KindChannel:
 			d.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
-		case bot.Topic, bot.Zone, bot.Option, bot.Section, bot.PickKind:
+		case bot.KindTopic, bot.KindZone, bot.KindOption, bot.KindSection, bot.KindPick:
 			// Complete answers these from the roadmap and the zone list.
 			d.Autocomplete = true
 			d.MaxLength = 100
-		case bot.Choice:
+		case bot.KindChoice:
 			for _, ch := range o.Choices[:min(len(o.Choices), maxChoices)] {
 				d.Choices = append(d.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
 			}
-		case bot.Time:
+		case bot.KindTime:
 			d.MaxLength = 5
-		case bot.Schedule:
+		case bot.KindSchedule:
 			d.MaxLength = 100
 		default:
 			d.MaxLength = bot.MaxTextLen
@@ -127,7 +127,7 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 // optionType is the Discord option type for a kind: channels are channel
 // options, everything else is a string the engine validates by kind.
 func optionType(k bot.Kind) discordgo.ApplicationCommandOptionType {
-	if k == bot.Channel {
+	if k == bot.KindChannel {
 		return discordgo.ApplicationCommandOptionChannel
 	}
 	return discordgo.ApplicationCommandOptionString

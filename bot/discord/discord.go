@@ -233,7 +233,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		cfg:           cfg,
 		h:             h,
 		clock:         clock,
-		log:           log.With("platform", bot.Discord),
+		log:           log.With("platform", bot.PlatformDiscord),
 		rest:          newREST(cfg.APIURL, cfg.Token),
 		pub:           pub,
 		guilds:        guilds,

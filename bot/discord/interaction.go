@@ -32,7 +32,7 @@ type focus struct {
 // into a bot.Request. Errors carry a bot error code and a sentence for the member.
 func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 	req := &bot.Request{
-		Space:   bot.Space{Platform: bot.Discord, ID: in.GuildID},
+		Space:   bot.Space{Platform: bot.PlatformDiscord, ID: in.GuildID},
 		Channel: in.ChannelID,
 		DM:      in.GuildID == "",
 		Args:    map[string]string{},

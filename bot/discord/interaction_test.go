@@ -41,7 +41,7 @@ func loadInteraction(t testing.TB, name string) *discordgo.Interaction {
 
 // TestRequest translates interaction fixtures into engine requests.
 func TestRequest(t *testing.T) {
-	guild := bot.Space{Platform: bot.Discord, ID: "111"}
+	guild := bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
 	tests := []struct {
 		fixture    string
 		want       *bot.Request

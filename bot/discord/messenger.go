@@ -19,7 +19,7 @@ const maxDMCache = 100_000
 // out. Errors: Unreachable when Discord refuses to deliver (50007: the member
 // closed DMs from server members or blocked the bot), Internal otherwise.
 func (b *Bot) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Reply) error {
-	if sp.Platform != bot.Discord || !snowflake(member) {
+	if sp.Platform != bot.PlatformDiscord || !snowflake(member) {
 		return bot.Errorf(bot.Invalid, "That is not a Discord member.")
 	}
 	m := render(r, sp.ID)
@@ -44,7 +44,7 @@ func (b *Bot) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Re
 // NotFound when the channel does not exist or the bot may not post there;
 // Internal otherwise.
 func (b *Bot) Post(ctx context.Context, sp bot.Space, channel string, r *bot.Reply) error {
-	if sp.Platform != bot.Discord || !snowflake(channel) {
+	if sp.Platform != bot.PlatformDiscord || !snowflake(channel) {
 		return bot.Errorf(bot.NotFound, "That is not a Discord channel.")
 	}
 	m := render(r, sp.ID)

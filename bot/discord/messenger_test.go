@@ -14,7 +14,7 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-var guild111 = bot.Space{Platform: bot.Discord, ID: "111"}
+var guild111 = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
 
 // newMessengerBot is a bot sending to fd, unpaced so as not to slow tests
 // (TestPacer covers the pace).

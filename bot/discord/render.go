@@ -281,11 +281,11 @@ func buttons(bs []bot.Button, guild string) []discordgo.MessageComponent {
 
 func buttonStyle(s bot.ButtonStyle) discordgo.ButtonStyle {
 	switch s {
-	case bot.Primary:
+	case bot.ButtonPrimary:
 		return discordgo.PrimaryButton
-	case bot.Success:
+	case bot.ButtonSuccess:
 		return discordgo.SuccessButton
-	case bot.Danger:
+	case bot.ButtonDanger:
 		return discordgo.DangerButton
 	}
 	return discordgo.SecondaryButton

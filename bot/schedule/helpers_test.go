@@ -14,7 +14,7 @@ import (
 	"github.com/studybot/studybot/store"
 )
 
-var space = bot.Space{Platform: bot.Console, ID: "group"}
+var space = bot.Space{Platform: bot.PlatformConsole, ID: "group"}
 
 // delivery is one Direct or Post the recorder saw.
 type delivery struct {

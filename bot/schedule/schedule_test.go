@@ -86,7 +86,7 @@ func TestParseScheduleErrors(t *testing.T) {
 
 func TestSetScheduleOneEntryPerSpace(t *testing.T) {
 	h := newHarness(t, utc("2025-06-02 12:00")) // Monday noon UTC
-	other := bot.Space{Platform: bot.Discord, ID: "g2"}
+	other := bot.Space{Platform: bot.PlatformDiscord, ID: "g2"}
 	if err := h.s.SetSchedule(space, "CRON_TZ=UTC 0 9 * * 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +128,10 @@ func TestSetScheduleOneEntryPerSpace(t *testing.T) {
 func TestStartLoadsStoredSchedules(t *testing.T) {
 	h := newHarness(t, utc("2025-06-02 12:00"))
 	good := map[bot.Space]string{
-		space:                                  "CRON_TZ=UTC 0 9 * * 1",
-		{Platform: bot.Slack, ID: "T1"}:        "CRON_TZ=Europe/Berlin 30 8 * * 5",
-		{Platform: bot.Discord, ID: "g-none"}:  "",
-		{Platform: bot.Discord, ID: "g-stale"}: "CRON_TZ=UTC 0 9 * * 8",
+		space:                                   "CRON_TZ=UTC 0 9 * * 1",
+		{Platform: bot.PlatformSlack, ID: "T1"}: "CRON_TZ=Europe/Berlin 30 8 * * 5",
+		{Platform: bot.PlatformDiscord, ID: "g-none"}:  "",
+		{Platform: bot.PlatformDiscord, ID: "g-stale"}: "CRON_TZ=UTC 0 9 * * 8",
 	}
 	for sp, spec := range good {
 		if _, err := h.db.UpdateSpace(h.ctx, sp, func(r *bot.SpaceRecord) error {
@@ -147,7 +147,7 @@ func TestStartLoadsStoredSchedules(t *testing.T) {
 	}
 	defer func() { <-h.s.Stop().Done() }()
 	got := h.s.Schedules()
-	if len(got) != 2 || got[space] != good[space] || got[bot.Space{Platform: bot.Slack, ID: "T1"}] == "" {
+	if len(got) != 2 || got[space] != good[space] || got[bot.Space{Platform: bot.PlatformSlack, ID: "T1"}] == "" {
 		t.Errorf("schedules after start: %v, want the two valid ones", got)
 	}
 	if n := schedule.CronEntries(h.s); n != 3 {

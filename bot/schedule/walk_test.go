@@ -26,7 +26,7 @@ func newWalk(t *testing.T, at time.Time) *walkHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sp := bot.Space{Platform: bot.Console, ID: "g"}
+	sp := bot.Space{Platform: bot.PlatformConsole, ID: "g"}
 	for _, id := range []string{"ana", "bob"} {
 		_, err := db.UpdateMember(context.Background(), sp, id, func(m *bot.Member) error {
 			m.Nudge = bot.Nudge{On: true, Hour: at.Hour(), Minute: at.Minute(), Zone: "UTC", Next: at}

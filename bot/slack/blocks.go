@@ -215,9 +215,9 @@ func buttons(bs []bot.Button) []slack.Block {
 		seen[b.Action] = true
 		btn := slack.NewButtonBlockElement(b.Action, b.Action, plain(clip(oneLine(b.Label), maxButtonText)))
 		switch b.Style {
-		case bot.Primary, bot.Success:
+		case bot.ButtonPrimary, bot.ButtonSuccess:
 			btn.Style = slack.StylePrimary
-		case bot.Danger:
+		case bot.ButtonDanger:
 			btn.Style = slack.StyleDanger
 		}
 		els = append(els, btn)

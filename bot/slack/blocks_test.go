@@ -66,11 +66,11 @@ func nextReply() *bot.Reply {
 			{Title: "Not a web link", URL: "javascript:alert(1)"},
 		},
 		Buttons: []bot.Button{
-			{Label: "Done", Action: "done:internet/dns", Style: bot.Success},
-			{Label: "Start", Action: "start:internet/dns", Style: bot.Primary},
+			{Label: "Done", Action: "done:internet/dns", Style: bot.ButtonSuccess},
+			{Label: "Start", Action: "start:internet/dns", Style: bot.ButtonPrimary},
 			{Label: "Skip", Action: "skip:internet/dns"},
 			{Label: "Skip again", Action: "skip:internet/dns"},
-			{Label: "Delete my data", Action: "mydata delete:confirm", Style: bot.Danger},
+			{Label: "Delete my data", Action: "mydata delete:confirm", Style: bot.ButtonDanger},
 		},
 		Footer: "internet/dns",
 	}

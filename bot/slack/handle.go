@@ -35,7 +35,7 @@ func (b *Bot) request(ctx context.Context, team, user, name, channel string) *bo
 	}
 	return &bot.Request{
 		Access:  access,
-		Space:   bot.Space{Platform: bot.Slack, ID: team},
+		Space:   bot.Space{Platform: bot.PlatformSlack, ID: team},
 		Member:  user,
 		Name:    name,
 		Channel: channel,
@@ -217,7 +217,7 @@ func (b *Bot) deliver(ctx context.Context, responseURL string, o outcome) {
 func (b *Bot) sendImage(ctx context.Context, o outcome) {
 	channel := o.channel
 	if !o.public || channel == "" {
-		dm, err := b.dm(ctx, bot.Space{Platform: bot.Slack, ID: o.team}, o.user)
+		dm, err := b.dm(ctx, bot.Space{Platform: bot.PlatformSlack, ID: o.team}, o.user)
 		if err != nil {
 			b.log.Warn("slack image not delivered", "team", o.team, "user", o.user, "err", safeErr(err))
 			return

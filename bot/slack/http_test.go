@@ -239,7 +239,7 @@ func TestHTTPCommand(t *testing.T) {
 		t.Fatalf("engine saw %d next requests", len(reqs))
 	}
 	got := reqs[0]
-	want := bot.Request{Space: bot.Space{Platform: bot.Slack, ID: testTeam}, Member: "U1", Name: "ann", Channel: "C1", Command: "next", Zone: "Europe/Berlin", Args: map[string]string{}}
+	want := bot.Request{Space: bot.Space{Platform: bot.PlatformSlack, ID: testTeam}, Member: "U1", Name: "ann", Channel: "C1", Command: "next", Zone: "Europe/Berlin", Args: map[string]string{}}
 	if got.Space != want.Space || got.Member != want.Member || got.Name != want.Name || got.Channel != want.Channel || got.Zone != want.Zone || got.Access != bot.AccessMember || got.DM {
 		t.Errorf("request %+v, want %+v", got, want)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/studybot/studybot/bot/bottest"
 )
 
-var slackSpace = bot.Space{Platform: bot.Slack, ID: testTeam}
+var slackSpace = bot.Space{Platform: bot.PlatformSlack, ID: testTeam}
 
 func TestDirectOpensTheDMOnce(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)

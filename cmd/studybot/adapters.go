@@ -26,8 +26,8 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		if err != nil {
 			return errors.Join(configErrors(err)...)
 		}
-		msgs[bot.Discord] = d
-		a := adapter{name: "discord", run: d.Run, platform: bot.Discord}
+		msgs[bot.PlatformDiscord] = d
+		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord}
 		if c.Mode == discord.ModeHTTP {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
 		}
@@ -38,8 +38,8 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		if err != nil {
 			return errors.Join(configErrors(err)...)
 		}
-		msgs[bot.Slack] = s
-		a := adapter{name: "slack", run: s.Run, platform: bot.Slack}
+		msgs[bot.PlatformSlack] = s
+		a := adapter{name: "slack", run: s.Run, platform: bot.PlatformSlack}
 		if c.Mode == slack.ModeHTTP {
 			a.route = &route{"/slack/", s.Handler()}
 		}

@@ -55,7 +55,7 @@ type Main struct {
 type adapter struct {
 	name     string
 	run      func(ctx context.Context) error
-	platform string
+	platform bot.Platform
 	route    *route // HTTP modes: what it serves on the shared listener
 }
 
@@ -99,7 +99,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	msgs := bot.Messengers{}
 	if m.ConsoleMember != "" {
 		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
-		msgs[bot.Console] = m.Console
+		msgs[bot.PlatformConsole] = m.Console
 		m.Engine.Card = nil // a terminal cannot show the picture
 	}
 	if err := m.openAdapters(ctx, msgs); err != nil {

@@ -43,7 +43,7 @@ var simZones = []string{
 }
 
 // simSpace holds every simulated member.
-var simSpace = bot.Space{Platform: bot.Console, ID: "simulate"}
+var simSpace = bot.Space{Platform: bot.PlatformConsole, ID: "simulate"}
 
 // simResult is what simulate prints; with --json exactly these keys.
 type simResult struct {
