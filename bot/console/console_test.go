@@ -3,9 +3,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,23 +10,6 @@ import (
 	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/console"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.WriteFile(path, []byte(got), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestRender(t *testing.T) {
 	r := &bot.Reply{
@@ -42,7 +22,7 @@ func TestRender(t *testing.T) {
 		File:    &bot.File{Name: "progress.png", Type: "image/png"},
 		Footer:  "internet/dns",
 	}
-	golden(t, "render.golden", console.Render(r))
+	bottest.Golden(t, "render.golden", []byte(console.Render(r)))
 	if console.Render(nil) != "ok\n" {
 		t.Error("nil reply")
 	}

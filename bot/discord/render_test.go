@@ -3,10 +3,7 @@ package discord
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,30 +12,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// golden compares got with testdata/<name>.golden, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got: %s\nwant: %s", path, got, want)
-	}
-}
 
 func indentJSON(t *testing.T, v any) []byte {
 	t.Helper()
@@ -103,7 +78,7 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := render(tt.reply, "111")
-			golden(t, "render/"+tt.name, indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
+			bottest.Golden(t, "render/"+tt.name+".golden", indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
 			checkMessageLimits(t, m)
 			if tt.reply != nil && tt.reply.File != nil {
 				if len(m.files) != 1 || m.files[0].Name != m.Attachments[0].Filename {
@@ -128,7 +103,7 @@ func TestRenderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := errorMessage(tt.err)
 			data := indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m})
-			golden(t, "render/"+tt.name, data)
+			bottest.Golden(t, "render/"+tt.name+".golden", data)
 			if bytes.Contains(data, []byte("sentinel")) {
 				t.Error("an internal error's cause reached the member")
 			}
@@ -183,7 +158,7 @@ var commandName = regexp.MustCompile(`^[-_a-z0-9]{1,32}$`)
 // the golden payload.
 func TestApplicationCommands(t *testing.T) {
 	cmds := ApplicationCommands()
-	golden(t, "commands", indentJSON(t, cmds))
+	bottest.Golden(t, "commands"+".golden", indentJSON(t, cmds))
 
 	if len(cmds) != 2 || cmds[0].Name != "study" || cmds[1].Name != "studymod" {
 		t.Fatalf("commands = %v, %v", cmds[0].Name, cmds[1].Name)

@@ -1,49 +1,14 @@
 package slack
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares v, as indented JSON, with testdata/name.golden.
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep &, < and > readable in the files
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", path, got)
-	}
-}
 
 // nextReply looks like the engine's answer to next: it exercises every part of
 // a reply.
@@ -101,11 +66,11 @@ func TestRenderGolden(t *testing.T) {
 			if len(p.Blocks) > maxMessageBlocks {
 				t.Errorf("%d blocks; Slack takes at most %d", len(p.Blocks), maxMessageBlocks)
 			}
-			golden(t, "reply_"+tt.name, p)
+			bottest.GoldenJSON(t, "reply_"+tt.name+".golden", p)
 		})
 	}
 	t.Run("error", func(t *testing.T) {
-		golden(t, "reply_error", errorPayload(`No topic matches "<dns & co>".`))
+		bottest.GoldenJSON(t, "reply_error"+".golden", errorPayload(`No topic matches "<dns & co>".`))
 	})
 }
 
@@ -115,8 +80,8 @@ func TestHomeViewGolden(t *testing.T) {
 		Bars:  []bot.Bar{{Label: "Overall", Done: 7, Total: 120}, {Label: "Internet", Done: 3, Total: 6}, {Label: "Version control", Done: 4, Total: 4}},
 	}
 	last := &bot.Reply{Title: "Done: DNS and how it works", Buttons: []bot.Button{{Label: "Undo", Action: "undo"}}}
-	golden(t, "home", homeView(last, progress, nextReply()))
-	golden(t, "home_nil_replies", homeView(nil, nil, nil))
+	bottest.GoldenJSON(t, "home"+".golden", homeView(last, progress, nextReply()))
+	bottest.GoldenJSON(t, "home_nil_replies"+".golden", homeView(nil, nil, nil))
 }
 
 func TestBarText(t *testing.T) {
