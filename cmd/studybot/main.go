@@ -151,17 +151,24 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return m.Run(ctx)
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", stderr, "run [--config F]")
+// loadRunConfig reads the --config flag of run and check-config, loads the
+// file and runs every check that run runs before it opens anything, so the two
+// commands cannot disagree.
+func loadRunConfig(name string, args []string, stderr io.Writer) (cfg Config, path string, err error) {
+	fs := newFlags(name, stderr, name+" [--config F]")
 	cfgPath := fs.String("config", configPath(), "config file (TOML)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return Config{}, "", err
 	}
-	cfg, err := LoadConfig(*cfgPath, os.LookupEnv)
+	if cfg, err = LoadConfig(*cfgPath, os.LookupEnv); err != nil {
+		return Config{}, "", err
+	}
+	return cfg, *cfgPath, cfg.ValidateRun()
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadRunConfig("run", args, stderr)
 	if err != nil {
-		return err
-	}
-	if err := cfg.ValidateRun(); err != nil {
 		return err
 	}
 	m := NewMain(cfg)
@@ -249,24 +256,15 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 }
 
 func runCheckConfig(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check-config", stderr, "check-config [--config F]")
-	cfgPath := fs.String("config", configPath(), "config file (TOML)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
 	// The same loading and checks as run, short of opening the database,
 	// binding the port and calling the platforms.
-	cfg, err := LoadConfig(*cfgPath, os.LookupEnv)
+	cfg, src, err := loadRunConfig("check-config", args, stderr)
 	if err != nil {
-		return err
-	}
-	if err := cfg.ValidateRun(); err != nil {
 		return err
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	src := *cfgPath
 	if src == "" {
 		src = "(no file: defaults and environment)"
 	}
