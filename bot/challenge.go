@@ -547,3 +547,19 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 	}
 	return r, nil
 }
+
+func (e *Engine) cmdChallengeClose(ctx context.Context, req *Request) (*Reply, error) {
+	return nil, Errorf(Invalid, "Not built yet.")
+}
+
+func (e *Engine) cmdChallengeQueue(ctx context.Context, req *Request) (*Reply, error) {
+	return nil, Errorf(Invalid, "Not built yet.")
+}
+
+func (e *Engine) cmdChallengeUnqueue(ctx context.Context, req *Request) (*Reply, error) {
+	return nil, Errorf(Invalid, "Not built yet.")
+}
+
+func (e *Engine) cmdChallengeRemove(ctx context.Context, req *Request) (*Reply, error) {
+	return nil, Errorf(Invalid, "Not built yet.")
+}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -392,7 +393,7 @@ func TestPostChallenge_RefuseWhileOpen(t *testing.T) {
 	if bot.ErrorCode(err) != bot.Conflict || !strings.Contains(bot.ErrorMessage(err), "#1") {
 		t.Errorf("err = %v, want Conflict naming #1", err)
 	}
-	if after := challenges(t, env); len(after) != len(before) || !after[0].ClosedAt.IsZero() || *spaceRecord(t, env) != *rec {
+	if after := challenges(t, env); len(after) != len(before) || !after[0].ClosedAt.IsZero() || !reflect.DeepEqual(spaceRecord(t, env), rec) {
 		t.Errorf("after a refused post: %+v, want %+v unchanged", after, before)
 	}
 	if len(env.Messenger.Sent()) != 0 {

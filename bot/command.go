@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,6 +26,13 @@ const (
 	KindChannel              // a channel of the space
 	KindSchedule             // "MON 09:00" or a cron spec
 	KindChoice               // one of Option.Choices
+	KindNumber               // a whole number from 1 (a challenge number)
+	KindMember               // a member of the space: their platform id
+	KindDuration             // a span such as 6d, 36h or 1d12h
+	// KindChallenge is a topic or the text of a challenge. Unlike KindText
+	// its quotes are kept: quoting is how a moderator says "this is text,
+	// do not read it as a topic".
+	KindChallenge
 )
 
 // Limits on what members type. Longer input is refused, not truncated, so nothing
@@ -40,8 +50,14 @@ type Opt struct {
 	Required bool
 	Choices  []string // for Choice
 	// Rest makes the option take the remainder of a text line (only the last
-	// option of a command), so `note dns remember port 53` needs no quotes.
+	// positional option of a command), so `note dns remember port 53` needs no
+	// quotes.
 	Rest bool
+	// Tail makes an optional option read from the end of a text line when
+	// the last word has its kind's form (a duration such as 6d), so
+	// `challenge post dns 6d` works beside a Rest option. Tail options come
+	// after the positional ones in Options.
+	Tail bool
 }
 
 // Touch declares how using a command counts as the member using the bot:
@@ -94,6 +110,18 @@ func (c *Command) Leaf() string {
 		return c.Name[i+1:]
 	}
 	return c.Name
+}
+
+// Positional returns the options read in order from a text line: all but
+// the Tail ones.
+func (c *Command) Positional() []Opt {
+	out := make([]Opt, 0, len(c.Options))
+	for _, o := range c.Options {
+		if !o.Tail {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Slash is the platform command a Command belongs to: "study" or "studymod".
@@ -185,14 +213,21 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 	if cmd == nil {
 		word := strings.ToLower(head[0].text)
 		if subs := groupUsage(word); word != "" && subs != "" {
-			return nil, nil, Errorf(Invalid, "Usage: %s", subs)
+			// A group alone means its first subcommand: "moderators" is
+			// "moderators list". A group and an unknown word is a typo.
+			if len(head) == 1 {
+				return groupDefault(word), map[string]string{}, nil
+			}
+			return nil, nil, Errorf(Invalid, "%q is not a %s command. Usage: %s", Clip(head[1].text, 30), word, subs)
 		}
 		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(head[0].text, 40))
 	}
 	pos = head[n-1].end
 	args := map[string]string{}
-	for i, o := range cmd.Options {
-		if i == len(cmd.Options)-1 && o.Rest {
+	line = readTail(cmd, line, pos, args)
+	positional := cmd.Positional()
+	for i, o := range positional {
+		if i == len(positional)-1 && o.Rest {
 			rest := strings.TrimSpace(line[pos:])
 			if rest == "" {
 				break
@@ -201,10 +236,10 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 			// text keeps a lone apostrophe; anything else (a topic) must
 			// close its quotes.
 			t, next, ok, err := nextToken(line, pos)
-			if err != nil && o.Kind != KindText {
+			if err != nil && o.Kind != KindText && o.Kind != KindChallenge {
 				return nil, nil, err
 			}
-			if err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" {
+			if err == nil && ok && t.quoted && strings.TrimSpace(line[next:]) == "" && o.Kind != KindChallenge {
 				rest = t.text
 			}
 			args[o.Name] = rest
@@ -224,6 +259,112 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 		return nil, nil, Errorf(Invalid, "Too many words. Usage: %s", cmd.Usage())
 	}
 	return cmd, args, nil
+}
+
+// readTail takes the command's Tail options from the end of line (after
+// byte offset pos) when the last word has their form, sets them in args and
+// returns the line without them. A line whose quotes do not close keeps its
+// tail: the positional reading reports the quote.
+func readTail(cmd *Command, line string, pos int, args map[string]string) string {
+	for i := len(cmd.Options) - 1; i >= 0; i-- {
+		o := cmd.Options[i]
+		if !o.Tail {
+			continue
+		}
+		var last token
+		start, found := 0, false
+		for p := pos; ; {
+			t, next, ok, err := nextToken(line, p)
+			if err != nil {
+				return line
+			}
+			if !ok {
+				break
+			}
+			last, start, found, p = t, next-len(t.text), true, next
+		}
+		if !found || last.quoted || !tailForm(o.Kind, last.text) {
+			continue
+		}
+		args[o.Name] = last.text
+		line = line[:start]
+	}
+	return line
+}
+
+// tailForm reports whether s has the form of kind, for Tail options.
+func tailForm(k Kind, s string) bool {
+	switch k {
+	case KindDuration:
+		_, ok := ParseSpan(s)
+		return ok
+	case KindZone:
+		_, err := LoadZone(s)
+		return err == nil
+	}
+	return false
+}
+
+var spanPattern = regexp.MustCompile(`^(?:(\d{1,3})w)?(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$`)
+
+// ParseSpan reads a span as moderators type it: weeks, days, hours and
+// minutes in that order, such as 6d, 36h, 1d12h or 90m (any case). ok is false
+// for anything else, including an empty span.
+func ParseSpan(s string) (time.Duration, bool) {
+	m := spanPattern.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil || m[0] == "" {
+		return 0, false
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute} {
+		if m[i+1] != "" {
+			n, _ := strconv.Atoi(m[i+1])
+			d += time.Duration(n) * unit
+		}
+	}
+	return d, true
+}
+
+// FormatSpan writes d the way ParseSpan reads it, in whole minutes: 6d,
+// 1d12h, 90m is 1h30m.
+func FormatSpan(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d <= 0 {
+		return "0m"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if n := d / u.d; n > 0 {
+			b.WriteString(strconv.FormatInt(int64(n), 10) + u.s)
+			d -= n * u.d
+		}
+	}
+	return b.String()
+}
+
+// groupDefault is what a group's name alone means in text form where the
+// slash command is not known (the console): its members' default when it
+// has one, else its moderators'.
+func groupDefault(group string) *Command {
+	if c := GroupDefault(group, false); c != nil {
+		return c
+	}
+	return GroupDefault(group, true)
+}
+
+// GroupDefault is the group's first subcommand in the table under /study
+// (moderators false) or /studymod: what the group's name alone means there.
+// nil when the group has no command there.
+func GroupDefault(group string, moderators bool) *Command {
+	for _, c := range commandTable {
+		if c.Group() == group && c.ForModerators() == moderators {
+			return c
+		}
+	}
+	return nil
 }
 
 // groupUsage lists the usage of a command group's subcommands ("mydata"), or "".

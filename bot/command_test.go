@@ -25,6 +25,17 @@ func TestParseLine(t *testing.T) {
 		{"", "help", map[string]string{}},
 		{"note ünïcødé 日本語のメモ", "note", map[string]string{"topic": "ünïcødé", "text": "日本語のメモ"}},
 		{"note dns 'til friday", "note", map[string]string{"topic": "dns", "text": "'til friday"}},
+		{"challenge schedule #study MON 09:00 Europe/Berlin 6d", "challenge schedule", map[string]string{"channel": "#study", "when": "MON 09:00", "zone": "Europe/Berlin", "closes": "6d"}},
+		{"challenge schedule #study 0 9 * * 1", "challenge schedule", map[string]string{"channel": "#study", "when": "0 9 * * 1"}},
+		{"challenge schedule #study CRON_TZ=Asia/Tokyo 0 9 * * 1 1d12h", "challenge schedule", map[string]string{"channel": "#study", "when": "CRON_TZ=Asia/Tokyo 0 9 * * 1", "closes": "1d12h"}},
+		{"challenge post dns 6d", "challenge post", map[string]string{"what": "dns", "closes": "6d"}},
+		{"challenge post 36h", "challenge post", map[string]string{"closes": "36h"}},
+		{`challenge post "Write a haiku" 2d`, "challenge post", map[string]string{"what": `"Write a haiku"`, "closes": "2d"}},
+		{`challenge post "Finish it in 6d"`, "challenge post", map[string]string{"what": `"Finish it in 6d"`}},
+		{`challenge post what's a socket`, "challenge post", map[string]string{"what": `what's a socket`}},
+		{"moderators", "moderators list", map[string]string{}},
+		{"challenge", "challenge board", map[string]string{}},
+		{"nudge", "nudge status", map[string]string{}},
 		{`challenge submit "https://x.example/a b"`, "challenge submit", map[string]string{"text": "https://x.example/a b"}},
 	}
 	for _, c := range cases {
@@ -48,7 +59,7 @@ func TestParseLine(t *testing.T) {
 func TestParseLineErrors(t *testing.T) {
 	cases := []struct{ line, want string }{
 		{"teleport", "Unknown command"},
-		{"mydata", "Usage: /study mydata export | /study mydata delete [confirm]"},
+		{"mydata frob", `"frob" is not a mydata command. Usage: /study mydata export | /study mydata delete [confirm]`},
 		{strings.Repeat("a", MaxInputLen+1), "too long"},
 		{"note \xff", "UTF-8"},
 		{`note "open`, "quote"},
@@ -91,9 +102,18 @@ func TestCommandTableIsConsistent(t *testing.T) {
 		if c.run == nil || c.Help == "" {
 			t.Errorf("%s lacks a handler or help", c.Name)
 		}
+		pos := c.Positional()
+		for i, o := range pos {
+			if o.Rest && i != len(pos)-1 {
+				t.Errorf("%s: Rest option %s is not the last positional one", c.Name, o.Name)
+			}
+		}
 		for i, o := range c.Options {
-			if o.Rest && i != len(c.Options)-1 {
-				t.Errorf("%s: Rest option %s is not last", c.Name, o.Name)
+			if o.Tail && (o.Required || o.Rest) {
+				t.Errorf("%s: Tail option %s must be optional and not Rest", c.Name, o.Name)
+			}
+			if i > 0 && c.Options[i-1].Tail && !o.Tail {
+				t.Errorf("%s: positional %s after a Tail option", c.Name, o.Name)
 			}
 			if o.Required && i > 0 && !c.Options[i-1].Required {
 				t.Errorf("%s: required %s after an optional option", c.Name, o.Name)

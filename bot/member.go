@@ -93,6 +93,17 @@ type SpaceRecord struct {
 	Challenge ChallengeSchedule `json:"challenge"`
 	// Current is the id of the open challenge, 0 when none is open.
 	Current uint64 `json:"current,omitempty"`
+	// ClosesAt is when the open challenge closes by itself, zero when it
+	// stays open until closed or replaced. Like Current it belongs to
+	// OpenChallenge and CloseChallenge; kept here so that finding the
+	// challenges due to close reads space records only.
+	ClosesAt time.Time `json:"closes_at,omitzero"`
+	// Queue is the topic ids moderators queued for the next challenges,
+	// first one first.
+	Queue []string `json:"queue,omitempty"`
+	// Moderators is the member ids made moderators with "moderators add",
+	// on platforms without a permission gate of their own (Slack).
+	Moderators []string `json:"moderators,omitempty"`
 }
 
 // ChallengeSchedule is when and where weekly challenges are posted.
@@ -102,6 +113,9 @@ type ChallengeSchedule struct {
 	Text    string    `json:"text,omitempty"` // what the moderator typed, for display
 	SetBy   string    `json:"set_by,omitempty"`
 	SetAt   time.Time `json:"set_at,omitzero"`
+	// Lasts is how long each scheduled challenge stays open; 0 until the
+	// next one replaces it.
+	Lasts time.Duration `json:"lasts,omitempty"`
 }
 
 // Challenge is one posted challenge and its submissions.
@@ -113,6 +127,7 @@ type Challenge struct {
 	PostedBy    string                 `json:"posted_by,omitempty"` // member id, "" when scheduled
 	PostedAt    time.Time              `json:"posted_at"`
 	ScheduledAt time.Time              `json:"scheduled_at,omitzero"` // the schedule's instant, zero when posted by hand
+	ClosesAt    time.Time              `json:"closes_at,omitzero"`    // when it closes by itself; zero when it does not
 	ClosedAt    time.Time              `json:"closed_at,omitzero"`
 	Submissions map[string]*Submission `json:"submissions,omitempty"` // member id -> submission
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -263,7 +264,7 @@ func TestCloseChallenge(t *testing.T) {
 	if rec.Current != 0 || rec.Challenge.Spec != "" {
 		t.Errorf("record = %+v, want no schedule and no current", rec)
 	}
-	if stored, _ := db.Space(ctx, spaceA); *stored != *rec {
+	if stored, _ := db.Space(ctx, spaceA); !reflect.DeepEqual(stored, rec) {
 		t.Errorf("stored %+v, returned %+v", stored, rec)
 	}
 	if got, _ := db.Challenge(ctx, spaceA, 1); !got.ClosedAt.Equal(at) {

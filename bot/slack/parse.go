@@ -71,6 +71,13 @@ func parse(slash, text string) (*bot.Command, map[string]string, error) {
 		return cmd, args, nil // help answers under both commands
 	}
 	if cmd.ForModerators() != mod {
+		// A group's name alone means its default under this slash command:
+		// /studymod challenge is challenge list, /study challenge the board.
+		if f := strings.Fields(strings.ToLower(line)); len(f) == 1 || (len(f) == 2 && strings.HasPrefix(f[0], "/")) {
+			if d := bot.GroupDefault(cmd.Group(), mod); d != nil && cmd.Group() == f[len(f)-1] {
+				return d, map[string]string{}, nil
+			}
+		}
 		if cmd.ForModerators() {
 			return nil, nil, bot.Errorf(bot.Invalid, "%s is a moderator command. Usage: %s", cmd.Name, cmd.Usage())
 		}
