@@ -17,6 +17,44 @@ import (
 // one challenge per scheduled instant.
 var bucketScheduled = []byte("scheduled")
 
+// bucketAnswered counts, inside each space's bucket, the challenges each
+// member has a submission on: answered/<member id> -> 4-byte count. It is
+// kept in step in the transactions that change submissions (UpdateChallenge,
+// DeleteMember), so reading a member's count is one Get instead of decoding
+// every challenge of the space.
+var bucketAnswered = []byte("answered")
+
+// addAnswered changes id's count by delta, deleting it at zero.
+func addAnswered(sb *bolt.Bucket, id string, delta int) error {
+	ab, err := sb.CreateBucketIfNotExists(bucketAnswered)
+	if err != nil {
+		return err
+	}
+	n := int(answeredIn(ab, id)) + delta
+	if n <= 0 {
+		return ab.Delete([]byte(id))
+	}
+	return ab.Put([]byte(id), binary.BigEndian.AppendUint32(nil, uint32(n)))
+}
+
+// answeredIn reads id's count from the answered bucket (nil: none).
+func answeredIn(ab *bolt.Bucket, id string) uint32 {
+	if ab == nil {
+		return 0
+	}
+	if v := ab.Get([]byte(id)); len(v) == 4 {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+// fillAnswered sets m.Answered from the space's answered bucket.
+func fillAnswered(tx *bolt.Tx, m *bot.Member) {
+	if sb, _ := spaceBucket(tx, m.Space, false); sb != nil {
+		m.Answered = int(answeredIn(sb.Bucket(bucketAnswered), m.ID))
+	}
+}
+
 func scheduledKey(t time.Time) []byte {
 	k := binary.BigEndian.AppendUint64(nil, uint64(t.Unix()))
 	return binary.BigEndian.AppendUint32(k, uint32(t.Nanosecond()))
@@ -105,7 +143,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 				return err
 			}
 		}
-		rec.Current = id
+		rec.Current, rec.ClosesAt = id, cp.ClosesAt
 		if err := putSpace(sb, rec); err != nil {
 			return err
 		}
@@ -148,12 +186,12 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 			return err
 		}
 		if fn != nil {
-			current := rec.Current
+			current, closesAt := rec.Current, rec.ClosesAt
 			if err := fn(rec); err != nil {
 				fnErr = err
 				return err
 			}
-			rec.Space, rec.Current = sp, current
+			rec.Space, rec.Current, rec.ClosesAt = sp, current, closesAt
 		}
 		if cb := sb.Bucket(bucketChallenges); cb != nil {
 			if closed, err = openChallenge(cb, rec); err != nil {
@@ -166,7 +204,7 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 				}
 			}
 		}
-		rec.Current = 0
+		rec.Current, rec.ClosesAt = 0, time.Time{}
 		return putSpace(sb, rec)
 	})
 	if fnErr != nil {
@@ -297,11 +335,29 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		if err := decode("challenge", v, c); err != nil {
 			return err
 		}
+		had := make(map[string]bool, len(c.Submissions))
+		for m := range c.Submissions {
+			had[m] = true
+		}
 		if err := fn(c); err != nil {
 			fnErr = err
 			return err
 		}
 		c.ID = id
+		// Keep each member's answered count in step with the submissions.
+		for m := range c.Submissions {
+			if !had[m] {
+				if err := addAnswered(sb, m, 1); err != nil {
+					return err
+				}
+			}
+			delete(had, m)
+		}
+		for m := range had {
+			if err := addAnswered(sb, m, -1); err != nil {
+				return err
+			}
+		}
 		buf, err := encode("challenge", c)
 		if err != nil {
 			return err

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
 )
 
 func mustOpenChallenge(tb testing.TB, db *DB, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) *bot.Opening {
@@ -292,5 +295,153 @@ func TestUpdateSpace_KeepsCurrent(t *testing.T) {
 	}
 	if stored, _ := db.Space(ctx, spaceA); stored.Current != 1 {
 		t.Errorf("stored Current = %d, want 1", stored.Current)
+	}
+}
+
+func submit(tb testing.TB, db *DB, id uint64, members ...string) {
+	tb.Helper()
+	if _, err := db.UpdateChallenge(context.Background(), spaceA, id, func(c *bot.Challenge) error {
+		if c.Submissions == nil {
+			c.Submissions = map[string]*bot.Submission{}
+		}
+		for _, m := range members {
+			c.Submissions[m] = &bot.Submission{Member: m, Text: "answer by " + m, At: t0}
+		}
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// answered reads each member's Answered through Member and through Members,
+// which must agree.
+func answered(tb testing.TB, db *DB, ids ...string) []int {
+	tb.Helper()
+	ctx := context.Background()
+	scanned := map[string]int{}
+	if err := db.Members(ctx, spaceA, func(m *bot.Member) error { scanned[m.ID] = m.Answered; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		m, err := db.Member(ctx, spaceA, id)
+		if bot.ErrorCode(err) == bot.NotFound {
+			continue
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if scanned[id] != m.Answered {
+			tb.Errorf("%s: Members says %d answered, Member %d", id, scanned[id], m.Answered)
+		}
+		out[i] = m.Answered
+	}
+	return out
+}
+
+func TestAnswered_FollowsSubmissions(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	for _, id := range []string{"ana", "bo", "cy"} {
+		mustUpdate(t, db, spaceA, id, mark(roadmap.Done))
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	submit(t, db, 1, "ana", "bo")
+	submit(t, db, 1, "ana") // an edit counts once
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	submit(t, db, 2, "ana")
+	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{2, 1, 0}) {
+		t.Fatalf("answered after submissions = %v, want [2 1 0]", got)
+	}
+	// A refused update changes no count.
+	if _, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
+		c.Submissions["cy"] = &bot.Submission{Member: "cy"}
+		return bot.Errorf(bot.Conflict, "no")
+	}); bot.ErrorCode(err) != bot.Conflict {
+		t.Fatalf("err = %v, want the fn's Conflict", err)
+	}
+	// A removed submission counts no more; UpdateMember keeps the count.
+	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(c *bot.Challenge) error {
+		delete(c.Submissions, "ana")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if m := mustUpdate(t, db, spaceA, "ana", mark(roadmap.Learning)); m.Answered != 1 {
+		t.Errorf("UpdateMember's member has Answered %d, want 1", m.Answered)
+	}
+	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{1, 1, 0}) {
+		t.Fatalf("answered after a removal = %v, want [1 1 0]", got)
+	}
+	if err := db.DeleteMember(ctx, spaceA, "bo"); err != nil {
+		t.Fatal(err)
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		sb, _ := spaceBucket(tx, spaceA, false)
+		if v := sb.Bucket(bucketAnswered).Get([]byte("bo")); v != nil {
+			t.Errorf("a deleted member's count is still stored: %x", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, db, spaceA, "bo", mark(roadmap.Done)) // rejoins with nothing
+	if got := answered(t, db, "bo"); got[0] != 0 {
+		t.Errorf("a rejoined member has Answered %d, want 0", got[0])
+	}
+}
+
+func TestOpenChallenge_ClosesAt(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	closes := t0.Add(6 * 24 * time.Hour)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0, ClosesAt: closes}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+		t.Fatalf("ClosesAt = %v, want %v", rec.ClosesAt, closes)
+	}
+	// UpdateSpace and CloseChallenge's fn cannot move it.
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.ClosesAt = t0; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+		t.Fatalf("UpdateSpace moved ClosesAt to %v", rec.ClosesAt)
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.IsZero() || rec.Current != 2 {
+		t.Fatalf("after an open-ended post: current %d, ClosesAt %v; want 2 and zero", rec.Current, rec.ClosesAt)
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "three", PostedAt: t0.Add(2 * time.Hour), ClosesAt: closes}, bot.CloseCurrent)
+	rec, _, err := db.CloseChallenge(ctx, spaceA, t0.Add(3*time.Hour), func(r *bot.SpaceRecord) error { r.ClosesAt = closes; return nil })
+	if err != nil || !rec.ClosesAt.IsZero() || rec.Current != 0 {
+		t.Fatalf("CloseChallenge = %+v, %v; want no current and no ClosesAt", rec, err)
+	}
+}
+
+// TestOpen_MigratesAnswered: a version 3 file (no answered counts) gets them
+// from its challenges' submissions.
+func TestOpen_MigratesAnswered(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	db := mustOpenAt(t, path)
+	for _, id := range []string{"ana", "bo"} {
+		mustUpdate(t, db, spaceA, id, mark(roadmap.Done))
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	submit(t, db, 1, "ana", "bo")
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	submit(t, db, 2, "ana")
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		sb, _ := spaceBucket(tx, spaceA, false)
+		return errors.Join(sb.DeleteBucket(bucketAnswered), tx.Bucket(bucketMeta).Put(keySchema, u64(3)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpenAt(t, path)
+	if got := answered(t, db, "ana", "bo"); !reflect.DeepEqual(got, []int{2, 1}) {
+		t.Errorf("answered after migrating = %v, want [2 1]", got)
 	}
 }

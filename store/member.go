@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -36,6 +37,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
+			fillAnswered(tx, m)
 		}
 		return nil
 	})
@@ -71,6 +73,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
+			fillAnswered(tx, m)
 		}
 		// Values: fn cannot change them.
 		oldNudge, oldDM := m.Nudge, m.DMClosed
@@ -155,10 +158,14 @@ func forgetInSettings(sb *bolt.Bucket, id string) error {
 	if err := decode("space", v, &rec); err != nil {
 		return err
 	}
-	if rec.Challenge.SetBy != id {
+	mods := slices.DeleteFunc(slices.Clone(rec.Moderators), func(m string) bool { return m == id })
+	if rec.Challenge.SetBy != id && len(mods) == len(rec.Moderators) {
 		return nil
 	}
-	rec.Challenge.SetBy = ""
+	if rec.Challenge.SetBy == id {
+		rec.Challenge.SetBy = ""
+	}
+	rec.Moderators = mods
 	buf, err := encode("space", &rec)
 	if err != nil {
 		return err
@@ -169,6 +176,11 @@ func forgetInSettings(sb *bolt.Bucket, id string) error {
 // forgetInChallenges rewrites the challenges that mention id. Challenges are
 // weekly, so a space has few; the bytes.Contains test skips decoding the rest.
 func forgetInChallenges(sb *bolt.Bucket, id string) error {
+	if ab := sb.Bucket(bucketAnswered); ab != nil {
+		if err := ab.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
 	cb := sb.Bucket(bucketChallenges)
 	if cb == nil {
 		return nil
@@ -237,6 +249,10 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 			if err != nil || b == nil {
 				return err
 			}
+			var ab *bolt.Bucket
+			if sb, _ := spaceBucket(tx, sp, false); sb != nil {
+				ab = sb.Bucket(bucketAnswered)
+			}
 			c := b.Cursor()
 			k, v := c.First()
 			if after != nil {
@@ -250,6 +266,7 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 				if err := decode("member", v, m); err != nil {
 					return fmt.Errorf("member %q: %w", k, err)
 				}
+				m.Answered = int(answeredIn(ab, m.ID))
 				page = append(page, m)
 				after = bytes.Clone(k)
 			}

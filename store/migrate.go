@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 )
 
 // SchemaVersion is the newest schema this binary knows: len(migrations).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migration brings a file from version-1 to version. Migrations run in order in
 // one transaction, so a failed one leaves the file as it was.
@@ -39,6 +41,50 @@ var migrations = []migration{
 	// file goes straight there.
 	{2, "nudges bucket and per-member due values (superseded by 3)", func(*bolt.Tx) error { return nil }},
 	{3, "one schedule per slot", migrateSlots},
+	{4, "answered counts per member", migrateAnswered},
+}
+
+// migrateAnswered counts each member's submissions over the space's
+// challenges into the answered bucket (see bucketAnswered).
+func migrateAnswered(tx *bolt.Tx) error {
+	spaces := tx.Bucket(bucketSpaces)
+	return spaces.ForEachBucket(func(spk []byte) error {
+		sb := spaces.Bucket(spk)
+		if err := sb.DeleteBucket(bucketAnswered); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+		cb := sb.Bucket(bucketChallenges)
+		if cb == nil {
+			return nil
+		}
+		counts := map[string]uint32{}
+		err := cb.ForEach(func(k, v []byte) error {
+			var c struct {
+				Submissions map[string]json.RawMessage `json:"submissions"`
+			}
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("challenge %x in %s: %w", k, spk, err)
+			}
+			for m := range c.Submissions {
+				counts[m]++
+			}
+			return nil
+		})
+		if err != nil || len(counts) == 0 {
+			return err
+		}
+		ab, err := sb.CreateBucket(bucketAnswered)
+		if err != nil {
+			return err
+		}
+		ids := slices.Sorted(maps.Keys(counts))
+		for _, id := range ids {
+			if err := ab.Put([]byte(id), binary.BigEndian.AppendUint32(nil, counts[id])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // migrateSlots builds the nudges and slots buckets and the due index of

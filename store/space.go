@@ -57,13 +57,13 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 				return err
 			}
 		}
-		current := rec.Current
+		current, closesAt := rec.Current, rec.ClosesAt
 		if err := fn(rec); err != nil {
 			fnErr = err
 			return err
 		}
 		rec.Space = sp
-		rec.Current = current // OpenChallenge and CloseChallenge own it
+		rec.Current, rec.ClosesAt = current, closesAt // OpenChallenge and CloseChallenge own them
 		buf, err := encode("space", rec)
 		if err != nil {
 			return err
