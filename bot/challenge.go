@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,44 +15,6 @@ import (
 // ActiveWindow is how recently a member must have used the bot to count towards
 // the group's frontier topic.
 const ActiveWindow = 14 * 24 * time.Hour
-
-// NextRunner is implemented by challenge schedulers that can tell when a space's
-// schedule fires next; `challenge list` shows it when available.
-type NextRunner interface {
-	NextRun(sp Space) time.Time
-}
-
-var weekdays = map[string]time.Weekday{
-	"sun": time.Sunday, "sunday": time.Sunday,
-	"mon": time.Monday, "monday": time.Monday,
-	"tue": time.Tuesday, "tuesday": time.Tuesday,
-	"wed": time.Wednesday, "wednesday": time.Wednesday,
-	"thu": time.Thursday, "thursday": time.Thursday,
-	"fri": time.Friday, "friday": time.Friday,
-	"sat": time.Saturday, "saturday": time.Saturday,
-}
-
-// FriendlySchedule reads the friendly weekly form "MON 09:00" (three-letter or
-// full day names, any case; 24-hour time) and returns the five cron fields
-// ("0 9 * * 1"). ok is false when when does not start with a day name (it may be
-// a cron spec); err, an Invalid error, explains a malformed friendly form.
-func FriendlySchedule(when string) (fields string, ok bool, err error) {
-	f := strings.Fields(when)
-	if len(f) == 0 {
-		return "", false, nil
-	}
-	day, isDay := weekdays[strings.ToLower(f[0])]
-	if !isDay {
-		return "", false, nil
-	}
-	if len(f) != 2 || !timePattern.MatchString(f[1]) {
-		return "", true, Errorf(Invalid, "%q is not a schedule: after the day give a 24-hour time, such as \"MON 09:00\".", Clip(when, 40))
-	}
-	hh, mm, _ := strings.Cut(f[1], ":")
-	h, _ := strconv.Atoi(hh)
-	m, _ := strconv.Atoi(mm)
-	return fmt.Sprintf("%d %d * * %d", m, h, int(day)), true, nil
-}
 
 // OnOpen says what Store.OpenChallenge does when the space already has an open
 // challenge.
@@ -78,131 +41,131 @@ type Opening struct {
 	Repeat bool
 }
 
-func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply, error) {
-	channel := strings.TrimSpace(req.Args["channel"])
-	when := strings.TrimSpace(req.Args["when"])
-	zone := strings.TrimSpace(req.Args["zone"])
-	var spec string
-	if e.Scheduler != nil {
-		s, err := e.Scheduler.ParseSchedule(when, zone)
-		if err != nil {
-			return nil, err
-		}
-		spec = s
-	} else {
-		// No scheduler to validate with: translate the friendly form, and keep a
-		// cron spec as typed; the scheduler checks it again when it starts.
-		loc, err := LoadZone(zone)
-		if err != nil {
-			return nil, err
-		}
-		fields, ok, err := FriendlySchedule(when)
-		switch {
-		case err != nil:
-			return nil, err
-		case ok:
-			spec = "CRON_TZ=" + loc.String() + " " + fields
-		case strings.HasPrefix(strings.ToUpper(when), "CRON_TZ=") || strings.HasPrefix(strings.ToUpper(when), "TZ="):
-			spec = when
-		default:
-			spec = "CRON_TZ=" + loc.String() + " " + strings.Join(strings.Fields(when), " ")
-		}
+// challengeZone is the zone a space's challenge times are shown in: its
+// schedule's, else UTC.
+func challengeZone(rec *SpaceRecord) string {
+	if z, _, ok := specZone(rec.Challenge.Spec); ok {
+		return z
 	}
-	now := e.now()
-	_, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
-		r.Challenge = ChallengeSchedule{Channel: channel, Spec: spec, Text: when, SetBy: req.Member, SetAt: now}
-		return nil
-	})
+	return "UTC"
+}
+
+// at formats an instant for a challenge's readers, in zone.
+func at(t time.Time, zone string) string {
+	loc, err := LoadZone(zone)
 	if err != nil {
-		return nil, Wrap(err, "save challenge schedule")
+		loc = time.UTC
 	}
-	r := &Reply{
-		Title: "Weekly challenge scheduled",
-		Text:  []string{fmt.Sprintf("I will post the group's frontier topic challenge in %s on schedule %q.", channel, when)},
-		Fields: []Field{
-			{Name: "Schedule", Value: spec, Inline: true},
-			{Name: "Channel", Value: channel, Inline: true},
-		},
-		Footer: "Each new challenge closes the previous one with a summary. Stop with: challenge stop",
-	}
-	if e.Scheduler != nil {
-		if err := e.Scheduler.SetSchedule(req.Space, spec); err != nil {
-			// Saved and validated; it will be installed at the next start.
-			e.log().Error("install challenge schedule", "space", req.Space.Key(), "spec", spec, "err", err)
-		}
-		if nr, ok := e.Scheduler.(NextRunner); ok {
-			if next := nr.NextRun(req.Space); !next.IsZero() {
-				r.Fields = append(r.Fields, Field{Name: "First post", Value: next.Format("Mon 2 Jan 2006 15:04 MST"), Inline: true})
-			}
-		}
-	}
-	return r, nil
+	return t.In(loc).Format("Mon 2 Jan 15:04 MST")
 }
 
 func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, error) {
-	what := strings.TrimSpace(req.Args["what"])
+	w, err := e.readChallengeWhat(req.Args["what"])
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.Store.Space(ctx, req.Space)
+	if err != nil {
+		return nil, Wrap(err, "read space")
+	}
 	channel := req.Channel
 	if channel == "" || req.DM {
-		rec, err := e.Store.Space(ctx, req.Space)
-		if err != nil {
-			return nil, Wrap(err, "read space")
-		}
 		channel = rec.Challenge.Channel
 	}
 	if channel == "" && e.Messenger != nil {
 		return nil, Errorf(Invalid, "I do not know which channel to post in: type this in the channel, or set one with challenge schedule.")
 	}
-	var topicID, text string
-	switch t := e.challengeTopic(what); {
-	case what == "":
-		f, err := e.Frontier(ctx, req.Space)
-		if err != nil {
+	// Refuse before choosing a topic, with the way out; the store refuses
+	// again under its lock (RefuseWhileOpen) should a post race this one.
+	if open, err := e.openChallenge(ctx, req.Space, rec); err != nil {
+		return nil, err
+	} else if open != nil {
+		return nil, stillOpen(open)
+	}
+	var ch choice
+	switch {
+	case w.text != "":
+	case w.topic != nil:
+		ch = choice{topic: w.topic, why: whyNamed}
+	default:
+		if ch, err = e.autoTopic(ctx, req.Space, rec); err != nil {
 			return nil, err
 		}
-		topicID, text = f.ID, f.Challenge
-		if text == "" {
-			text = "Show what you learned about " + f.Title + ": build something small and share it."
-		}
-	case t != nil:
-		topicID, text = t.ID, t.Challenge
-		if text == "" {
-			text = "Show what you learned about " + t.Title + ": build something small and share it."
-		}
-	default:
-		text = what
 	}
-	res, err := e.PostChallenge(ctx, req.Space, &Challenge{
-		Topic: topicID, Text: text, Channel: channel, PostedBy: req.Member,
-	}, CloseCurrent)
+	now := e.now()
+	c := &Challenge{Text: w.text, Channel: channel, PostedBy: req.Member, PostedAt: now, Zone: challengeZone(rec)}
+	if ch.topic != nil {
+		c.Topic, c.Text = ch.topic.ID, topicChallenge(ch.topic)
+	}
+	if v := req.Args["closes"]; v != "" {
+		d, _ := ParseSpan(v) // checked with the other arguments
+		c.ClosesAt = now.Add(d)
+	}
+	res, err := e.PostChallenge(ctx, req.Space, c, RefuseWhileOpen)
+	if ErrorCode(err) == Conflict {
+		return nil, Errorf(Conflict, "%s Close it first with: challenge close", ErrorMessage(err))
+	}
 	if err != nil {
 		return nil, err
 	}
-	c := res.Opened
+	e.dequeue(ctx, req.Space, c.Topic)
+	posted := res.Opened
 	if e.Messenger == nil {
 		// Nothing else will show it: the reply is the post.
-		return e.challengeReply(c), nil
+		return e.challengeReply(posted), nil
 	}
-	return &Reply{
-		Title: fmt.Sprintf("Challenge #%d posted", c.ID),
-		Text:  []string{fmt.Sprintf("Posted in %s: %s", channel, Clip(c.Text, 200))},
-	}, nil
+	r := &Reply{
+		Title: fmt.Sprintf("Challenge #%d posted", posted.ID),
+		Text:  []string{fmt.Sprintf("Posted in %s: %s", channel, Clip(posted.Text, 200))},
+	}
+	if ch.topic != nil {
+		r.Title += ": " + ch.topic.Title
+		r.Text = append(r.Text, fmt.Sprintf("I chose %s because %s.", ch.topic.Title, ch.why))
+	}
+	if !posted.ClosesAt.IsZero() {
+		r.Fields = append(r.Fields, Field{Name: "Closes", Value: at(posted.ClosesAt, posted.Zone), Inline: true})
+	} else {
+		r.Footer = "It stays open until you close it (challenge close) or the schedule posts the next one."
+	}
+	r.Buttons = []Button{
+		{Label: "Board", Action: Action("challenge board", strconv.FormatUint(posted.ID, 10))},
+		{Label: "Close it now", Action: "challenge close", Style: ButtonDanger},
+	}
+	return r, nil
 }
 
-// challengeTopic reads what as a topic when it names one clearly: an id, a
-// title, a slug, or a few words that match exactly one topic. Longer text is a
-// free-text challenge even when its words happen to match a topic.
-func (e *Engine) challengeTopic(what string) *roadmap.Topic {
-	if what == "" {
-		return nil
+// topicChallenge is a topic's challenge text, or a generic one.
+func topicChallenge(t *roadmap.Topic) string {
+	if t.Challenge != "" {
+		return t.Challenge
 	}
-	if ms := e.Roadmap.Search(what, 1); len(ms) == 1 && ms[0].Score >= 90 {
-		return ms[0].Topic
+	return "Show what you learned about " + t.Title + ": build something small and share it."
+}
+
+// openChallenge returns the space's open challenge, nil when none is.
+func (e *Engine) openChallenge(ctx context.Context, sp Space, rec *SpaceRecord) (*Challenge, error) {
+	if rec.Current == 0 {
+		return nil, nil
 	}
-	if len(strings.Fields(what)) > 3 {
-		return nil
+	c, err := e.Store.Challenge(ctx, sp, rec.Current)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return nil, nil
+	case err != nil:
+		return nil, Wrap(err, "read challenge")
+	case !c.ClosedAt.IsZero():
+		return nil, nil
 	}
-	t, _ := e.Roadmap.Find(what)
-	return t
+	return c, nil
+}
+
+// stillOpen refuses a manual post while c is open, saying how to go on.
+func stillOpen(c *Challenge) error {
+	when := "until you close it"
+	if !c.ClosesAt.IsZero() {
+		when = "until " + at(c.ClosesAt, c.Zone)
+	}
+	return Errorf(Conflict, "Challenge #%d is still open (%s, %d submission%s). Close it first with: challenge close", c.ID, when, len(c.Submissions), plural(len(c.Submissions)))
 }
 
 // PostChallenge opens c in the space through Store.OpenChallenge (onOpen says
@@ -233,7 +196,7 @@ func (e *Engine) PostChallenge(ctx context.Context, sp Space, c *Challenge, onOp
 	return res, nil
 }
 
-// PostScheduledChallenge posts the group's frontier topic challenge to the
+// PostScheduledChallenge posts the next challenge (see autoTopic) to the
 // channel of the space's schedule, closing the open one. The scheduler calls
 // it with the instant the schedule fired (at): a space gets one challenge per
 // instant, however many times or processes call it. A schedule removed in the
@@ -246,24 +209,77 @@ func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space, at time.T
 	if rec.Challenge.Spec == "" || rec.Challenge.Channel == "" {
 		return nil
 	}
-	t, err := e.Frontier(ctx, sp)
+	ch, err := e.autoTopic(ctx, sp, rec)
 	if err != nil {
 		return err
 	}
-	text := t.Challenge
-	if text == "" {
-		text = "Show what you learned about " + t.Title + ": build something small and share it."
+	c := &Challenge{
+		Topic: ch.topic.ID, Text: topicChallenge(ch.topic), Channel: rec.Challenge.Channel,
+		ScheduledAt: at, Zone: challengeZone(rec),
 	}
-	res, err := e.PostChallenge(ctx, sp, &Challenge{
-		Topic: t.ID, Text: text, Channel: rec.Challenge.Channel, ScheduledAt: at,
-	}, CloseCurrent)
+	if rec.Challenge.Lasts > 0 {
+		c.ClosesAt = at.Add(rec.Challenge.Lasts)
+	}
+	res, err := e.PostChallenge(ctx, sp, c, CloseCurrent)
 	if err != nil {
 		return err
 	}
 	if res.Repeat {
 		e.log().Info("scheduled challenge already posted", "space", sp.Key(), "at", at, "challenge", res.Opened.ID)
+		return nil
 	}
+	if ch.queued {
+		e.dequeue(ctx, sp, ch.topic.ID)
+	}
+	e.log().Info("scheduled challenge posted", "space", sp.Key(), "challenge", res.Opened.ID, "topic", ch.topic.ID, "why", ch.why)
 	return nil
+}
+
+// errNotDue stops CloseDueChallenges' close when the space moved on.
+var errNotDue = errors.New("challenge no longer due to close")
+
+// CloseDueChallenges closes every open challenge whose close time is at or
+// before now and posts its summary where it was posted. The scheduler calls
+// it every minute, so a challenge closes within a minute of its time, and
+// one that came due while the bot was down closes at the first call after
+// the start. It returns how many it closed; an error for one space is logged
+// and the others go on.
+func (e *Engine) CloseDueChallenges(ctx context.Context, now time.Time) (int, error) {
+	var due []*SpaceRecord
+	err := e.Store.Spaces(ctx, func(r *SpaceRecord) error {
+		if r.Current != 0 && !r.ClosesAt.IsZero() && !r.ClosesAt.After(now) {
+			due = append(due, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, Wrap(err, "scan spaces")
+	}
+	closedN := 0
+	for _, r := range due {
+		want := r.Current
+		_, closed, err := e.Store.CloseChallenge(ctx, r.Space, r.ClosesAt, func(cur *SpaceRecord) error {
+			// Between the scan and here a moderator may have closed it or
+			// another process may have: close only what is still due.
+			if cur.Current != want || cur.ClosesAt.IsZero() || cur.ClosesAt.After(now) {
+				return errNotDue
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNotDue):
+			continue
+		case err != nil:
+			e.log().Error("close due challenge", "space", r.Space.Key(), "challenge", want, "err", err)
+			continue
+		case closed == nil:
+			continue
+		}
+		closedN++
+		e.post(ctx, r.Space, closed.Channel, summaryReply(closed))
+		e.log().Info("challenge closed on time", "space", r.Space.Key(), "challenge", closed.ID, "submissions", len(closed.Submissions))
+	}
+	return closedN, nil
 }
 
 // ChallengeSchedules calls fn for every space with a challenge schedule; the
@@ -277,47 +293,6 @@ func (e *Engine) ChallengeSchedules(ctx context.Context, fn func(sp Space, spec 
 	})
 }
 
-// Frontier is the topic most active members (seen within ActiveWindow) are on
-// now, by their roadmap Next; ties go to the earliest topic in roadmap order. A
-// member whose next step is a pick counts towards the option their picks suggest,
-// else the group's first option. With no active members it is the first topic.
-func (e *Engine) Frontier(ctx context.Context, sp Space) (*roadmap.Topic, error) {
-	since := e.now().Add(-ActiveWindow)
-	counts := map[*roadmap.Topic]int{}
-	err := e.Store.Members(ctx, sp, func(m *Member) error {
-		if m.Seen.Before(since) {
-			return nil
-		}
-		res := e.Roadmap.Next(m)
-		switch {
-		case res.Topic != nil:
-			counts[res.Topic]++
-		case res.Pick != nil:
-			o := res.Pick.Options[0]
-			if res.Suggested != "" {
-				o = res.Suggested
-			}
-			if t := e.Roadmap.Topic(o); t != nil {
-				counts[t]++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, Wrap(err, "scan members")
-	}
-	var best *roadmap.Topic
-	for t, n := range counts {
-		if best == nil || n > counts[best] || (n == counts[best] && t.Index < best.Index) {
-			best = t
-		}
-	}
-	if best == nil {
-		best = e.Roadmap.Topics()[0]
-	}
-	return best, nil
-}
-
 // post sends a public reply through the Messenger, logging failures: a post that
 // cannot be delivered must not undo what is already stored.
 func (e *Engine) post(ctx context.Context, sp Space, channel string, r *Reply) {
@@ -329,12 +304,16 @@ func (e *Engine) post(ctx context.Context, sp Space, channel string, r *Reply) {
 	}
 }
 
+// challengeReply is a challenge as posted to the group.
 func (e *Engine) challengeReply(c *Challenge) *Reply {
 	r := &Reply{
 		Title:  fmt.Sprintf("Challenge #%d", c.ID),
 		Text:   []string{c.Text},
 		Footer: "Answer with: challenge submit <link or text> · see answers with: challenge board",
 		Public: true,
+	}
+	if !c.ClosesAt.IsZero() {
+		r.Fields = append(r.Fields, Field{Name: "Closes", Value: at(c.ClosesAt, c.Zone), Inline: true})
 	}
 	if t := e.Roadmap.Topic(c.Topic); t != nil {
 		r.Title = fmt.Sprintf("Challenge #%d: %s", c.ID, t.Title)
@@ -384,7 +363,30 @@ func summaryReply(c *Challenge) *Reply {
 		r.Text = []string{fmt.Sprintf("%d submissions, from %s. Thank you all!", len(subs), Clip(strings.Join(names, ", "), 900))}
 	}
 	r.Fields = []Field{{Name: "Submissions", Value: strconv.Itoa(len(subs)), Inline: true}}
+	r.Footer = fmt.Sprintf("See the answers with: challenge board %d", c.ID)
 	return r
+}
+
+func (e *Engine) cmdChallengeClose(ctx context.Context, req *Request) (*Reply, error) {
+	_, closed, err := e.Store.CloseChallenge(ctx, req.Space, e.now(), nil)
+	if err != nil {
+		return nil, Wrap(err, "close challenge")
+	}
+	if closed == nil {
+		return nil, Errorf(Conflict, "No challenge is open; post one with: challenge post")
+	}
+	e.post(ctx, req.Space, closed.Channel, summaryReply(closed))
+	n := len(closed.Submissions)
+	r := &Reply{
+		Title: fmt.Sprintf("Challenge #%d closed", closed.ID),
+		Text:  []string{fmt.Sprintf("It closed with %d submission%s; I posted the summary in %s.", n, plural(n), closed.Channel)},
+	}
+	if nr, ok := e.Scheduler.(NextRunner); ok {
+		if next := nr.NextRun(req.Space); !next.IsZero() {
+			r.Text = append(r.Text, "The schedule goes on: the next challenge comes "+next.Format("Mon 2 Jan 15:04 MST")+".")
+		}
+	}
+	return r, nil
 }
 
 func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, error) {
@@ -405,49 +407,10 @@ func (e *Engine) cmdChallengeStop(ctx context.Context, req *Request) (*Reply, er
 	if closed == nil && !hadSchedule {
 		return &Reply{Title: "Nothing to stop", Text: []string{"No challenge is scheduled or open."}}, nil
 	}
-	r := &Reply{Title: "Weekly challenges stopped", Text: []string{"No more scheduled challenges."}}
+	r := &Reply{Title: "Challenges stopped", Text: []string{"No more scheduled challenges. The queue is kept for when you schedule again."}}
 	if closed != nil {
 		e.post(ctx, req.Space, closed.Channel, summaryReply(closed))
 		r.Text = append(r.Text, fmt.Sprintf("Challenge #%d is closed with %d submission%s.", closed.ID, len(closed.Submissions), plural(len(closed.Submissions))))
-	}
-	return r, nil
-}
-
-func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, error) {
-	rec, err := e.Store.Space(ctx, req.Space)
-	if err != nil {
-		return nil, Wrap(err, "read space")
-	}
-	cs, err := e.Store.Challenges(ctx, req.Space, 10)
-	if err != nil {
-		return nil, Wrap(err, "list challenges")
-	}
-	r := &Reply{Title: "Challenges"}
-	if s := rec.Challenge; s.Spec != "" {
-		r.Fields = append(r.Fields,
-			Field{Name: "Schedule", Value: fmt.Sprintf("%s (%s)", s.Text, s.Spec), Inline: true},
-			Field{Name: "Channel", Value: s.Channel, Inline: true})
-		if nr, ok := e.Scheduler.(NextRunner); ok {
-			if next := nr.NextRun(req.Space); !next.IsZero() {
-				r.Fields = append(r.Fields, Field{Name: "Next post", Value: next.Format("Mon 2 Jan 2006 15:04 MST"), Inline: true})
-			}
-		}
-	} else {
-		r.Text = append(r.Text, "No weekly schedule. Set one with: challenge schedule #channel \"MON 09:00\" Europe/Berlin")
-	}
-	if len(cs) == 0 {
-		r.Text = append(r.Text, "No challenges posted yet. Post one now with: challenge post")
-	}
-	for _, c := range cs {
-		state := "closed"
-		if c.ClosedAt.IsZero() {
-			state = "open"
-		}
-		title := Clip(c.Text, 60)
-		if t := e.Roadmap.Topic(c.Topic); t != nil {
-			title = t.Title
-		}
-		r.Text = append(r.Text, fmt.Sprintf("#%d · %s · %s · %s · %d submission%s", c.ID, c.PostedAt.UTC().Format("2 Jan 2006"), title, state, len(c.Submissions), plural(len(c.Submissions))))
 	}
 	return r, nil
 }
@@ -497,43 +460,66 @@ func (e *Engine) cmdChallengeSubmit(ctx context.Context, req *Request) (*Reply, 
 	if edited {
 		title = fmt.Sprintf("Your submission to challenge #%d is updated", c.ID)
 	}
-	return &Reply{
+	r := &Reply{
 		Title:  title,
 		Text:   []string{Clip(text, 300)},
 		Footer: "You can edit it until the challenge closes: submit again.",
-	}, nil
+	}
+	if !c.ClosesAt.IsZero() {
+		r.Footer = "You can edit it until the challenge closes (" + at(c.ClosesAt, c.Zone) + "): submit again."
+	}
+	return r, nil
 }
 
-func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, error) {
-	rec, err := e.Store.Space(ctx, req.Space)
+// challengeArg finds the challenge a command names by number, or without
+// one the open challenge, else the latest.
+func (e *Engine) challengeArg(ctx context.Context, sp Space, number string) (*Challenge, error) {
+	if number != "" {
+		id, err := strconv.ParseUint(number, 10, 64)
+		if err != nil {
+			return nil, Errorf(Invalid, "The number must be a whole number such as 3.")
+		}
+		c, err := e.Store.Challenge(ctx, sp, id)
+		if ErrorCode(err) == NotFound {
+			return nil, Errorf(NotFound, "There is no challenge #%d; see them all with: challenge list", id)
+		}
+		if err != nil {
+			return nil, Wrap(err, "read challenge")
+		}
+		return c, nil
+	}
+	rec, err := e.Store.Space(ctx, sp)
 	if err != nil {
 		return nil, Wrap(err, "read space")
 	}
-	var c *Challenge
-	if rec.Current != 0 {
-		c, err = e.Store.Challenge(ctx, req.Space, rec.Current)
-		if err != nil && ErrorCode(err) != NotFound {
-			return nil, Wrap(err, "read challenge")
-		}
+	if c, err := e.openChallenge(ctx, sp, rec); c != nil || err != nil {
+		return c, err
 	}
-	if c == nil {
-		// No open challenge: show the last one, closed.
-		cs, err := e.Store.Challenges(ctx, req.Space, 1)
-		if err != nil {
-			return nil, Wrap(err, "list challenges")
-		}
-		if len(cs) == 0 {
-			return nil, Errorf(NotFound, "No challenge has been posted yet.")
-		}
-		c = cs[0]
+	cs, err := e.Store.Challenges(ctx, sp, 1)
+	if err != nil {
+		return nil, Wrap(err, "list challenges")
+	}
+	if len(cs) == 0 {
+		return nil, Errorf(NotFound, "No challenge has been posted yet.")
+	}
+	return cs[0], nil
+}
+
+func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, error) {
+	c, err := e.challengeArg(ctx, req.Space, strings.TrimSpace(req.Args["number"]))
+	if err != nil {
+		return nil, err
 	}
 	subs := submitters(c)
-	r := &Reply{Title: fmt.Sprintf("Challenge #%d board", c.ID), Text: []string{Clip(c.Text, 300)}, Public: true}
-	if !c.ClosedAt.IsZero() {
+	// The open challenge's board is the group's to see; a past one is
+	// looked up by the asker, for them.
+	open := c.ClosedAt.IsZero()
+	r := &Reply{Title: fmt.Sprintf("Challenge #%d board", c.ID), Text: []string{Clip(c.Text, 300)}, Public: open}
+	if !open {
 		r.Title += " (closed)"
 	}
 	switch {
-	case len(subs) == 0 && c.ClosedAt.IsZero():
+	case len(subs) == 0 && open:
 		r.Text = append(r.Text, "No submissions yet. Be the first: challenge submit <link or text>")
 	case len(subs) == 0:
 		r.Text = append(r.Text, "It closed with no submissions.")
@@ -545,21 +531,52 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 		}
 		r.Fields = append(r.Fields, Field{Name: Clip(displayName(s), 80), Value: Clip(s.Text, 300)})
 	}
+	if open && !c.ClosesAt.IsZero() && r.Footer == "" {
+		r.Footer = "Closes " + at(c.ClosesAt, c.Zone)
+	}
 	return r, nil
 }
 
-func (e *Engine) cmdChallengeClose(ctx context.Context, req *Request) (*Reply, error) {
-	return nil, Errorf(Invalid, "Not built yet.")
-}
-
-func (e *Engine) cmdChallengeQueue(ctx context.Context, req *Request) (*Reply, error) {
-	return nil, Errorf(Invalid, "Not built yet.")
-}
-
-func (e *Engine) cmdChallengeUnqueue(ctx context.Context, req *Request) (*Reply, error) {
-	return nil, Errorf(Invalid, "Not built yet.")
-}
-
 func (e *Engine) cmdChallengeRemove(ctx context.Context, req *Request) (*Reply, error) {
-	return nil, Errorf(Invalid, "Not built yet.")
+	member := strings.TrimSpace(req.Args["member"])
+	c, err := e.challengeArg(ctx, req.Space, strings.TrimSpace(req.Args["number"]))
+	if err != nil {
+		return nil, err
+	}
+	var removed *Submission
+	_, err = e.Store.UpdateChallenge(ctx, req.Space, c.ID, func(c *Challenge) error {
+		removed = c.Submissions[member]
+		if removed == nil {
+			return Errorf(NotFound, "%s has no submission on challenge #%d.", Clip(member, 40), c.ID)
+		}
+		delete(c.Submissions, member)
+		return nil
+	})
+	if err != nil {
+		return nil, Wrap(err, "remove submission")
+	}
+	r := &Reply{
+		Title: fmt.Sprintf("Removed %s's submission from challenge #%d", Clip(displayName(removed), 80), c.ID),
+		Text:  []string{"It said: " + Clip(removed.Text, 200)},
+	}
+	if e.Messenger == nil {
+		return r, nil
+	}
+	note := &Reply{
+		Title: fmt.Sprintf("Your submission to challenge #%d was removed", c.ID),
+		Text: []string{
+			"A moderator removed it: " + Clip(removed.Text, 200),
+			"If you think this is a mistake, ask them in the group.",
+		},
+	}
+	if c.ClosedAt.IsZero() {
+		note.Text = append(note.Text, "The challenge is still open: you can submit again with challenge submit.")
+	}
+	if err := e.Messenger.Direct(ctx, req.Space, member, note); err != nil {
+		e.log().Warn("tell member of removed submission", "space", req.Space.Key(), "member", member, "err", err)
+		r.Text = append(r.Text, "I could not tell them privately (their direct messages are closed).")
+	} else {
+		r.Text = append(r.Text, "I told them privately.")
+	}
+	return r, nil
 }

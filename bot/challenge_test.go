@@ -98,7 +98,7 @@ func TestChallengeSchedule(t *testing.T) {
 	env, s := challengeEnv(t)
 	r := env.MustDo(t, "mod", `challenge schedule #study "mon 09:00" Europe/Berlin`)
 	rec := spaceRecord(t, env)
-	want := bot.ChallengeSchedule{Channel: "#study", Spec: "CRON_TZ=Europe/Berlin 0 9 * * 1", Text: "mon 09:00", SetBy: "mod", SetAt: bottest.Start}
+	want := bot.ChallengeSchedule{Channel: "#study", Spec: "CRON_TZ=Europe/Berlin 0 9 * * 1", Text: "every Monday 09:00 Europe/Berlin", SetBy: "mod", SetAt: bottest.Start}
 	if rec.Challenge != want {
 		t.Errorf("stored %+v, want %+v", rec.Challenge, want)
 	}
@@ -110,7 +110,7 @@ func TestChallengeSchedule(t *testing.T) {
 		t.Errorf("first post %q, want Mon 12 Jan 2026 09:00", got)
 	}
 	list := env.MustDo(t, "mod", "challenge list")
-	if !strings.Contains(replyField(list, "Schedule"), want.Spec) || replyField(list, "Next post") == "" {
+	if !strings.Contains(replyField(list, "Schedule"), "every Monday 09:00 Europe/Berlin in #study") || replyField(list, "Next post") == "" {
 		t.Errorf("list fields %+v: want the schedule and the next post", list.Fields)
 	}
 
@@ -138,7 +138,10 @@ func TestChallengeScheduleWithoutScheduler(t *testing.T) {
 	}
 }
 
-func TestChallengePostClosesPreviousWithSummary(t *testing.T) {
+// TestChallengePostRefusesThenClose: a manual post while a challenge is
+// open refuses and says how to close it; challenge close posts the summary;
+// then the post goes out.
+func TestChallengePostRefusesThenClose(t *testing.T) {
 	env, _ := challengeEnv(t)
 	rm := env.Engine.Roadmap
 	first := rm.Topics()[0]
@@ -160,6 +163,19 @@ func TestChallengePostClosesPreviousWithSummary(t *testing.T) {
 	dns := rm.Topic("internet/dns")
 	if dns == nil {
 		dns = rm.Topics()[3]
+	}
+	before := challenges(t, env)
+	_, err := env.Do(t, "mod", "challenge post "+dns.ID)
+	if bot.ErrorCode(err) != bot.Conflict || !strings.Contains(bot.ErrorMessage(err), "Challenge #1 is still open") ||
+		!strings.Contains(bot.ErrorMessage(err), "challenge close") {
+		t.Fatalf("post while open: %v, want Conflict naming #1 and challenge close", err)
+	}
+	if after := challenges(t, env); len(after) != len(before) || !after[0].ClosedAt.IsZero() || len(posts(env)) != 0 {
+		t.Fatalf("a refused post changed or posted something: %+v", after)
+	}
+	r := env.MustDo(t, "mod", "challenge close")
+	if !strings.Contains(r.Title, "#1 closed") {
+		t.Errorf("close reply %q", r.Title)
 	}
 	env.MustDo(t, "mod", "challenge post "+dns.ID)
 	ps = posts(env)
@@ -184,6 +200,7 @@ func TestChallengePostClosesPreviousWithSummary(t *testing.T) {
 
 	// Free text.
 	text := "Build a tiny URL shortener with an HTTP API and share the repository link"
+	env.MustDo(t, "mod", "challenge close")
 	env.MustDo(t, "mod", "challenge post "+text)
 	cs = challenges(t, env)
 	if cs[0].Text != text || cs[0].Topic != "" {
@@ -370,6 +387,7 @@ func TestPostScheduledChallenge_OncePerInstant(t *testing.T) {
 	}
 
 	// A late repeat, after a moderator has moved on, still changes nothing.
+	env.MustDo(t, "mod", "challenge close")
 	env.MustDo(t, "mod", "challenge post write a limerick about TCP please")
 	env.Messenger.Reset()
 	if err := env.Engine.PostScheduledChallenge(ctx, bottest.Space, at); err != nil {

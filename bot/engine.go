@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/studybot/studybot/bot/nudge"
@@ -23,6 +25,9 @@ type ChallengeScheduler interface {
 	ParseSchedule(when, zone string) (string, error)
 	// SetSchedule (re)installs a space's challenge schedule; spec "" removes it.
 	SetSchedule(sp Space, spec string) error
+	// Upcoming returns up to n firings of a spec ParseSchedule returned,
+	// from now on, in the spec's zone.
+	Upcoming(spec string, n int) []time.Time
 }
 
 // Engine runs commands. Its fields are set once before use; it is safe for
@@ -40,6 +45,9 @@ type Engine struct {
 	// Scheduler validates and installs challenge schedules; nil means schedules
 	// are stored and installed at the next start.
 	Scheduler ChallengeScheduler
+	// ChallengeMemory is how many of a space's last challenges the automatic
+	// challenge topic stays clear of; 0 means DefaultChallengeMemory.
+	ChallengeMemory int
 	// Card draws the progress card image (bot/card.Render); nil sends no image.
 	Card func(title, subtitle string, bars []Bar) ([]byte, error)
 	// Observe, when set, is told about every handled command (metrics).
@@ -134,6 +142,18 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 		case KindChoice:
 			if !slices.Contains(o.Choices, strings.ToLower(v)) {
 				return Errorf(Invalid, "%s must be one of: %s.", o.Name, strings.Join(o.Choices, ", "))
+			}
+		case KindDuration:
+			if err := validSpan(v); err != nil {
+				return err
+			}
+		case KindNumber:
+			if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 {
+				return Errorf(Invalid, "The %s must be a whole number such as 3, not %q.", o.Name, Clip(v, 20))
+			}
+		case KindMember:
+			if len(v) > 64 || strings.ContainsFunc(v, unicode.IsSpace) {
+				return Errorf(Invalid, "%q is not a member; mention them (@name) or give their id.", Clip(v, 30))
 			}
 		case KindSection:
 			if e.Roadmap.Section(strings.ToLower(v)) == nil {

@@ -133,6 +133,7 @@ type Challenge struct {
 	PostedAt    time.Time              `json:"posted_at"`
 	ScheduledAt time.Time              `json:"scheduled_at,omitzero"` // the schedule's instant, zero when posted by hand
 	ClosesAt    time.Time              `json:"closes_at,omitzero"`    // when it closes by itself; zero when it does not
+	Zone        string                 `json:"zone,omitempty"`        // IANA zone its times are shown in; "" for UTC
 	ClosedAt    time.Time              `json:"closed_at,omitzero"`
 	Submissions map[string]*Submission `json:"submissions,omitempty"` // member id -> submission
 }

@@ -154,6 +154,9 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 	}
 	s := e.CurrentStreak(m)
 	r.Fields = append(r.Fields, Field{Name: "Streak", Value: fmt.Sprintf("%d day%s (best %d)", s, plural(s), m.Streak.Best), Inline: true})
+	if m.Answered > 0 {
+		r.Fields = append(r.Fields, Field{Name: "Challenges", Value: fmt.Sprintf("%d answered", m.Answered), Inline: true})
+	}
 	return r, nil
 }
 
@@ -297,9 +300,9 @@ func (e *Engine) cmdStreak(ctx context.Context, req *Request) (*Reply, error) {
 
 func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, error) {
 	type row struct {
-		name         string
-		done, streak int
-		on           string
+		name                   string
+		done, streak, answered int
+		on                     string
 	}
 	var rows []row
 	err := e.Store.Members(ctx, req.Space, func(m *Member) error {
@@ -312,7 +315,7 @@ func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, erro
 		if name == "" {
 			name = m.ID
 		}
-		rows = append(rows, row{name, all.Done, e.CurrentStreak(m), on})
+		rows = append(rows, row{name, all.Done, e.CurrentStreak(m), m.Answered, on})
 		return nil
 	})
 	if err != nil {
@@ -333,6 +336,9 @@ func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, erro
 			break
 		}
 		v := fmt.Sprintf("%d topic%s · streak %d", rw.done, plural(rw.done), rw.streak)
+		if rw.answered > 0 {
+			v += fmt.Sprintf(" · %d challenge%s", rw.answered, plural(rw.answered))
+		}
 		if rw.on != "" {
 			v += " · on " + rw.on
 		}

@@ -47,8 +47,11 @@ const (
 	DefaultGrace     = nudge.DefaultGrace
 	DefaultBatchSize = 1000
 	// MinChallengeInterval is the shortest gap allowed between scheduled
-	// challenges: a spec such as "* * * * *" would flood the channel.
-	MinChallengeInterval = time.Hour
+	// challenges: a challenge needs at least a day to be answered, and a
+	// spec such as "0 9,21 * * *" would bury each under the next. It is 23
+	// hours, not 24, so that a daily schedule keeps working on the day a
+	// zone springs forward.
+	MinChallengeInterval = 23 * time.Hour
 )
 
 // Config tunes the scheduler. The zero value uses the defaults.
@@ -70,6 +73,8 @@ type Engine interface {
 	PostScheduledChallenge(ctx context.Context, sp bot.Space, at time.Time) error
 	// ChallengeSchedules calls fn for every space with a challenge schedule.
 	ChallengeSchedules(ctx context.Context, fn func(sp bot.Space, spec string) error) error
+	// CloseDueChallenges closes the challenges whose close time has come.
+	CloseDueChallenges(ctx context.Context, now time.Time) (int, error)
 }
 
 var _ Engine = (*bot.Engine)(nil)
@@ -164,6 +169,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if _, err := s.cron.AddJob("* * * * *", tick); err != nil {
 		return fmt.Errorf("add tick: %w", err)
 	}
+	// Challenges with a close time close within a minute of it; a separate
+	// job, so a long nudge tick never holds a close back.
+	closer := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(s.runClose))
+	if _, err := s.cron.AddJob("* * * * *", closer); err != nil {
+		return fmt.Errorf("add challenge closer: %w", err)
+	}
 	s.cron.Start()
 	return nil
 }
@@ -195,6 +206,35 @@ func (s *Scheduler) runTick() {
 		s.log.Info("nudge tick", "due", st.Due, "sent", st.Sent, "missed", st.Missed,
 			"unreachable", st.Unreachable, "failed", st.Failed)
 	}
+}
+
+func (s *Scheduler) runClose() {
+	ctx := s.jobContext()
+	if _, err := s.eng.CloseDueChallenges(ctx, s.clock.Now()); err != nil && ctx.Err() == nil {
+		s.log.Error("close due challenges", "err", err)
+	}
+}
+
+// Upcoming implements bot.ChallengeScheduler: the next n firings of spec
+// after the clock's now, in the spec's zone. Empty for a spec that does not
+// parse.
+func (s *Scheduler) Upcoming(spec string, n int) []time.Time {
+	sched, err := parseSpec(spec)
+	if err != nil {
+		return nil
+	}
+	var out []time.Time
+	t := s.clock.Now()
+	for range n {
+		if t = sched.Next(t); t.IsZero() {
+			break
+		}
+		if ss, ok := sched.(*cron.SpecSchedule); ok {
+			t = t.In(ss.Location)
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // cronLogger sends cron's log lines to slog.
@@ -266,7 +306,8 @@ func (s *Scheduler) ParseSchedule(when, zone string) (string, error) {
 			break
 		}
 		if n.Sub(t) < MinChallengeInterval {
-			return "", bot.Errorf(bot.Invalid, "%q posts more than once an hour; challenges need time. Try \"MON 09:00\".", bot.Clip(when, 60))
+			return "", bot.Errorf(bot.Invalid, "%q posts more than once a day (%s and %s); challenges need time to be answered. Try \"MON 09:00\" or \"DAILY 09:00\".",
+				bot.Clip(when, 60), t.Format("Mon 15:04"), n.Format("Mon 15:04"))
 		}
 		t = n
 	}

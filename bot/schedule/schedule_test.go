@@ -64,8 +64,9 @@ func TestParseScheduleErrors(t *testing.T) {
 		{"ErrTwoZones", "CRON_TZ=Europe/Berlin 0 9 * * 1", "Asia/Tokyo", "give just one"},
 		{"ErrLocalZone", "MON 09:00", "Local", "not a time zone"},
 		{"ErrEvery", "@every 1h", "", "@every"},
-		{"ErrTooOften", "* * * * *", "", "more than once an hour"},
-		{"ErrEvery10Minutes", "*/10 9 * * 1", "", "more than once an hour"},
+		{"ErrTooOften", "* * * * *", "", "more than once a day"},
+		{"ErrEvery10Minutes", "*/10 9 * * 1", "", "more than once a day"},
+		{"ErrTwiceDaily", "0 9,21 * * *", "", "more than once a day (Mon 21:00 and Tue 09:00)"},
 		{"ErrNever", "0 9 30 2 *", "", "never fires"},
 	}
 	for _, tt := range tests {
@@ -150,8 +151,8 @@ func TestStartLoadsStoredSchedules(t *testing.T) {
 	if len(got) != 2 || got[space] != good[space] || got[bot.Space{Platform: bot.PlatformSlack, ID: "T1"}] == "" {
 		t.Errorf("schedules after start: %v, want the two valid ones", got)
 	}
-	if n := schedule.CronEntries(h.s); n != 3 {
-		t.Errorf("%d cron entries, want 3 (the tick and two spaces)", n)
+	if n := schedule.CronEntries(h.s); n != 4 {
+		t.Errorf("%d cron entries, want 4 (the tick, the closer and two spaces)", n)
 	}
 	if err := h.s.Start(h.ctx); err == nil {
 		t.Errorf("second Start: no error")
