@@ -456,6 +456,12 @@ func (e *Engine) cmdChallengeSubmit(ctx context.Context, req *Request) (*Reply, 
 		}
 		return nil, Wrap(err, "submit")
 	}
+	// Write the member as a touch would, so that one whose first use of
+	// the bot is a submission has a record for their answered count to
+	// show on. The submission is stored either way.
+	if _, err := e.update(ctx, req, func(*Member) error { return nil }); err != nil {
+		e.log().Warn("touch member after submit", "space", req.Space.Key(), "err", err)
+	}
 	title := fmt.Sprintf("Submitted to challenge #%d", c.ID)
 	if edited {
 		title = fmt.Sprintf("Your submission to challenge #%d is updated", c.ID)

@@ -43,7 +43,7 @@ func init() {
 		{Name: "nudge off", Touch: TouchInHandler, Help: "Stop your daily nudge.", run: (*Engine).cmdNudgeOff},
 		{Name: "challenge board", Help: "A challenge's submissions: the open one, or challenge board 3 for #3.",
 			Options: []Opt{{Name: "number", Kind: KindNumber, Help: "a past challenge's number"}}, run: (*Engine).cmdChallengeBoard},
-		{Name: "challenge submit", Help: "Submit (or edit) your answer to the open challenge.",
+		{Name: "challenge submit", Touch: TouchInHandler, Help: "Submit (or edit) your answer to the open challenge.",
 			Options: []Opt{{Name: "text", Kind: KindText, Required: true, Help: "a link or a short text", Rest: true}}, run: (*Engine).cmdChallengeSubmit},
 		{Name: "mydata export", Help: "Everything I keep about you, as a JSON file.", run: (*Engine).cmdExport},
 		{Name: "mydata delete", Touch: TouchNone, Help: "Delete everything I keep about you (asks to confirm).",

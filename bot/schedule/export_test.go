@@ -17,3 +17,6 @@ func RunChallengeJob(s *Scheduler, sp bot.Space) bool {
 
 // CronEntries is how many entries cron holds (the tick plus one per space).
 func CronEntries(s *Scheduler) int { return len(s.cron.Entries()) }
+
+// RunCloser runs the challenge closer job once, as cron does every minute.
+func RunCloser(s *Scheduler) { s.runClose() }

@@ -247,3 +247,29 @@ func TestScheduledChallengeJob_OncePerFiring(t *testing.T) {
 		t.Errorf("%d posts, want 1", n)
 	}
 }
+
+// TestCloserClosesDueChallenges: the every-minute closer job closes a
+// challenge whose time has come, with its summary, and only then.
+func TestCloserClosesDueChallenges(t *testing.T) {
+	h := newHarness(t, utc("2025-06-02 12:00"))
+	closes := utc("2025-06-04 12:00")
+	if _, err := h.eng.PostChallenge(h.ctx, space, &bot.Challenge{Text: "Explain DNS", Channel: "general", ClosesAt: closes}, bot.CloseCurrent); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(closes.Add(-time.Minute))
+	schedule.RunCloser(h.s)
+	if rec, _ := h.db.Space(h.ctx, space); rec.Current != 1 {
+		t.Fatalf("a minute early: current %d, want #1 still open", rec.Current)
+	}
+	h.clock.Set(closes.Add(30 * time.Second))
+	schedule.RunCloser(h.s)
+	c, err := h.db.Challenge(h.ctx, space, 1)
+	if err != nil || !c.ClosedAt.Equal(closes) {
+		t.Fatalf("after its time: %+v, %v; want closed at %v", c, err, closes)
+	}
+	h.msg.mu.Lock()
+	defer h.msg.mu.Unlock()
+	if n := len(h.msg.posts); n != 2 || !strings.Contains(h.msg.posts[1].Reply.Title, "#1 closed") {
+		t.Errorf("posts %+v: want the challenge and its summary", h.msg.posts)
+	}
+}
