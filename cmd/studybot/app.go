@@ -87,12 +87,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.closers = append(m.closers, m.DB.Close)
 	m.Engine = &bot.Engine{
-		Store:       m.DB,
-		Roadmap:     rm,
-		Clock:       m.Clock,
-		Log:         m.Log,
-		DefaultZone: m.Config.Nudge.DefaultZone,
-		Card:        card.Render,
+		Store:           m.DB,
+		Roadmap:         rm,
+		Clock:           m.Clock,
+		Log:             m.Log,
+		DefaultZone:     m.Config.Nudge.DefaultZone,
+		ChallengeMemory: m.Config.Challenges.RecentTopics,
+		Card:            card.Render,
 	}
 	m.Metrics = metrics.New()
 	m.Engine.Observe = m.Metrics.Observe

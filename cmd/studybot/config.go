@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/discord"
 	"github.com/studybot/studybot/bot/slack"
 )
@@ -54,13 +55,14 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // STUDYBOT_DISCORD_TOKEN), and every secret can come from a file named by its
 // *_file key (or STUDYBOT_<SECTION>_<KEY>_FILE).
 type Config struct {
-	Database DatabaseConfig `toml:"database"`
-	Roadmap  RoadmapConfig  `toml:"roadmap"`
-	Log      LogConfig      `toml:"log"`
-	HTTP     HTTPConfig     `toml:"http"`
-	Nudge    NudgeConfig    `toml:"nudge"`
-	Discord  DiscordConfig  `toml:"discord"`
-	Slack    SlackConfig    `toml:"slack"`
+	Database   DatabaseConfig   `toml:"database"`
+	Roadmap    RoadmapConfig    `toml:"roadmap"`
+	Log        LogConfig        `toml:"log"`
+	HTTP       HTTPConfig       `toml:"http"`
+	Nudge      NudgeConfig      `toml:"nudge"`
+	Challenges ChallengesConfig `toml:"challenges"`
+	Discord    DiscordConfig    `toml:"discord"`
+	Slack      SlackConfig      `toml:"slack"`
 
 	// Warnings are what LoadConfig accepted but an operator should change
 	// (deprecated keys); Main logs them and check-config prints them.
@@ -98,6 +100,13 @@ type NudgeConfig struct {
 	// keys are refused and dropping it would break existing configs; when set,
 	// it is the send_rate of each platform that does not set its own.
 	SendRate float64 `toml:"send_rate"`
+}
+
+// ChallengesConfig tunes weekly challenges.
+type ChallengesConfig struct {
+	// RecentTopics is how many of a space's last challenges the automatic
+	// topic stays clear of.
+	RecentTopics int `toml:"recent_topics"`
 }
 
 // DiscordConfig configures the Discord adapter.
@@ -161,11 +170,12 @@ func (c SlackConfig) adapter() slack.Config {
 func DefaultConfig() Config {
 	d, s := discord.DefaultConfig(), slack.DefaultConfig()
 	return Config{
-		Database: DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
-		Log:      LogConfig{Level: "info", Format: "text"},
-		Nudge:    NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
-		Discord:  DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL},
-		Slack:    SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL},
+		Database:   DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
+		Log:        LogConfig{Level: "info", Format: "text"},
+		Nudge:      NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
+		Challenges: ChallengesConfig{RecentTopics: bot.DefaultChallengeMemory},
+		Discord:    DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL},
+		Slack:      SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL},
 	}
 }
 
@@ -336,6 +346,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Nudge.DefaultZone); err != nil || c.Nudge.DefaultZone == "Local" {
 		bad("nudge.default_zone %q is not an IANA time zone", c.Nudge.DefaultZone)
+	}
+	if c.Challenges.RecentTopics < 1 || c.Challenges.RecentTopics > 100 {
+		bad("challenges.recent_topics must be between 1 and 100, not %d", c.Challenges.RecentTopics)
 	}
 	if c.Nudge.Grace.Duration < 0 {
 		bad("nudge.grace must not be negative")

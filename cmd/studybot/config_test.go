@@ -37,6 +37,7 @@ func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
 		{"ErrDiscordGuildID", discordOK + "guild_ids = [\"my server\"]\n", `config: discord.guild_ids: "my server"`},
 		{"ErrDiscordSendRateAboveLimit", discordOK + "send_rate = 60\n", "config: discord.send_rate 60 must be above 0 and at most 50"},
 		{"ErrDiscordAPIURL", "[discord]\nenabled = true\ntoken = \"t\"\napp_id = \"900\"\napi_url = \"discord.com/api\"\n", "config: discord.api_url"},
+		{"ErrChallengesRecentTopics", discordOK + "[challenges]\nrecent_topics = 0\n", "config: challenges.recent_topics must be between 1 and 100, not 0"},
 		{"ErrSlackBotTokenAsAppToken", slackBase + "app_token = \"xoxb-2\"\n", "config: slack.app_token does not look like an app-level token"},
 		{"ErrSlackNoAppToken", slackBase, "config: slack.app_token is not set"},
 		{"ErrSlackUserToken", "[slack]\nenabled = true\nbot_token = \"xoxp-1\"\napp_token = \"xapp-1\"\n", "config: slack.bot_token does not look like a bot token"},
