@@ -293,9 +293,13 @@ func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply
 	if err != nil {
 		return nil, Wrap(err, "save challenge schedule")
 	}
+	when := cadence
+	if !named {
+		when = "on the schedule " + spec
+	}
 	r := &Reply{
 		Title: "Challenges scheduled: " + cadence,
-		Text:  []string{fmt.Sprintf("I will post a challenge in %s %s: queued topics first, else the topic most of the group is on, never one of the last %d challenges' topics.", channel, cadence, e.challengeMemory())},
+		Text:  []string{fmt.Sprintf("I will post a challenge in %s %s: queued topics first, else the topic most of the group is on, never one of the last %d challenges' topics.", channel, when, e.challengeMemory())},
 		Fields: []Field{
 			{Name: "Channel", Value: channel, Inline: true},
 		},

@@ -55,7 +55,7 @@ func init() {
 		{Name: "challenge list", Access: AccessModerator, Help: "The schedule, the queue and recent challenges.", run: (*Engine).cmdChallengeList},
 		{Name: "challenge post", Access: AccessModerator, Help: "Post a challenge now: the next topic, a topic you name, or \"quoted text\"; optionally closing after a span such as 6d.",
 			Options: []Opt{
-				{Name: "what", Kind: KindChallenge, Help: "a topic, or \"the text\" in quotes (or 5+ words)", Rest: true},
+				{Name: "what", Kind: KindChallenge, Help: "a topic (id, title, words); your own text in \"quotes\" or of 5+ words", Rest: true},
 				{Name: "closes", Kind: KindDuration, Help: "close it after this long: 6d, 36h", Tail: true},
 			}, run: (*Engine).cmdChallengePost},
 		{Name: "challenge close", Access: AccessModerator, Help: "Close the open challenge and post its summary; the schedule goes on.", run: (*Engine).cmdChallengeClose},
