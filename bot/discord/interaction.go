@@ -2,6 +2,8 @@ package discord
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -59,7 +61,7 @@ func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 	var err error
 	switch data := in.Data.(type) {
 	case discordgo.ApplicationCommandInteractionData:
-		f, err = commandRequest(req, data)
+		f, err = commandRequest(req, data, in.Type == discordgo.InteractionApplicationCommandAutocomplete)
 	case discordgo.MessageComponentInteractionData:
 		err = buttonRequest(req, in.GuildID, data)
 	default:
@@ -95,8 +97,10 @@ func displayName(nick string, u *discordgo.User) string {
 }
 
 // commandRequest fills req from /study or /studymod data: the command path from
-// the subcommand group and subcommand, the arguments from the options.
-func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteractionData) (*focus, error) {
+// the subcommand group and subcommand, the arguments from the options. For
+// autocomplete, the options other than the focused one are only context and
+// may be half typed: one that does not decode is left out, not refused.
+func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteractionData, autocomplete bool) (*focus, error) {
 	if data.Name != "study" && data.Name != "studymod" {
 		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s. Use /study help.", clipRunes(data.Name, 32))
 	}
@@ -130,13 +134,22 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		if opt == nil {
 			return nil, bot.Errorf(bot.Invalid, "/%s %s has no option %q. Usage: %s", data.Name, cmd.Name, clipRunes(o.Name, 32), cmd.Usage())
 		}
-		v, ok := o.Value.(string)
-		if !ok || o.Type != optionType(opt.Kind) {
-			return nil, bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
-		}
+		wrongType := bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
 		if o.Focused {
+			// What is typed so far comes as text, whatever the type.
+			v, ok := o.Value.(string)
+			if !ok || o.Type != optionType(opt.Kind) {
+				return nil, wrongType
+			}
 			f = &focus{option: o.Name, partial: clipRunes(v, maxPartial)}
 			continue
+		}
+		v, ok := optionValue(o, opt.Kind)
+		if !ok {
+			if autocomplete {
+				continue
+			}
+			return nil, wrongType
 		}
 		if n := utf8.RuneCountInString(v); n > bot.MaxTextLen {
 			return nil, bot.Errorf(bot.Invalid, "The %s is too long (%d characters; the limit is %d).", opt.Name, n, bot.MaxTextLen)
@@ -144,6 +157,32 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		req.Args[o.Name] = v
 	}
 	return f, nil
+}
+
+// optionValue is an option's value as the engine reads it: a string or a
+// channel's id as it came, an INTEGER (a JSON number, so a float64) in
+// decimal, a USER as the member's id. ok is false when the option's type is
+// not the one registered for k, or the value does not fit that type.
+func optionValue(o *discordgo.ApplicationCommandInteractionDataOption, k bot.Kind) (string, bool) {
+	if o.Type != optionType(k) {
+		return "", false
+	}
+	switch o.Type {
+	case discordgo.ApplicationCommandOptionInteger:
+		n, ok := o.Value.(float64)
+		if !ok || n != math.Trunc(n) || math.Abs(n) > 1<<53 { // NaN fails the first test
+			return "", false
+		}
+		return strconv.FormatInt(int64(n), 10), true
+	case discordgo.ApplicationCommandOptionUser:
+		id, ok := o.Value.(string)
+		if !ok || !snowflake(id) {
+			return "", false
+		}
+		return id, true
+	}
+	s, ok := o.Value.(string)
+	return s, ok
 }
 
 // buttonRequest fills req from a button's custom_id, "<guild id>|<action>". The

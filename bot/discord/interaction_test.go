@@ -55,6 +55,9 @@ func TestRequest(t *testing.T) {
 		{fixture: "studymod_schedule_manage", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge schedule", Args: map[string]string{"channel": "302", "when": "MON 09:00"}}},
 		// Without Manage Guild the request is not a moderator's; the engine refuses it.
 		{fixture: "studymod_no_perms", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "challenge list", Args: map[string]string{}}},
+		// An INTEGER option arrives as a JSON number, a USER option as the member's id.
+		{fixture: "study_board_number", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "challenge board", Args: map[string]string{"number": "3"}}},
+		{fixture: "studymod_remove_member", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge remove", Args: map[string]string{"member": "202", "number": "12"}}},
 		{fixture: "button_done", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "done", Args: map[string]string{"topic": "internet/http"}}, wantUpdate: true},
 		{fixture: "button_other_member", want: &bot.Request{Space: guild, Member: "202", Name: "Grace", Channel: "301", Command: "next", Args: map[string]string{}}},
 		{fixture: "button_ephemeral_other", want: &bot.Request{Space: guild, Member: "202", Name: "Ada", Channel: "301", Command: "next", Args: map[string]string{}}, wantUpdate: true},
@@ -133,5 +136,93 @@ func TestCustomID(t *testing.T) {
 	}
 	if got := customID("111", strings.Repeat("x", 100)); got != "" {
 		t.Errorf("customID over 100 characters = %q, want empty", got)
+	}
+}
+
+// TestOptionTypes: each kind takes only the option type it is registered
+// with, and a value that does not fit that type is refused.
+func TestOptionTypes(t *testing.T) {
+	const (
+		str  = discordgo.ApplicationCommandOptionString
+		num  = discordgo.ApplicationCommandOptionInteger
+		user = discordgo.ApplicationCommandOptionUser
+		ch   = discordgo.ApplicationCommandOptionChannel
+	)
+	tests := []struct {
+		name   string
+		kind   bot.Kind
+		typ    discordgo.ApplicationCommandOptionType
+		value  any
+		want   string
+		wantOK bool
+	}{
+		{"IntegerIsDecimal", bot.KindNumber, num, float64(3), "3", true},
+		{"LargeIntegerIsDecimal", bot.KindNumber, num, float64(1000000), "1000000", true},
+		{"UserIsID", bot.KindMember, user, "202", "202", true},
+		{"ChannelIsID", bot.KindChannel, ch, "302", "302", true},
+		{"StringAsIs", bot.KindDuration, str, "6d", "6d", true},
+		{"ChallengeKeepsQuotes", bot.KindChallenge, str, `"Write a resolver"`, `"Write a resolver"`, true},
+		{"FractionRefused", bot.KindNumber, num, 2.5, "", false},
+		{"HugeIntegerRefused", bot.KindNumber, num, 1e20, "", false},
+		{"IntegerAsTextRefused", bot.KindNumber, num, "3", "", false},
+		{"NumberAsStringTypeRefused", bot.KindNumber, str, "3", "", false},
+		{"UserAsNumberRefused", bot.KindMember, user, float64(202), "", false},
+		{"UserNotAnIDRefused", bot.KindMember, user, "@grace", "", false},
+		{"MemberAsStringTypeRefused", bot.KindMember, str, "202", "", false},
+		{"TextAsIntegerRefused", bot.KindText, num, float64(5), "", false},
+		{"TextAsNumberValueRefused", bot.KindText, str, float64(5), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := optionValue(&discordgo.ApplicationCommandInteractionDataOption{Name: "x", Type: tt.typ, Value: tt.value}, tt.kind)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("optionValue = %q, %v; want %q, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+// removeData is /studymod challenge remove with the given options.
+func removeData(opts ...*discordgo.ApplicationCommandInteractionDataOption) discordgo.ApplicationCommandInteractionData {
+	return discordgo.ApplicationCommandInteractionData{Name: "studymod", Options: []*discordgo.ApplicationCommandInteractionDataOption{{
+		Name: "challenge", Type: discordgo.ApplicationCommandOptionSubCommandGroup,
+		Options: []*discordgo.ApplicationCommandInteractionDataOption{{
+			Name: "remove", Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts,
+		}},
+	}}}
+}
+
+// TestCommandRequestWrongType: a command whose option has the wrong type is
+// refused with a sentence; in autocomplete the half-typed option is left out
+// instead, so suggestions still come.
+func TestCommandRequestWrongType(t *testing.T) {
+	opt := func(name string, typ discordgo.ApplicationCommandOptionType, v any) *discordgo.ApplicationCommandInteractionDataOption {
+		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: typ, Value: v}
+	}
+	member := opt("member", discordgo.ApplicationCommandOptionUser, "202")
+	tests := []struct {
+		name  string
+		opts  []*discordgo.ApplicationCommandInteractionDataOption
+		wrong string // the option refused
+	}{
+		{"NumberAsString", []*discordgo.ApplicationCommandInteractionDataOption{member, opt("number", discordgo.ApplicationCommandOptionString, "3")}, "number"},
+		{"NumberNotWhole", []*discordgo.ApplicationCommandInteractionDataOption{member, opt("number", discordgo.ApplicationCommandOptionInteger, 3.5)}, "number"},
+		{"MemberAsInteger", []*discordgo.ApplicationCommandInteractionDataOption{opt("member", discordgo.ApplicationCommandOptionInteger, float64(202))}, "member"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &bot.Request{Args: map[string]string{}}
+			_, err := commandRequest(req, removeData(tt.opts...), false)
+			if bot.ErrorCode(err) != bot.Invalid || !strings.Contains(bot.ErrorMessage(err), "The "+tt.wrong+" option has the wrong type") {
+				t.Fatalf("err = %v, want Invalid: the %s option has the wrong type", err, tt.wrong)
+			}
+			req = &bot.Request{Args: map[string]string{}}
+			if _, err := commandRequest(req, removeData(tt.opts...), true); err != nil {
+				t.Fatalf("autocomplete: err = %v, want the option left out", err)
+			}
+			if _, ok := req.Args[tt.wrong]; ok || req.Command != "challenge remove" {
+				t.Errorf("autocomplete request %+v, want challenge remove without %s", req, tt.wrong)
+			}
+		})
 	}
 }

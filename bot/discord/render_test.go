@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -148,75 +147,6 @@ func checkMessageLimits(t *testing.T, m *message) {
 				t.Errorf("bad button %+v", bt)
 			}
 			ids[bt.CustomID] = true
-		}
-	}
-}
-
-var commandName = regexp.MustCompile(`^[-_a-z0-9]{1,32}$`)
-
-// TestApplicationCommands checks registration against Discord's limits and
-// the golden payload.
-func TestApplicationCommands(t *testing.T) {
-	cmds := ApplicationCommands()
-	bottest.Golden(t, "commands"+".golden", indentJSON(t, cmds))
-
-	if len(cmds) != 2 || cmds[0].Name != "study" || cmds[1].Name != "studymod" {
-		t.Fatalf("commands = %v, %v", cmds[0].Name, cmds[1].Name)
-	}
-	if p := cmds[1].DefaultMemberPermissions; p == nil || *p != discordgo.PermissionManageGuild {
-		t.Errorf("studymod default_member_permissions = %v, want Manage Guild", p)
-	}
-	if cmds[0].DefaultMemberPermissions != nil {
-		t.Error("study must be open to everyone")
-	}
-	var check func(path string, opts []*discordgo.ApplicationCommandOption)
-	check = func(path string, opts []*discordgo.ApplicationCommandOption) {
-		if len(opts) > maxOptions {
-			t.Errorf("%s: %d options", path, len(opts))
-		}
-		names := map[string]bool{}
-		optional := false
-		for _, o := range opts {
-			p := path + " " + o.Name
-			if !commandName.MatchString(o.Name) || names[o.Name] {
-				t.Errorf("%s: bad or duplicate name", p)
-			}
-			names[o.Name] = true
-			if d := utf8.RuneCountInString(o.Description); d == 0 || d > maxDescription {
-				t.Errorf("%s: description of %d characters", p, d)
-			}
-			if len(o.Choices) > maxChoices || (o.Autocomplete && len(o.Choices) > 0) {
-				t.Errorf("%s: %d choices, autocomplete %v", p, len(o.Choices), o.Autocomplete)
-			}
-			if o.Type > discordgo.ApplicationCommandOptionSubCommandGroup {
-				if o.Required && optional {
-					t.Errorf("%s: required option after an optional one", p)
-				}
-				optional = optional || !o.Required
-			}
-			check(p, o.Options)
-		}
-	}
-	seen := map[string]bool{}
-	for _, c := range cmds {
-		if !commandName.MatchString(c.Name) || len(c.Description) > maxDescription {
-			t.Errorf("bad command %q", c.Name)
-		}
-		check("/"+c.Name, c.Options)
-		for _, o := range c.Options {
-			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
-				seen[o.Name] = true
-			}
-			for _, s := range o.Options {
-				if s.Type == discordgo.ApplicationCommandOptionSubCommand {
-					seen[o.Name+" "+s.Name] = true
-				}
-			}
-		}
-	}
-	for _, c := range bot.Commands() {
-		if !seen[c.Name] {
-			t.Errorf("command %q is not registered", c.Name)
 		}
 	}
 }
