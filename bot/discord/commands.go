@@ -28,8 +28,9 @@ const (
 const maxNumber = 1_000_000
 
 // ApplicationCommands builds /study (member commands) and /studymod (moderator
-// commands, default_member_permissions = Manage Guild) from the engine's command
-// table. Two-word commands ("nudge at") become subcommand groups. Both commands
+// commands, default_member_permissions = Manage Guild, which server admins may
+// widen to a role in Server Settings > Integrations; see moderatorPerms) from
+// the engine's command table. Two-word commands ("nudge at") become subcommand groups. Both commands
 // are guild-only: in a DM there is no study group to act on (buttons in nudge DMs
 // carry their guild and still work).
 func ApplicationCommands() []*discordgo.ApplicationCommand {

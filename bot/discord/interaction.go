@@ -12,10 +12,19 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// moderatorPerms: Manage Guild or Administrator make a moderator, and
-// Administrator an admin. They are re-checked on every call from the member's
-// permissions in the interaction, since server admins can override a command's
-// default permissions.
+// moderatorPerms: outside /studymod, Manage Guild or Administrator make a
+// moderator, and Administrator an admin, read afresh from the member's
+// permissions in every interaction.
+//
+// /studymod itself needs neither. Its default_member_permissions is Manage
+// Guild, but a server's admins may grant it to a role, a member or a channel
+// (or take it away) in Server Settings > Integrations, and Discord then shows
+// and delivers /studymod, and its autocomplete, only to the members its gate
+// lets through. Those overrides are not in the interaction, so the bot cannot
+// re-check them; it trusts the gate instead: a /studymod invocation is a
+// moderator's (see commandRequest). The command name can be trusted because
+// interactions are authenticated: signed with Ed25519 in http mode (verify),
+// and sent by Discord itself over the gateway.
 const moderatorPerms = discordgo.PermissionManageGuild | discordgo.PermissionAdministrator
 
 // maxCustomID is Discord's limit on a component's custom_id.
@@ -123,6 +132,15 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s %s. Discord may still show an old command list; use /study help.", data.Name, clipRunes(name, 40))
 	}
 	req.Command = cmd.Name
+	if cmd.ForModerators() {
+		// Discord's gate let this member invoke /studymod (moderatorPerms),
+		// whatever their permissions; Administrator stays an admin.
+		req.Access = max(req.Access, bot.AccessModerator)
+	}
+	// /study leaves the level to permissions: its interaction says nothing
+	// about whether Discord would let the member run /studymod, and every
+	// /study command is a member's, so the level only decides whether help
+	// lists the moderator commands.
 	var f *focus
 	for _, o := range opts {
 		var opt *bot.Opt

@@ -53,8 +53,10 @@ func TestRequest(t *testing.T) {
 		{fixture: "study_nudge_at", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "nudge at", Args: map[string]string{"time": "08:30", "zone": "Europe/Berlin"}}},
 		{fixture: "studymod_post_admin", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessAdmin, Channel: "301", Command: "challenge post", Args: map[string]string{"what": "Write a DNS resolver"}}},
 		{fixture: "studymod_schedule_manage", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge schedule", Args: map[string]string{"channel": "302", "when": "MON 09:00"}}},
-		// Without Manage Guild the request is not a moderator's; the engine refuses it.
-		{fixture: "studymod_no_perms", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "challenge list", Args: map[string]string{}}},
+		// Without Manage Guild or Administrator, /studymod reached the bot only
+		// because Discord's gate let the member through: a moderator.
+		{fixture: "studymod_no_perms", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge list", Args: map[string]string{}}},
+		{fixture: "autocomplete_challenge_post", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge post", Args: map[string]string{}}, wantFocus: &focus{"what", "dns"}},
 		// An INTEGER option arrives as a JSON number, a USER option as the member's id.
 		{fixture: "study_board_number", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "challenge board", Args: map[string]string{"number": "3"}}},
 		{fixture: "studymod_remove_member", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge remove", Args: map[string]string{"member": "202", "number": "12"}}},
