@@ -203,14 +203,26 @@ func optionValue(o *discordgo.ApplicationCommandInteractionDataOption, k bot.Kin
 	return s, ok
 }
 
-// buttonRequest fills req from a button's custom_id, "<guild id>|<action>". The
-// guild is in the id because clicks on a nudge DM carry no guild.
+// buttonRequest fills req from a button's custom_id, "<guild id>|<action>", or
+// "<owner id>@<guild id>|<action>" for a moderator's button (see customID).
+// The guild is in the id because clicks on a nudge DM carry no guild.
+//
+// A moderator's button is honoured only from its owner, the member whose
+// private reply it was rendered in, in answer to a /studymod command that
+// Discord's gate let them run; the click then gets that level again, as
+// the slash command would (moderatorPerms). The owner in the id can be
+// trusted because interactions are authenticated and Discord checks that a
+// clicked custom_id is on the message the bot sent (it has since 2021).
 func buttonRequest(req *bot.Request, guild string, data discordgo.MessageComponentInteractionData) error {
 	if data.ComponentType != discordgo.ButtonComponent {
 		return bot.Errorf(bot.Invalid, "That control is no longer valid.")
 	}
-	g, action, ok := strings.Cut(data.CustomID, "|")
-	if !ok || (g != "" && !snowflake(g)) {
+	head, action, ok := strings.Cut(data.CustomID, "|")
+	owner, g, owned := strings.Cut(head, "@")
+	if !owned {
+		g = head
+	}
+	if !ok || (g != "" && !snowflake(g)) || (owned && !snowflake(owner)) {
 		return bot.Errorf(bot.Invalid, "That button is no longer valid.")
 	}
 	switch {
@@ -226,15 +238,31 @@ func buttonRequest(req *bot.Request, guild string, data discordgo.MessageCompone
 	if err != nil {
 		return err
 	}
+	switch {
+	case cmd.ForModerators() && !owned:
+		return bot.Errorf(bot.Forbidden, "That moderator button is not valid; use /studymod instead.")
+	case cmd.ForModerators() && owner != req.Member:
+		return bot.Errorf(bot.Forbidden, "This button was for another moderator.")
+	case cmd.ForModerators():
+		req.Access = max(req.Access, bot.AccessModerator)
+	case owned:
+		return bot.Errorf(bot.Invalid, "That button is no longer valid.")
+	}
 	req.Command = cmd.Name
 	req.Args = args
 	return nil
 }
 
 // customID encodes a button's action with its guild, or "" when it does not
-// fit Discord's 100 characters.
-func customID(guild, action string) string {
-	id := guild + "|" + action
+// fit Discord's 100 characters. A moderator's button (owner set) carries its
+// owner too, as "<owner>@<guild>|<action>"; ordinary buttons keep the
+// "<guild>|<action>" form, so messages already sent keep working.
+func customID(guild, owner, action string) string {
+	head := guild
+	if owner != "" {
+		head = owner + "@" + guild
+	}
+	id := head + "|" + action
 	if len(id) > maxCustomID {
 		return ""
 	}

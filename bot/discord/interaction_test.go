@@ -65,6 +65,10 @@ func TestRequest(t *testing.T) {
 		{fixture: "button_ephemeral_other", want: &bot.Request{Space: guild, Member: "202", Name: "Ada", Channel: "301", Command: "next", Args: map[string]string{}}, wantUpdate: true},
 		// A click in a nudge DM takes its guild from the custom id.
 		{fixture: "button_dm", want: &bot.Request{Space: guild, Member: "201", Name: "Ada Lovelace", Channel: "301", DM: true, Command: "next", Args: map[string]string{}}, wantUpdate: true},
+		// A moderator's button clicked by its owner runs at moderator level,
+		// whatever their permissions; Administrator stays an admin.
+		{fixture: "button_mod_owner", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessModerator, Channel: "301", Command: "challenge list", Args: map[string]string{}}, wantUpdate: true},
+		{fixture: "button_mod_owner_admin", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Access: bot.AccessAdmin, Channel: "301", Command: "challenge list", Args: map[string]string{}}, wantUpdate: true},
 		{fixture: "autocomplete_done", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "done", Args: map[string]string{}}, wantFocus: &focus{"topic", "dns"}},
 		{fixture: "autocomplete_pick", want: &bot.Request{Space: guild, Member: "201", Name: "Ada", Channel: "301", Command: "pick", Args: map[string]string{"group": "language"}}, wantFocus: &focus{"option", "py"}},
 	}
@@ -104,6 +108,9 @@ func TestRequestRefused(t *testing.T) {
 		{"mod_command_under_study", bot.Invalid, "Unknown command /study challenge post"},
 		{"button_other_guild", bot.Invalid, "another server"},
 		{"button_dm_moderator", bot.Forbidden, "not in direct messages"},
+		{"button_mod_other", bot.Forbidden, "This button was for another moderator."},
+		{"button_mod_ownerless", bot.Forbidden, "use /studymod"},
+		{"button_owner_on_member_action", bot.Invalid, "no longer valid"},
 		{"unknown_guild", bot.Forbidden, "not set up for this server"},
 	}
 	b := newTestBot(t, Config{GuildIDs: []string{"111"}})
@@ -133,11 +140,20 @@ func TestRequestOversizeOption(t *testing.T) {
 }
 
 func TestCustomID(t *testing.T) {
-	if got := customID("111", "done:internet/http"); got != "111|done:internet/http" {
-		t.Errorf("customID = %q", got)
+	tests := []struct {
+		name, guild, owner, action, want string
+	}{
+		{"Ordinary", "111", "", "done:internet/http", "111|done:internet/http"},
+		{"Moderators", "111", "201", "challenge close", "201@111|challenge close"},
+		{"TooLong", "111", "", strings.Repeat("x", 100), ""},
+		{"TooLongWithOwner", "111", "12345678901234567890", strings.Repeat("x", 76), ""},
 	}
-	if got := customID("111", strings.Repeat("x", 100)); got != "" {
-		t.Errorf("customID over 100 characters = %q, want empty", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := customID(tt.guild, tt.owner, tt.action); got != tt.want {
+				t.Errorf("customID = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -68,6 +69,10 @@ func TestRender(t *testing.T) {
 		{"image_only", &bot.Reply{File: &bot.File{Name: "progress.png", Type: "image/png", Data: pngBytes}}},
 		{"empty", &bot.Reply{Buttons: []bot.Button{{Label: "Next", Action: "next"}}}},
 		{"nil", nil},
+		// A moderator's button is bound to the member the private reply is
+		// shown to, and dropped from the same reply made public.
+		{"moderator_private", modReply(false)},
+		{"moderator_public", modReply(true)},
 		{"limits", &bot.Reply{
 			Title:   strings.Repeat("T", 300),
 			Text:    []string{strings.Repeat("word ", 1000)},
@@ -76,7 +81,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := render(tt.reply, "111")
+			m := render(tt.reply, "111", "201")
 			bottest.Golden(t, "render/"+tt.name+".golden", indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
 			checkMessageLimits(t, m)
 			if tt.reply != nil && tt.reply.File != nil {
@@ -156,5 +161,51 @@ func TestInviteURL(t *testing.T) {
 	want := "https://discord.com/oauth2/authorize?client_id=900&permissions=52224&scope=bot+applications.commands"
 	if got := b.InviteURL(); got != want {
 		t.Errorf("InviteURL = %s, want %s", got, want)
+	}
+}
+
+// modReply is a challenge post's answer with a moderator's button and a
+// member's one.
+func modReply(public bool) *bot.Reply {
+	return &bot.Reply{
+		Title: "Challenge #3 posted",
+		Buttons: []bot.Button{
+			{Label: "Close it", Action: "challenge close", Style: bot.ButtonDanger},
+			{Label: "Board", Action: "challenge board:3"},
+		},
+		Public: public,
+	}
+}
+
+// customIDs lists a message's button custom ids in order.
+func customIDs(m *message) []string {
+	var ids []string
+	for _, c := range m.Components {
+		for _, b := range c.(discordgo.ActionsRow).Components {
+			ids = append(ids, b.(discordgo.Button).CustomID)
+		}
+	}
+	return ids
+}
+
+// TestRenderModeratorButtons: a moderator's button appears only in a private
+// reply with an owner to bind it to, never where others may see it.
+func TestRenderModeratorButtons(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply *bot.Reply
+		owner string
+		want  []string
+	}{
+		{"PrivateWithOwner", modReply(false), "201", []string{"201@111|challenge close", "111|challenge board:3"}},
+		{"Public", modReply(true), "201", []string{"111|challenge board:3"}},
+		{"NoOwner", modReply(false), "", []string{"111|challenge board:3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := customIDs(render(tt.reply, "111", tt.owner)); !slices.Equal(got, tt.want) {
+				t.Errorf("custom ids %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
