@@ -40,7 +40,9 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 		}
 	}
 	switch opt.Kind {
-	case KindTopic:
+	case KindTopic, KindChallenge:
+		// A challenge is a topic or its own text: topics are suggested, and
+		// whatever else the moderator types is still taken as text.
 		for _, m := range e.Roadmap.Search(partial, MaxSuggestions) {
 			add(m.Topic.Title+" ("+m.Topic.ID+")", m.Topic.ID)
 		}

@@ -18,11 +18,19 @@ const (
 	maxDescription = 100
 	maxChoices     = 25
 	maxOptions     = 25
+	// maxCommandChars is Discord's cap on the names, descriptions and
+	// choice names and values of one command and everything under it.
+	maxCommandChars = 4000
 )
 
+// maxNumber bounds integer options: far above any challenge number, and well
+// inside the whole numbers a JSON number (a float64) carries exactly.
+const maxNumber = 1_000_000
+
 // ApplicationCommands builds /study (member commands) and /studymod (moderator
-// commands, default_member_permissions = Manage Guild) from the engine's command
-// table. Two-word commands ("nudge at") become subcommand groups. Both commands
+// commands, default_member_permissions = Manage Guild, which server admins may
+// widen to a role in Server Settings > Integrations; see moderatorPerms) from
+// the engine's command table. Two-word commands ("nudge at") become subcommand groups. Both commands
 // are guild-only: in a DM there is no study group to act on (buttons in nudge DMs
 // carry their guild and still work).
 func ApplicationCommands() []*discordgo.ApplicationCommand {
@@ -103,10 +111,23 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 		switch o.Kind {
 		case bot.KindChannel:
 			d.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
+		case bot.KindNumber:
+			one := 1.0
+			d.MinValue = &one
+			d.MaxValue = maxNumber
+		case bot.KindMember:
+			// Discord's member picker; the value is the member's id.
 		case bot.KindTopic, bot.KindZone, bot.KindOption, bot.KindSection, bot.KindPick:
 			// Complete answers these from the roadmap and the zone list.
 			d.Autocomplete = true
 			d.MaxLength = 100
+		case bot.KindChallenge:
+			// Topics are suggested; anything else typed is the challenge's
+			// own text, so the text limit applies, not a topic's.
+			d.Autocomplete = true
+			d.MaxLength = bot.MaxTextLen
+		case bot.KindDuration:
+			d.MaxLength = 20
 		case bot.KindChoice:
 			for _, ch := range o.Choices[:min(len(o.Choices), maxChoices)] {
 				d.Choices = append(d.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
@@ -124,11 +145,17 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 	return out
 }
 
-// optionType is the Discord option type for a kind: channels are channel
-// options, everything else is a string the engine validates by kind.
+// optionType is the Discord option type for a kind: Discord's own pickers
+// for channels and members, a whole number for numbers, and a string the
+// engine validates by kind for everything else.
 func optionType(k bot.Kind) discordgo.ApplicationCommandOptionType {
-	if k == bot.KindChannel {
+	switch k {
+	case bot.KindChannel:
 		return discordgo.ApplicationCommandOptionChannel
+	case bot.KindMember:
+		return discordgo.ApplicationCommandOptionUser
+	case bot.KindNumber:
+		return discordgo.ApplicationCommandOptionInteger
 	}
 	return discordgo.ApplicationCommandOptionString
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,7 +218,6 @@ func TestHTTPBadInput(t *testing.T) {
 		{"WrongOptionType", fixture(t, "wrong_option_type"), "wrong type"},
 		{"OptionOf6KB", withOption(t, "study_done_topic", strings.Repeat("é", 3000)), "too long"},
 		{"UnknownGuild", fixture(t, "unknown_guild"), "not set up for this server"},
-		{"ModeratorCommandWithoutPermission", fixture(t, "studymod_no_perms"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,23 +230,57 @@ func TestHTTPBadInput(t *testing.T) {
 			}
 		})
 	}
-	// Only the moderator command reached the engine, which refuses it.
-	if n := rec.count(); n != 1 {
-		t.Errorf("engine ran %d times, want 1", n)
+	if n := rec.count(); n != 0 {
+		t.Errorf("engine ran %d times, want 0", n)
 	}
 	if calls := e.fd.callsTo(http.MethodPost, "/"); len(calls) != 0 {
 		t.Errorf("REST calls: %+v", calls)
 	}
 }
 
-// TestHTTPModeratorRefusedByEngine: without Manage Guild, /studymod is refused
-// with the engine's sentence.
-func TestHTTPModeratorRefusedByEngine(t *testing.T) {
+// TestHTTPModeratorByDiscordsGate: a member with neither Manage Server nor
+// Administrator whom Discord let invoke /studymod (a role granted it in
+// Server Settings > Integrations) is served as a moderator, end to end
+// through the signed endpoint and the real engine; /study from the same
+// member stays a member's.
+func TestHTTPModeratorByDiscordsGate(t *testing.T) {
 	e := newHTTPEnv(t, Config{}, nil)
 	_, m := e.post(fixture(t, "studymod_no_perms"))
-	if respFlags(m) != 64 || !strings.Contains(respContent(m), "moderators") {
-		t.Errorf("answer %v, want the engine's moderator refusal", m)
+	embeds, _ := respData(m)["embeds"].([]any)
+	if respType(m) != 4 || respFlags(m) != 64 || len(embeds) != 1 || embeds[0].(map[string]any)["title"] != "Challenges" {
+		t.Fatalf("answer %v, want the private challenge list", m)
 	}
+
+	rec := &recorder{reply: &bot.Reply{Title: "ok"}}
+	e = newHTTPEnv(t, Config{}, rec)
+	e.post(fixture(t, "studymod_no_perms"))
+	e.post(fixture(t, "study_next"))
+	if n := rec.count(); n != 2 {
+		t.Fatalf("engine ran %d times, want 2", n)
+	}
+	if got := rec.reqs[0].Access; got != bot.AccessModerator {
+		t.Errorf("/studymod from a member without Manage Server: access %v, want moderator", got)
+	}
+	if got := rec.reqs[1].Access; got != bot.AccessMember {
+		t.Errorf("/study from the same member: access %v, want member", got)
+	}
+}
+
+// TestHTTPModeratorAutocomplete: /studymod's autocomplete is served to whom
+// Discord lets through too, and a challenge's text suggests topics.
+func TestHTTPModeratorAutocomplete(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	_, m := e.post(fixture(t, "autocomplete_challenge_post"))
+	choices, _ := respData(m)["choices"].([]any)
+	if respType(m) != 8 || len(choices) == 0 || len(choices) > 25 {
+		t.Fatalf("answer %v, want type 8 with choices", m)
+	}
+	for _, c := range choices {
+		if c.(map[string]any)["value"] == "internet/dns" {
+			return
+		}
+	}
+	t.Errorf("choices for %q lack internet/dns: %v", "dns", choices)
 }
 
 // TestHTTPDeferred: an engine slower than deferAfter gets a deferred answer,
@@ -535,4 +569,113 @@ func mutate(s string) []string {
 		}
 	}
 	return out
+}
+
+// buttonIDs lists the custom ids of the buttons in a message body (an
+// interaction response's data, or a webhook or channel message).
+func buttonIDs(m map[string]any) []string {
+	var ids []string
+	rows, _ := m["components"].([]any)
+	for _, r := range rows {
+		cs, _ := r.(map[string]any)["components"].([]any)
+		for _, c := range cs {
+			if id, ok := c.(map[string]any)["custom_id"].(string); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// TestHTTPModeratorButtonClicks: a moderator's button works for the member it
+// was shown to, at moderator level, and for no one else; one without an
+// owner is refused.
+func TestHTTPModeratorButtonClicks(t *testing.T) {
+	e := newHTTPEnv(t, Config{}, nil)
+	_, m := e.post(fixture(t, "button_mod_owner"))
+	embeds, _ := respData(m)["embeds"].([]any)
+	if respType(m) != 7 || len(embeds) != 1 || embeds[0].(map[string]any)["title"] != "Challenges" {
+		t.Fatalf("owner's click answered %v, want the challenge list in place", m)
+	}
+
+	tests := []struct {
+		name    string
+		fixture string
+		says    string
+	}{
+		{"OtherMember", "button_mod_other", "This button was for another moderator."},
+		{"NoOwner", "button_mod_ownerless", "use /studymod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{reply: &bot.Reply{Title: "ran"}}
+			e := newHTTPEnv(t, Config{}, rec)
+			_, m := e.post(fixture(t, tt.fixture))
+			if respType(m) != 4 || respFlags(m) != 64 || !strings.Contains(respContent(m), tt.says) {
+				t.Errorf("answer %v, want a private %q", m, tt.says)
+			}
+			if n := rec.count(); n != 0 {
+				t.Errorf("engine ran %d times", n)
+			}
+		})
+	}
+}
+
+// TestHTTPModeratorButtonsStayPrivate: wherever an answer goes, a moderator's
+// button is on it only when the answer to a moderator command is private to
+// one member, and bound to that member.
+func TestHTTPModeratorButtonsStayPrivate(t *testing.T) {
+	const board = "111|challenge board:3"
+	// The owner's click on a moderator button, had it been on a message
+	// others see (it never is), would update that message.
+	var onPublic map[string]any
+	if err := json.Unmarshal(fixture(t, "button_mod_owner"), &onPublic); err != nil {
+		t.Fatal(err)
+	}
+	onPublic["message"].(map[string]any)["flags"] = 0
+	onPublicBody, _ := json.Marshal(onPublic)
+	tests := []struct {
+		name   string
+		body   []byte
+		public bool
+		want   []string
+	}{
+		{"PrivateReply", fixture(t, "studymod_no_perms"), false, []string{"201@111|challenge close", board}},
+		{"PublicReply", fixture(t, "studymod_no_perms"), true, []string{board}},
+		{"UpdateOfPrivateMessage", fixture(t, "button_mod_owner"), false, []string{"201@111|challenge close", board}},
+		{"UpdateOfOwnPublicMessage", fixture(t, "button_done"), false, []string{board}},
+		{"UpdateOfPublicMessage", onPublicBody, false, []string{board}},
+		{"PrivateReplyToStudy", fixture(t, "study_next"), false, []string{board}},
+		{"PrivateReplyToClickOnOthersMessage", fixture(t, "button_other_member"), false, []string{board}},
+		{"DM", fixture(t, "button_dm"), false, []string{board}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHTTPEnv(t, Config{}, &recorder{reply: modReply(tt.public)})
+			_, m := e.post(tt.body)
+			if got := buttonIDs(respData(m)); !slices.Equal(got, tt.want) {
+				t.Errorf("buttons %q, want %q (answer %v)", got, tt.want, m)
+			}
+		})
+	}
+
+	// Deferred: the edit of the private "thinking" message keeps the
+	// owner's button; a public reply, sent as a follow-up, drops it.
+	for _, public := range []bool{false, true} {
+		rec := &recorder{reply: modReply(public), gate: make(chan struct{})}
+		e := newHTTPEnv(t, Config{}, rec)
+		e.b.deferAfter = time.Millisecond
+		e.post(fixture(t, "studymod_no_perms"))
+		close(rec.gate)
+		want := []string{"201@111|challenge close", board}
+		method, path := http.MethodPatch, "/webhooks/900/itok-1006-SECRET/messages/@original"
+		if public {
+			want = []string{board}
+			method, path = http.MethodPost, "/webhooks/900/itok-1006-SECRET"
+		}
+		c := e.fd.waitCall(method, path)
+		if got := buttonIDs(c.json(t)); !slices.Equal(got, want) {
+			t.Errorf("deferred, public %v: buttons %q, want %q", public, got, want)
+		}
+	}
 }

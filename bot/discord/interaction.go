@@ -2,6 +2,8 @@ package discord
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -10,10 +12,19 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// moderatorPerms: Manage Guild or Administrator make a moderator, and
-// Administrator an admin. They are re-checked on every call from the member's
-// permissions in the interaction, since server admins can override a command's
-// default permissions.
+// moderatorPerms: outside /studymod, Manage Guild or Administrator make a
+// moderator, and Administrator an admin, read afresh from the member's
+// permissions in every interaction.
+//
+// /studymod itself needs neither. Its default_member_permissions is Manage
+// Guild, but a server's admins may grant it to a role, a member or a channel
+// (or take it away) in Server Settings > Integrations, and Discord then shows
+// and delivers /studymod, and its autocomplete, only to the members its gate
+// lets through. Those overrides are not in the interaction, so the bot cannot
+// re-check them; it trusts the gate instead: a /studymod invocation is a
+// moderator's (see commandRequest). The command name can be trusted because
+// interactions are authenticated: signed with Ed25519 in http mode (verify),
+// and sent by Discord itself over the gateway.
 const moderatorPerms = discordgo.PermissionManageGuild | discordgo.PermissionAdministrator
 
 // maxCustomID is Discord's limit on a component's custom_id.
@@ -59,7 +70,7 @@ func (b *Bot) request(in *discordgo.Interaction) (*bot.Request, *focus, error) {
 	var err error
 	switch data := in.Data.(type) {
 	case discordgo.ApplicationCommandInteractionData:
-		f, err = commandRequest(req, data)
+		f, err = commandRequest(req, data, in.Type == discordgo.InteractionApplicationCommandAutocomplete)
 	case discordgo.MessageComponentInteractionData:
 		err = buttonRequest(req, in.GuildID, data)
 	default:
@@ -95,8 +106,10 @@ func displayName(nick string, u *discordgo.User) string {
 }
 
 // commandRequest fills req from /study or /studymod data: the command path from
-// the subcommand group and subcommand, the arguments from the options.
-func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteractionData) (*focus, error) {
+// the subcommand group and subcommand, the arguments from the options. For
+// autocomplete, the options other than the focused one are only context and
+// may be half typed: one that does not decode is left out, not refused.
+func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteractionData, autocomplete bool) (*focus, error) {
 	if data.Name != "study" && data.Name != "studymod" {
 		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s. Use /study help.", clipRunes(data.Name, 32))
 	}
@@ -119,6 +132,15 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		return nil, bot.Errorf(bot.Invalid, "Unknown command /%s %s. Discord may still show an old command list; use /study help.", data.Name, clipRunes(name, 40))
 	}
 	req.Command = cmd.Name
+	if cmd.ForModerators() {
+		// Discord's gate let this member invoke /studymod (moderatorPerms),
+		// whatever their permissions; Administrator stays an admin.
+		req.Access = max(req.Access, bot.AccessModerator)
+	}
+	// /study leaves the level to permissions: its interaction says nothing
+	// about whether Discord would let the member run /studymod, and every
+	// /study command is a member's, so the level only decides whether help
+	// lists the moderator commands.
 	var f *focus
 	for _, o := range opts {
 		var opt *bot.Opt
@@ -130,13 +152,22 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		if opt == nil {
 			return nil, bot.Errorf(bot.Invalid, "/%s %s has no option %q. Usage: %s", data.Name, cmd.Name, clipRunes(o.Name, 32), cmd.Usage())
 		}
-		v, ok := o.Value.(string)
-		if !ok || o.Type != optionType(opt.Kind) {
-			return nil, bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
-		}
+		wrongType := bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
 		if o.Focused {
+			// What is typed so far comes as text, whatever the type.
+			v, ok := o.Value.(string)
+			if !ok || o.Type != optionType(opt.Kind) {
+				return nil, wrongType
+			}
 			f = &focus{option: o.Name, partial: clipRunes(v, maxPartial)}
 			continue
+		}
+		v, ok := optionValue(o, opt.Kind)
+		if !ok {
+			if autocomplete {
+				continue
+			}
+			return nil, wrongType
 		}
 		if n := utf8.RuneCountInString(v); n > bot.MaxTextLen {
 			return nil, bot.Errorf(bot.Invalid, "The %s is too long (%d characters; the limit is %d).", opt.Name, n, bot.MaxTextLen)
@@ -146,14 +177,52 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 	return f, nil
 }
 
-// buttonRequest fills req from a button's custom_id, "<guild id>|<action>". The
-// guild is in the id because clicks on a nudge DM carry no guild.
+// optionValue is an option's value as the engine reads it: a string or a
+// channel's id as it came, an INTEGER (a JSON number, so a float64) in
+// decimal, a USER as the member's id. ok is false when the option's type is
+// not the one registered for k, or the value does not fit that type.
+func optionValue(o *discordgo.ApplicationCommandInteractionDataOption, k bot.Kind) (string, bool) {
+	if o.Type != optionType(k) {
+		return "", false
+	}
+	switch o.Type {
+	case discordgo.ApplicationCommandOptionInteger:
+		n, ok := o.Value.(float64)
+		if !ok || n != math.Trunc(n) || math.Abs(n) > 1<<53 { // NaN fails the first test
+			return "", false
+		}
+		return strconv.FormatInt(int64(n), 10), true
+	case discordgo.ApplicationCommandOptionUser:
+		id, ok := o.Value.(string)
+		if !ok || !snowflake(id) {
+			return "", false
+		}
+		return id, true
+	}
+	s, ok := o.Value.(string)
+	return s, ok
+}
+
+// buttonRequest fills req from a button's custom_id, "<guild id>|<action>", or
+// "<owner id>@<guild id>|<action>" for a moderator's button (see customID).
+// The guild is in the id because clicks on a nudge DM carry no guild.
+//
+// A moderator's button is honoured only from its owner, the member whose
+// private reply it was rendered in, in answer to a /studymod command that
+// Discord's gate let them run; the click then gets that level again, as
+// the slash command would (moderatorPerms). The owner in the id can be
+// trusted because interactions are authenticated and Discord checks that a
+// clicked custom_id is on the message the bot sent (it has since 2021).
 func buttonRequest(req *bot.Request, guild string, data discordgo.MessageComponentInteractionData) error {
 	if data.ComponentType != discordgo.ButtonComponent {
 		return bot.Errorf(bot.Invalid, "That control is no longer valid.")
 	}
-	g, action, ok := strings.Cut(data.CustomID, "|")
-	if !ok || (g != "" && !snowflake(g)) {
+	head, action, ok := strings.Cut(data.CustomID, "|")
+	owner, g, owned := strings.Cut(head, "@")
+	if !owned {
+		g = head
+	}
+	if !ok || (g != "" && !snowflake(g)) || (owned && !snowflake(owner)) {
 		return bot.Errorf(bot.Invalid, "That button is no longer valid.")
 	}
 	switch {
@@ -169,15 +238,31 @@ func buttonRequest(req *bot.Request, guild string, data discordgo.MessageCompone
 	if err != nil {
 		return err
 	}
+	switch {
+	case cmd.ForModerators() && !owned:
+		return bot.Errorf(bot.Forbidden, "That moderator button is not valid; use /studymod instead.")
+	case cmd.ForModerators() && owner != req.Member:
+		return bot.Errorf(bot.Forbidden, "This button was for another moderator.")
+	case cmd.ForModerators():
+		req.Access = max(req.Access, bot.AccessModerator)
+	case owned:
+		return bot.Errorf(bot.Invalid, "That button is no longer valid.")
+	}
 	req.Command = cmd.Name
 	req.Args = args
 	return nil
 }
 
 // customID encodes a button's action with its guild, or "" when it does not
-// fit Discord's 100 characters.
-func customID(guild, action string) string {
-	id := guild + "|" + action
+// fit Discord's 100 characters. A moderator's button (owner set) carries its
+// owner too, as "<owner>@<guild>|<action>"; ordinary buttons keep the
+// "<guild>|<action>" form, so messages already sent keep working.
+func customID(guild, owner, action string) string {
+	head := guild
+	if owner != "" {
+		head = owner + "@" + guild
+	}
+	id := head + "|" + action
 	if len(id) > maxCustomID {
 		return ""
 	}

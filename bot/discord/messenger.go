@@ -22,7 +22,7 @@ func (b *Bot) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Re
 	if sp.Platform != bot.PlatformDiscord || !snowflake(member) {
 		return bot.Errorf(bot.Invalid, "That is not a Discord member.")
 	}
-	m := render(r, sp.ID)
+	m := render(r, sp.ID, "") // a DM: never a moderator's button
 	m.Flags = 0
 	for try := 0; try < 2; try++ {
 		ch, err := b.dmChannel(ctx, member)
@@ -47,7 +47,7 @@ func (b *Bot) Post(ctx context.Context, sp bot.Space, channel string, r *bot.Rep
 	if sp.Platform != bot.PlatformDiscord || !snowflake(channel) {
 		return bot.Errorf(bot.NotFound, "That is not a Discord channel.")
 	}
-	m := render(r, sp.ID)
+	m := render(r, sp.ID, "") // seen by the whole channel
 	m.Flags = 0
 	err := b.send(ctx, true, "post message", http.MethodPost, "/channels/"+channel+"/messages", m, m.files, nil)
 	return deliveryError(err, "post")

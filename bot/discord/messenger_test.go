@@ -218,3 +218,25 @@ func TestSeenCache(t *testing.T) {
 		t.Errorf("%d ids kept, want at most 3", n)
 	}
 }
+
+// TestMessengerDropsModeratorButtons: a channel post and a DM never carry a
+// moderator's button, even if a reply holding one reached them.
+func TestMessengerDropsModeratorButtons(t *testing.T) {
+	fd := newFakeDiscord(t)
+	b := newMessengerBot(t, fd)
+	if err := b.Post(context.Background(), guild111, "302", modReply(false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Direct(context.Background(), guild111, "205", modReply(false)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/channels/302/messages", "/channels/7205/messages"} {
+		calls := fd.callsTo(http.MethodPost, path)
+		if len(calls) != 1 {
+			t.Fatalf("%d sends to %s", len(calls), path)
+		}
+		if got, want := buttonIDs(calls[0].json(t)), []string{"111|challenge board:3"}; !slices.Equal(got, want) {
+			t.Errorf("%s: buttons %q, want %q", path, got, want)
+		}
+	}
+}

@@ -89,7 +89,13 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // bars in the description, fields, resources, image, footer) and rows of buttons
 // whose custom ids carry guild. A nil reply renders "Done.". The message is
 // ephemeral unless r.Public.
-func render(r *bot.Reply, guild string) *message {
+//
+// owner is the member who alone will see the message: the invoker of a
+// private reply. Buttons that run a moderator command are bound to the owner
+// (customID) and dropped when there is none: in public replies, channel
+// posts and DMs (owner "") no one else may be handed them. The engine leaves
+// them out of such replies too; this is the second line.
+func render(r *bot.Reply, guild, owner string) *message {
 	m := &message{
 		Embeds:          []*discordgo.MessageEmbed{},
 		Components:      []discordgo.MessageComponent{},
@@ -101,7 +107,9 @@ func render(r *bot.Reply, guild string) *message {
 		m.Flags = discordgo.MessageFlagsEphemeral
 		return m
 	}
-	if !r.Public {
+	if r.Public {
+		owner = ""
+	} else {
 		m.Flags = discordgo.MessageFlagsEphemeral
 	}
 	if e := embed(r); e != nil {
@@ -124,7 +132,7 @@ func render(r *bot.Reply, guild string) *message {
 			m.Embeds[0].Image = &discordgo.MessageEmbedImage{URL: "attachment://" + name}
 		}
 	}
-	m.Components = buttons(r.Buttons, guild)
+	m.Components = buttons(r.Buttons, guild, owner)
 	return m
 }
 
@@ -249,13 +257,20 @@ var linkTextEscaper = strings.NewReplacer("[", "(", "]", ")")
 func escapeLinkText(s string) string { return linkTextEscaper.Replace(s) }
 
 // buttons lays out up to 25 buttons in rows of five. Buttons whose custom id
-// would not fit, and duplicates (Discord refuses them), are left out.
-func buttons(bs []bot.Button, guild string) []discordgo.MessageComponent {
+// would not fit, and duplicates (Discord refuses them), are left out, and so
+// are moderator buttons when there is no owner to bind them to.
+func buttons(bs []bot.Button, guild, owner string) []discordgo.MessageComponent {
 	rows := []discordgo.MessageComponent{}
 	var row discordgo.ActionsRow
 	seen := map[string]bool{}
 	for _, bt := range bs {
-		id := customID(guild, bt.Action)
+		id := customID(guild, "", bt.Action)
+		if forModerators(bt.Action) {
+			id = ""
+			if owner != "" {
+				id = customID(guild, owner, bt.Action)
+			}
+		}
 		if id == "" || seen[id] || bt.Label == "" {
 			continue
 		}
@@ -277,6 +292,12 @@ func buttons(bs []bot.Button, guild string) []discordgo.MessageComponent {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// forModerators reports whether a button's action runs a /studymod command.
+func forModerators(action string) bool {
+	cmd, _, err := bot.ParseAction(action)
+	return err == nil && cmd.ForModerators()
 }
 
 func buttonStyle(s bot.ButtonStyle) discordgo.ButtonStyle {

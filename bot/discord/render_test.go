@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -69,6 +69,10 @@ func TestRender(t *testing.T) {
 		{"image_only", &bot.Reply{File: &bot.File{Name: "progress.png", Type: "image/png", Data: pngBytes}}},
 		{"empty", &bot.Reply{Buttons: []bot.Button{{Label: "Next", Action: "next"}}}},
 		{"nil", nil},
+		// A moderator's button is bound to the member the private reply is
+		// shown to, and dropped from the same reply made public.
+		{"moderator_private", modReply(false)},
+		{"moderator_public", modReply(true)},
 		{"limits", &bot.Reply{
 			Title:   strings.Repeat("T", 300),
 			Text:    []string{strings.Repeat("word ", 1000)},
@@ -77,7 +81,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := render(tt.reply, "111")
+			m := render(tt.reply, "111", "201")
 			bottest.Golden(t, "render/"+tt.name+".golden", indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))
 			checkMessageLimits(t, m)
 			if tt.reply != nil && tt.reply.File != nil {
@@ -152,79 +156,56 @@ func checkMessageLimits(t *testing.T, m *message) {
 	}
 }
 
-var commandName = regexp.MustCompile(`^[-_a-z0-9]{1,32}$`)
-
-// TestApplicationCommands checks registration against Discord's limits and
-// the golden payload.
-func TestApplicationCommands(t *testing.T) {
-	cmds := ApplicationCommands()
-	bottest.Golden(t, "commands"+".golden", indentJSON(t, cmds))
-
-	if len(cmds) != 2 || cmds[0].Name != "study" || cmds[1].Name != "studymod" {
-		t.Fatalf("commands = %v, %v", cmds[0].Name, cmds[1].Name)
-	}
-	if p := cmds[1].DefaultMemberPermissions; p == nil || *p != discordgo.PermissionManageGuild {
-		t.Errorf("studymod default_member_permissions = %v, want Manage Guild", p)
-	}
-	if cmds[0].DefaultMemberPermissions != nil {
-		t.Error("study must be open to everyone")
-	}
-	var check func(path string, opts []*discordgo.ApplicationCommandOption)
-	check = func(path string, opts []*discordgo.ApplicationCommandOption) {
-		if len(opts) > maxOptions {
-			t.Errorf("%s: %d options", path, len(opts))
-		}
-		names := map[string]bool{}
-		optional := false
-		for _, o := range opts {
-			p := path + " " + o.Name
-			if !commandName.MatchString(o.Name) || names[o.Name] {
-				t.Errorf("%s: bad or duplicate name", p)
-			}
-			names[o.Name] = true
-			if d := utf8.RuneCountInString(o.Description); d == 0 || d > maxDescription {
-				t.Errorf("%s: description of %d characters", p, d)
-			}
-			if len(o.Choices) > maxChoices || (o.Autocomplete && len(o.Choices) > 0) {
-				t.Errorf("%s: %d choices, autocomplete %v", p, len(o.Choices), o.Autocomplete)
-			}
-			if o.Type > discordgo.ApplicationCommandOptionSubCommandGroup {
-				if o.Required && optional {
-					t.Errorf("%s: required option after an optional one", p)
-				}
-				optional = optional || !o.Required
-			}
-			check(p, o.Options)
-		}
-	}
-	seen := map[string]bool{}
-	for _, c := range cmds {
-		if !commandName.MatchString(c.Name) || len(c.Description) > maxDescription {
-			t.Errorf("bad command %q", c.Name)
-		}
-		check("/"+c.Name, c.Options)
-		for _, o := range c.Options {
-			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
-				seen[o.Name] = true
-			}
-			for _, s := range o.Options {
-				if s.Type == discordgo.ApplicationCommandOptionSubCommand {
-					seen[o.Name+" "+s.Name] = true
-				}
-			}
-		}
-	}
-	for _, c := range bot.Commands() {
-		if !seen[c.Name] {
-			t.Errorf("command %q is not registered", c.Name)
-		}
-	}
-}
-
 func TestInviteURL(t *testing.T) {
 	b := newTestBot(t, Config{})
 	want := "https://discord.com/oauth2/authorize?client_id=900&permissions=52224&scope=bot+applications.commands"
 	if got := b.InviteURL(); got != want {
 		t.Errorf("InviteURL = %s, want %s", got, want)
+	}
+}
+
+// modReply is a challenge post's answer with a moderator's button and a
+// member's one.
+func modReply(public bool) *bot.Reply {
+	return &bot.Reply{
+		Title: "Challenge #3 posted",
+		Buttons: []bot.Button{
+			{Label: "Close it", Action: "challenge close", Style: bot.ButtonDanger},
+			{Label: "Board", Action: "challenge board:3"},
+		},
+		Public: public,
+	}
+}
+
+// customIDs lists a message's button custom ids in order.
+func customIDs(m *message) []string {
+	var ids []string
+	for _, c := range m.Components {
+		for _, b := range c.(discordgo.ActionsRow).Components {
+			ids = append(ids, b.(discordgo.Button).CustomID)
+		}
+	}
+	return ids
+}
+
+// TestRenderModeratorButtons: a moderator's button appears only in a private
+// reply with an owner to bind it to, never where others may see it.
+func TestRenderModeratorButtons(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply *bot.Reply
+		owner string
+		want  []string
+	}{
+		{"PrivateWithOwner", modReply(false), "201", []string{"201@111|challenge close", "111|challenge board:3"}},
+		{"Public", modReply(true), "201", []string{"111|challenge board:3"}},
+		{"NoOwner", modReply(false), "", []string{"111|challenge board:3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := customIDs(render(tt.reply, "111", tt.owner)); !slices.Equal(got, tt.want) {
+				t.Errorf("custom ids %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -84,7 +84,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	defer t.Stop()
 	select {
 	case res := <-done:
-		resp := b.answer(res, req, upd)
+		resp := b.answer(in, res, req, upd)
 		if filesOK || len(resp.files()) == 0 {
 			first(resp)
 			return
@@ -144,16 +144,34 @@ func (b *Bot) run(req *bot.Request) (res result) {
 // replies are new private messages, even for a button click, so the message the
 // button is on stays as it was. Errors are not logged: the engine logged the
 // Internal ones, and the rest are the member's to fix.
-func (b *Bot) answer(res result, req *bot.Request, upd bool) *response {
+func (b *Bot) answer(in *discordgo.Interaction, res result, req *bot.Request, upd bool) *response {
 	if res.err != nil {
 		return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(res.err)}
 	}
-	m := render(res.reply, req.Space.ID)
+	m := render(res.reply, req.Space.ID, viewer(in, req, upd))
 	if upd && res.reply != nil {
 		m.Flags = 0 // an update keeps the message's own visibility
 		return &response{Type: discordgo.InteractionResponseUpdateMessage, Data: m}
 	}
 	return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
+}
+
+// viewer is the owner of the moderator buttons on the message an answer
+// becomes (render): the member, when the message is theirs alone (a new
+// reply, private unless Public, which render checks, or an update of a
+// private message) and answers a moderator command, which Discord's gate,
+// or a button it bound to them, let them run (never in a DM: request refuses
+// those there). Otherwise "": a message others see, or an answer to /study,
+// where a member's standing comes from permissions that Discord's overrides
+// for /studymod may contradict.
+func viewer(in *discordgo.Interaction, req *bot.Request, upd bool) string {
+	if upd && (in.Message == nil || in.Message.Flags&discordgo.MessageFlagsEphemeral == 0) {
+		return ""
+	}
+	if c := bot.Lookup(req.Command); c == nil || !c.ForModerators() {
+		return ""
+	}
+	return req.Member
 }
 
 // deferral acknowledges an interaction whose answer comes later: a deferred
@@ -182,7 +200,7 @@ func (b *Bot) finish(in *discordgo.Interaction, req *bot.Request, p plan, res re
 	if res.err != nil {
 		m = errorMessage(res.err)
 	} else {
-		m = render(res.reply, req.Space.ID)
+		m = render(res.reply, req.Space.ID, viewer(in, req, upd))
 	}
 	switch {
 	case upd && (res.err != nil || res.reply == nil):
