@@ -251,3 +251,15 @@ func TestBackupCommand(t *testing.T) {
 		t.Errorf("backup over the database itself: %v", err)
 	}
 }
+
+// TestConsoleModeratorsScripted: the console user is the admin, so a script
+// can add and remove moderators.
+func TestConsoleModeratorsScripted(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	out := runConsoleMain(t, db, "moderators add bob\nmoderators list\nmoderators remove bob\nmoderators remove bob\n")
+	for _, want := range []string{"Moderator added", "You are the admin here", "bob", "Moderator removed", "error: bob is not among the moderators added here."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
