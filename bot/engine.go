@@ -106,7 +106,7 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 			e.log().Warn("touch member", "command", cmd.Name, "space", req.Space.Key(), "err", err)
 		}
 	}
-	return r, nil
+	return withoutModeratorButtons(r), nil
 }
 
 // raise returns req with the access the space gives the caller beyond what
@@ -130,6 +130,27 @@ func (e *Engine) raise(ctx context.Context, req *Request, cmd *Command) (*Reques
 	raised := *req // the caller's request stays as the adapter built it
 	raised.Access = AccessModerator
 	return &raised, nil
+}
+
+// withoutModeratorButtons drops from a Public reply every button that runs a
+// moderator command: everyone in the channel sees a public reply's buttons,
+// and a moderator's buttons belong only in replies private to that
+// moderator. Other replies, and buttons that do not parse, are left as they
+// are; r itself is not changed.
+func withoutModeratorButtons(r *Reply) *Reply {
+	if r == nil || !r.Public {
+		return r
+	}
+	modOnly := func(b Button) bool {
+		cmd, _, err := ParseAction(b.Action)
+		return err == nil && cmd.ForModerators()
+	}
+	if !slices.ContainsFunc(r.Buttons, modOnly) {
+		return r
+	}
+	cp := *r
+	cp.Buttons = slices.DeleteFunc(slices.Clone(r.Buttons), modOnly)
+	return &cp
 }
 
 var timePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
