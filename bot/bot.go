@@ -51,7 +51,14 @@ type Request struct {
 	Name   string // display name, for boards and summaries
 	// Access is decided by the adapter from the platform's facts (Discord:
 	// who its permission gate lets through; Slack: admins, owners, configured
-	// ids); the engine enforces each command's declared level.
+	// ids); the engine enforces each command's declared level. Who was made
+	// a moderator with "moderators add" is a fact of the space, not the
+	// platform: when a member (AccessMember) asks for a moderator command on
+	// any platform but Discord, the engine reads the space and treats them
+	// as AccessModerator if they are in SpaceRecord.Moderators (or
+	// Engine.ConfiguredModerators). Adding or removing one takes effect on
+	// their next command. Discord never uses that list: its own command
+	// permissions decide.
 	Access  Access
 	Channel string // where the command was typed; "" when unknown
 	DM      bool   // typed in a direct message rather than a group channel

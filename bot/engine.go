@@ -52,6 +52,11 @@ type Engine struct {
 	Card func(title, subtitle string, bars []Bar) ([]byte, error)
 	// Observe, when set, is told about every handled command (metrics).
 	Observe func(command string, code Code, d time.Duration)
+	// ConfiguredModerators are, per platform, the member ids the operator's
+	// config makes moderators (slack.moderators). They are a floor: they
+	// moderate (the adapter grants it too), moderators list shows them, and
+	// moderators remove cannot take them away.
+	ConfiguredModerators map[Platform][]string
 }
 
 func (e *Engine) now() time.Time { return e.Clock.Now() }
@@ -77,7 +82,16 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	if cmd == nil {
 		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))
 	}
-	if cmd.ForModerators() && req.Access < AccessModerator {
+	if req.Access < cmd.Access {
+		req, err = e.raise(ctx, req, cmd)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if req.Access < cmd.Access {
+		if cmd.Access == AccessAdmin {
+			return nil, Errorf(Forbidden, "Only admins and owners can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
+		}
 		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
 	}
 	if cmd.ForModerators() && req.DM {
@@ -100,7 +114,51 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 			e.log().Warn("touch member", "command", cmd.Name, "space", req.Space.Key(), "err", err)
 		}
 	}
-	return r, nil
+	return withoutModeratorButtons(r), nil
+}
+
+// raise returns req with the access the space gives the caller beyond what
+// the adapter saw: a member named in the config or added with "moderators
+// add" moderates. It reads the space only for a member asking for a
+// moderator command, so other commands pay nothing; Discord gates /studymod
+// itself and never uses the list. A failed read grants nothing and is an
+// Internal error.
+func (e *Engine) raise(ctx context.Context, req *Request, cmd *Command) (*Request, error) {
+	if req.Access != AccessMember || cmd.Access != AccessModerator {
+		return req, nil
+	}
+	ok, err := e.isModerator(ctx, req.Space, req.Member)
+	if err != nil {
+		e.log().Error("read moderators", "command", cmd.Name, "space", req.Space.Key(), "err", err)
+		return nil, err
+	}
+	if !ok {
+		return req, nil
+	}
+	raised := *req // the caller's request stays as the adapter built it
+	raised.Access = AccessModerator
+	return &raised, nil
+}
+
+// withoutModeratorButtons drops from a Public reply every button that runs a
+// moderator command: everyone in the channel sees a public reply's buttons,
+// and a moderator's buttons belong only in replies private to that
+// moderator. Other replies, and buttons that do not parse, are left as they
+// are; r itself is not changed.
+func withoutModeratorButtons(r *Reply) *Reply {
+	if r == nil || !r.Public {
+		return r
+	}
+	modOnly := func(b Button) bool {
+		cmd, _, err := ParseAction(b.Action)
+		return err == nil && cmd.ForModerators()
+	}
+	if !slices.ContainsFunc(r.Buttons, modOnly) {
+		return r
+	}
+	cp := *r
+	cp.Buttons = slices.DeleteFunc(slices.Clone(r.Buttons), modOnly)
+	return &cp
 }
 
 var timePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)

@@ -369,8 +369,18 @@ func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	r := &Reply{Title: "studybot: " + e.Roadmap.Title + " roadmap",
 		Text: []string{"Start with next. Mark topics with start, done and skip; see where you are with progress."}}
+	access := req.Access
+	if access == AccessMember {
+		// A moderator added with "moderators add" sees their commands too;
+		// help is rare enough to pay the read that Handle spares others.
+		if ok, err := e.isModerator(ctx, req.Space, req.Member); err != nil {
+			e.log().Warn("read moderators for help", "space", req.Space.Key(), "err", err)
+		} else if ok {
+			access = AccessModerator
+		}
+	}
 	for _, c := range commandTable {
-		if c.ForModerators() && req.Access < AccessModerator {
+		if c.ForModerators() && access < AccessModerator {
 			continue
 		}
 		r.Fields = append(r.Fields, Field{Name: c.Usage(), Value: c.Help})

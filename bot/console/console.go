@@ -150,7 +150,7 @@ func (c *Console) Do(ctx context.Context, line string) string {
 		Space:   c.Space(),
 		Member:  c.opt.Member,
 		Name:    c.opt.Name,
-		Access:  bot.AccessModerator, // whoever runs the terminal runs the group
+		Access:  bot.AccessAdmin, // whoever runs the terminal owns the group
 		Channel: "console",
 		Command: cmd.Name,
 		Args:    args,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -57,8 +58,8 @@ func render(r *bot.Reply) payload {
 func errorPayload(msg string) payload {
 	return payload{
 		ResponseType: ephemeral,
-		Text:         clip(esc(msg), maxFallbackLen),
-		Blocks:       []slack.Block{section(":warning: " + esc(msg))},
+		Text:         clip(escPrivate(msg), maxFallbackLen),
+		Blocks:       []slack.Block{section(":warning: " + escPrivate(msg))},
 	}
 }
 
@@ -81,6 +82,7 @@ func fallback(r *bot.Reply) string {
 	if r == nil {
 		return "Done."
 	}
+	esc := escFor(r)
 	for _, s := range append([]string{r.Title}, r.Text...) {
 		if strings.TrimSpace(s) != "" {
 			return clip(esc(s), maxFallbackLen)
@@ -96,6 +98,7 @@ func blocks(r *bot.Reply, limit int) []slack.Block {
 	if r == nil {
 		return []slack.Block{section("Done.")}
 	}
+	esc := escFor(r)
 	var out []slack.Block
 	if t := strings.TrimSpace(r.Title); t != "" {
 		out = append(out, slack.NewHeaderBlock(plain(clip(oneLine(t), maxHeaderLen))))
@@ -276,6 +279,25 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // esc makes plain text safe in mrkdwn: Slack reads &, < and > as markup.
 func esc(s string) string { return escaper.Replace(s) }
+
+// escapedMention is a member mention (bot.Mention: <@U123>) after esc.
+var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]+)&gt;`)
+
+// escPrivate is esc that keeps member mentions, so Slack shows the member's
+// name. Only for messages private to one member: there a mention notifies
+// nobody, while in a public one a member's own text (a submission) could
+// make the bot ping anyone.
+func escPrivate(s string) string {
+	return escapedMention.ReplaceAllString(esc(s), "<@$1>")
+}
+
+// escFor is the escaping for r's text: escPrivate unless r is Public.
+func escFor(r *bot.Reply) func(string) string {
+	if r.Public {
+		return esc
+	}
+	return escPrivate
+}
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -115,6 +115,7 @@ var fakeUsers = map[string]string{
 	"UADMIN": `{"id":"UADMIN","team_id":"T1","name":"boss","real_name":"Boss","tz":"America/New_York","is_admin":true,"profile":{"display_name":""}}`,
 	"UMOD":   `{"id":"UMOD","team_id":"T1","name":"mod","real_name":"Mo","tz":"Asia/Tokyo","profile":{"display_name":"mo"}}`,
 	"UOWNER": `{"id":"UOWNER","team_id":"T1","name":"own","tz":"UTC","is_owner":true,"profile":{}}`,
+	"U2":     `{"id":"U2","team_id":"T1","name":"bob","real_name":"Bob","tz":"UTC","profile":{"display_name":"bob"}}`,
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {

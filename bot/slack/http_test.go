@@ -360,10 +360,15 @@ func TestHTTPBadInput(t *testing.T) {
 }
 
 func blockActions(action, responseURL string, home bool) string {
+	return blockActionsBy("U1", action, responseURL, home)
+}
+
+// blockActionsBy is a click on a button with action by user.
+func blockActionsBy(user, action, responseURL string, home bool) string {
 	cb := map[string]any{
 		"type":         "block_actions",
 		"team":         map[string]any{"id": testTeam, "domain": "study"},
-		"user":         map[string]any{"id": "U1", "name": "ann", "team_id": testTeam},
+		"user":         map[string]any{"id": user, "name": strings.ToLower(user), "team_id": testTeam},
 		"response_url": responseURL,
 		"trigger_id":   "1.2.3",
 		"actions":      []map[string]any{{"type": "button", "action_id": action, "value": action, "block_id": "b1", "action_ts": "1.2"}},

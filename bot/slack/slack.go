@@ -222,6 +222,11 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 	return b, nil
 }
 
+// Moderators returns the member ids Config.Moderators makes moderators, as
+// the adapter reads them (trimmed), in the config's order. cmd/studybot gives
+// them to the engine, which lists them and keeps them from being removed.
+func (b *Bot) Moderators() []string { return slices.Clone(b.cfg.Moderators) }
+
 // normalize trims what operators paste with stray spaces and fills empty
 // fields from DefaultConfig.
 func (c *Config) normalize() {

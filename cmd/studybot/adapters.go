@@ -39,6 +39,9 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformSlack] = s
+		// slack.moderators is the engine's floor too: moderators list shows
+		// it and moderators remove cannot take it away.
+		m.Engine.ConfiguredModerators = map[bot.Platform][]string{bot.PlatformSlack: s.Moderators()}
 		a := adapter{name: "slack", run: s.Run, platform: bot.PlatformSlack}
 		if c.Mode == slack.ModeHTTP {
 			a.route = &route{"/slack/", s.Handler()}

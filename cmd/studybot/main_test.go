@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,40 @@ func TestBackupCommand(t *testing.T) {
 	var errs bytes.Buffer
 	if err := run(context.Background(), []string{"backup", "--db", db, "--compact", db}, nil, io.Discard, &errs); err == nil || !strings.Contains(err.Error(), "live database") {
 		t.Errorf("backup over the database itself: %v", err)
+	}
+}
+
+// TestSlackModeratorsReachTheEngine: slack.moderators, as the adapter reads
+// it, is the engine's floor, so moderators list shows it and moderators remove
+// refuses it.
+func TestSlackModeratorsReachTheEngine(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	cfg.Slack.Enabled = true
+	cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-1", "xapp-1"
+	cfg.Slack.APIURL = "http://127.0.0.1:1/api/"
+	cfg.Slack.Moderators = []string{" U0MOD1 ", "U0MOD2"}
+	m := NewMain(cfg)
+	m.Clock = fixedClock
+	m.Stderr = &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	got := m.Engine.ConfiguredModerators[bot.PlatformSlack]
+	if want := []string{"U0MOD1", "U0MOD2"}; !slices.Equal(got, want) {
+		t.Errorf("engine's configured Slack moderators %q, want %q", got, want)
+	}
+}
+
+// TestConsoleModeratorsScripted: the console user is the admin, so a script
+// can add and remove moderators.
+func TestConsoleModeratorsScripted(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	out := runConsoleMain(t, db, "moderators add bob\nmoderators list\nmoderators remove bob\nmoderators remove bob\n")
+	for _, want := range []string{"Moderator added", "You are the admin here", "bob", "Moderator removed", "error: bob is not among the moderators added here."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
