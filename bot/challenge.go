@@ -544,7 +544,10 @@ func (e *Engine) cmdChallengeBoard(ctx context.Context, req *Request) (*Reply, e
 }
 
 func (e *Engine) cmdChallengeRemove(ctx context.Context, req *Request) (*Reply, error) {
-	member := strings.TrimSpace(req.Args["member"])
+	member, err := memberID(req)
+	if err != nil {
+		return nil, err
+	}
 	c, err := e.challengeArg(ctx, req.Space, strings.TrimSpace(req.Args["number"]))
 	if err != nil {
 		return nil, err

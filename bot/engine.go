@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
 	"unicode/utf8"
 
 	"github.com/studybot/studybot/bot/nudge"
@@ -208,10 +208,6 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 		case KindNumber:
 			if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 {
 				return Errorf(Invalid, "The %s must be a whole number such as 3, not %q.", o.Name, Clip(v, 20))
-			}
-		case KindMember:
-			if len(v) > 64 || strings.ContainsFunc(v, unicode.IsSpace) {
-				return Errorf(Invalid, "%q is not a member; mention them (@name) or give their id.", Clip(v, 30))
 			}
 		case KindSection:
 			if e.Roadmap.Section(strings.ToLower(v)) == nil {

@@ -73,7 +73,8 @@ func (e *Engine) isModerator(ctx context.Context, sp Space, member string) (bool
 	return slices.Contains(rec.Moderators, member), nil
 }
 
-// memberID checks the member option of moderators add and remove: a platform
+// memberID checks the member option of moderators add and remove and
+// challenge remove: a platform
 // user id, as the adapters pass it (Slack turns <@U123|ann> into U123).
 func memberID(req *Request) (string, error) {
 	id := strings.TrimSpace(req.Args["member"])
