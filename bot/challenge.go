@@ -116,7 +116,7 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	}
 	r := &Reply{
 		Title: fmt.Sprintf("Challenge #%d posted", posted.ID),
-		Text:  []string{fmt.Sprintf("Posted in %s: %s", channel, Clip(posted.Text, 200))},
+		Text:  []string{fmt.Sprintf("Posted in %s: %s", ChannelMention(req.Space.Platform, channel), Clip(posted.Text, 200))},
 	}
 	if ch.topic != nil {
 		r.Title += ": " + ch.topic.Title
@@ -379,7 +379,7 @@ func (e *Engine) cmdChallengeClose(ctx context.Context, req *Request) (*Reply, e
 	n := len(closed.Submissions)
 	r := &Reply{
 		Title: fmt.Sprintf("Challenge #%d closed", closed.ID),
-		Text:  []string{fmt.Sprintf("It closed with %d submission%s; I posted the summary in %s.", n, plural(n), closed.Channel)},
+		Text:  []string{fmt.Sprintf("It closed with %d submission%s; I posted the summary in %s.", n, plural(n), ChannelMention(req.Space.Platform, closed.Channel))},
 	}
 	if nr, ok := e.Scheduler.(NextRunner); ok {
 		if next := nr.NextRun(req.Space); !next.IsZero() {

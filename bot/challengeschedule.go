@@ -297,11 +297,12 @@ func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply
 	if !named {
 		when = "on the schedule " + spec
 	}
+	where := ChannelMention(req.Space.Platform, channel)
 	r := &Reply{
 		Title: "Challenges scheduled: " + cadence,
 		Text:  []string{fmt.Sprintf("I will post a challenge in %s %s: queued topics first, else the topic most of the group is on, never one of the last %d challenges' topics.", channel, when, e.challengeMemory())},
 		Fields: []Field{
-			{Name: "Channel", Value: channel, Inline: true},
+			{Name: "Channel", Value: where, Inline: true},
 		},
 	}
 	if lasts > 0 {
@@ -310,7 +311,7 @@ func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply
 		r.Footer = "Each challenge stays open until the next one replaces it. Close one early with: challenge close"
 	}
 	if old.Spec != "" {
-		r.Text = append(r.Text, fmt.Sprintf("This replaces the schedule %s in %s.", scheduleName(old), old.Channel))
+		r.Text = append(r.Text, fmt.Sprintf("This replaces the schedule %s in %s.", scheduleName(old), ChannelMention(req.Space.Platform, old.Channel)))
 	}
 	if e.Scheduler != nil {
 		if err := e.Scheduler.SetSchedule(req.Space, spec); err != nil {
@@ -351,7 +352,7 @@ func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, er
 	}
 	r := &Reply{Title: "Challenges"}
 	if s := rec.Challenge; s.Spec != "" {
-		v := scheduleName(s) + " in " + s.Channel
+		v := scheduleName(s) + " in " + ChannelMention(req.Space.Platform, s.Channel)
 		if s.Lasts > 0 {
 			v += ", each open " + FormatSpan(s.Lasts)
 		}

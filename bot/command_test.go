@@ -121,3 +121,20 @@ func TestCommandTableIsConsistent(t *testing.T) {
 		}
 	}
 }
+
+func TestChannelMention(t *testing.T) {
+	for _, c := range []struct {
+		p        Platform
+		in, want string
+	}{
+		{PlatformSlack, "C123", "<#C123>"},
+		{PlatformDiscord, "9001", "<#9001>"},
+		{PlatformConsole, "study", "study"},
+		{PlatformSlack, "#study", "#study"},
+		{PlatformDiscord, "", ""},
+	} {
+		if got := ChannelMention(c.p, c.in); got != c.want {
+			t.Errorf("ChannelMention(%s, %q) = %q, want %q", c.p, c.in, got, c.want)
+		}
+	}
+}

@@ -38,6 +38,19 @@ func Mention(p Platform, id string) string {
 	return id
 }
 
+// ChannelMention is how a reply names a channel: <#id> on Slack and
+// Discord, which render it as the channel's name; the name as typed
+// elsewhere (the console's "#study").
+func ChannelMention(p Platform, channel string) string {
+	switch {
+	case channel == "" || strings.HasPrefix(channel, "#") || strings.ContainsAny(channel, "<> "):
+		return channel
+	case p == PlatformSlack, p == PlatformDiscord:
+		return "<#" + channel + ">"
+	}
+	return channel
+}
+
 // mentions names several members with Mention, or says none.
 func mentions(p Platform, ids []string, none string) string {
 	if len(ids) == 0 {

@@ -74,6 +74,20 @@ func TestRenderGolden(t *testing.T) {
 	})
 }
 
+// TestRenderChallengeReplies renders the engine's own replies of the
+// moderator's challenge loop.
+func TestRenderChallengeReplies(t *testing.T) {
+	for _, nr := range bottest.ChallengeReplies(t) {
+		t.Run(nr.Name, func(t *testing.T) {
+			p := render(nr.Reply)
+			if len(p.Blocks) > maxMessageBlocks {
+				t.Errorf("%d blocks; Slack takes at most %d", len(p.Blocks), maxMessageBlocks)
+			}
+			bottest.GoldenJSON(t, nr.Name+".golden", p)
+		})
+	}
+}
+
 func TestHomeViewGolden(t *testing.T) {
 	progress := &bot.Reply{
 		Title: "Your progress",
