@@ -1,6 +1,10 @@
 package schedule
 
-import "github.com/studybot/studybot/bot"
+import (
+	"time"
+
+	"github.com/studybot/studybot/bot"
+)
 
 // RunChallengeJob runs the space's installed challenge job as cron would, so
 // tests need not wait for real time. It reports whether the space has one.
@@ -20,3 +24,12 @@ func CronEntries(s *Scheduler) int { return len(s.cron.Entries()) }
 
 // RunCloser runs the challenge closer job once, as cron does every minute.
 func RunCloser(s *Scheduler) { s.runClose() }
+
+// FiredAt exposes firedAt for a spec.
+func FiredAt(spec string, now time.Time) time.Time {
+	sched, err := parseSpec(spec)
+	if err != nil {
+		panic(err)
+	}
+	return firedAt(sched, now)
+}

@@ -336,9 +336,7 @@ func (s *Scheduler) SetSchedule(sp bot.Space, spec string) error {
 	}
 	id := s.cron.Schedule(sched, cron.FuncJob(func() {
 		ctx := s.jobContext()
-		// The instant this firing stands for, the same in every process that
-		// runs the schedule: cron fires on the minute, so the minute names it.
-		at := s.clock.Now().Truncate(time.Minute)
+		at := firedAt(sched, s.clock.Now())
 		if err := s.eng.PostScheduledChallenge(ctx, sp, at); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduled challenge", "space", sp.Key(), "err", err)
 		}
@@ -374,6 +372,22 @@ func (s *Scheduler) Schedules() map[bot.Space]string {
 	}
 	return out
 }
+
+// firedAt names the instant a firing at now stands for, the same in every
+// process that runs the schedule: the schedule's own instant when one lies
+// within lateFiring before now (cron ran late: a busy machine, a clock
+// step), else now's minute. Schedules fire at most daily
+// (MinChallengeInterval), so the window holds at most one instant.
+func firedAt(sched cron.Schedule, now time.Time) time.Time {
+	if t := sched.Next(now.Add(-lateFiring)); !t.IsZero() && !t.After(now) {
+		return t
+	}
+	return now.Truncate(time.Minute)
+}
+
+// lateFiring is how late a cron firing may run and still be named by its
+// schedule's instant.
+const lateFiring = 10 * time.Minute
 
 // parseSpec parses a spec with cron's standard parser, which panics on a
 // CRON_TZ= prefix with nothing after it.

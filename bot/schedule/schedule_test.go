@@ -273,3 +273,18 @@ func TestCloserClosesDueChallenges(t *testing.T) {
 		t.Errorf("posts %+v: want the challenge and its summary", h.msg.posts)
 	}
 }
+
+// TestFiredAt: a late firing is named by the schedule's instant, so every
+// process names it alike and the store opens one challenge for it.
+func TestFiredAt(t *testing.T) {
+	spec := "CRON_TZ=UTC 0 9 * * 1"
+	for _, c := range []struct{ now, want string }{
+		{"2025-06-02 09:00", "2025-06-02 09:00"},
+		{"2025-06-02 09:03", "2025-06-02 09:00"}, // cron ran three minutes late
+		{"2025-06-02 09:30", "2025-06-02 09:30"}, // not a firing of this schedule
+	} {
+		if got := schedule.FiredAt(spec, utc(c.now).Add(17*time.Second)); !got.Equal(utc(c.want)) {
+			t.Errorf("fired at %s: named %v, want %s", c.now, got, c.want)
+		}
+	}
+}
