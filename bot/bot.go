@@ -67,6 +67,10 @@ type Request struct {
 	Args map[string]string
 	// Zone is the member's time zone from their platform profile, if it has one.
 	Zone string
+	// File is the file the member attached for a KindFile option (roadmap
+	// add), read by the adapter: Discord's attachment, Slack's uploaded
+	// file, the console's local path. Nil when none.
+	File *File
 }
 
 // Access is what a caller may do. Levels are ordered: a higher one may do

@@ -33,6 +33,11 @@ const (
 	// its quotes are kept: quoting is how a moderator says "this is text,
 	// do not read it as a topic".
 	KindChallenge
+	// KindRoadmap is the id of one of the space's roadmaps (autocompleted).
+	KindRoadmap
+	// KindFile is a file the member attached: its bytes reach the engine in
+	// Request.File, never a path or a URL (only adapters touch files).
+	KindFile
 )
 
 // Limits on what members type. Longer input is refused, not truncated, so nothing
@@ -89,6 +94,10 @@ type Command struct {
 	// the command under /studymod.
 	Access Access
 	Touch  Touch
+	// Default makes this command what its group's name means in text form,
+	// alone or followed by this command's options: "roadmap internet" is
+	// "roadmap show internet".
+	Default bool
 	run    func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
 }
 
@@ -218,6 +227,14 @@ func ParseLine(line string) (*Command, map[string]string, error) {
 			if len(head) == 1 {
 				return groupDefault(word), map[string]string{}, nil
 			}
+			if d := groupDefault(word); d.Default {
+				cmd, n = d, 1
+			}
+		}
+	}
+	if cmd == nil {
+		word := strings.ToLower(head[0].text)
+		if subs := groupUsage(word); word != "" && subs != "" {
 			return nil, nil, Errorf(Invalid, "%q is not a %s command. Usage: %s", Clip(head[1].text, 30), word, subs)
 		}
 		return nil, nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(head[0].text, 40))
@@ -346,9 +363,14 @@ func FormatSpan(d time.Duration) string {
 }
 
 // groupDefault is what a group's name alone means in text form where the
-// slash command is not known (the console): its members' default when it
-// has one, else its moderators'.
+// slash command is not known (the console): its Default command, else its
+// members' first, else its moderators'.
 func groupDefault(group string) *Command {
+	for _, c := range commandTable {
+		if c.Group() == group && c.Default {
+			return c
+		}
+	}
 	if c := GroupDefault(group, false); c != nil {
 		return c
 	}
@@ -359,6 +381,11 @@ func groupDefault(group string) *Command {
 // (moderators false) or /studymod: what the group's name alone means there.
 // nil when the group has no command there.
 func GroupDefault(group string, moderators bool) *Command {
+	for _, c := range commandTable {
+		if c.Group() == group && c.ForModerators() == moderators && c.Default {
+			return c
+		}
+	}
 	for _, c := range commandTable {
 		if c.Group() == group && c.ForModerators() == moderators {
 			return c
