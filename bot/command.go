@@ -98,7 +98,7 @@ type Command struct {
 	// alone or followed by this command's options: "roadmap internet" is
 	// "roadmap show internet".
 	Default bool
-	run    func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
+	run     func(e *Engine, ctx context.Context, req *Request) (*Reply, error)
 }
 
 // ForModerators reports whether the command belongs to /studymod.
