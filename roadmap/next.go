@@ -81,14 +81,25 @@ type Result struct {
 // and whose prerequisites are, honouring picks: alternatives not chosen neither
 // block nor count. When that step lies in a group with no choice yet, Next asks for
 // the pick instead.
+//
+// Optional topics are suggested in their place like any other, but they never
+// hold the roadmap open: once every required topic is finished the result is
+// Complete, whatever optional topics remain.
 func (r *Roadmap) Next(l Learner) Result {
 	for _, t := range r.topics {
 		if l.Status(t.ID) == Learning && r.Counts(l, t) {
 			return Result{Topic: t}
 		}
 	}
+	var optional *Topic // the first ready optional topic, until a required one shows up
 	for _, t := range r.topics {
 		if !r.Counts(l, t) || r.finished(l, t) {
+			continue
+		}
+		if optional != nil {
+			if !t.Optional {
+				return Result{Topic: optional}
+			}
 			continue
 		}
 		p := r.pickOf[t.ID]
@@ -101,16 +112,20 @@ func (r *Roadmap) Next(l Learner) Result {
 			continue
 		}
 		if r.ready(l, t) {
-			return Result{Topic: t}
+			if !t.Optional {
+				return Result{Topic: t}
+			}
+			optional = t
 		}
 	}
 	return Result{Complete: true}
 }
 
-// Ready reports whether every prerequisite of t is satisfied for the learner.
+// ready reports whether every prerequisite of t is satisfied for the learner.
+// An optional prerequisite never blocks: it orders topics, it does not gate them.
 func (r *Roadmap) ready(l Learner, t *Topic) bool {
 	for _, a := range t.After {
-		if l.Status(a).Finished() {
+		if l.Status(a).Finished() || r.byID[a].Optional {
 			continue
 		}
 		if p := r.pickOf[a]; p != nil {
@@ -138,10 +153,13 @@ func (r *Roadmap) suggested(l Learner, p *Pick) string {
 	return ""
 }
 
-// Tally counts topics on a member's path.
+// Tally counts topics on a member's path. Optional topics are outside Done and
+// Total; OptionalDone counts the ones the member did (skipping one is no
+// achievement).
 type Tally struct {
-	Done  int // done or skipped
-	Total int
+	Done         int // done or skipped
+	Total        int
+	OptionalDone int
 }
 
 // Percent is Done/Total rounded down, 0 for an empty tally.
@@ -158,24 +176,30 @@ type SectionTally struct {
 	Tally
 }
 
-// Progress returns (done + skipped) / topics that count for the learner, overall
-// and per section in roadmap order.
+// Progress returns (done + skipped) / required topics that count for the
+// learner, overall and per section in roadmap order.
 func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
 	var all Tally
 	secs := make([]SectionTally, len(r.Sections))
 	for i, s := range r.Sections {
 		secs[i].Section = s
 		for _, t := range s.Topics {
-			if !r.Counts(l, t) {
-				continue
-			}
-			secs[i].Total++
-			if r.finished(l, t) {
-				secs[i].Done++
+			switch {
+			case t.Optional:
+				if l.Status(t.ID) == Done {
+					secs[i].OptionalDone++
+				}
+			case !r.Counts(l, t):
+			default:
+				secs[i].Total++
+				if r.finished(l, t) {
+					secs[i].Done++
+				}
 			}
 		}
 		all.Done += secs[i].Done
 		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
 	}
 	return all, secs
 }

@@ -19,6 +19,8 @@
 //	summary = "..."
 //	challenge = "..."
 //	resources = [{ kind = "official", title = "...", url = "https://..." }]
+//	tags = ["name server", "dig"]  # other words learners search with
+//	optional = false          # true: suggested in order, skippable, outside progress
 //
 //	[[pick]]                  # members choose one option; the others neither block nor count
 //	id = "language"
@@ -76,6 +78,13 @@ type Topic struct {
 	Summary   string     `json:"summary" toml:"summary"`
 	Challenge string     `json:"challenge" toml:"challenge"`
 	Resources []Resource `json:"resources" toml:"resources"`
+	// Optional topics are suggested in order but may be skipped freely: they
+	// count neither for nor against progress, and never block a topic that
+	// lists them in After.
+	Optional bool `json:"optional,omitempty" toml:"optional"`
+	// Tags are other words learners use for the topic ("redis", "k8s"); search
+	// ranks them below the title and above the summary.
+	Tags []string `json:"tags,omitempty" toml:"tags"`
 
 	Section *Section `json:"-" toml:"-"`
 	Index   int      `json:"-" toml:"-"` // position in roadmap order

@@ -213,7 +213,7 @@ func TestLoadRejectsInvalidUTF8AndHugeFiles(t *testing.T) {
 		t.Errorf("invalid UTF-8: got %v", err)
 	}
 	huge := filepath.Join(dir, "huge.toml")
-	os.WriteFile(huge, make([]byte, MaxFileSize+10), 0o644)
+	os.WriteFile(huge, make([]byte, MaxFileBytes+10), 0o644)
 	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), "larger") {
 		t.Errorf("huge file: got %v", err)
 	}
