@@ -132,7 +132,7 @@ func TestDefaultCoversSource(t *testing.T) {
 			t.Errorf("built-in roadmap lacks %s", id)
 		}
 	}
-	for _, p := range []string{"language", "sql", "nosql", "framework"} {
+	for _, p := range []string{"language", "sql", "nosql", "framework", "webserver"} {
 		if r.Pick(p) == nil {
 			t.Errorf("built-in roadmap lacks pick group %s", p)
 		}
