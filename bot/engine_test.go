@@ -190,6 +190,31 @@ func TestPickSteersNext(t *testing.T) {
 	}
 }
 
+// TestPickMismatchWarns: a framework that does not go with the member's
+// language is picked all the same, with a warning; a matching one is not warned.
+func TestPickMismatchWarns(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "pick language python")
+	r := env.MustDo(t, "ann", "pick framework express")
+	if len(r.Text) == 0 || !strings.HasPrefix(r.Text[0], "Heads-up: your language pick, Python, goes with Django rather than Node.js") {
+		t.Errorf("pick framework express after python: text %q, want the warning first", r.Text)
+	}
+	if c := member(t, env, "ann").Picks["framework"]; c != "framework/nodejs" {
+		t.Errorf("the mismatched pick did not stand: framework is %q", c)
+	}
+	r = env.MustDo(t, "ann", "pick framework django")
+	for _, line := range r.Text {
+		if strings.Contains(line, "Heads-up") {
+			t.Errorf("matching pick warned: %q", line)
+		}
+	}
+	// Changing the language away from the framework warns the other way round.
+	r = env.MustDo(t, "ann", "pick language ruby")
+	if len(r.Text) == 0 || !strings.HasPrefix(r.Text[0], "Heads-up: Ruby goes with Ruby on Rails, but your framework pick is Django") {
+		t.Errorf("pick language ruby after django: text %q", r.Text)
+	}
+}
+
 func TestNoteAndTopic(t *testing.T) {
 	env := bottest.New(t)
 	env.MustDo(t, "ann", "note dns remember port 53")

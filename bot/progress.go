@@ -246,6 +246,12 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	r := e.followUp(m)
 	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
+	// A pick that does not go with another (a Node.js framework after Python)
+	// stands, with a warning first; the "goes well with" hint would repeat it.
+	if w := e.Roadmap.Mismatch(m, opt); w != "" {
+		r.Text = append([]string{w}, r.Text...)
+		return r, nil
+	}
 	if s, ok := p.Suggests[opt]; ok {
 		if q := e.Roadmap.PickOf(s); q != nil {
 			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", e.title(s), q.ID, roadmap.OptionName(s)))

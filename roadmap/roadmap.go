@@ -33,6 +33,8 @@ package roadmap
 
 import (
 	_ "embed"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -157,7 +159,8 @@ func OptionName(id string) string {
 }
 
 // Option resolves a member's word for an option of group p ("python", "Python",
-// "language/python") to its topic id.
+// "language/python", or a tag only one option has, such as "express") to its
+// topic id.
 func (r *Roadmap) Option(p *Pick, word string) (string, bool) {
 	w := strings.ToLower(strings.TrimSpace(word))
 	for _, o := range p.Options {
@@ -166,7 +169,54 @@ func (r *Roadmap) Option(p *Pick, word string) (string, bool) {
 			return o, true
 		}
 	}
-	return "", false
+	n, found := normalize(w), ""
+	for _, o := range p.Options {
+		if t := r.byID[o]; t != nil && slices.ContainsFunc(t.Tags, func(tag string) bool { return normalize(tag) == n }) {
+			if found != "" {
+				return "", false // two options share the tag: the word names neither
+			}
+			found = o
+		}
+	}
+	return found, found != ""
+}
+
+// Mismatch returns a one-sentence warning when option, which the learner has
+// just picked, does not go with their choice in another pick group according to
+// the groups' suggests (a Node.js framework with Python, say), or "" when it
+// fits or the roadmap says nothing. The pick stands either way: mixing is
+// allowed, just worth a second thought.
+func (r *Roadmap) Mismatch(l Learner, option string) string {
+	p := r.pickOf[option]
+	if p == nil {
+		return ""
+	}
+	title := func(id string) string {
+		if t := r.byID[id]; t != nil {
+			return t.Title
+		}
+		return id
+	}
+	for _, q := range r.Picks {
+		if q == p {
+			continue
+		}
+		c := r.Chosen(l, q)
+		if c == "" {
+			continue
+		}
+		// The other choice points at a different option of this group.
+		if s, ok := q.Suggests[c]; ok && r.pickOf[s] == p && s != option {
+			return fmt.Sprintf("Heads-up: your %s pick, %s, goes with %s rather than %s; you can keep %s, or type: pick %s %s",
+				q.ID, title(c), title(s), title(option), title(option), p.ID, OptionName(s))
+		}
+		// This option points at a different option of the other group.
+		if s, ok := p.Suggests[option]; ok && r.pickOf[s] == q && s != c {
+			return fmt.Sprintf("Heads-up: %s goes with %s, but your %s pick is %s; you can keep both, or type: pick %s %s",
+				title(option), title(s), q.ID, title(c), q.ID, OptionName(s))
+		}
+	}
+	return ""
 }
 
 func (r *Roadmap) index() {

@@ -324,3 +324,51 @@ func TestFind(t *testing.T) {
 		t.Error("huge query matched")
 	}
 }
+
+func TestMismatch(t *testing.T) {
+	r := mustParse(t, small)
+	picks := func(kv ...string) learner {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return learner{picks: m}
+	}
+	cases := []struct {
+		name   string
+		l      learner
+		option string
+		want   string
+	}{
+		{"FrameworkAgainstLanguage", picks("lang", "lang/go", "web", "web/axum"), "web/axum", "Heads-up: your lang pick, Go, goes with Gin rather than Axum; you can keep Axum, or type: pick web gin"},
+		{"LanguageAgainstFramework", picks("lang", "lang/go", "web", "web/axum"), "lang/go", "Heads-up: Go goes with Gin, but your web pick is Axum; you can keep both, or type: pick web gin"},
+		{"MatchingPair", picks("lang", "lang/go", "web", "web/gin"), "web/gin", ""},
+		{"MatchingPairLanguageLast", picks("lang", "lang/go", "web", "web/gin"), "lang/go", ""},
+		{"NoOtherChoice", picks("web", "web/axum"), "web/axum", ""},
+		{"NotAnOption", picks("lang", "lang/go"), "base/a", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := r.Mismatch(c.l, c.option); got != c.want {
+				t.Errorf("Mismatch = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOptionByTag(t *testing.T) {
+	r := Default()
+	cases := []struct{ group, word, want string }{
+		{"framework", "express", "framework/nodejs"},
+		{"framework", "Django", "framework/django"},
+		{"sql", "postgres", "databases/postgresql"},
+		{"language", "c#", "language/csharp"},
+		{"language", "rust", ""},
+	}
+	for _, c := range cases {
+		got, ok := r.Option(r.Pick(c.group), c.word)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Option(%s, %q) = %q, %v; want %q", c.group, c.word, got, ok, c.want)
+		}
+	}
+}
