@@ -99,8 +99,14 @@ func TestTopicArguments(t *testing.T) {
 	}
 	_, err := env.Do(t, "ann", "start zzzzzz")
 	wantCode(t, err, bot.NotFound, `No topic matches "zzzzzz"`)
-	_, err = env.Do(t, "ann", "start dnz")
-	wantCode(t, err, bot.NotFound, "Did you mean: internet/dns")
+	_, err = env.Do(t, "ann", "start dnzz")
+	wantCode(t, err, bot.NotFound, "Did you mean: DNS and how it works?")
+	// One typo or a swapped pair of letters finds the topic outright.
+	for _, q := range []string{"dnz", "dsn"} {
+		if r, err := env.Do(t, "ann", "topic "+q); err != nil || r.Footer != "internet/dns" {
+			t.Errorf("topic %s: %v %v, want internet/dns", q, r, err)
+		}
+	}
 }
 
 func TestBadInputChangesNothing(t *testing.T) {

@@ -35,7 +35,6 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -60,6 +59,9 @@ type Roadmap struct {
 	byID    map[string]*Topic // id -> topic
 	pickOf  map[string]*Pick  // option topic id -> its group
 	pickIDs map[string]*Pick
+
+	docs        []doc // search index, parallel to topics
+	sectionDocs []doc // parallel to Sections
 }
 
 // Section groups topics under a stage.
@@ -240,158 +242,5 @@ func (r *Roadmap) index() {
 			r.pickOf[o] = p
 		}
 	}
-}
-
-// Match is one candidate for a member's topic words.
-type Match struct {
-	Topic *Topic
-	Score int // higher is better
-}
-
-// Find resolves what a member typed ("internet/dns", "DNS", "http basics") to a
-// topic. It returns the topic when exactly one is the best match; otherwise nil and
-// up to five suggestions, best first.
-func (r *Roadmap) Find(query string) (*Topic, []*Topic) {
-	q := normalize(query)
-	if q == "" {
-		return nil, nil
-	}
-	if t := r.byID[strings.ToLower(strings.TrimSpace(query))]; t != nil {
-		return t, nil
-	}
-	ms := r.Search(query, 5)
-	if len(ms) == 0 {
-		return nil, r.similar(q)
-	}
-	if len(ms) == 1 || ms[0].Score > ms[1].Score {
-		return ms[0].Topic, nil
-	}
-	out := make([]*Topic, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, m.Topic)
-	}
-	return nil, out
-}
-
-// Search ranks topics for a query, for autocomplete and Find. An empty query lists
-// topics in roadmap order.
-func (r *Roadmap) Search(query string, limit int) []Match {
-	q := normalize(query)
-	var ms []Match
-	for _, t := range r.topics {
-		s := score(q, t)
-		if s > 0 {
-			ms = append(ms, Match{t, s})
-		}
-	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Score > ms[j].Score })
-	if limit > 0 && len(ms) > limit {
-		ms = ms[:limit]
-	}
-	return ms
-}
-
-// score rates how well q names t: exact id or title, slug, then all query words
-// found in id or title, weighted towards word starts.
-func score(q string, t *Topic) int {
-	if q == "" {
-		return 1
-	}
-	id, title, slug := normalize(t.ID), normalize(t.Title), normalize(OptionName(t.ID))
-	switch {
-	case q == id || q == title:
-		return 100
-	case q == slug:
-		return 90
-	}
-	words := strings.Fields(q)
-	hay := " " + id + " " + title + " "
-	total, matched := 0, 0
-	for _, w := range words {
-		switch {
-		case w == slug:
-			// The word names the topic's own slug ("http" for internet/http):
-			// stronger than the same word inside another topic's title.
-			total += 15
-		case strings.Contains(hay, " "+w+" "):
-			total += 10
-		case strings.Contains(hay, " "+w):
-			total += 6
-		case strings.Contains(hay, w):
-			total += 3
-		default:
-			// A word the topic lacks ("basics" in "http basics") costs a little
-			// instead of ruling the topic out, as long as most words match.
-			total -= 2
-			continue
-		}
-		matched++
-	}
-	if matched == 0 || matched*2 < len(words) {
-		return 0
-	}
-	return max(total, 1)
-}
-
-// similar suggests topics whose words are close in spelling to the query.
-func (r *Roadmap) similar(q string) []*Topic {
-	type cand struct {
-		t *Topic
-		d int
-	}
-	var cs []cand
-	for _, t := range r.topics {
-		best := 1 << 30
-		for _, w := range strings.Fields(normalize(t.ID + " " + t.Title)) {
-			for _, qw := range strings.Fields(q) {
-				if d := distance(qw, w); d < best {
-					best = d
-				}
-			}
-		}
-		if best <= 2 {
-			cs = append(cs, cand{t, best})
-		}
-	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
-	var out []*Topic
-	for i := 0; i < len(cs) && i < 3; i++ {
-		out = append(out, cs[i].t)
-	}
-	return out
-}
-
-// normalize lower-cases and turns punctuation into spaces so "HTTP/2" ~ "http 2".
-func normalize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// distance is the Levenshtein distance, for "did you mean" on typos.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	r.indexSearch()
 }

@@ -314,8 +314,8 @@ func TestFind(t *testing.T) {
 			t.Errorf("Find(%q) = %v (candidates %v), want %s", c.q, got, cands, c.want)
 		}
 	}
-	if got, cands := r.Find("dnz"); got != nil || len(cands) == 0 || cands[0].ID != "internet/dns" {
-		t.Errorf("Find(dnz) = %v, %v; want suggestion internet/dns", got, cands)
+	if got, cands := r.Find("dnzz"); got != nil || len(cands) == 0 || cands[0].ID != "internet/dns" {
+		t.Errorf("Find(dnzz) = %v, %v; want suggestion internet/dns", got, cands)
 	}
 	if got, cands := r.Find("zzzzzzzz"); got != nil || len(cands) != 0 {
 		t.Errorf("Find(nonsense) = %v, %v", got, cands)
