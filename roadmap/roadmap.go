@@ -60,7 +60,10 @@ type Roadmap struct {
 	pickOf  map[string]*Pick  // option topic id -> its group
 	pickIDs map[string]*Pick
 
-	docs        []doc // search index, parallel to topics
+	// The search index is built on the first search, not in Parse: most
+	// parses (validating an upload, a restart) never search.
+	searchOnce  sync.Once
+	docs        []doc // parallel to topics
 	sectionDocs []doc // parallel to Sections
 }
 
@@ -71,6 +74,9 @@ type Section struct {
 	Title   string   `json:"title" toml:"title"`
 	Summary string   `json:"summary,omitempty" toml:"summary"`
 	Topics  []*Topic `json:"topics" toml:"topic"`
+
+	index    int // position in Sections
+	required int // topics outside pick groups that are not optional
 }
 
 // Topic is one thing to learn. Its ID never changes once shipped.
@@ -107,6 +113,8 @@ type Pick struct {
 	Title    string            `json:"title" toml:"title"`
 	Options  []string          `json:"options" toml:"options"`
 	Suggests map[string]string `json:"suggests,omitempty" toml:"suggests"`
+
+	index int // position in Picks
 }
 
 //go:embed backend.toml
@@ -226,7 +234,8 @@ func (r *Roadmap) index() {
 	r.pickOf = map[string]*Pick{}
 	r.pickIDs = map[string]*Pick{}
 	r.topics = r.topics[:0]
-	for _, s := range r.Sections {
+	for i, s := range r.Sections {
+		s.index = i
 		for _, t := range s.Topics {
 			t.Section = s
 			t.Index = len(r.topics)
@@ -236,11 +245,19 @@ func (r *Roadmap) index() {
 			}
 		}
 	}
-	for _, p := range r.Picks {
+	for i, p := range r.Picks {
+		p.index = i
 		r.pickIDs[p.ID] = p
 		for _, o := range p.Options {
 			r.pickOf[o] = p
 		}
 	}
-	r.indexSearch()
+	for _, s := range r.Sections {
+		s.required = 0
+		for _, t := range s.Topics {
+			if r.pickOf[t.ID] == nil && !t.Optional {
+				s.required++
+			}
+		}
+	}
 }

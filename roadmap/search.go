@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Search ranks topics by what a member typed. Each query word is scored by the
@@ -135,6 +136,7 @@ type Match struct {
 // matches when several tie, else topics spelled like the words (at most three),
 // else none, which means nothing on the roadmap resembles the query.
 func (r *Roadmap) Find(query string) (*Topic, []*Topic) {
+	r.searchOnce.Do(r.indexSearch)
 	q := cut(normalize(query))
 	if q == "" {
 		return nil, nil
@@ -168,6 +170,7 @@ type match struct {
 // Search ranks topics for a query, for autocomplete and Find. An empty query
 // lists topics in roadmap order. Ties keep roadmap order.
 func (r *Roadmap) Search(query string, limit int) []Match {
+	r.searchOnce.Do(r.indexSearch)
 	ms := r.search(cut(normalize(query)), limit)
 	out := make([]Match, len(ms))
 	for i, m := range ms {
@@ -178,9 +181,9 @@ func (r *Roadmap) Search(query string, limit int) []Match {
 
 func (r *Roadmap) search(q string, limit int) []match {
 	var ms []match
-	words := queryWords(q)
+	qq := newQuery(q)
 	for i, t := range r.topics {
-		if s, strong := r.docs[i].score(q, words); s > 0 {
+		if s, strong := r.docs[i].score(qq); s > 0 {
 			ms = append(ms, match{Match{t, s}, strong})
 		}
 	}
@@ -189,6 +192,16 @@ func (r *Roadmap) search(q string, limit int) []match {
 		ms = ms[:limit]
 	}
 	return ms
+}
+
+// query is what a member typed, normalized and taken apart once per search.
+type query struct {
+	text, stems, compact string
+	words                []term
+}
+
+func newQuery(q string) *query {
+	return &query{text: q, stems: stems(q), compact: strings.ReplaceAll(q, " ", ""), words: queryWords(q)}
 }
 
 // queryWords are the words that carry meaning: "how does dns work" -> dns.
@@ -208,23 +221,23 @@ func queryWords(q string) []term {
 
 // score rates how well q (normalized, split into words) names d, 0 for no
 // match, and reports whether the match rests on more than summary words.
-func (d *doc) score(q string, words []term) (int, bool) {
+func (d *doc) score(qq *query) (int, bool) {
+	q := qq.text
 	if q == "" {
 		return 1, true
 	}
-	qs := stems(q)
 	switch {
 	case q == d.id || q == d.title:
 		return scoreTitle, true
 	case q == d.slug:
 		return scoreSlug, true
-	case qs == d.titleStems || slices.Contains(d.compact, strings.ReplaceAll(q, " ", "")):
+	case qq.stems == d.titleStems || slices.Contains(d.compact, qq.compact):
 		return scoreNearTitle, true
 	}
 	// The whole query is one of the topic's multi-word tags: as good as a title.
-	phrase := strings.Contains(q, " ") && (slices.Contains(d.tagPhrases, q) || slices.Contains(d.tagStems, qs))
+	phrase := strings.Contains(q, " ") && (slices.Contains(d.tagPhrases, q) || slices.Contains(d.tagStems, qq.stems))
 	total, matched, strong := 0, 0, false
-	for _, w := range words {
+	for _, w := range qq.words {
 		s := d.wordScore(w)
 		if phrase {
 			s = max(s, wordTitle)
@@ -235,7 +248,7 @@ func (d *doc) score(q string, words []term) (int, bool) {
 			strong = strong || s > wordSummary
 		}
 	}
-	if matched == 0 || matched*2 < len(words) {
+	if matched == 0 || matched*2 < len(qq.words) {
 		return 0, false
 	}
 	return max(total, 1), strong
@@ -331,6 +344,7 @@ func (r *Roadmap) similar(q string) []*Topic {
 // when one is the best match, else nil and candidates, best first (none when
 // nothing resembles the query).
 func (r *Roadmap) FindSection(query string) (*Section, []*Section) {
+	r.searchOnce.Do(r.indexSearch)
 	q := cut(normalize(query))
 	if q == "" {
 		return nil, nil
@@ -343,12 +357,13 @@ func (r *Roadmap) FindSection(query string) (*Section, []*Section) {
 		score int
 	}
 	var cs []cand
-	words := queryWords(q)
+	qq := newQuery(q)
+	words := qq.words
 	for i, s := range r.Sections {
 		d := &r.sectionDocs[i]
 		sc := scoreTitle
-		if q != d.id && q != d.title && stems(q) != d.titleStems {
-			sc, _ = d.score(q, words)
+		if q != d.id && q != d.title && qq.stems != d.titleStems {
+			sc, _ = d.score(qq)
 		}
 		if sc > 0 {
 			cs = append(cs, cand{s, sc})
@@ -470,13 +485,13 @@ const maxWordRunes = 64
 // adjacent transposition costs one edit) between a and b, or k+1 as soon as it
 // must exceed k.
 func distance(a, b string, k int) int {
+	// Most pairs differ in length by more than k: settle them before
+	// converting anything.
+	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	if la > maxWordRunes || lb > maxWordRunes || la-lb > k || lb-la > k {
+		return k + 1
+	}
 	ra, rb := []rune(a), []rune(b)
-	if len(ra) > maxWordRunes || len(rb) > maxWordRunes {
-		return k + 1
-	}
-	if d := len(ra) - len(rb); d > k || -d > k {
-		return k + 1
-	}
 	var buf [3][maxWordRunes + 1]int
 	prev2, prev, cur := buf[0][:len(rb)+1], buf[1][:len(rb)+1], buf[2][:len(rb)+1]
 	for j := range prev {

@@ -276,3 +276,24 @@ func ids(ts []*Topic) []string {
 	}
 	return out
 }
+
+// TestSearchConcurrent: the search index is built on first use; goroutines
+// sharing one roadmap may all search at once (run with -race).
+func TestSearchConcurrent(t *testing.T) {
+	r, err := Parse("backend.toml", backendTOML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Topic)
+	for range 8 {
+		go func() {
+			got, _ := r.Find("redis")
+			done <- got
+		}()
+	}
+	for range 8 {
+		if got := <-done; got == nil || got.ID != "caching/server-side" {
+			t.Errorf("Find(redis) = %v", got)
+		}
+	}
+}
