@@ -216,3 +216,32 @@ func TestOptionalTopics(t *testing.T) {
 		t.Error("a/two is blocked by its optional prerequisite")
 	}
 }
+
+// TestExampleRoadmap parses the example in the "Write your own roadmap" text,
+// testdata/go.toml, which must stay identical to it.
+func TestExampleRoadmap(t *testing.T) {
+	r, err := Load("testdata/go.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "go" || len(r.Sections) != 2 || len(r.Topics()) != 6 || len(r.Picks) != 1 {
+		t.Fatalf("example: id %q, %d sections, %d topics, %d picks", r.ID, len(r.Sections), len(r.Topics()), len(r.Picks))
+	}
+	if !r.Topic("start/generics").Optional {
+		t.Error("start/generics is not optional")
+	}
+	// A new member walks the tour, then modules; generics is offered but
+	// skippable, and one router counts.
+	if got := r.Next(learner{}); got.Topic == nil || got.Topic.ID != "start/tour" {
+		t.Errorf("first step %+v", got)
+	}
+	if got := r.Next(learner{status: st("start/tour", "done", "start/modules", "done")}); got.Topic == nil || got.Topic.ID != "start/generics" {
+		t.Errorf("after modules %+v, want the optional generics", got)
+	}
+	if all, _ := r.Progress(learner{}); all.Total != 4 {
+		t.Errorf("example counts %d topics, want 4 (generics is optional, one router)", all.Total)
+	}
+	if got, _ := r.Find("go mod"); got == nil || got.ID != "start/modules" {
+		t.Errorf("Find(go mod) = %v", got)
+	}
+}
