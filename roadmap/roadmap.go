@@ -19,7 +19,7 @@
 //	summary = "..."
 //	challenge = "..."
 //	resources = [{ kind = "official", title = "...", url = "https://..." }]
-//	tags = ["name server", "dig"]  # other words learners search with
+//	tags = ["name server", "dig"] # other words learners search with
 //	optional = false          # true: suggested in order, skippable, outside progress
 //
 //	[[pick]]                  # members choose one option; the others neither block nor count
