@@ -22,7 +22,7 @@ const (
 	MaxFileBytes = 256 << 10 // bytes in a roadmap file
 	MaxTopics    = 500       // topics in a roadmap
 	MaxTags      = 12        // tags on one topic
-	MaxTagLen    = 30        // bytes in one tag
+	MaxTagLen    = 30        // characters in one tag
 )
 
 // ReservedWords cannot be section or roadmap ids: they are the words of the
@@ -196,7 +196,7 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 			switch {
 			case n == "":
 				bad(t.ID, "tag %q is empty; tags are short words such as \"redis\"", tag)
-			case len(tag) > MaxTagLen:
+			case utf8.RuneCountInString(tag) > MaxTagLen:
 				bad(t.ID, "tag %q is longer than %d characters; tags are short words such as \"redis\"", tag, MaxTagLen)
 			case tags[n]:
 				bad(t.ID, "duplicate tag %q", tag)
