@@ -58,7 +58,8 @@ const (
 // term is a word with its stem, computed once.
 type term struct{ word, stem string }
 
-// doc is what search knows about one topic or section, normalized at Parse.
+// doc is what search knows about one topic or section, normalized once, on the
+// first search.
 type doc struct {
 	id, title, slug string   // normalized
 	titleStems      string   // stems of the title words, space-separated
