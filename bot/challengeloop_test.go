@@ -161,7 +161,7 @@ func TestChallengePostWhat(t *testing.T) {
 		{what: `"caching"`, text: "caching"},
 		{what: "Build a tiny cache in Go and share it", text: "Build a tiny cache in Go and share it"},
 		{what: "caching", refused: true, errSubstr: "Did you mean"},
-		{what: "dnss resolvr", refused: true, errSubstr: "put them in quotes"},
+		{what: "frobnitz quux", refused: true, errSubstr: "put them in quotes"},
 		{what: `""`, refused: true, errSubstr: "quotes are empty"},
 	}
 	for _, c := range cases {

@@ -99,8 +99,14 @@ func TestTopicArguments(t *testing.T) {
 	}
 	_, err := env.Do(t, "ann", "start zzzzzz")
 	wantCode(t, err, bot.NotFound, `No topic matches "zzzzzz"`)
-	_, err = env.Do(t, "ann", "start dnz")
-	wantCode(t, err, bot.NotFound, "Did you mean: internet/dns")
+	_, err = env.Do(t, "ann", "start dnzz")
+	wantCode(t, err, bot.NotFound, "Did you mean: DNS and how it works?")
+	// One typo or a swapped pair of letters finds the topic outright.
+	for _, q := range []string{"dnz", "dsn"} {
+		if r, err := env.Do(t, "ann", "topic "+q); err != nil || r.Footer != "internet/dns" {
+			t.Errorf("topic %s: %v %v, want internet/dns", q, r, err)
+		}
+	}
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
@@ -164,9 +170,10 @@ func TestUndo(t *testing.T) {
 func TestPickSteersNext(t *testing.T) {
 	env := bottest.New(t)
 	rm := roadmap.Default()
-	// Finish everything before the language section.
+	// Finish everything before the first pick (the language fundamentals come
+	// before the language pick).
 	for _, tp := range rm.Topics() {
-		if tp.Section.ID == "language" {
+		if rm.PickOf(tp.ID) != nil {
 			break
 		}
 		env.MustDo(t, "ann", "skip "+tp.ID)
@@ -186,6 +193,31 @@ func TestPickSteersNext(t *testing.T) {
 	allNew, _ := rm.Progress(&bot.Member{})
 	if all.Total != allNew.Total {
 		t.Errorf("a pick changed the number of counted topics: %d vs %d", all.Total, allNew.Total)
+	}
+}
+
+// TestPickMismatchWarns: a framework that does not go with the member's
+// language is picked all the same, with a warning; a matching one is not warned.
+func TestPickMismatchWarns(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ann", "pick language python")
+	r := env.MustDo(t, "ann", "pick framework express")
+	if len(r.Text) == 0 || !strings.HasPrefix(r.Text[0], "Heads-up: your language pick, Python, goes with Django rather than Node.js") {
+		t.Errorf("pick framework express after python: text %q, want the warning first", r.Text)
+	}
+	if c := member(t, env, "ann").Picks["framework"]; c != "framework/nodejs" {
+		t.Errorf("the mismatched pick did not stand: framework is %q", c)
+	}
+	r = env.MustDo(t, "ann", "pick framework django")
+	for _, line := range r.Text {
+		if strings.Contains(line, "Heads-up") {
+			t.Errorf("matching pick warned: %q", line)
+		}
+	}
+	// Changing the language away from the framework warns the other way round.
+	r = env.MustDo(t, "ann", "pick language ruby")
+	if len(r.Text) == 0 || !strings.HasPrefix(r.Text[0], "Heads-up: Ruby goes with Ruby on Rails, but your framework pick is Django") {
+		t.Errorf("pick language ruby after django: text %q", r.Text)
 	}
 }
 

@@ -60,16 +60,17 @@ func (e *Engine) topic(arg string) (*roadmap.Topic, error) {
 		return t, nil
 	}
 	if len(cands) == 0 {
-		return nil, Errorf(NotFound, "No topic matches %q. Try roadmap to see every topic.", Clip(arg, 40))
+		return nil, Errorf(NotFound, "No topic matches %q, and nothing on the roadmap is spelled like it. Try roadmap to see every topic.", Clip(arg, 40))
 	}
+	// Titles, not ids: they are what members recognise, and Find takes them back.
 	names := make([]string, len(cands))
 	for i, c := range cands {
-		names[i] = c.ID
+		names[i] = c.Title
 	}
-	if len(e.Roadmap.Search(arg, 1)) > 0 {
-		return nil, Errorf(NotFound, "%q matches several topics. Did you mean: %s?", Clip(arg, 40), strings.Join(names, ", "))
+	if len(cands) > 1 && len(e.Roadmap.Search(arg, 1)) > 0 {
+		return nil, Errorf(NotFound, "%q matches several topics. Did you mean: %s?", Clip(arg, 40), strings.Join(names, "; "))
 	}
-	return nil, Errorf(NotFound, "No topic matches %q. Did you mean: %s?", Clip(arg, 40), strings.Join(names, ", "))
+	return nil, Errorf(NotFound, "No topic matches %q. Did you mean: %s?", Clip(arg, 40), strings.Join(names, "; "))
 }
 
 // mark sets a topic's status as one undoable change.
@@ -246,6 +247,12 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	r := e.followUp(m)
 	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
+	// A pick that does not go with another (a Node.js framework after Python)
+	// stands, with a warning first; the "goes well with" hint would repeat it.
+	if w := e.Roadmap.Mismatch(m, opt); w != "" {
+		r.Text = append([]string{w}, r.Text...)
+		return r, nil
+	}
 	if s, ok := p.Suggests[opt]; ok {
 		if q := e.Roadmap.PickOf(s); q != nil {
 			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", e.title(s), q.ID, roadmap.OptionName(s)))

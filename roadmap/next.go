@@ -22,6 +22,17 @@ type Learner interface {
 	Choice(pick string) string
 }
 
+// MarkLister is an optional extension of Learner. A learner that can list its
+// marks lets Next and Progress look only at the topics it marked instead of
+// every topic, so their cost follows the member's progress rather than the
+// size of the roadmap. Results are the same either way.
+type MarkLister interface {
+	// Marks yields every topic the learner has marked (any status but Todo),
+	// each once, in any order, until yield returns false. Ids the roadmap
+	// does not know are ignored.
+	Marks(yield func(topic string, s Status) bool)
+}
+
 // Chosen returns the option the learner follows in group p: their explicit pick,
 // else the first option they are learning or have done (starting an option is
 // choosing it), else "".
@@ -81,14 +92,25 @@ type Result struct {
 // and whose prerequisites are, honouring picks: alternatives not chosen neither
 // block nor count. When that step lies in a group with no choice yet, Next asks for
 // the pick instead.
+//
+// Optional topics are suggested in their place like any other, but they never
+// hold the roadmap open: once every required topic is finished the result is
+// Complete, whatever optional topics remain.
 func (r *Roadmap) Next(l Learner) Result {
-	for _, t := range r.topics {
-		if l.Status(t.ID) == Learning && r.Counts(l, t) {
-			return Result{Topic: t}
-		}
+	if t := r.learning(l); t != nil {
+		return Result{Topic: t}
 	}
+	// The walk stops at the first ready topic, so it costs the finished
+	// prefix of the roadmap, not the whole of it.
+	var optional *Topic // the first ready optional topic, until a required one shows up
 	for _, t := range r.topics {
 		if !r.Counts(l, t) || r.finished(l, t) {
+			continue
+		}
+		if optional != nil {
+			if !t.Optional {
+				return Result{Topic: optional}
+			}
 			continue
 		}
 		p := r.pickOf[t.ID]
@@ -101,16 +123,43 @@ func (r *Roadmap) Next(l Learner) Result {
 			continue
 		}
 		if r.ready(l, t) {
-			return Result{Topic: t}
+			if !t.Optional {
+				return Result{Topic: t}
+			}
+			optional = t
 		}
 	}
 	return Result{Complete: true}
 }
 
-// Ready reports whether every prerequisite of t is satisfied for the learner.
+// learning returns the earliest topic on the learner's path that they are
+// learning, or nil.
+func (r *Roadmap) learning(l Learner) *Topic {
+	if ml, ok := l.(MarkLister); ok {
+		var first *Topic
+		for id, s := range ml.Marks {
+			if s != Learning {
+				continue
+			}
+			if t := r.byID[id]; t != nil && (first == nil || t.Index < first.Index) && r.Counts(l, t) {
+				first = t
+			}
+		}
+		return first
+	}
+	for _, t := range r.topics {
+		if l.Status(t.ID) == Learning && r.Counts(l, t) {
+			return t
+		}
+	}
+	return nil
+}
+
+// ready reports whether every prerequisite of t is satisfied for the learner.
+// An optional prerequisite never blocks: it orders topics, it does not gate them.
 func (r *Roadmap) ready(l Learner, t *Topic) bool {
 	for _, a := range t.After {
-		if l.Status(a).Finished() {
+		if l.Status(a).Finished() || r.byID[a].Optional {
 			continue
 		}
 		if p := r.pickOf[a]; p != nil {
@@ -138,10 +187,13 @@ func (r *Roadmap) suggested(l Learner, p *Pick) string {
 	return ""
 }
 
-// Tally counts topics on a member's path.
+// Tally counts topics on a member's path. Optional topics are outside Done and
+// Total; OptionalDone counts the ones the member did (skipping one is no
+// achievement).
 type Tally struct {
-	Done  int // done or skipped
-	Total int
+	Done         int // done or skipped
+	Total        int
+	OptionalDone int
 }
 
 // Percent is Done/Total rounded down, 0 for an empty tally.
@@ -158,24 +210,82 @@ type SectionTally struct {
 	Tally
 }
 
-// Progress returns (done + skipped) / topics that count for the learner, overall
-// and per section in roadmap order.
+// Progress returns (done + skipped) / required topics that count for the
+// learner, overall and per section in roadmap order.
 func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
-	var all Tally
 	secs := make([]SectionTally, len(r.Sections))
+	if ml, ok := l.(MarkLister); ok {
+		r.progressFromMarks(l, ml, secs)
+	} else {
+		r.progressFromTopics(l, secs)
+	}
+	var all Tally
 	for i, s := range r.Sections {
 		secs[i].Section = s
-		for _, t := range s.Topics {
-			if !r.Counts(l, t) {
-				continue
-			}
-			secs[i].Total++
-			if r.finished(l, t) {
-				secs[i].Done++
-			}
-		}
 		all.Done += secs[i].Done
 		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
 	}
 	return all, secs
+}
+
+// progressFromTopics fills in secs by asking about every topic.
+func (r *Roadmap) progressFromTopics(l Learner, secs []SectionTally) {
+	for _, t := range r.topics {
+		sec := &secs[t.Section.index]
+		switch {
+		case t.Optional:
+			if l.Status(t.ID) == Done {
+				sec.OptionalDone++
+			}
+		case !r.Counts(l, t):
+		default:
+			sec.Total++
+			if r.finished(l, t) {
+				sec.Done++
+			}
+		}
+	}
+}
+
+// progressFromMarks fills in secs from the learner's marks: totals come from
+// counts made at Parse plus one slot per pick group, and only marked topics are
+// looked at for what is finished.
+func (r *Roadmap) progressFromMarks(l Learner, ml MarkLister, secs []SectionTally) {
+	for i, s := range r.Sections {
+		secs[i].Total = s.required
+	}
+	var buf [8]string
+	chosen := buf[:0]
+	for _, p := range r.Picks {
+		c := r.Chosen(l, p)
+		chosen = append(chosen, c)
+		// Before a choice the first option stands in for the group, and is
+		// finished only when every option was skipped.
+		slot := c
+		if slot == "" {
+			slot = p.Options[0]
+		}
+		i := r.byID[slot].Section.index
+		secs[i].Total++
+		if c == "" && r.finished(l, r.byID[slot]) {
+			secs[i].Done++
+		}
+	}
+	for id, s := range ml.Marks {
+		t := r.byID[id]
+		if t == nil || !s.Finished() {
+			continue
+		}
+		i := t.Section.index
+		p := r.pickOf[id]
+		switch {
+		case t.Optional:
+			if s == Done {
+				secs[i].OptionalDone++
+			}
+		case p == nil, chosen[p.index] == id:
+			secs[i].Done++
+		}
+	}
 }

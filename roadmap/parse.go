@@ -15,8 +15,20 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// MaxFileSize bounds a roadmap file; the built-in one is well under 100 KB.
-const MaxFileSize = 4 << 20
+// Limits on a roadmap. The built-in one is about 90 KB and 60 topics; the limits
+// leave room for much larger roadmaps while keeping every member's next step,
+// progress and search cheap, and a bad upload small.
+const (
+	MaxFileBytes = 256 << 10 // bytes in a roadmap file
+	MaxTopics    = 500       // topics in a roadmap
+	MaxTags      = 12        // tags on one topic
+	MaxTagLen    = 30        // characters in one tag
+)
+
+// ReservedWords cannot be section or roadmap ids: they are the words of the
+// roadmap commands (roadmap list, roadmap follow <id>, roadmap show <section>...),
+// so an id equal to one of them could never be named.
+var ReservedWords = []string{"list", "follow", "show", "add", "remove", "default", "export", "apply"}
 
 // Error is one problem in a roadmap file, located as precisely as we can.
 type Error struct {
@@ -48,18 +60,25 @@ func Load(path string) (*Roadmap, error) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileBytes+1)); err != nil {
 		return nil, fmt.Errorf("roadmap %s: %w", path, err)
 	}
-	if buf.Len() > MaxFileSize {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+	if buf.Len() > MaxFileBytes {
+		return nil, tooLarge(path)
 	}
 	return Parse(path, buf.Bytes())
+}
+
+func tooLarge(file string) error {
+	return &Error{File: file, Msg: fmt.Sprintf("the file is larger than %d KB, the most a roadmap file may be; split it into smaller roadmaps", MaxFileBytes>>10)}
 }
 
 // Parse decodes and validates a roadmap. name is used in error messages. All
 // problems found are returned together (errors.Join of *Error).
 func Parse(name string, data []byte) (*Roadmap, error) {
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(name)
+	}
 	if !utf8.Valid(data) {
 		return nil, &Error{File: name, Msg: "file is not valid UTF-8"}
 	}
@@ -98,8 +117,21 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 	bad := func(id, format string, args ...any) {
 		errs = append(errs, &Error{File: file, Line: lineOf(data, id), ID: id, Msg: fmt.Sprintf(format, args...)})
 	}
-	if r.ID == "" || !idPattern.MatchString(r.ID) {
-		bad("", "roadmap id %q must be lower-case letters, digits and dashes", r.ID)
+	// Top-level keys come before the first table in TOML, so the first id line
+	// is the roadmap's own.
+	top := func(format string, args ...any) {
+		errs = append(errs, &Error{File: file, Line: lineOfKey(data, "id"), Msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case r.ID == "" || !idPattern.MatchString(r.ID) || strings.Contains(r.ID, "/"):
+		top("roadmap id %q must be lower-case letters, digits and dashes", r.ID)
+	case slices.Contains(ReservedWords, r.ID):
+		top("roadmap id %q is reserved: %s are command words, so choose another id", r.ID, reserved())
+	}
+	if n := len(r.topics); n > MaxTopics {
+		t := r.topics[MaxTopics]
+		errs = append(errs, &Error{File: file, Line: lineOf(data, t.ID), ID: t.ID,
+			Msg: fmt.Sprintf("the roadmap has %d topics, more than the %d a roadmap may have (this is topic %d); split it into smaller roadmaps", n, MaxTopics, MaxTopics+1)})
 	}
 	if strings.TrimSpace(r.Title) == "" {
 		bad("", "roadmap title is empty")
@@ -114,6 +146,8 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 			bad(s.ID, "section id must be lower-case letters, digits and dashes")
 		case seen[s.ID]:
 			bad(s.ID, "duplicate id")
+		case slices.Contains(ReservedWords, s.ID):
+			bad(s.ID, "section id %q is reserved: %s are command words, so choose another id", s.ID, reserved())
 		}
 		seen[s.ID] = true
 		if strings.TrimSpace(s.Title) == "" {
@@ -152,6 +186,25 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 			} else if a == t.ID {
 				bad(t.ID, "topic lists itself as a prerequisite")
 			}
+		}
+		tags := map[string]bool{}
+		if len(t.Tags) > MaxTags {
+			bad(t.ID, "%d tags is too many; a topic may have at most %d", len(t.Tags), MaxTags)
+		}
+		for _, tag := range t.Tags {
+			n := normalize(tag)
+			switch {
+			case n == "":
+				bad(t.ID, "tag %q is empty; tags are short words such as \"redis\"", tag)
+			case utf8.RuneCountInString(tag) > MaxTagLen:
+				bad(t.ID, "tag %q is longer than %d characters; tags are short words such as \"redis\"", tag, MaxTagLen)
+			case tags[n]:
+				bad(t.ID, "duplicate tag %q", tag)
+			}
+			tags[n] = true
+		}
+		if t.Optional && r.pickOf[t.ID] != nil {
+			bad(t.ID, "an option of pick group %q cannot be optional: members already choose between the options", r.pickOf[t.ID].ID)
 		}
 		for _, res := range t.Resources {
 			if !slices.Contains(ResourceKinds, res.Kind) {
@@ -212,6 +265,12 @@ func (r *Roadmap) validate(file string, data []byte) []error {
 	return errs
 }
 
+// reserved lists ReservedWords for a sentence: "list, follow, ... and apply".
+func reserved() string {
+	n := len(ReservedWords)
+	return strings.Join(ReservedWords[:n-1], ", ") + " and " + ReservedWords[n-1]
+}
+
 // cycle returns one prerequisite cycle, or nil.
 func (r *Roadmap) cycle() []string {
 	const (
@@ -255,7 +314,7 @@ func lineOf(data []byte, id string) int {
 	if id == "" {
 		return 0
 	}
-	re := regexp.MustCompile(`(?m)^\s*id\s*=\s*"` + regexp.QuoteMeta(id) + `"`)
+	re := regexp.MustCompile(`(?m)^[ \t]*id[ \t]*=[ \t]*"` + regexp.QuoteMeta(id) + `"`)
 	loc := re.FindIndex(data)
 	if loc == nil {
 		return 0
@@ -269,7 +328,7 @@ func lineOfKey(data []byte, key string) int {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		key = key[i+1:]
 	}
-	re := regexp.MustCompile(`(?m)^\s*"?` + regexp.QuoteMeta(key) + `"?\s*=`)
+	re := regexp.MustCompile(`(?m)^[ \t]*"?` + regexp.QuoteMeta(key) + `"?[ \t]*=`)
 	loc := re.FindIndex(data)
 	if loc == nil {
 		return 0

@@ -19,6 +19,8 @@
 //	summary = "..."
 //	challenge = "..."
 //	resources = [{ kind = "official", title = "...", url = "https://..." }]
+//	tags = ["name server", "dig"] # other words learners search with
+//	optional = false          # true: suggested in order, skippable, outside progress
 //
 //	[[pick]]                  # members choose one option; the others neither block nor count
 //	id = "language"
@@ -31,7 +33,8 @@ package roadmap
 
 import (
 	_ "embed"
-	"sort"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -56,6 +59,12 @@ type Roadmap struct {
 	byID    map[string]*Topic // id -> topic
 	pickOf  map[string]*Pick  // option topic id -> its group
 	pickIDs map[string]*Pick
+
+	// The search index is built on the first search, not in Parse: most
+	// parses (validating an upload, a restart) never search.
+	searchOnce  sync.Once
+	docs        []doc // parallel to topics
+	sectionDocs []doc // parallel to Sections
 }
 
 // Section groups topics under a stage.
@@ -65,6 +74,9 @@ type Section struct {
 	Title   string   `json:"title" toml:"title"`
 	Summary string   `json:"summary,omitempty" toml:"summary"`
 	Topics  []*Topic `json:"topics" toml:"topic"`
+
+	index    int // position in Sections
+	required int // topics outside pick groups that are not optional
 }
 
 // Topic is one thing to learn. Its ID never changes once shipped.
@@ -76,6 +88,13 @@ type Topic struct {
 	Summary   string     `json:"summary" toml:"summary"`
 	Challenge string     `json:"challenge" toml:"challenge"`
 	Resources []Resource `json:"resources" toml:"resources"`
+	// Optional topics are suggested in order but may be skipped freely: they
+	// count neither for nor against progress, and never block a topic that
+	// lists them in After.
+	Optional bool `json:"optional,omitempty" toml:"optional"`
+	// Tags are other words learners use for the topic ("redis", "k8s"); search
+	// ranks them below the title and above the summary.
+	Tags []string `json:"tags,omitempty" toml:"tags"`
 
 	Section *Section `json:"-" toml:"-"`
 	Index   int      `json:"-" toml:"-"` // position in roadmap order
@@ -94,6 +113,8 @@ type Pick struct {
 	Title    string            `json:"title" toml:"title"`
 	Options  []string          `json:"options" toml:"options"`
 	Suggests map[string]string `json:"suggests,omitempty" toml:"suggests"`
+
+	index int // position in Picks
 }
 
 //go:embed backend.toml
@@ -148,7 +169,8 @@ func OptionName(id string) string {
 }
 
 // Option resolves a member's word for an option of group p ("python", "Python",
-// "language/python") to its topic id.
+// "language/python", or a tag only one option has, such as "express") to its
+// topic id.
 func (r *Roadmap) Option(p *Pick, word string) (string, bool) {
 	w := strings.ToLower(strings.TrimSpace(word))
 	for _, o := range p.Options {
@@ -157,7 +179,54 @@ func (r *Roadmap) Option(p *Pick, word string) (string, bool) {
 			return o, true
 		}
 	}
-	return "", false
+	n, found := normalize(w), ""
+	for _, o := range p.Options {
+		if t := r.byID[o]; t != nil && slices.ContainsFunc(t.Tags, func(tag string) bool { return normalize(tag) == n }) {
+			if found != "" {
+				return "", false // two options share the tag: the word names neither
+			}
+			found = o
+		}
+	}
+	return found, found != ""
+}
+
+// Mismatch returns a one-sentence warning when option, which the learner has
+// just picked, does not go with their choice in another pick group according to
+// the groups' suggests (a Node.js framework with Python, say), or "" when it
+// fits or the roadmap says nothing. The pick stands either way: mixing is
+// allowed, just worth a second thought.
+func (r *Roadmap) Mismatch(l Learner, option string) string {
+	p := r.pickOf[option]
+	if p == nil {
+		return ""
+	}
+	title := func(id string) string {
+		if t := r.byID[id]; t != nil {
+			return t.Title
+		}
+		return id
+	}
+	for _, q := range r.Picks {
+		if q == p {
+			continue
+		}
+		c := r.Chosen(l, q)
+		if c == "" {
+			continue
+		}
+		// The other choice points at a different option of this group.
+		if s, ok := q.Suggests[c]; ok && r.pickOf[s] == p && s != option {
+			return fmt.Sprintf("Heads-up: your %s pick, %s, goes with %s rather than %s; you can keep %s, or type: pick %s %s",
+				q.ID, title(c), title(s), title(option), title(option), p.ID, OptionName(s))
+		}
+		// This option points at a different option of the other group.
+		if s, ok := p.Suggests[option]; ok && r.pickOf[s] == q && s != c {
+			return fmt.Sprintf("Heads-up: %s goes with %s, but your %s pick is %s; you can keep both, or type: pick %s %s",
+				title(option), title(s), q.ID, title(c), q.ID, OptionName(s))
+		}
+	}
+	return ""
 }
 
 func (r *Roadmap) index() {
@@ -165,7 +234,8 @@ func (r *Roadmap) index() {
 	r.pickOf = map[string]*Pick{}
 	r.pickIDs = map[string]*Pick{}
 	r.topics = r.topics[:0]
-	for _, s := range r.Sections {
+	for i, s := range r.Sections {
+		s.index = i
 		for _, t := range s.Topics {
 			t.Section = s
 			t.Index = len(r.topics)
@@ -175,164 +245,19 @@ func (r *Roadmap) index() {
 			}
 		}
 	}
-	for _, p := range r.Picks {
+	for i, p := range r.Picks {
+		p.index = i
 		r.pickIDs[p.ID] = p
 		for _, o := range p.Options {
 			r.pickOf[o] = p
 		}
 	}
-}
-
-// Match is one candidate for a member's topic words.
-type Match struct {
-	Topic *Topic
-	Score int // higher is better
-}
-
-// Find resolves what a member typed ("internet/dns", "DNS", "http basics") to a
-// topic. It returns the topic when exactly one is the best match; otherwise nil and
-// up to five suggestions, best first.
-func (r *Roadmap) Find(query string) (*Topic, []*Topic) {
-	q := normalize(query)
-	if q == "" {
-		return nil, nil
-	}
-	if t := r.byID[strings.ToLower(strings.TrimSpace(query))]; t != nil {
-		return t, nil
-	}
-	ms := r.Search(query, 5)
-	if len(ms) == 0 {
-		return nil, r.similar(q)
-	}
-	if len(ms) == 1 || ms[0].Score > ms[1].Score {
-		return ms[0].Topic, nil
-	}
-	out := make([]*Topic, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, m.Topic)
-	}
-	return nil, out
-}
-
-// Search ranks topics for a query, for autocomplete and Find. An empty query lists
-// topics in roadmap order.
-func (r *Roadmap) Search(query string, limit int) []Match {
-	q := normalize(query)
-	var ms []Match
-	for _, t := range r.topics {
-		s := score(q, t)
-		if s > 0 {
-			ms = append(ms, Match{t, s})
-		}
-	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Score > ms[j].Score })
-	if limit > 0 && len(ms) > limit {
-		ms = ms[:limit]
-	}
-	return ms
-}
-
-// score rates how well q names t: exact id or title, slug, then all query words
-// found in id or title, weighted towards word starts.
-func score(q string, t *Topic) int {
-	if q == "" {
-		return 1
-	}
-	id, title, slug := normalize(t.ID), normalize(t.Title), normalize(OptionName(t.ID))
-	switch {
-	case q == id || q == title:
-		return 100
-	case q == slug:
-		return 90
-	}
-	words := strings.Fields(q)
-	hay := " " + id + " " + title + " "
-	total, matched := 0, 0
-	for _, w := range words {
-		switch {
-		case w == slug:
-			// The word names the topic's own slug ("http" for internet/http):
-			// stronger than the same word inside another topic's title.
-			total += 15
-		case strings.Contains(hay, " "+w+" "):
-			total += 10
-		case strings.Contains(hay, " "+w):
-			total += 6
-		case strings.Contains(hay, w):
-			total += 3
-		default:
-			// A word the topic lacks ("basics" in "http basics") costs a little
-			// instead of ruling the topic out, as long as most words match.
-			total -= 2
-			continue
-		}
-		matched++
-	}
-	if matched == 0 || matched*2 < len(words) {
-		return 0
-	}
-	return max(total, 1)
-}
-
-// similar suggests topics whose words are close in spelling to the query.
-func (r *Roadmap) similar(q string) []*Topic {
-	type cand struct {
-		t *Topic
-		d int
-	}
-	var cs []cand
-	for _, t := range r.topics {
-		best := 1 << 30
-		for _, w := range strings.Fields(normalize(t.ID + " " + t.Title)) {
-			for _, qw := range strings.Fields(q) {
-				if d := distance(qw, w); d < best {
-					best = d
-				}
+	for _, s := range r.Sections {
+		s.required = 0
+		for _, t := range s.Topics {
+			if r.pickOf[t.ID] == nil && !t.Optional {
+				s.required++
 			}
 		}
-		if best <= 2 {
-			cs = append(cs, cand{t, best})
-		}
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
-	var out []*Topic
-	for i := 0; i < len(cs) && i < 3; i++ {
-		out = append(out, cs[i].t)
-	}
-	return out
-}
-
-// normalize lower-cases and turns punctuation into spaces so "HTTP/2" ~ "http 2".
-func normalize(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// distance is the Levenshtein distance, for "did you mean" on typos.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -132,7 +132,7 @@ func TestDefaultCoversSource(t *testing.T) {
 			t.Errorf("built-in roadmap lacks %s", id)
 		}
 	}
-	for _, p := range []string{"language", "sql", "nosql", "framework"} {
+	for _, p := range []string{"language", "sql", "nosql", "framework", "webserver"} {
 		if r.Pick(p) == nil {
 			t.Errorf("built-in roadmap lacks pick group %s", p)
 		}
@@ -213,7 +213,7 @@ func TestLoadRejectsInvalidUTF8AndHugeFiles(t *testing.T) {
 		t.Errorf("invalid UTF-8: got %v", err)
 	}
 	huge := filepath.Join(dir, "huge.toml")
-	os.WriteFile(huge, make([]byte, MaxFileSize+10), 0o644)
+	os.WriteFile(huge, make([]byte, MaxFileBytes+10), 0o644)
 	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), "larger") {
 		t.Errorf("huge file: got %v", err)
 	}
@@ -314,13 +314,61 @@ func TestFind(t *testing.T) {
 			t.Errorf("Find(%q) = %v (candidates %v), want %s", c.q, got, cands, c.want)
 		}
 	}
-	if got, cands := r.Find("dnz"); got != nil || len(cands) == 0 || cands[0].ID != "internet/dns" {
-		t.Errorf("Find(dnz) = %v, %v; want suggestion internet/dns", got, cands)
+	if got, cands := r.Find("dnzz"); got != nil || len(cands) == 0 || cands[0].ID != "internet/dns" {
+		t.Errorf("Find(dnzz) = %v, %v; want suggestion internet/dns", got, cands)
 	}
 	if got, cands := r.Find("zzzzzzzz"); got != nil || len(cands) != 0 {
 		t.Errorf("Find(nonsense) = %v, %v", got, cands)
 	}
 	if got, _ := r.Find(strings.Repeat("x", 5000)); got != nil {
 		t.Error("huge query matched")
+	}
+}
+
+func TestMismatch(t *testing.T) {
+	r := mustParse(t, small)
+	picks := func(kv ...string) learner {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return learner{picks: m}
+	}
+	cases := []struct {
+		name   string
+		l      learner
+		option string
+		want   string
+	}{
+		{"FrameworkAgainstLanguage", picks("lang", "lang/go", "web", "web/axum"), "web/axum", "Heads-up: your lang pick, Go, goes with Gin rather than Axum; you can keep Axum, or type: pick web gin"},
+		{"LanguageAgainstFramework", picks("lang", "lang/go", "web", "web/axum"), "lang/go", "Heads-up: Go goes with Gin, but your web pick is Axum; you can keep both, or type: pick web gin"},
+		{"MatchingPair", picks("lang", "lang/go", "web", "web/gin"), "web/gin", ""},
+		{"MatchingPairLanguageLast", picks("lang", "lang/go", "web", "web/gin"), "lang/go", ""},
+		{"NoOtherChoice", picks("web", "web/axum"), "web/axum", ""},
+		{"NotAnOption", picks("lang", "lang/go"), "base/a", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := r.Mismatch(c.l, c.option); got != c.want {
+				t.Errorf("Mismatch = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOptionByTag(t *testing.T) {
+	r := Default()
+	cases := []struct{ group, word, want string }{
+		{"framework", "express", "framework/nodejs"},
+		{"framework", "Django", "framework/django"},
+		{"sql", "postgres", "databases/postgresql"},
+		{"language", "c#", "language/csharp"},
+		{"language", "rust", ""},
+	}
+	for _, c := range cases {
+		got, ok := r.Option(r.Pick(c.group), c.word)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Option(%s, %q) = %q, %v; want %q", c.group, c.word, got, ok, c.want)
+		}
 	}
 }

@@ -1,0 +1,86 @@
+package roadmap
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// marked is a learner that also lists its marks (a MarkLister).
+type marked struct{ learner }
+
+func (m marked) Marks(yield func(string, Status) bool) {
+	for id, s := range m.status {
+		if s != Todo && !yield(id, s) {
+			return
+		}
+	}
+}
+
+// randomLearner is somewhere along r: mostly finished before a random point,
+// mostly untouched after it, with stray marks, picks, bad picks and marks on
+// topics the roadmap does not have.
+func randomLearner(rng *rand.Rand, r *Roadmap) learner {
+	l := learner{status: map[string]Status{}, picks: map[string]string{}}
+	cut := rng.IntN(len(r.Topics()) + 1)
+	for i, t := range r.Topics() {
+		x := rng.IntN(100)
+		switch {
+		case i < cut && x < 65, i >= cut && x < 4:
+			l.status[t.ID] = Done
+		case i < cut && x < 92, i >= cut && x < 7:
+			l.status[t.ID] = Skipped
+		case i < cut && x < 96, i >= cut && x < 10:
+			l.status[t.ID] = Learning
+		}
+	}
+	for _, p := range r.Picks {
+		switch x := rng.IntN(10); {
+		case x < 4:
+			l.picks[p.ID] = p.Options[rng.IntN(len(p.Options))]
+		case x == 4:
+			l.picks[p.ID] = "gone/option"
+		}
+	}
+	if rng.IntN(4) == 0 {
+		l.status["gone/topic"] = Done
+	}
+	return l
+}
+
+// TestMarksGiveSameAnswers: a learner that lists its marks gets exactly the
+// same Next and Progress as one that only answers Status.
+func TestMarksGiveSameAnswers(t *testing.T) {
+	gen, err := Parse("gen.toml", generate(MaxTopics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for name, r := range map[string]*Roadmap{"builtin": Default(), "custom500": gen, "small": mustParse(t, small), "optional": mustParse(t, optionalMap)} {
+		for range 3000 {
+			plain := randomLearner(rng, r)
+			withMarks := marked{plain}
+			if a, b := r.Next(plain), r.Next(withMarks); a != b {
+				t.Fatalf("%s: Next %+v, with marks %+v (learner %v)", name, a, b, plain)
+			}
+			a, as := r.Progress(plain)
+			b, bs := r.Progress(withMarks)
+			if a != b {
+				t.Fatalf("%s: Progress %+v, with marks %+v (learner %v)", name, a, b, plain)
+			}
+			for i := range as {
+				if as[i] != bs[i] {
+					t.Fatalf("%s: section %s %+v, with marks %+v", name, as[i].Section.ID, as[i].Tally, bs[i].Tally)
+				}
+			}
+		}
+	}
+}
+
+// TestNextWithMarks runs the Next table for a learner that lists its marks.
+func TestNextWithMarks(t *testing.T) {
+	r := mustParse(t, small)
+	l := marked{learner{status: st("base/a", "done", "base/b", "learning", "lang/rust", "learning"), picks: map[string]string{"lang": "lang/go"}}}
+	if got := r.Next(l); got.Topic == nil || got.Topic.ID != "base/b" {
+		t.Errorf("Next = %+v, want the earliest topic being learned on the path", got)
+	}
+}
