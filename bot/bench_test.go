@@ -39,13 +39,13 @@ func seed(b *testing.B, env *bottest.Env, n int) {
 					return
 				}
 				_, err := env.DB.UpdateMember(context.Background(), testSpace, fmt.Sprintf("m%06d", i), func(m *bot.Member) error {
-					m.Topics = map[string]*bot.Mark{}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
 					k := rng.IntN(len(topics))
 					for _, t := range topics[:k] {
-						m.Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(2)], At: env.Clock.Now()}
+						m.WriteTrack(bot.BuiltinRoadmap).Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(2)], At: env.Clock.Now()}
 					}
 					if k < len(topics) && rng.IntN(2) == 0 {
-						m.Topics[topics[k].ID] = &bot.Mark{Status: statuses[2]}
+						m.WriteTrack(bot.BuiltinRoadmap).Topics[topics[k].ID] = &bot.Mark{Status: statuses[2]}
 					}
 					return nil
 				})

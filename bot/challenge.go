@@ -60,13 +60,13 @@ func at(t time.Time, zone string) string {
 }
 
 func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, error) {
-	w, err := e.readChallengeWhat(req.Args["what"])
+	rec, s, err := e.queueStudy(ctx, req.Space)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := e.Store.Space(ctx, req.Space)
+	w, err := s.readChallengeWhat(req.Args["what"])
 	if err != nil {
-		return nil, Wrap(err, "read space")
+		return nil, err
 	}
 	channel := req.Channel
 	if channel == "" || req.DM {
@@ -86,7 +86,7 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	switch {
 	case w.text != "":
 	case w.topic != nil:
-		ch = choice{topic: w.topic, why: whyNamed}
+		ch = choice{s: s, topic: w.topic, why: whyNamed}
 	default:
 		if ch, err = e.autoTopic(ctx, req.Space, rec); err != nil {
 			return nil, err
@@ -95,7 +95,7 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	now := e.now()
 	c := &Challenge{Text: w.text, Channel: channel, PostedBy: req.Member, PostedAt: now, Zone: challengeZone(rec)}
 	if ch.topic != nil {
-		c.Topic, c.Text = ch.topic.ID, topicChallenge(ch.topic)
+		c.Roadmap, c.Topic, c.Text = ch.s.id, ch.topic.ID, topicChallenge(ch.topic)
 	}
 	if v := req.Args["closes"]; v != "" {
 		d, _ := ParseSpan(v) // checked with the other arguments
@@ -108,11 +108,11 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	if err != nil {
 		return nil, err
 	}
-	e.dequeue(ctx, req.Space, c.Topic)
+	e.dequeue(ctx, req.Space, TopicRef{Roadmap: c.Roadmap, Topic: c.Topic})
 	posted := res.Opened
 	if e.Messenger == nil {
 		// Nothing else will show it: the reply is the post.
-		return e.challengeReply(posted), nil
+		return e.challengeReply(ctx, req.Space, posted), nil
 	}
 	r := &Reply{
 		Title: fmt.Sprintf("Challenge #%d posted", posted.ID),
@@ -192,7 +192,7 @@ func (e *Engine) PostChallenge(ctx context.Context, sp Space, c *Challenge, onOp
 	if res.Closed != nil {
 		e.post(ctx, sp, res.Closed.Channel, summaryReply(res.Closed))
 	}
-	e.post(ctx, sp, res.Opened.Channel, e.challengeReply(res.Opened))
+	e.post(ctx, sp, res.Opened.Channel, e.challengeReply(ctx, sp, res.Opened))
 	return res, nil
 }
 
@@ -214,7 +214,7 @@ func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space, at time.T
 		return err
 	}
 	c := &Challenge{
-		Topic: ch.topic.ID, Text: topicChallenge(ch.topic), Channel: rec.Challenge.Channel,
+		Roadmap: ch.s.id, Topic: ch.topic.ID, Text: topicChallenge(ch.topic), Channel: rec.Challenge.Channel,
 		ScheduledAt: at, Zone: challengeZone(rec),
 	}
 	if rec.Challenge.Lasts > 0 {
@@ -229,7 +229,7 @@ func (e *Engine) PostScheduledChallenge(ctx context.Context, sp Space, at time.T
 		return nil
 	}
 	if ch.queued {
-		e.dequeue(ctx, sp, ch.topic.ID)
+		e.dequeue(ctx, sp, TopicRef{Roadmap: ch.s.id, Topic: ch.topic.ID})
 	}
 	e.log().Info("scheduled challenge posted", "space", sp.Key(), "challenge", res.Opened.ID, "topic", ch.topic.ID, "why", ch.why)
 	return nil
@@ -305,7 +305,7 @@ func (e *Engine) post(ctx context.Context, sp Space, channel string, r *Reply) {
 }
 
 // challengeReply is a challenge as posted to the group.
-func (e *Engine) challengeReply(c *Challenge) *Reply {
+func (e *Engine) challengeReply(ctx context.Context, sp Space, c *Challenge) *Reply {
 	r := &Reply{
 		Title:  fmt.Sprintf("Challenge #%d", c.ID),
 		Text:   []string{c.Text},
@@ -315,7 +315,11 @@ func (e *Engine) challengeReply(c *Challenge) *Reply {
 	if !c.ClosesAt.IsZero() {
 		r.Fields = append(r.Fields, Field{Name: "Closes", Value: at(c.ClosesAt, c.Zone), Inline: true})
 	}
-	if t := e.Roadmap.Topic(c.Topic); t != nil {
+	var t *roadmap.Topic
+	if rec, err := e.Store.Space(ctx, sp); err == nil {
+		t = e.topicOf(ctx, rec, TopicRef{Roadmap: challengeRoadmap(c), Topic: c.Topic})
+	}
+	if t != nil {
 		r.Title = fmt.Sprintf("Challenge #%d: %s", c.ID, t.Title)
 		if res := pickResource(t.Resources); res != nil {
 			r.Links = []Link{{Title: res.Title, URL: res.URL, Kind: res.Kind}}

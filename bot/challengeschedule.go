@@ -54,6 +54,8 @@ type scheduleInput struct {
 	cron string // five cron fields or a @descriptor, without a zone
 	zone string // IANA name, "" for UTC
 	span string // how long each challenge stays open, "" until the next
+	// roadmap whose topics it posts, "" for the space's default
+	roadmap string
 }
 
 // readSchedule reads what follows the channel of `challenge schedule`. In
@@ -63,7 +65,7 @@ type scheduleInput struct {
 // an optional span. Discord sends the zone and span as options of their own
 // (zone, closes); either way gives the same result, and both at once must
 // agree.
-func readSchedule(when, zone, closes string) (scheduleInput, error) {
+func readSchedule(when, zone, closes, roadmapID string) (scheduleInput, error) {
 	var words []string
 	for p := 0; ; {
 		t, next, ok, err := nextToken(when, p)
@@ -79,7 +81,7 @@ func readSchedule(when, zone, closes string) (scheduleInput, error) {
 	if len(words) == 0 {
 		return scheduleInput{}, Errorf(Invalid, "%s", usage)
 	}
-	in := scheduleInput{zone: strings.TrimSpace(zone), span: strings.TrimSpace(closes)}
+	in := scheduleInput{zone: strings.TrimSpace(zone), span: strings.TrimSpace(closes), roadmap: strings.ToLower(strings.TrimSpace(roadmapID))}
 	setZone := func(z string) error {
 		if in.zone != "" && !strings.EqualFold(in.zone, z) {
 			return Errorf(Invalid, "You gave two zones, %s and %s; give one.", Clip(in.zone, 40), Clip(z, 40))
@@ -139,6 +141,9 @@ func readSchedule(when, zone, closes string) (scheduleInput, error) {
 			in.span = rest[0]
 			rest = rest[1:]
 		}
+	}
+	if len(rest) == 1 && in.roadmap == "" && !strings.ContainsAny(rest[0], "*/,:=") {
+		in.roadmap, rest = strings.ToLower(rest[0]), nil // checked against the space's roadmaps
 	}
 	if len(rest) > 0 {
 		return scheduleInput{}, Errorf(Invalid, "I read the schedule %q but not %q after it. %s", in.cron, Clip(strings.Join(rest, " "), 40), usage)
@@ -258,9 +263,18 @@ func cronDays(field string) ([]int, bool) {
 
 func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply, error) {
 	channel := strings.TrimSpace(req.Args["channel"])
-	in, err := readSchedule(req.Args["when"], req.Args["zone"], req.Args["closes"])
+	in, err := readSchedule(req.Args["when"], req.Args["zone"], req.Args["closes"], req.Args["roadmap"])
 	if err != nil {
 		return nil, err
+	}
+	if in.roadmap != "" {
+		rec, err := e.Store.Space(ctx, req.Space)
+		if err != nil {
+			return nil, Wrap(err, "read space")
+		}
+		if _, err := e.roadmapIn(ctx, rec, in.roadmap); err != nil {
+			return nil, err
+		}
 	}
 	var spec string
 	if e.Scheduler != nil {
@@ -287,7 +301,7 @@ func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply
 	var old ChallengeSchedule
 	_, err = e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
 		old = r.Challenge
-		r.Challenge = ChallengeSchedule{Channel: channel, Spec: spec, Text: cadence, Lasts: lasts, SetBy: req.Member, SetAt: e.now()}
+		r.Challenge = ChallengeSchedule{Channel: channel, Spec: spec, Text: cadence, Lasts: lasts, Roadmap: in.roadmap, SetBy: req.Member, SetAt: e.now()}
 		return nil
 	})
 	if err != nil {
@@ -366,8 +380,8 @@ func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, er
 		r.Text = append(r.Text, "No schedule. Set one with: challenge schedule #channel MON 09:00 Europe/Berlin")
 	}
 	var queued []string
-	for _, id := range rec.Queue {
-		if t := e.Roadmap.Topic(id); t != nil {
+	for _, q := range rec.Queue {
+		if t := e.topicOf(ctx, rec, q); t != nil {
 			queued = append(queued, t.Title)
 		}
 	}
@@ -386,7 +400,7 @@ func (e *Engine) cmdChallengeList(ctx context.Context, req *Request) (*Reply, er
 			}
 		}
 		title := Clip(c.Text, 60)
-		if t := e.Roadmap.Topic(c.Topic); t != nil {
+		if t := e.topicOf(ctx, rec, TopicRef{Roadmap: challengeRoadmap(c), Topic: c.Topic}); t != nil {
 			title = t.Title
 		}
 		r.Text = append(r.Text, fmt.Sprintf("#%d · %s · %s · %s · %d submission%s", c.ID, c.PostedAt.UTC().Format("2 Jan 2006"), title, state, len(c.Submissions), plural(len(c.Submissions))))

@@ -40,6 +40,7 @@ const (
 
 // choice is a challenge topic and why it was chosen.
 type choice struct {
+	s      study // the topic's roadmap
 	topic  *roadmap.Topic
 	why    string
 	queued bool // taken from the space's queue, so it leaves the queue when posted
@@ -53,26 +54,28 @@ type groupView struct {
 	option map[*roadmap.Pick]string
 }
 
-// viewGroup scans the space's members once. Members not seen within
-// ActiveWindow do not count. A member whose next step is a pick counts
-// towards the option their picks suggest, else the pick's first option.
-func (e *Engine) viewGroup(ctx context.Context, sp Space) (*groupView, error) {
+// viewGroup scans the space's members once, for the roadmap s: members
+// following another roadmap, or not seen within ActiveWindow, do not count.
+// A member whose next step is a pick counts towards the option their picks
+// suggest, else the pick's first option.
+func (e *Engine) viewGroup(ctx context.Context, rec *SpaceRecord, s study) (*groupView, error) {
 	since := e.now().Add(-ActiveWindow)
 	g := &groupView{on: map[*roadmap.Topic]int{}, option: map[*roadmap.Pick]string{}}
 	chosen := map[*roadmap.Pick]map[string]int{}
-	err := e.Store.Members(ctx, sp, func(m *Member) error {
-		if m.Seen.Before(since) {
+	err := e.Store.Members(ctx, rec.Space, func(m *Member) error {
+		if m.Seen.Before(since) || followedID(rec, m) != s.id {
 			return nil
 		}
-		for _, p := range e.Roadmap.Picks {
-			if c := e.Roadmap.Chosen(m, p); c != "" {
+		tr := m.Track(s.id)
+		for _, p := range s.rm.Picks {
+			if c := s.rm.Chosen(tr, p); c != "" {
 				if chosen[p] == nil {
 					chosen[p] = map[string]int{}
 				}
 				chosen[p][c]++
 			}
 		}
-		res := e.Roadmap.Next(m)
+		res := s.rm.Next(tr)
 		switch {
 		case res.Topic != nil:
 			g.on[res.Topic]++
@@ -81,7 +84,7 @@ func (e *Engine) viewGroup(ctx context.Context, sp Space) (*groupView, error) {
 			if res.Suggested != "" {
 				o = res.Suggested
 			}
-			if t := e.Roadmap.Topic(o); t != nil {
+			if t := s.rm.Topic(o); t != nil {
 				g.on[t]++
 			}
 		}
@@ -90,7 +93,7 @@ func (e *Engine) viewGroup(ctx context.Context, sp Space) (*groupView, error) {
 	if err != nil {
 		return nil, Wrap(err, "scan members")
 	}
-	for _, p := range e.Roadmap.Picks {
+	for _, p := range s.rm.Picks {
 		best := p.Options[0]
 		for _, o := range p.Options { // options order breaks ties
 			if chosen[p][o] > chosen[p][best] {
@@ -120,23 +123,80 @@ func (g *groupView) ranked() []*roadmap.Topic {
 
 // onPath reports whether the group walks t: every topic outside picks, and
 // of a pick only the option most of the group follows.
-func (e *Engine) onPath(g *groupView, t *roadmap.Topic) bool {
-	p := e.Roadmap.PickOf(t.ID)
+func (s study) onPath(g *groupView, t *roadmap.Topic) bool {
+	p := s.rm.PickOf(t.ID)
 	return p == nil || g.option[p] == t.ID
 }
 
-// Frontier is the topic most active members (seen within ActiveWindow) are on
-// now, by their roadmap Next; ties go to the earliest topic in roadmap order.
-// With no active members it is the first topic.
+// Frontier is the topic of the space's challenge roadmap (see
+// challengeStudy) that most of its active followers (seen within
+// ActiveWindow) are on now, by their roadmap Next; ties go to the earliest
+// topic in roadmap order. With no active members it is the first topic.
 func (e *Engine) Frontier(ctx context.Context, sp Space) (*roadmap.Topic, error) {
-	g, err := e.viewGroup(ctx, sp)
+	rec, err := e.Store.Space(ctx, sp)
+	if err != nil {
+		return nil, Wrap(err, "read space")
+	}
+	s, err := e.challengeStudy(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	g, err := e.viewGroup(ctx, rec, s)
 	if err != nil {
 		return nil, err
 	}
 	if r := g.ranked(); len(r) > 0 {
 		return r[0], nil
 	}
-	return e.Roadmap.Topics()[0], nil
+	return s.rm.Topics()[0], nil
+}
+
+// followedID is the id of the roadmap m follows in the space rec describes,
+// without parsing it (see followed).
+func followedID(rec *SpaceRecord, m *Member) string {
+	if m.Follow == BuiltinRoadmap || (m.Follow != "" && rec.roadmapInfo(m.Follow) != nil) {
+		return m.Follow
+	}
+	return defaultRoadmap(rec)
+}
+
+// challengeStudy is the roadmap challenges take their topics from: the
+// schedule's, else the space's default.
+func (e *Engine) challengeStudy(ctx context.Context, rec *SpaceRecord) (study, error) {
+	id := defaultRoadmap(rec)
+	if r := rec.Challenge.Roadmap; r != "" && (r == BuiltinRoadmap || rec.roadmapInfo(r) != nil) {
+		id = r
+	}
+	rm, err := e.roadmapIn(ctx, rec, id)
+	if err != nil {
+		return study{}, err
+	}
+	return study{id, rm}, nil
+}
+
+// challengeRoadmap is the roadmap id a challenge's topic belongs to.
+func challengeRoadmap(c *Challenge) string {
+	if c.Roadmap == "" {
+		return BuiltinRoadmap
+	}
+	return c.Roadmap
+}
+
+// topicOf finds a topic of one of the space's roadmaps, nil when either is
+// gone: for naming challenges and queued topics.
+func (e *Engine) topicOf(ctx context.Context, rec *SpaceRecord, ref TopicRef) *roadmap.Topic {
+	if ref.Topic == "" {
+		return nil
+	}
+	id := ref.Roadmap
+	if id == "" {
+		id = BuiltinRoadmap
+	}
+	rm, err := e.roadmapIn(ctx, rec, id)
+	if err != nil {
+		return nil
+	}
+	return rm.Topic(ref.Topic)
 }
 
 func (e *Engine) challengeMemory() int {
@@ -158,9 +218,16 @@ func (e *Engine) challengeMemory() int {
 //
 // A roadmap too small to avoid a repeat gives the topic after the last one.
 func (e *Engine) autoTopic(ctx context.Context, sp Space, rec *SpaceRecord) (choice, error) {
-	for _, id := range rec.Queue {
-		if t := e.Roadmap.Topic(id); t != nil {
-			return choice{topic: t, why: whyQueued, queued: true}, nil
+	s, err := e.challengeStudy(ctx, rec)
+	if err != nil {
+		return choice{}, err
+	}
+	for _, q := range rec.Queue {
+		if q.Roadmap != s.id {
+			continue
+		}
+		if t := s.rm.Topic(q.Topic); t != nil {
+			return choice{s: s, topic: t, why: whyQueued, queued: true}, nil
 		}
 	}
 	recent, err := e.Store.Challenges(ctx, sp, e.challengeMemory())
@@ -170,48 +237,51 @@ func (e *Engine) autoTopic(ctx context.Context, sp Space, rec *SpaceRecord) (cho
 	excluded := map[string]bool{}
 	var last *roadmap.Topic
 	for _, c := range recent { // newest first
-		if t := e.Roadmap.Topic(c.Topic); t != nil {
+		if challengeRoadmap(c) != s.id {
+			continue
+		}
+		if t := s.rm.Topic(c.Topic); t != nil {
 			excluded[t.ID] = true
 			if last == nil {
 				last = t
 			}
 		}
 	}
-	g, err := e.viewGroup(ctx, sp)
+	g, err := e.viewGroup(ctx, rec, s)
 	if err != nil {
 		return choice{}, err
 	}
 	for _, t := range g.ranked() {
 		if !excluded[t.ID] {
-			return choice{topic: t, why: whyFrontier}, nil
+			return choice{s: s, topic: t, why: whyFrontier}, nil
 		}
 	}
-	topics := e.Roadmap.Topics()
+	topics := s.rm.Topics()
 	if last == nil {
 		for _, t := range topics {
-			if e.onPath(g, t) {
-				return choice{topic: t, why: whyStart}, nil
+			if s.onPath(g, t) {
+				return choice{s: s, topic: t, why: whyStart}, nil
 			}
 		}
-		return choice{topic: topics[0], why: whyStart}, nil
+		return choice{s: s, topic: topics[0], why: whyStart}, nil
 	}
 	var fallback *roadmap.Topic
 	for i := 1; i <= len(topics); i++ {
 		t := topics[(last.Index+i)%len(topics)]
-		if !e.onPath(g, t) {
+		if !s.onPath(g, t) {
 			continue
 		}
 		if fallback == nil {
 			fallback = t
 		}
 		if !excluded[t.ID] {
-			return choice{topic: t, why: whyNextUp}, nil
+			return choice{s: s, topic: t, why: whyNextUp}, nil
 		}
 	}
 	if fallback == nil {
 		fallback = last
 	}
-	return choice{topic: fallback, why: whyNextUp}, nil
+	return choice{s: s, topic: fallback, why: whyNextUp}, nil
 }
 
 // challengeWhat is what a moderator asked `challenge post` for.
@@ -225,7 +295,7 @@ type challengeWhat struct {
 // or of textWords words or more that do not name a topic exactly, is the
 // challenge's own text. Anything else that names no single topic is refused
 // with suggestions, and nothing is posted.
-func (e *Engine) readChallengeWhat(what string) (challengeWhat, error) {
+func (s study) readChallengeWhat(what string) (challengeWhat, error) {
 	what = strings.TrimSpace(what)
 	if what == "" {
 		return challengeWhat{}, nil
@@ -237,16 +307,16 @@ func (e *Engine) readChallengeWhat(what string) (challengeWhat, error) {
 		}
 		return challengeWhat{text: inner}, nil
 	}
-	if t := e.Roadmap.Topic(strings.ToLower(what)); t != nil {
+	if t := s.rm.Topic(strings.ToLower(what)); t != nil {
 		return challengeWhat{topic: t}, nil
 	}
-	if ms := e.Roadmap.Search(what, 2); len(ms) > 0 && ms[0].Score >= 90 && (len(ms) == 1 || ms[1].Score < ms[0].Score) {
+	if ms := s.rm.Search(what, 2); len(ms) > 0 && ms[0].Score >= 90 && (len(ms) == 1 || ms[1].Score < ms[0].Score) {
 		return challengeWhat{topic: ms[0].Topic}, nil // the exact title or slug
 	}
 	if len(strings.Fields(what)) >= textWords {
 		return challengeWhat{text: what}, nil
 	}
-	t, alts := e.Roadmap.Find(what)
+	t, alts := s.rm.Find(what)
 	if t != nil {
 		return challengeWhat{topic: t}, nil
 	}
@@ -278,52 +348,69 @@ func unquote(s string) (string, bool) {
 
 // topicArg resolves a topic option for the queue commands, refusing with
 // suggestions like `challenge post`.
-func (e *Engine) topicArg(v string) (*roadmap.Topic, error) {
-	t, alts := e.Roadmap.Find(v)
+func (s study) topicArg(v string) (*roadmap.Topic, error) {
+	t, alts := s.rm.Find(v)
 	if t == nil {
 		return nil, notATopic(v, alts, "Try its id, such as internet/dns.")
 	}
 	return t, nil
 }
 
-func (e *Engine) cmdChallengeQueue(ctx context.Context, req *Request) (*Reply, error) {
-	v := strings.TrimSpace(req.Args["topic"])
-	if v == "" {
-		rec, err := e.Store.Space(ctx, req.Space)
-		if err != nil {
-			return nil, Wrap(err, "read space")
-		}
-		return e.queueReply(rec.Queue), nil
+// queueStudy reads the space and the roadmap its challenges take topics
+// from, which the queue commands name topics of.
+func (e *Engine) queueStudy(ctx context.Context, sp Space) (*SpaceRecord, study, error) {
+	rec, err := e.Store.Space(ctx, sp)
+	if err != nil {
+		return nil, study{}, Wrap(err, "read space")
 	}
-	t, err := e.topicArg(v)
+	s, err := e.challengeStudy(ctx, rec)
+	return rec, s, err
+}
+
+func (e *Engine) cmdChallengeQueue(ctx context.Context, req *Request) (*Reply, error) {
+	rec, s, err := e.queueStudy(ctx, req.Space)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
-		if i := slices.Index(r.Queue, t.ID); i >= 0 {
+	v := strings.TrimSpace(req.Args["topic"])
+	if v == "" {
+		return e.queueReply(ctx, rec), nil
+	}
+	t, err := s.topicArg(v)
+	if err != nil {
+		return nil, err
+	}
+	ref := TopicRef{Roadmap: s.id, Topic: t.ID}
+	rec, err = e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
+		if i := slices.Index(r.Queue, ref); i >= 0 {
 			return Errorf(Conflict, "%s is already queued, at position %d.", t.Title, i+1)
 		}
 		if len(r.Queue) >= MaxQueue {
 			return Errorf(Conflict, "The queue is full (%d topics); unqueue one first.", MaxQueue)
 		}
-		r.Queue = append(r.Queue, t.ID)
+		r.Queue = append(r.Queue, ref)
 		return nil
 	})
 	if err != nil {
 		return nil, Wrap(err, "queue topic")
 	}
-	r := e.queueReply(rec.Queue)
+	r := e.queueReply(ctx, rec)
 	r.Title = fmt.Sprintf("Queued %s, at position %d", t.Title, len(rec.Queue))
 	return r, nil
 }
 
 func (e *Engine) cmdChallengeUnqueue(ctx context.Context, req *Request) (*Reply, error) {
-	t, err := e.topicArg(req.Args["topic"])
+	_, s, err := e.queueStudy(ctx, req.Space)
 	if err != nil {
 		return nil, err
 	}
+	t, err := s.topicArg(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	ref := TopicRef{Roadmap: s.id, Topic: t.ID}
 	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
-		i := slices.Index(r.Queue, t.ID)
+		i := slices.Index(r.Queue, ref)
 		if i < 0 {
 			return Errorf(NotFound, "%s is not in the queue.", t.Title)
 		}
@@ -333,22 +420,26 @@ func (e *Engine) cmdChallengeUnqueue(ctx context.Context, req *Request) (*Reply,
 	if err != nil {
 		return nil, Wrap(err, "unqueue topic")
 	}
-	r := e.queueReply(rec.Queue)
+	r := e.queueReply(ctx, rec)
 	r.Title = "Unqueued " + t.Title
 	return r, nil
 }
 
 // queueReply lists the queue in the order challenges will take it.
-func (e *Engine) queueReply(queue []string) *Reply {
+func (e *Engine) queueReply(ctx context.Context, rec *SpaceRecord) *Reply {
 	r := &Reply{Title: "Challenge queue"}
 	n := 0
-	for _, id := range queue {
-		t := e.Roadmap.Topic(id)
+	for _, q := range rec.Queue {
+		t := e.topicOf(ctx, rec, q)
 		if t == nil {
-			continue // no longer in the roadmap; the next post passes it by
+			continue // no longer in its roadmap; the next post passes it by
 		}
 		n++
-		r.Text = append(r.Text, fmt.Sprintf("%d. %s (%s)", n, t.Title, t.ID))
+		line := fmt.Sprintf("%d. %s (%s)", n, t.Title, t.ID)
+		if q.Roadmap != BuiltinRoadmap {
+			line += " · roadmap " + q.Roadmap
+		}
+		r.Text = append(r.Text, line)
 	}
 	if n == 0 {
 		r.Text = []string{"The queue is empty, so each challenge takes the topic most of the group is on. Queue one with: challenge queue <topic>"}
@@ -360,16 +451,16 @@ func (e *Engine) queueReply(queue []string) *Reply {
 
 // dequeue takes a posted topic out of the space's queue. The post is already
 // stored, so a failure here is logged: the topic stays queued.
-func (e *Engine) dequeue(ctx context.Context, sp Space, topic string) {
-	if topic == "" {
+func (e *Engine) dequeue(ctx context.Context, sp Space, ref TopicRef) {
+	if ref.Topic == "" {
 		return
 	}
 	_, err := e.Store.UpdateSpace(ctx, sp, func(r *SpaceRecord) error {
-		r.Queue = slices.DeleteFunc(r.Queue, func(id string) bool { return id == topic })
+		r.Queue = slices.DeleteFunc(r.Queue, func(q TopicRef) bool { return q == ref })
 		return nil
 	})
 	if err != nil {
-		e.log().Error("dequeue challenge topic", "space", sp.Key(), "topic", topic, "err", err)
+		e.log().Error("dequeue challenge topic", "space", sp.Key(), "topic", ref.Topic, "err", err)
 	}
 }
 

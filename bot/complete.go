@@ -33,6 +33,21 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 	if opt == nil {
 		return nil
 	}
+	// Suggestions come from the roadmap the member follows; autocomplete
+	// answers within Discord's 3 seconds, so a failed read falls back to
+	// the built-in roadmap rather than to nothing.
+	st := study{BuiltinRoadmap, e.Roadmap}
+	var rec *SpaceRecord
+	if r, err := e.Store.Space(ctx, req.Space); err == nil {
+		rec = r
+		if m, err := e.Store.Member(ctx, req.Space, req.Member); err == nil {
+			if s, err := e.followed(ctx, rec, m); err == nil {
+				st = s
+			}
+		} else if s, err := e.followed(ctx, rec, &Member{}); err == nil {
+			st = s
+		}
+	}
 	var out []Suggestion
 	add := func(name, value string) {
 		if len(out) < MaxSuggestions {
@@ -43,7 +58,7 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 	case KindTopic, KindChallenge:
 		// A challenge is a topic or its own text: topics are suggested, and
 		// whatever else the moderator types is still taken as text.
-		for _, m := range e.Roadmap.Search(partial, MaxSuggestions) {
+		for _, m := range st.rm.Search(partial, MaxSuggestions) {
 			add(m.Topic.Title+" ("+m.Topic.ID+")", m.Topic.ID)
 		}
 	case KindZone:
@@ -51,26 +66,35 @@ func (e *Engine) Complete(ctx context.Context, req *Request, option, partial str
 			add(z, z)
 		}
 	case KindSection:
-		for _, s := range e.Roadmap.Sections {
+		for _, s := range st.rm.Sections {
 			if matches(partial, s.ID, s.Title) {
 				add(s.Title, s.ID)
 			}
 		}
 	case KindPick:
-		for _, p := range e.Roadmap.Picks {
+		for _, p := range st.rm.Picks {
 			if matches(partial, p.ID, p.Title) {
 				add(p.Title, p.ID)
 			}
 		}
 	case KindOption:
-		for _, p := range e.Roadmap.Picks {
+		for _, p := range st.rm.Picks {
 			if g := req.Args["group"]; g != "" && g != p.ID {
 				continue
 			}
 			for _, o := range p.Options {
-				t := e.Roadmap.Topic(o)
+				t := st.rm.Topic(o)
 				if matches(partial, o, t.Title) {
 					add(t.Title, roadmap.OptionName(o))
+				}
+			}
+		}
+	case KindRoadmap:
+		add(e.Roadmap.Title, BuiltinRoadmap)
+		if rec != nil {
+			for _, info := range rec.Roadmaps {
+				if matches(partial, info.ID, info.Title) {
+					add(info.Title, info.ID)
 				}
 			}
 		}

@@ -49,7 +49,8 @@ type Engine struct {
 	// challenge topic stays clear of; 0 means DefaultChallengeMemory.
 	ChallengeMemory int
 	// Card draws the progress card image (bot/card.Render); nil sends no image.
-	Card func(title, subtitle string, bars []Bar) ([]byte, error)
+	Card     func(title, subtitle string, bars []Bar) ([]byte, error)
+	roadmaps roadmapCache // parsed added roadmaps; see roadmapIn
 	// Observe, when set, is told about every handled command (metrics).
 	Observe func(command string, code Code, d time.Duration)
 	// ConfiguredModerators are, per platform, the member ids the operator's
@@ -209,21 +210,9 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 			if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 {
 				return Errorf(Invalid, "The %s must be a whole number such as 3, not %q.", o.Name, Clip(v, 20))
 			}
-		case KindSection:
-			if e.Roadmap.Section(strings.ToLower(v)) == nil {
-				return Errorf(NotFound, "No section %q. Sections: %s.", Clip(v, 30), e.sectionIDs())
-			}
 		}
 	}
 	return nil
-}
-
-func (e *Engine) sectionIDs() string {
-	ids := make([]string, len(e.Roadmap.Sections))
-	for i, s := range e.Roadmap.Sections {
-		ids[i] = s.ID
-	}
-	return strings.Join(ids, ", ")
 }
 
 // LoadZone resolves an IANA zone name (any case), with a member-facing

@@ -63,7 +63,7 @@ func TestNextDoneNext(t *testing.T) {
 	if !strings.Contains(r.Title, "Done") || !strings.Contains(r.Title, first.Title) {
 		t.Errorf("done: title %q", r.Title)
 	}
-	if got := member(t, env, "ann").Status(first.ID); got != roadmap.Done {
+	if got := member(t, env, "ann").Track(bot.BuiltinRoadmap).Status(first.ID); got != roadmap.Done {
 		t.Errorf("stored status %q, want done", got)
 	}
 	r = env.MustDo(t, "ann", "next")
@@ -81,10 +81,10 @@ func TestDoneDefaultsToLearningTopic(t *testing.T) {
 	env.MustDo(t, "ann", "start dns")
 	env.MustDo(t, "ann", "done")
 	m := member(t, env, "ann")
-	if m.Status("internet/dns") != roadmap.Done {
-		t.Errorf("dns is %q, want done", m.Status("internet/dns"))
+	if m.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done {
+		t.Errorf("dns is %q, want done", m.Track(bot.BuiltinRoadmap).Status("internet/dns"))
 	}
-	if m.Status(roadmap.Default().Topics()[0].ID) != roadmap.Todo {
+	if m.Track(bot.BuiltinRoadmap).Status(roadmap.Default().Topics()[0].ID) != roadmap.Todo {
 		t.Error("done without a topic marked the first topic instead of the learning one")
 	}
 }
@@ -152,15 +152,15 @@ func TestUndo(t *testing.T) {
 	env.MustDo(t, "ann", "done http")
 	env.MustDo(t, "ann", "pick language python")
 	env.MustDo(t, "ann", "undo")
-	if c := member(t, env, "ann").Choice("language"); c != "" {
+	if c := member(t, env, "ann").Track(bot.BuiltinRoadmap).Choice("language"); c != "" {
 		t.Errorf("undo pick: choice %q", c)
 	}
 	env.MustDo(t, "ann", "undo")
-	if s := member(t, env, "ann").Status("internet/http"); s != roadmap.Learning {
+	if s := member(t, env, "ann").Track(bot.BuiltinRoadmap).Status("internet/http"); s != roadmap.Learning {
 		t.Errorf("after one undo: %q, want learning", s)
 	}
 	env.MustDo(t, "ann", "undo")
-	if s := member(t, env, "ann").Status("internet/http"); s != roadmap.Todo {
+	if s := member(t, env, "ann").Track(bot.BuiltinRoadmap).Status("internet/http"); s != roadmap.Todo {
 		t.Errorf("after two undos: %q, want not started", s)
 	}
 	_, err := env.Do(t, "ann", "undo")
@@ -189,8 +189,8 @@ func TestPickSteersNext(t *testing.T) {
 	}
 	_, err := env.Do(t, "ann", "start language/ruby")
 	wantCode(t, err, bot.Conflict, "pick language ruby")
-	all, _ := rm.Progress(member(t, env, "ann"))
-	allNew, _ := rm.Progress(&bot.Member{})
+	all, _ := rm.Progress(member(t, env, "ann").Track(bot.BuiltinRoadmap))
+	allNew, _ := rm.Progress(&bot.Track{})
 	if all.Total != allNew.Total {
 		t.Errorf("a pick changed the number of counted topics: %d vs %d", all.Total, allNew.Total)
 	}
@@ -205,7 +205,7 @@ func TestPickMismatchWarns(t *testing.T) {
 	if len(r.Text) == 0 || !strings.HasPrefix(r.Text[0], "Heads-up: your language pick, Python, goes with Django rather than Node.js") {
 		t.Errorf("pick framework express after python: text %q, want the warning first", r.Text)
 	}
-	if c := member(t, env, "ann").Picks["framework"]; c != "framework/nodejs" {
+	if c := member(t, env, "ann").Track(bot.BuiltinRoadmap).Picks["framework"]; c != "framework/nodejs" {
 		t.Errorf("the mismatched pick did not stand: framework is %q", c)
 	}
 	r = env.MustDo(t, "ann", "pick framework django")
@@ -239,7 +239,7 @@ func TestNoteAndTopic(t *testing.T) {
 		t.Error("another member sees the note")
 	}
 	env.MustDo(t, "ann", "note dns -")
-	if mk := member(t, env, "ann").Topics["internet/dns"]; mk != nil {
+	if mk := member(t, env, "ann").Track(bot.BuiltinRoadmap).Topics["internet/dns"]; mk != nil {
 		t.Errorf("cleared note left %+v", mk)
 	}
 }
@@ -284,7 +284,7 @@ func TestMyData(t *testing.T) {
 	if r.File == nil || r.File.Type != "application/json" {
 		t.Fatalf("export is not a JSON attachment: %+v", r)
 	}
-	if err := json.Unmarshal(r.File.Data, &ex); err != nil || ex.Member.Topics["internet/dns"].Note != "secret-note-text" {
+	if err := json.Unmarshal(r.File.Data, &ex); err != nil || ex.Member.Track(bot.BuiltinRoadmap).Topics["internet/dns"].Note != "secret-note-text" {
 		t.Fatalf("export: %v %s", err, r.File.Data)
 	}
 	r = env.MustDo(t, "ann", "mydata delete")

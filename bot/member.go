@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/studybot/studybot/roadmap"
@@ -13,13 +14,15 @@ const MaxHistory = 20
 // Member is everything studybot keeps about one member of one Space. It is stored
 // as one record, so a command reads and writes a member in one step.
 type Member struct {
-	Space   Space             `json:"space"`
-	ID      string            `json:"id"`
-	Name    string            `json:"name,omitempty"`
-	Created time.Time         `json:"created"`
-	Seen    time.Time         `json:"seen"`
-	Topics  map[string]*Mark  `json:"topics,omitempty"`  // topic id -> mark
-	Picks   map[string]string `json:"picks,omitempty"`   // pick group id -> option topic id
+	Space   Space     `json:"space"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name,omitempty"`
+	Created time.Time `json:"created"`
+	Seen    time.Time `json:"seen"`
+	// Follow is the roadmap the member chose with roadmap follow; "" follows
+	// the space's default, including later changes of it.
+	Follow  string            `json:"follow,omitempty"`
+	Tracks  map[string]*Track `json:"tracks,omitempty"`  // roadmap id -> marks and picks
 	History []Change          `json:"history,omitempty"` // newest last, at most MaxHistory
 	Nudge   Nudge             `json:"nudge"`
 	Streak  Streak            `json:"streak"`
@@ -43,6 +46,9 @@ type Mark struct {
 
 // Change is one undoable step: the topic's (or pick's) previous value.
 type Change struct {
+	// Roadmap is the roadmap of Topic and Pick; "" in records from before
+	// roadmaps were per space, which means BuiltinRoadmap.
+	Roadmap  string         `json:"roadmap,omitempty"`
 	Topic    string         `json:"topic,omitempty"`
 	Prev     roadmap.Status `json:"prev,omitempty"`
 	PrevAt   time.Time      `json:"prev_at,omitzero"`
@@ -79,18 +85,118 @@ type Streak struct {
 	Last string `json:"last,omitempty"` // local date 2006-01-02 of the last counted day
 }
 
-// Status implements roadmap.Learner.
-func (m *Member) Status(topic string) roadmap.Status {
-	if mk := m.Topics[topic]; mk != nil {
+// BuiltinRoadmap is the id of the deployment's own roadmap: the built-in
+// backend roadmap, or the one roadmap.file names instead. Every space has it.
+const BuiltinRoadmap = "backend"
+
+// Track is a member's marks and picks on one roadmap, by topic id. A member
+// keeps a track per roadmap they worked on, so switching roadmaps loses
+// nothing, and marks on topics a roadmap no longer has stay (they count
+// again if a later version brings the topic back).
+type Track struct {
+	Topics map[string]*Mark  `json:"topics,omitempty"` // topic id -> mark
+	Picks  map[string]string `json:"picks,omitempty"`  // pick group id -> option topic id
+}
+
+// Status implements roadmap.Learner. A nil Track has no marks.
+func (t *Track) Status(topic string) roadmap.Status {
+	if t == nil {
+		return roadmap.Todo
+	}
+	if mk := t.Topics[topic]; mk != nil {
 		return mk.Status
 	}
 	return roadmap.Todo
 }
 
 // Choice implements roadmap.Learner.
-func (m *Member) Choice(pick string) string { return m.Picks[pick] }
+func (t *Track) Choice(pick string) string {
+	if t == nil {
+		return ""
+	}
+	return t.Picks[pick]
+}
 
-var _ roadmap.Learner = (*Member)(nil)
+// Marks implements roadmap.MarkLister, so Next and Progress cost what the
+// member marked rather than the roadmap's size.
+func (t *Track) Marks(yield func(topic string, s roadmap.Status) bool) {
+	if t == nil {
+		return
+	}
+	for id, mk := range t.Topics {
+		if mk.Status != roadmap.Todo && !yield(id, mk.Status) {
+			return
+		}
+	}
+}
+
+var (
+	_ roadmap.Learner    = (*Track)(nil)
+	_ roadmap.MarkLister = (*Track)(nil)
+)
+
+// Track returns the member's track on a roadmap, for reading: an empty one
+// (not kept in the member) when they have none.
+func (m *Member) Track(roadmapID string) *Track {
+	if t := m.Tracks[roadmapID]; t != nil {
+		return t
+	}
+	return &Track{}
+}
+
+// WriteTrack is track for code outside the engine that builds members
+// (tests, the simulator).
+func (m *Member) WriteTrack(roadmapID string) *Track { return m.track(roadmapID) }
+
+// track returns the member's track on a roadmap for writing, adding it and
+// its maps when missing.
+func (m *Member) track(roadmapID string) *Track {
+	if m.Tracks == nil {
+		m.Tracks = map[string]*Track{}
+	}
+	t := m.Tracks[roadmapID]
+	if t == nil {
+		t = &Track{}
+		m.Tracks[roadmapID] = t
+	}
+	if t.Topics == nil {
+		t.Topics = map[string]*Mark{}
+	}
+	if t.Picks == nil {
+		t.Picks = map[string]string{}
+	}
+	return t
+}
+
+// UnmarshalJSON reads member records of every version. Records written
+// before roadmaps were per space kept the one roadmap's marks and picks at
+// the top level ("topics", "picks"); they become the built-in roadmap's
+// track, and the next write stores them there.
+func (m *Member) UnmarshalJSON(data []byte) error {
+	type plain Member // no methods: no recursion
+	aux := struct {
+		*plain
+		Topics map[string]*Mark  `json:"topics"`
+		Picks  map[string]string `json:"picks"`
+	}{plain: (*plain)(m)}
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
+	}
+	if len(aux.Topics) > 0 || len(aux.Picks) > 0 {
+		t := m.track(BuiltinRoadmap)
+		for id, mk := range aux.Topics {
+			if _, ok := t.Topics[id]; !ok {
+				t.Topics[id] = mk
+			}
+		}
+		for id, o := range aux.Picks {
+			if _, ok := t.Picks[id]; !ok {
+				t.Picks[id] = o
+			}
+		}
+	}
+	return nil
+}
 
 // SpaceRecord holds a Space's settings.
 type SpaceRecord struct {
@@ -103,9 +209,17 @@ type SpaceRecord struct {
 	// OpenChallenge and CloseChallenge; kept here so that finding the
 	// challenges due to close reads space records only.
 	ClosesAt time.Time `json:"closes_at,omitzero"`
-	// Queue is the topic ids moderators queued for the next challenges,
-	// first one first.
-	Queue []string `json:"queue,omitempty"`
+	// Queue is the topics moderators queued for the next challenges, first
+	// one first.
+	Queue []TopicRef `json:"queue,omitempty"`
+	// DefaultRoadmap is the roadmap members follow until they choose one;
+	// "" means BuiltinRoadmap.
+	DefaultRoadmap string `json:"default_roadmap,omitempty"`
+	// Roadmaps lists the roadmaps moderators added (Store.PutRoadmapFile),
+	// so a command learns which exist, and which version, from the record
+	// it reads anyway. Like Current it belongs to the store: what
+	// UpdateSpace's fn does to it is not stored.
+	Roadmaps []RoadmapInfo `json:"roadmaps,omitempty"`
 	// Moderators is the member ids made moderators with "moderators add",
 	// on platforms without a permission gate of their own (Slack).
 	Moderators []string `json:"moderators,omitempty"`
@@ -121,12 +235,40 @@ type ChallengeSchedule struct {
 	// Lasts is how long each scheduled challenge stays open; 0 until the
 	// next one replaces it.
 	Lasts time.Duration `json:"lasts,omitempty"`
+	// Roadmap is the roadmap whose topics the schedule posts; "" means the
+	// space's default roadmap at each post.
+	Roadmap string `json:"roadmap,omitempty"`
+}
+
+// RoadmapInfo is what a space record says of one added roadmap.
+type RoadmapInfo struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Version string `json:"version"` // changes whenever the file does
+}
+
+// roadmapInfo finds an added roadmap's info, nil when the space has none
+// with that id.
+func (r *SpaceRecord) roadmapInfo(id string) *RoadmapInfo {
+	for i := range r.Roadmaps {
+		if r.Roadmaps[i].ID == id {
+			return &r.Roadmaps[i]
+		}
+	}
+	return nil
+}
+
+// TopicRef names a topic of one roadmap: two roadmaps may share a topic id.
+type TopicRef struct {
+	Roadmap string `json:"roadmap"`
+	Topic   string `json:"topic"`
 }
 
 // Challenge is one posted challenge and its submissions.
 type Challenge struct {
 	ID          uint64                 `json:"id"`
-	Topic       string                 `json:"topic,omitempty"` // topic id, "" for a free-text challenge
+	Roadmap     string                 `json:"roadmap,omitempty"` // Topic's roadmap; "" means BuiltinRoadmap
+	Topic       string                 `json:"topic,omitempty"`   // topic id, "" for a free-text challenge
 	Text        string                 `json:"text"`
 	Channel     string                 `json:"channel,omitempty"`
 	PostedBy    string                 `json:"posted_by,omitempty"` // member id, "" when scheduled
@@ -182,15 +324,7 @@ func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) er
 // writeMember is the one path by which the engine writes a member: update for
 // the member's own commands, and delivery marking closed direct messages.
 func (e *Engine) writeMember(ctx context.Context, sp Space, id string, fn func(m *Member) error) (*Member, error) {
-	m, err := e.Store.UpdateMember(ctx, sp, id, func(m *Member) error {
-		if m.Topics == nil {
-			m.Topics = map[string]*Mark{}
-		}
-		if m.Picks == nil {
-			m.Picks = map[string]string{}
-		}
-		return fn(m)
-	})
+	m, err := e.Store.UpdateMember(ctx, sp, id, fn)
 	if err != nil {
 		return nil, Wrap(err, "update member")
 	}

@@ -159,7 +159,15 @@ func (e *Engine) DeliverNudge(ctx context.Context, sp Space, id string) (Deliver
 	case e.Messenger == nil:
 		return NotSent, Errorf(Internal, "No messenger is set to deliver nudges.")
 	}
-	err = e.Messenger.Direct(ctx, sp, id, e.NudgeReply(m))
+	rec, err := e.Store.Space(ctx, sp)
+	if err != nil {
+		return NotSent, Wrap(err, "read space for nudge")
+	}
+	st, err := e.followed(ctx, rec, m)
+	if err != nil {
+		return NotSent, err
+	}
+	err = e.Messenger.Direct(ctx, sp, id, st.nudgeReply(m))
 	switch ErrorCode(err) {
 	case "":
 		return Delivered, nil
@@ -181,16 +189,24 @@ func (e *Engine) DeliverNudge(ctx context.Context, sp Space, id string) (Deliver
 
 var errNoNudge = errors.New("member has no nudge")
 
-// NudgeReply is the daily nudge for a member: their next topic with its summary,
-// one resource, buttons to mark it, and their streak. The scheduler sends it.
+// NudgeReply is the daily nudge for a member on the built-in roadmap; see
+// nudgeReply.
 func (e *Engine) NudgeReply(m *Member) *Reply {
-	res := e.Roadmap.Next(m)
+	return study{BuiltinRoadmap, e.Roadmap}.nudgeReply(m)
+}
+
+// nudgeReply is the daily nudge for a member: their next topic on the
+// roadmap they follow, with its summary, one resource, buttons to mark it,
+// and their streak. The scheduler sends it.
+func (s study) nudgeReply(m *Member) *Reply {
+	tr := s.trackOf(m)
+	res := s.rm.Next(tr)
 	r := &Reply{Footer: "Stop these with: nudge off"}
 	switch {
 	case res.Topic != nil:
 		t := res.Topic
 		r.Title = "Today: " + t.Title
-		if m.Status(t.ID) == roadmap.Learning {
+		if tr.Status(t.ID) == roadmap.Learning {
 			r.Title = "Keep going: " + t.Title
 		}
 		if t.Summary != "" {
@@ -210,7 +226,7 @@ func (e *Engine) NudgeReply(m *Member) *Reply {
 		names := make([]string, len(p.Options))
 		for i, o := range p.Options {
 			names[i] = roadmap.OptionName(o)
-			if t := e.Roadmap.Topic(o); t != nil {
+			if t := s.rm.Topic(o); t != nil {
 				names[i] = t.Title + " (" + roadmap.OptionName(o) + ")"
 			}
 		}

@@ -232,18 +232,18 @@ func TestNudgeReply(t *testing.T) {
 
 	// A member whose next step is a choice is told so, with the options.
 	p := rm.Picks[0]
-	m = &bot.Member{ID: "ben", Topics: map[string]*bot.Mark{}}
+	m = &bot.Member{ID: "ben"}
 	for range 500 {
-		res := rm.Next(m)
+		res := rm.Next(m.Track(bot.BuiltinRoadmap))
 		if res.Pick != nil || res.Topic == nil {
 			break
 		}
-		m.Topics[res.Topic.ID] = &bot.Mark{Status: "done"}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics[res.Topic.ID] = &bot.Mark{Status: "done"}
 	}
-	if res := rm.Next(m); res.Pick == nil {
+	if res := rm.Next(m.Track(bot.BuiltinRoadmap)); res.Pick == nil {
 		t.Fatalf("could not walk a member to a pick; next is %+v", res)
 	}
-	p = rm.Next(m).Pick
+	p = rm.Next(m.Track(bot.BuiltinRoadmap)).Pick
 	r = env.Engine.NudgeReply(m)
 	text := strings.Join(r.Text, " ")
 	if !strings.Contains(r.Title, p.Title) || !strings.Contains(text, "pick "+p.ID) || len(r.Buttons) != 0 {

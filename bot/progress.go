@@ -53,9 +53,10 @@ func (e *Engine) CurrentStreak(m *Member) int {
 	return 0
 }
 
-// topic resolves a topic argument, with "did you mean" on failure.
-func (e *Engine) topic(arg string) (*roadmap.Topic, error) {
-	t, cands := e.Roadmap.Find(arg)
+// topic resolves a topic argument on the study's roadmap, with "did you
+// mean" on failure.
+func (s study) topic(arg string) (*roadmap.Topic, error) {
+	t, cands := s.rm.Find(arg)
 	if t != nil {
 		return t, nil
 	}
@@ -67,26 +68,27 @@ func (e *Engine) topic(arg string) (*roadmap.Topic, error) {
 	for i, c := range cands {
 		names[i] = c.Title
 	}
-	if len(cands) > 1 && len(e.Roadmap.Search(arg, 1)) > 0 {
+	if len(cands) > 1 && len(s.rm.Search(arg, 1)) > 0 {
 		return nil, Errorf(NotFound, "%q matches several topics. Did you mean: %s?", Clip(arg, 40), strings.Join(names, "; "))
 	}
 	return nil, Errorf(NotFound, "No topic matches %q. Did you mean: %s?", Clip(arg, 40), strings.Join(names, "; "))
 }
 
-// mark sets a topic's status as one undoable change.
-func (e *Engine) mark(ctx context.Context, req *Request, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
+// mark sets a topic of the study's roadmap to status as one undoable change.
+func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
 	now := e.now()
 	return e.update(ctx, req, func(m *Member) error {
-		prev := m.Topics[t.ID]
+		tr := m.track(s.id)
+		prev := tr.Topics[t.ID]
 		if prev != nil && prev.Status == status {
 			return Errorf(Conflict, "%s is already marked %s.", t.Title, status)
 		}
-		if p := e.Roadmap.PickOf(t.ID); p != nil && status != roadmap.Skipped {
-			if c := m.Picks[p.ID]; c != "" && c != t.ID {
-				return Errorf(Conflict, "You picked %s for %q. To switch, type: pick %s %s", e.Roadmap.Topic(c).Title, p.Title, p.ID, roadmap.OptionName(t.ID))
+		if p := s.rm.PickOf(t.ID); p != nil && status != roadmap.Skipped {
+			if c := tr.Picks[p.ID]; c != "" && c != t.ID {
+				return Errorf(Conflict, "You picked %s for %q. To switch, type: pick %s %s", s.title(c), p.Title, p.ID, roadmap.OptionName(t.ID))
 			}
 		}
-		ch := Change{Topic: t.ID, At: now}
+		ch := Change{Roadmap: s.id, Topic: t.ID, At: now}
 		mk := &Mark{}
 		if prev != nil {
 			ch.Prev, ch.PrevAt = prev.Status, prev.At
@@ -96,7 +98,7 @@ func (e *Engine) mark(ctx context.Context, req *Request, t *roadmap.Topic, statu
 		if status == roadmap.Learning && mk.Started.IsZero() {
 			mk.Started = now
 		}
-		m.Topics[t.ID] = mk
+		tr.Topics[t.ID] = mk
 		m.History = append(m.History, ch)
 		if len(m.History) > MaxHistory {
 			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
@@ -107,11 +109,15 @@ func (e *Engine) mark(ctx context.Context, req *Request, t *roadmap.Topic, statu
 }
 
 func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
-	t, err := e.topic(req.Args["topic"])
+	_, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	m, err := e.mark(ctx, req, t, roadmap.Learning)
+	t, err := s.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.mark(ctx, req, s, t, roadmap.Learning)
 	if err != nil {
 		return nil, err
 	}
@@ -124,18 +130,17 @@ func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
 }
 
 func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error) {
+	m, s, err := e.learner(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	var t *roadmap.Topic
 	if arg := req.Args["topic"]; arg != "" {
-		var err error
-		if t, err = e.topic(arg); err != nil {
+		if t, err = s.topic(arg); err != nil {
 			return nil, err
 		}
 	} else {
-		m, err := e.member(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		res := e.Roadmap.Next(m)
+		res := s.rm.Next(s.trackOf(m))
 		switch {
 		case res.Complete:
 			return nil, Errorf(Conflict, "You have finished the roadmap: there is nothing left to mark done.")
@@ -144,25 +149,29 @@ func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		t = res.Topic
 	}
-	return e.markReply(ctx, req, t, roadmap.Done, "✅ Done: ")
+	return e.markReply(ctx, req, s, t, roadmap.Done, "✅ Done: ")
 }
 
 func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
-	t, err := e.topic(req.Args["topic"])
+	_, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return e.markReply(ctx, req, t, roadmap.Skipped, "⏭ Skipped: ")
+	t, err := s.topic(req.Args["topic"])
+	if err != nil {
+		return nil, err
+	}
+	return e.markReply(ctx, req, s, t, roadmap.Skipped, "⏭ Skipped: ")
 }
 
 // markReply marks t and answers with the confirmation and the member's next step.
-func (e *Engine) markReply(ctx context.Context, req *Request, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
-	m, err := e.mark(ctx, req, t, status)
+func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
+	m, err := e.mark(ctx, req, s, t, status)
 	if err != nil {
 		return nil, err
 	}
-	all, _ := e.Roadmap.Progress(m)
-	r := e.followUp(m)
+	all, _ := s.rm.Progress(s.trackOf(m))
+	r := e.followUp(m, s)
 	behind := fmt.Sprintf("You have %d of %d topics behind you.", all.Done, all.Total)
 	r.Text = append([]string{behind}, r.Text...)
 	r.Title = prefix + t.Title
@@ -177,31 +186,41 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 			return Errorf(Conflict, "Nothing to undo.")
 		}
 		undone = m.History[len(m.History)-1]
+		if undone.Roadmap == "" {
+			undone.Roadmap = BuiltinRoadmap
+		}
 		m.History = m.History[:len(m.History)-1]
+		tr := m.track(undone.Roadmap)
 		if undone.Pick != "" {
 			if undone.PrevPick == "" {
-				delete(m.Picks, undone.Pick)
+				delete(tr.Picks, undone.Pick)
 			} else {
-				m.Picks[undone.Pick] = undone.PrevPick
+				tr.Picks[undone.Pick] = undone.PrevPick
 			}
 			return nil
 		}
-		mk := m.Topics[undone.Topic]
+		mk := tr.Topics[undone.Topic]
 		if mk == nil {
 			mk = &Mark{}
 		}
 		next := *mk
 		next.Status, next.At = undone.Prev, undone.PrevAt
-		m.setMark(undone.Topic, next)
+		tr.setMark(undone.Topic, next)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Names come from the undone change's roadmap, which need not be the
+	// one the member follows now.
+	s := study{undone.Roadmap, nil}
+	if rec, err := e.Store.Space(ctx, req.Space); err == nil {
+		s.rm, _ = e.roadmapIn(ctx, rec, undone.Roadmap)
+	}
 	if undone.Pick != "" {
 		was := "no choice"
 		if undone.PrevPick != "" {
-			was = e.title(undone.PrevPick)
+			was = s.title(undone.PrevPick)
 		}
 		return &Reply{Title: "↩ Undone", Text: []string{fmt.Sprintf("Your %s pick is back to %s.", undone.Pick, was)}}, nil
 	}
@@ -209,19 +228,23 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 	if was == "" {
 		was = "not started"
 	}
-	return &Reply{Title: "↩ Undone", Text: []string{fmt.Sprintf("%s is back to %s.", e.title(undone.Topic), was)}}, nil
+	return &Reply{Title: "↩ Undone", Text: []string{fmt.Sprintf("%s is back to %s.", s.title(undone.Topic), was)}}, nil
 }
 
 func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
-	p := e.Roadmap.Pick(strings.ToLower(strings.TrimSpace(req.Args["group"])))
+	_, s, err := e.learner(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	p := s.rm.Pick(strings.ToLower(strings.TrimSpace(req.Args["group"])))
 	if p == nil {
 		var ids []string
-		for _, q := range e.Roadmap.Picks {
+		for _, q := range s.rm.Picks {
 			ids = append(ids, q.ID)
 		}
 		return nil, Errorf(NotFound, "No pick group %q. Groups: %s.", Clip(req.Args["group"], 30), strings.Join(ids, ", "))
 	}
-	opt, ok := e.Roadmap.Option(p, req.Args["option"])
+	opt, ok := s.rm.Option(p, req.Args["option"])
 	if !ok {
 		var names []string
 		for _, o := range p.Options {
@@ -231,12 +254,13 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	now := e.now()
 	m, err := e.update(ctx, req, func(m *Member) error {
-		prev := m.Picks[p.ID]
+		tr := m.track(s.id)
+		prev := tr.Picks[p.ID]
 		if prev == opt {
-			return Errorf(Conflict, "You already picked %s.", e.title(opt))
+			return Errorf(Conflict, "You already picked %s.", s.title(opt))
 		}
-		m.Picks[p.ID] = opt
-		m.History = append(m.History, Change{Pick: p.ID, PrevPick: prev, At: now})
+		tr.Picks[p.ID] = opt
+		m.History = append(m.History, Change{Roadmap: s.id, Pick: p.ID, PrevPick: prev, At: now})
 		if len(m.History) > MaxHistory {
 			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
 		}
@@ -245,30 +269,35 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := e.followUp(m)
-	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, e.title(opt))
+	r := e.followUp(m, s)
+	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, s.title(opt))
 	// A pick that does not go with another (a Node.js framework after Python)
 	// stands, with a warning first; the "goes well with" hint would repeat it.
-	if w := e.Roadmap.Mismatch(m, opt); w != "" {
+	if w := s.rm.Mismatch(s.trackOf(m), opt); w != "" {
 		r.Text = append([]string{w}, r.Text...)
 		return r, nil
 	}
-	if s, ok := p.Suggests[opt]; ok {
-		if q := e.Roadmap.PickOf(s); q != nil {
-			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", e.title(s), q.ID, roadmap.OptionName(s)))
+	if sug, ok := p.Suggests[opt]; ok {
+		if q := s.rm.PickOf(sug); q != nil {
+			r.Text = append(r.Text, fmt.Sprintf("Later on, %s goes well with it (pick %s %s).", s.title(sug), q.ID, roadmap.OptionName(sug)))
 		}
 	}
 	return r, nil
 }
 
 func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
-	t, err := e.topic(req.Args["topic"])
+	_, s, err := e.learner(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.topic(req.Args["topic"])
 	if err != nil {
 		return nil, err
 	}
 	text := strings.TrimSpace(req.Args["text"])
 	_, err = e.update(ctx, req, func(m *Member) error {
-		mk := m.Topics[t.ID]
+		tr := m.track(s.id)
+		mk := tr.Topics[t.ID]
 		if mk == nil {
 			mk = &Mark{}
 		}
@@ -278,7 +307,7 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 		} else {
 			next.Note = text
 		}
-		m.setMark(t.ID, next)
+		tr.setMark(t.ID, next)
 		return nil
 	})
 	if err != nil {
@@ -292,10 +321,10 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 
 // setMark stores a topic's mark; an empty one (no status, no note) is removed,
 // so the record holds only topics the member did something with.
-func (m *Member) setMark(topic string, mk Mark) {
+func (t *Track) setMark(topic string, mk Mark) {
 	if mk == (Mark{}) {
-		delete(m.Topics, topic)
+		delete(t.Topics, topic)
 		return
 	}
-	m.Topics[topic] = &mk
+	t.Topics[topic] = &mk
 }

@@ -93,7 +93,39 @@ type Store interface {
 	// Challenges returns up to limit challenges of a space, newest first.
 	Challenges(ctx context.Context, sp Space, limit int) ([]*Challenge, error)
 
+	// RoadmapFiles returns the roadmaps a space's moderators added, in id
+	// order.
+	RoadmapFiles(ctx context.Context, sp Space) ([]*RoadmapFile, error)
+	// RoadmapFile returns one of them. NotFound if the space has none with
+	// that id.
+	RoadmapFile(ctx context.Context, sp Space, id string) (*RoadmapFile, error)
+	// PutRoadmapFile adds or replaces a space's roadmap. Adding a new id to
+	// a space that has max already is a Conflict, and nothing changes.
+	PutRoadmapFile(ctx context.Context, sp Space, f *RoadmapFile, max int) error
+	// DeleteRoadmapFile removes a space's roadmap and changes the space's
+	// settings with fn (nil for none) in the same transaction. NotFound if
+	// there is none with that id; fn's error is returned unchanged and
+	// nothing changes.
+	DeleteRoadmapFile(ctx context.Context, sp Space, id string, fn func(*SpaceRecord) error) error
+
+	// PendingRoadmap returns the upload a moderator made with roadmap add
+	// and has not applied yet. NotFound when there is none.
+	PendingRoadmap(ctx context.Context, sp Space, member string) (*RoadmapFile, error)
+	// SetPendingRoadmap keeps f as the moderator's pending upload, replacing
+	// any; nil removes it.
+	SetPendingRoadmap(ctx context.Context, sp Space, member string, f *RoadmapFile) error
+
 	DueIndex
+}
+
+// RoadmapFile is a roadmap a space's moderators added: the file as they
+// uploaded it, which is what export gives back.
+type RoadmapFile struct {
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	TOML    string    `json:"toml"`
+	AddedBy string    `json:"added_by,omitempty"`
+	AddedAt time.Time `json:"added_at"`
 }
 
 // DueIndex is the nudge schedule as the scheduler sees it: claim what is due,

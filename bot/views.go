@@ -24,32 +24,35 @@ func topicButtons(t *roadmap.Topic, status roadmap.Status) []Button {
 }
 
 func (e *Engine) cmdNext(ctx context.Context, req *Request) (*Reply, error) {
-	m, err := e.member(ctx, req)
+	m, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return e.nextReply(m, e.Roadmap.Next(m), "Next up"), nil
+	t := s.trackOf(m)
+	return s.nextReply(t, s.rm.Next(t), "Next up"), nil
 }
 
 // followUp is the next step after a change. The caller retitles the reply with
 // what changed, so the next topic's name moves into the text.
-func (e *Engine) followUp(m *Member) *Reply {
-	res := e.Roadmap.Next(m)
-	r := e.nextReply(m, res, "Next up")
+func (e *Engine) followUp(m *Member, s study) *Reply {
+	t := s.trackOf(m)
+	res := s.rm.Next(t)
+	r := s.nextReply(t, res, "Next up")
 	if res.Topic != nil {
 		r.Text = append([]string{"Next up: " + res.Topic.Title}, r.Text...)
 	}
 	return r
 }
 
-// nextReply describes the member's next step res.
-func (e *Engine) nextReply(m *Member, res roadmap.Result, heading string) *Reply {
+// nextReply describes the member's next step res on the study's roadmap;
+// tr is their track there.
+func (s study) nextReply(tr *Track, res roadmap.Result, heading string) *Reply {
 	switch {
 	case res.Complete:
 		return &Reply{Title: "You finished the roadmap! 🎉",
 			Text: []string{"Every topic on your path is done or skipped. Try a challenge, or help someone in your group."}}
 	case res.Pick != nil:
-		return e.pickReply(res)
+		return s.pickReply(res)
 	}
 	t := res.Topic
 	r := &Reply{
@@ -59,10 +62,13 @@ func (e *Engine) nextReply(m *Member, res roadmap.Result, heading string) *Reply
 			{Name: "Section", Value: t.Section.Title, Inline: true},
 			{Name: "Estimate", Value: hours(t.Hours), Inline: true},
 		},
-		Buttons: topicButtons(t, m.Status(t.ID)),
+		Buttons: topicButtons(t, tr.Status(t.ID)),
 		Footer:  t.ID,
 	}
-	if m.Status(t.ID) == roadmap.Learning {
+	if s.id != BuiltinRoadmap {
+		r.Footer = s.rm.Title + " · " + t.ID
+	}
+	if tr.Status(t.ID) == roadmap.Learning {
 		r.Fields = append(r.Fields, Field{Name: "Status", Value: "learning", Inline: true})
 	}
 	if len(t.Resources) > 0 {
@@ -72,24 +78,24 @@ func (e *Engine) nextReply(m *Member, res roadmap.Result, heading string) *Reply
 	return r
 }
 
-func (e *Engine) pickReply(res roadmap.Result) *Reply {
+func (s study) pickReply(res roadmap.Result) *Reply {
 	p := res.Pick
 	var opts []string
 	var bs []Button
 	for _, o := range p.Options {
 		name := roadmap.OptionName(o)
-		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", e.Roadmap.Topic(o).Title, p.ID, name))
+		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", s.title(o), p.ID, name))
 		if len(bs) < 5 {
 			style := ButtonSecondary
 			if o == res.Suggested {
 				style = ButtonPrimary
 			}
-			bs = append(bs, Button{Label: e.Roadmap.Topic(o).Title, Action: Action("pick", p.ID, name), Style: style})
+			bs = append(bs, Button{Label: s.title(o), Action: Action("pick", p.ID, name), Style: style})
 		}
 	}
 	r := &Reply{Title: "Time to choose: " + p.Title, Text: []string{"Choose one; the others drop off your path. Options: " + strings.Join(opts, ", ") + "."}}
 	if res.Suggested != "" {
-		r.Text = append(r.Text, fmt.Sprintf("Your earlier choice suggests %s.", e.Roadmap.Topic(res.Suggested).Title))
+		r.Text = append(r.Text, fmt.Sprintf("Your earlier choice suggests %s.", s.title(res.Suggested)))
 	}
 	if len(p.Options) <= 5 {
 		r.Buttons = bs
@@ -118,22 +124,26 @@ func plural(n int) string {
 	return "s"
 }
 
-// title names a topic id, even one a custom roadmap no longer has.
-func (e *Engine) title(id string) string {
-	if t := e.Roadmap.Topic(id); t != nil {
-		return t.Title
+// title names a topic id, even one the roadmap no longer has (or, with no
+// roadmap at hand, by its id).
+func (s study) title(id string) string {
+	if s.rm != nil {
+		if t := s.rm.Topic(id); t != nil {
+			return t.Title
+		}
 	}
 	return id
 }
 
 func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) {
-	m, err := e.member(ctx, req)
+	m, st, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	all, secs := e.Roadmap.Progress(m)
+	tr := st.trackOf(m)
+	all, secs := st.rm.Progress(tr)
 	r := &Reply{
-		Title: "Your progress: " + e.Roadmap.Title,
+		Title: "Your progress: " + st.rm.Title,
 		Text:  []string{fmt.Sprintf("%d of %d topics done or skipped (%d%%).", all.Done, all.Total, all.Percent())},
 		Bars:  []Bar{{Label: "Overall", Done: all.Done, Total: all.Total}},
 	}
@@ -141,16 +151,19 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 		r.Bars = append(r.Bars, Bar{Label: s.Section.Title, Done: s.Done, Total: s.Total})
 	}
 	var learning []string
-	for _, t := range e.Roadmap.Topics() {
-		if m.Status(t.ID) == roadmap.Learning {
+	for _, t := range st.rm.Topics() {
+		if tr.Status(t.ID) == roadmap.Learning {
 			learning = append(learning, t.Title)
 		}
 	}
 	if len(learning) > 0 {
 		r.Fields = append(r.Fields, Field{Name: "Learning", Value: strings.Join(learning, ", ")})
 	}
-	if res := e.Roadmap.Next(m); res.Topic != nil {
+	if res := st.rm.Next(tr); res.Topic != nil {
 		r.Fields = append(r.Fields, Field{Name: "Next", Value: res.Topic.Title, Inline: true})
+	}
+	if all.OptionalDone > 0 {
+		r.Fields = append(r.Fields, Field{Name: "Optional", Value: fmt.Sprintf("%d done (not counted)", all.OptionalDone), Inline: true})
 	}
 	s := e.CurrentStreak(m)
 	r.Fields = append(r.Fields, Field{Name: "Streak", Value: fmt.Sprintf("%d day%s (best %d)", s, plural(s), m.Streak.Best), Inline: true})
@@ -195,33 +208,56 @@ func marker(s roadmap.Status) string {
 	return "⬜"
 }
 
+// noSection refuses a section argument, naming the roadmap's sections.
+func noSection(st study, arg string, alts []*roadmap.Section) error {
+	var names []string
+	for _, s := range alts {
+		names = append(names, s.Title+" ("+s.ID+")")
+	}
+	if len(names) > 0 {
+		return Errorf(NotFound, "No section %q in %s. Did you mean: %s?", Clip(arg, 30), st.rm.Title, strings.Join(names, "; "))
+	}
+	ids := make([]string, len(st.rm.Sections))
+	for i, s := range st.rm.Sections {
+		ids[i] = s.ID
+	}
+	return Errorf(NotFound, "No section %q in %s. Sections: %s.", Clip(arg, 30), st.rm.Title, strings.Join(ids, ", "))
+}
+
 func (e *Engine) cmdRoadmap(ctx context.Context, req *Request) (*Reply, error) {
-	m, err := e.member(ctx, req)
+	m, st, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if id := strings.ToLower(strings.TrimSpace(req.Args["section"])); id != "" {
-		s := e.Roadmap.Section(id)
+	tr := st.trackOf(m)
+	if arg := strings.TrimSpace(req.Args["section"]); arg != "" {
+		s, alts := st.rm.FindSection(arg)
+		if s == nil {
+			return nil, noSection(st, arg, alts)
+		}
 		r := &Reply{Title: fmt.Sprintf("%s (%s)", s.Title, s.Stage)}
 		if s.Summary != "" {
 			r.Text = append(r.Text, s.Summary)
 		}
 		for _, t := range s.Topics {
-			line := fmt.Sprintf("%s %s — %s", marker(m.Status(t.ID)), t.Title, t.ID)
-			if !e.Roadmap.Counts(m, t) {
-				if c := e.Roadmap.Chosen(m, e.Roadmap.PickOf(t.ID)); c != "" {
+			line := fmt.Sprintf("%s %s — %s", marker(tr.Status(t.ID)), t.Title, t.ID)
+			if t.Optional {
+				line += " (optional)"
+			}
+			if !st.rm.Counts(tr, t) {
+				if c := st.rm.Chosen(tr, st.rm.PickOf(t.ID)); c != "" {
 					line += " (not your pick)"
 				}
 			}
-			if mk := m.Topics[t.ID]; mk != nil && mk.Note != "" {
+			if mk := tr.Topics[t.ID]; mk != nil && mk.Note != "" {
 				line += " 📝"
 			}
 			r.Text = append(r.Text, line)
 		}
 		return r, nil
 	}
-	_, secs := e.Roadmap.Progress(m)
-	r := &Reply{Title: "Roadmap: " + e.Roadmap.Title, Text: []string{"Type roadmap <section> to see its topics."}}
+	_, secs := st.rm.Progress(tr)
+	r := &Reply{Title: "Roadmap: " + st.rm.Title, Text: []string{"Type roadmap <section> to see its topics; roadmap list for the group's other roadmaps."}}
 	stage := ""
 	for _, s := range secs {
 		label := s.Section.Title + " (" + s.Section.ID + ")"
@@ -235,15 +271,16 @@ func (e *Engine) cmdRoadmap(ctx context.Context, req *Request) (*Reply, error) {
 }
 
 func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error) {
-	t, err := e.topic(req.Args["topic"])
+	m, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	m, err := e.member(ctx, req)
+	t, err := s.topic(req.Args["topic"])
 	if err != nil {
 		return nil, err
 	}
-	st := m.Status(t.ID)
+	tr := s.trackOf(m)
+	st := tr.Status(t.ID)
 	status := string(st)
 	if st == roadmap.Todo {
 		status = "not started"
@@ -262,8 +299,8 @@ func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error) {
 	if len(t.After) > 0 {
 		var names []string
 		for _, a := range t.After {
-			if e.Roadmap.Counts(m, e.Roadmap.Topic(a)) {
-				names = append(names, marker(m.Status(a))+" "+e.title(a))
+			if s.rm.Counts(tr, s.rm.Topic(a)) {
+				names = append(names, marker(tr.Status(a))+" "+s.title(a))
 			}
 		}
 		if len(names) > 0 {
@@ -273,7 +310,7 @@ func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error) {
 	if t.Challenge != "" {
 		r.Fields = append(r.Fields, Field{Name: "Try this", Value: t.Challenge})
 	}
-	if mk := m.Topics[t.ID]; mk != nil && mk.Note != "" {
+	if mk := tr.Topics[t.ID]; mk != nil && mk.Note != "" {
 		r.Fields = append(r.Fields, Field{Name: "Your note", Value: mk.Note})
 	}
 	for _, res := range t.Resources {
@@ -305,10 +342,20 @@ func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, erro
 		on                     string
 	}
 	var rows []row
-	err := e.Store.Members(ctx, req.Space, func(m *Member) error {
-		all, _ := e.Roadmap.Progress(m)
+	rec, err := e.Store.Space(ctx, req.Space)
+	if err != nil {
+		return nil, Wrap(err, "read space")
+	}
+	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
+		// Each member on the roadmap they follow.
+		st, err := e.followed(ctx, rec, m)
+		if err != nil {
+			return err
+		}
+		tr := st.trackOf(m)
+		all, _ := st.rm.Progress(tr)
 		on := ""
-		if res := e.Roadmap.Next(m); res.Topic != nil {
+		if res := st.rm.Next(tr); res.Topic != nil {
 			on = res.Topic.Title
 		}
 		name := m.Name

@@ -20,13 +20,13 @@ import (
 // markDone is a realistic member change: one topic marked, one undo step kept.
 func markDone(topic string) func(*bot.Member) error {
 	return func(m *bot.Member) error {
-		if m.Topics == nil {
-			m.Topics = map[string]*bot.Mark{}
+		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
+			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
 		}
-		prev := m.Topics[topic]
+		prev := m.WriteTrack(bot.BuiltinRoadmap).Topics[topic]
 		if prev == nil {
 			prev = &bot.Mark{}
-			m.Topics[topic] = prev
+			m.WriteTrack(bot.BuiltinRoadmap).Topics[topic] = prev
 		}
 		m.History = append(m.History, bot.Change{Topic: topic, Prev: prev.Status, At: t0})
 		if len(m.History) > bot.MaxHistory {
@@ -117,10 +117,10 @@ func fill(tb testing.TB, db *DB, n int) {
 				return err
 			}
 			for i := start; i < min(n, start+10000); i++ {
-				m := &bot.Member{Space: spaceA, ID: fmt.Sprintf("U%08d", i), Created: t0, Topics: map[string]*bot.Mark{}}
+				m := &bot.Member{Space: spaceA, ID: fmt.Sprintf("U%08d", i), Created: t0}
 				for range rng.IntN(len(topics)) {
 					t := topics[rng.IntN(len(topics))]
-					m.Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(len(statuses))], At: t0}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(len(statuses))], At: t0}
 				}
 				if rng.IntN(2) == 0 {
 					m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Duration(rng.IntN(86400)) * time.Second)}

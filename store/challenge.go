@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -186,12 +187,12 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 			return err
 		}
 		if fn != nil {
-			current, closesAt := rec.Current, rec.ClosesAt
+			owned := ownedOf(rec)
 			if err := fn(rec); err != nil {
 				fnErr = err
 				return err
 			}
-			rec.Space, rec.Current, rec.ClosesAt = sp, current, closesAt
+			keepOwned(rec, &owned)
 		}
 		if cb := sb.Bucket(bucketChallenges); cb != nil {
 			if closed, err = openChallenge(cb, rec); err != nil {
@@ -261,6 +262,23 @@ func getSpace(sb *bolt.Bucket, sp bot.Space) (*bot.SpaceRecord, error) {
 	}
 	rec.Space = sp
 	return rec, nil
+}
+
+// keepOwned restores in rec the fields of a space record that belong to the
+// store's own methods (the open challenge: OpenChallenge, CloseChallenge;
+// the added roadmaps: PutRoadmapFile, DeleteRoadmapFile) from owned, the
+// record as read, after a caller's fn had it: fn cannot change them.
+func keepOwned(rec, owned *bot.SpaceRecord) {
+	rec.Space = owned.Space
+	rec.Current, rec.ClosesAt = owned.Current, owned.ClosesAt
+	rec.Roadmaps = owned.Roadmaps
+}
+
+// ownedOf copies what keepOwned restores, deep enough that fn cannot reach it.
+func ownedOf(rec *bot.SpaceRecord) bot.SpaceRecord {
+	o := *rec
+	o.Roadmaps = slices.Clone(rec.Roadmaps)
+	return o
 }
 
 func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {

@@ -141,6 +141,9 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		if err := forgetInSettings(sb, id); err != nil {
 			return err
 		}
+		if err := forgetPending(sb, id); err != nil {
+			return err
+		}
 		return forgetInChallenges(sb, id)
 	})
 	if err != nil {

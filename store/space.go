@@ -57,13 +57,13 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 				return err
 			}
 		}
-		current, closesAt := rec.Current, rec.ClosesAt
+		owned := ownedOf(rec)
 		if err := fn(rec); err != nil {
 			fnErr = err
 			return err
 		}
 		rec.Space = sp
-		rec.Current, rec.ClosesAt = current, closesAt // OpenChallenge and CloseChallenge own them
+		keepOwned(rec, &owned)
 		buf, err := encode("space", rec)
 		if err != nil {
 			return err

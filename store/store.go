@@ -305,6 +305,9 @@ func child(tx *bolt.Tx, sp bot.Space, name []byte, create bool) (*bolt.Bucket, e
 // wrap adds context to a storage failure; bot errors (a validation failure
 // inside a transaction) and context errors come back unchanged.
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var be *bot.Error
 	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

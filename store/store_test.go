@@ -45,10 +45,10 @@ func mustOpenAt(tb testing.TB, path string) *DB {
 
 func mark(status roadmap.Status) func(*bot.Member) error {
 	return func(m *bot.Member) error {
-		if m.Topics == nil {
-			m.Topics = map[string]*bot.Mark{}
+		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
+			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
 		}
-		m.Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
 		return nil
 	}
 }
@@ -90,7 +90,7 @@ func TestOpen_ReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Status("internet/dns"); got != roadmap.Done {
+	if got := m.Track(bot.BuiltinRoadmap).Status("internet/dns"); got != roadmap.Done {
 		t.Errorf("status after reopen = %q, want %q", got, roadmap.Done)
 	}
 	if !m.Created.Equal(t0) || m.Space != spaceA || m.ID != "alice" {
@@ -193,8 +193,8 @@ func TestSpaces_Isolated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Status("internet/dns") != roadmap.Done || b.Status("internet/dns") != roadmap.Learning {
-		t.Errorf("same id in two spaces: A=%q B=%q", a.Status("internet/dns"), b.Status("internet/dns"))
+	if a.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done || b.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Learning {
+		t.Errorf("same id in two spaces: A=%q B=%q", a.Track(bot.BuiltinRoadmap).Status("internet/dns"), b.Track(bot.BuiltinRoadmap).Status("internet/dns"))
 	}
 	if _, err := db.Member(ctx, spaceA, "zoe"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("zoe in A: err = %v, want not_found", err)
@@ -225,7 +225,7 @@ func TestUpdateMember_FnErrorChangesNothing(t *testing.T) {
 	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Learning))
 	errBoom := bot.Errorf(bot.Conflict, "boom")
 	_, err := db.UpdateMember(ctx, spaceA, "alice", func(m *bot.Member) error {
-		m.Topics["internet/dns"].Status = roadmap.Done
+		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"].Status = roadmap.Done
 		m.Nudge.Next = t0
 		return errBoom
 	})
@@ -233,7 +233,7 @@ func TestUpdateMember_FnErrorChangesNothing(t *testing.T) {
 		t.Fatalf("err = %v, want the fn's error unchanged", err)
 	}
 	m, _ := db.Member(ctx, spaceA, "alice")
-	if got := m.Status("internet/dns"); got != roadmap.Learning {
+	if got := m.Track(bot.BuiltinRoadmap).Status("internet/dns"); got != roadmap.Learning {
 		t.Errorf("status = %q, want %q", got, roadmap.Learning)
 	}
 	if next, _ := db.NextDue(ctx); !next.IsZero() {
@@ -662,10 +662,10 @@ func TestUpdateMember_ConcurrentLosesNothing(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				_, err := db.UpdateMember(ctx, spaceA, "crowd", func(m *bot.Member) error {
-					if m.Topics == nil {
-						m.Topics = map[string]*bot.Mark{}
+					if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
+						m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
 					}
-					m.Topics[fmt.Sprintf("t%d-%d", w, i)] = &bot.Mark{Status: roadmap.Done}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics[fmt.Sprintf("t%d-%d", w, i)] = &bot.Mark{Status: roadmap.Done}
 					m.Streak.Days++
 					return nil
 				})
@@ -684,8 +684,8 @@ func TestUpdateMember_ConcurrentLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Topics) != writers*each || m.Streak.Days != writers*each {
-		t.Errorf("topics %d, days %d; want %d each", len(m.Topics), m.Streak.Days, writers*each)
+	if len(m.WriteTrack(bot.BuiltinRoadmap).Topics) != writers*each || m.Streak.Days != writers*each {
+		t.Errorf("topics %d, days %d; want %d each", len(m.WriteTrack(bot.BuiltinRoadmap).Topics), m.Streak.Days, writers*each)
 	}
 }
 
@@ -802,7 +802,7 @@ func TestBackup(t *testing.T) {
 
 	bk := mustOpenAt(t, out)
 	m, err := bk.Member(ctx, spaceA, "alice")
-	if err != nil || m.Status("internet/dns") != roadmap.Done {
+	if err != nil || m.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done {
 		t.Errorf("alice in backup = %+v, %v", m, err)
 	}
 	if next, _ := bk.NextDue(ctx); !next.Equal(t0) {
@@ -1061,7 +1061,7 @@ func TestCompactFile(t *testing.T) {
 	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Done))
 	mustUpdate(t, db, spaceA, "bob", nudgeAt(9, 0, "UTC", t0))
 	mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error {
-		m.Topics = map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, Note: strings.Repeat("secret ", 50)}}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, Note: strings.Repeat("secret ", 50)}}
 		return nudgeAt(9, 0, "UTC", t0)(m)
 	})
 	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
@@ -1087,7 +1087,7 @@ func TestCompactFile(t *testing.T) {
 		t.Error("the compacted copy still holds the deleted member's bytes")
 	}
 	bk := mustOpenAt(t, compact)
-	if m, err := bk.Member(ctx, spaceA, "alice"); err != nil || m.Status("internet/dns") != roadmap.Done {
+	if m, err := bk.Member(ctx, spaceA, "alice"); err != nil || m.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done {
 		t.Errorf("alice in the compacted copy = %+v, %v", m, err)
 	}
 	got, err := bk.ClaimDue(ctx, t0, 10, tomorrow(map[string]int{}))

@@ -93,7 +93,7 @@ func TestOversizedLineIsRefusedAndSessionGoesOn(t *testing.T) {
 	if !strings.HasPrefix(out.String(), "error: That line is too long") || !strings.Contains(out.String(), "== Next up") {
 		t.Errorf("output:\n%.300s", out.String())
 	}
-	if m, err := env.DB.Member(context.Background(), c.Space(), "ann"); err == nil && len(m.Topics) > 0 {
-		t.Errorf("oversized note was stored: %+v", m.Topics)
+	if m, err := env.DB.Member(context.Background(), c.Space(), "ann"); err == nil && len(m.WriteTrack(bot.BuiltinRoadmap).Topics) > 0 {
+		t.Errorf("oversized note was stored: %+v", m.WriteTrack(bot.BuiltinRoadmap).Topics)
 	}
 }

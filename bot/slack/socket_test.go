@@ -208,8 +208,8 @@ func TestSocketModeEndToEnd(t *testing.T) {
 	// In the store: the topic was marked done, then skipped from the Home tab;
 	// had a redelivered "done" click run again, it would be done now.
 	m, err := tb.rec.env.DB.Member(context.Background(), slackSpace, "U1")
-	if err != nil || m.Status("internet/dns") != roadmap.Skipped {
-		t.Errorf("stored status %q (%v), want skipped", m.Status("internet/dns"), err)
+	if err != nil || m.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Skipped {
+		t.Errorf("stored status %q (%v), want skipped", m.Track(bot.BuiltinRoadmap).Status("internet/dns"), err)
 	}
 	if n := len(tb.rec.requests("next")); n != 3 { // the slash command, then next for the home tab twice
 		t.Errorf("next ran %d times, want 3", n)

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// bucketRoadmaps holds, inside each space's bucket, the roadmaps its
+// moderators added (roadmaps/<id> -> RoadmapFile) and their pending uploads
+// (pending/<member id> -> RoadmapFile). Files are up to 256 KB, so they live
+// apart from the space record, which every command reads.
+var (
+	bucketRoadmaps = []byte("roadmaps")
+	bucketPending  = []byte("pending")
+)
+
+// RoadmapFiles implements bot.Store.
+func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFile, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*bot.RoadmapFile
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketRoadmaps, false)
+		if err != nil || b == nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			f := new(bot.RoadmapFile)
+			if err := decode("roadmap", v, f); err != nil {
+				return fmt.Errorf("roadmap %q: %w", k, err)
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list roadmaps: %w", err)
+	}
+	return out, nil
+}
+
+// RoadmapFile implements bot.Store.
+func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
+	return db.getFile(ctx, sp, bucketRoadmaps, id, "read roadmap", func() error {
+		return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+	})
+}
+
+// PendingRoadmap implements bot.Store.
+func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (*bot.RoadmapFile, error) {
+	if err := checkMember(sp, member); err != nil {
+		return nil, err
+	}
+	return db.getFile(ctx, sp, bucketPending, member, "read pending roadmap", func() error {
+		return bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
+	})
+}
+
+func (db *DB) getFile(ctx context.Context, sp bot.Space, bucket []byte, key, op string, notFound func() error) (*bot.RoadmapFile, error) {
+	if err := checkSpace(sp); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *bot.RoadmapFile
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucket, false)
+		if err != nil || b == nil {
+			return err
+		}
+		if v := b.Get([]byte(key)); v != nil {
+			out = new(bot.RoadmapFile)
+			return decode("roadmap", v, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if out == nil {
+		return nil, notFound()
+	}
+	return out, nil
+}
+
+// PutRoadmapFile implements bot.Store. It runs in DB.Update: the count
+// check and the put must be one decision.
+func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFile, max int) error {
+	if err := checkSpace(sp); err != nil {
+		return err
+	}
+	if f == nil || f.ID == "" || len(f.ID) > MaxIDLen {
+		return bot.Errorf(bot.Invalid, "A roadmap needs an id.")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketRoadmaps, true)
+		if err != nil {
+			return err
+		}
+		n := 0
+		_ = b.ForEach(func(_, _ []byte) error { n++; return nil })
+		if b.Get([]byte(f.ID)) == nil && n >= max {
+			return bot.Errorf(bot.Conflict, "This group has %d roadmaps, the most it can have; remove one first.", max)
+		}
+		buf, err := encode("roadmap", f)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(f.ID), buf); err != nil {
+			return err
+		}
+		sb, err := spaceBucket(tx, sp, true)
+		if err != nil {
+			return err
+		}
+		rec, err := getSpace(sb, sp)
+		if err != nil {
+			return err
+		}
+		h := fnv.New64a()
+		h.Write([]byte(f.TOML))
+		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: strconv.FormatUint(h.Sum64(), 36)}
+		i := slices.IndexFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == f.ID })
+		if i >= 0 {
+			rec.Roadmaps[i] = info
+		} else {
+			rec.Roadmaps = append(rec.Roadmaps, info)
+			slices.SortFunc(rec.Roadmaps, func(a, b bot.RoadmapInfo) int { return strings.Compare(a.ID, b.ID) })
+		}
+		return putSpace(sb, rec)
+	})
+	return wrap("store roadmap", err)
+}
+
+// DeleteRoadmapFile implements bot.Store.
+func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn func(*bot.SpaceRecord) error) error {
+	if err := checkSpace(sp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var fnErr error
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, true)
+		if err != nil {
+			return err
+		}
+		b := sb.Bucket(bucketRoadmaps)
+		if b == nil || b.Get([]byte(id)) == nil {
+			return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+		}
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		rec, err := getSpace(sb, sp)
+		if err != nil {
+			return err
+		}
+		rec.Roadmaps = slices.DeleteFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == id })
+		if fn != nil {
+			owned := ownedOf(rec)
+			if err := fn(rec); err != nil {
+				fnErr = err
+				return err
+			}
+			keepOwned(rec, &owned)
+		}
+		return putSpace(sb, rec)
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrap("delete roadmap", err)
+}
+
+// SetPendingRoadmap implements bot.Store.
+func (db *DB) SetPendingRoadmap(ctx context.Context, sp bot.Space, member string, f *bot.RoadmapFile) error {
+	if err := checkMember(sp, member); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketPending, true)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			return b.Delete([]byte(member))
+		}
+		buf, err := encode("roadmap", f)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(member), buf)
+	})
+	return wrap("store pending roadmap", err)
+}
+
+// forgetPending drops a deleted member's pending upload.
+func forgetPending(sb *bolt.Bucket, id string) error {
+	if b := sb.Bucket(bucketPending); b != nil {
+		return b.Delete([]byte(id))
+	}
+	return nil
+}
