@@ -254,7 +254,7 @@ func TestStoredModeratorsReadOnlyWhenNeeded(t *testing.T) {
 		access bot.Access
 		reads  int32
 	}{
-		{"streak", bot.AccessMember, 0}, // a member command that reads no roadmap
+		{"streak", bot.AccessMember, 0},            // a member command that reads no roadmap
 		{"moderators add U2", bot.AccessMember, 0}, // an admin command: no list can make a member an admin
 		{"challenge list", bot.AccessMember, 1},    // refused after one read
 	}
