@@ -48,6 +48,10 @@ const (
 // DefaultAPIURL is Discord's REST base URL (API v10).
 const DefaultAPIURL = "https://discord.com/api/v10"
 
+// DefaultCDNURL is Discord's file host: attachments are downloaded from it
+// and nowhere else.
+const DefaultCDNURL = "https://cdn.discordapp.com"
+
 // DefaultSendRate is the default pace of outgoing messages per second, below
 // Discord's global limit of 50 requests per second (MaxSendRate) so that
 // interaction answers, which share that limit, still get through during a
@@ -75,12 +79,16 @@ type Config struct {
 	SendRate         float64  // Direct and Post requests per second, at most MaxSendRate
 	APIURL           string   // REST base URL, default DefaultAPIURL; tests and proxies set it
 	GatewayURL       string   // optional override of the gateway websocket URL (tests)
+	// CDNURL is the only place attachments are downloaded from, default
+	// DefaultCDNURL: an https URL, or http on a loopback address (tests).
+	CDNURL string
 }
 
 // DefaultConfig is the configuration before the operator's settings: gateway
-// mode, commands registered at start, DefaultSendRate, Discord's API.
+// mode, commands registered at start, DefaultSendRate, Discord's API and
+// file host.
 func DefaultConfig() Config {
-	return Config{Mode: ModeGateway, RegisterCommands: true, SendRate: DefaultSendRate, APIURL: DefaultAPIURL}
+	return Config{Mode: ModeGateway, RegisterCommands: true, SendRate: DefaultSendRate, APIURL: DefaultAPIURL, CDNURL: DefaultCDNURL}
 }
 
 // normalize trims what operators paste with stray spaces, accepts a token
@@ -102,6 +110,10 @@ func (c *Config) normalize() {
 	}
 	if c.SendRate == 0 {
 		c.SendRate = d.SendRate
+	}
+	c.CDNURL = strings.TrimRight(strings.TrimSpace(c.CDNURL), "/")
+	if c.CDNURL == "" {
+		c.CDNURL = d.CDNURL
 	}
 }
 
@@ -142,6 +154,9 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("discord.api_url %q is not an http(s) URL", c.APIURL)
 	}
+	if !fileHost(c.CDNURL) {
+		bad("discord.cdn_url %q is not an https URL (http only on a loopback address, for tests)", c.CDNURL)
+	}
 	if c.GatewayURL != "" {
 		if g, err := url.Parse(c.GatewayURL); err != nil || (g.Scheme != "ws" && g.Scheme != "wss") || g.Host == "" {
 			bad("discord gateway URL %q is not a ws(s) URL", c.GatewayURL)
@@ -167,6 +182,7 @@ type Bot struct {
 	clock  bot.Clock
 	log    *slog.Logger
 	rest   *rest
+	files  *downloader
 	pub    ed25519.PublicKey
 	guilds map[string]bool // allowed guilds; nil allows all
 	pace   *pacer
@@ -235,6 +251,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		clock:         clock,
 		log:           log.With("platform", bot.PlatformDiscord),
 		rest:          newREST(cfg.APIURL, cfg.Token),
+		files:         newDownloader(cfg.CDNURL),
 		pub:           pub,
 		guilds:        guilds,
 		pace:          newPacer(cfg.SendRate),
