@@ -7,7 +7,10 @@
 // Handler (Discord's "interactions endpoint URL"). Both modes share one path:
 // translate the interaction into a bot.Request, run the engine, render the
 // bot.Reply as an embed with buttons, answer within Discord's 3 s window (deferring
-// when the engine is slow) and finish over REST.
+// when the engine is slow) and finish over REST. A file attached to a
+// command's ATTACHMENT option (roadmap add) is downloaded from Discord's file
+// host within that same budget and handed to the engine as bytes
+// (attachment.go).
 //
 // discordgo supplies the data model (interaction, command, embed and component
 // types and their JSON codecs). Its Session is deliberately not used: in v0.29.0 it
