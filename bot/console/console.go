@@ -2,13 +2,21 @@
 // (a terminal or a pipe), runs them through the engine and writes plain-text
 // replies with ASCII progress bars. It needs no token, so it is the quickest way to
 // try studybot, and a scriptable one: one command per line until EOF.
+//
+// It is the one adapter that touches the local disk: a command that takes a
+// file (roadmap add <path>) names a path, which the console reads and hands
+// to the engine as bytes.
 package console
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -23,6 +31,9 @@ type Options struct {
 	Name        string // display name, default Member
 	Interactive bool   // print a banner and a prompt (stdin is a terminal)
 	Roadmap     string // the roadmap's title, for the banner
+	// Dir is what a relative file path is relative to; "" is the
+	// process's working directory.
+	Dir string
 }
 
 // Console runs commands typed on In and prints replies to Out. It is also a
@@ -155,11 +166,71 @@ func (c *Console) Do(ctx context.Context, line string) string {
 		Command: cmd.Name,
 		Args:    args,
 	}
+	for _, o := range cmd.Options {
+		if p := args[o.Name]; o.Kind == bot.KindFile && p != "" {
+			f, err := c.readFile(p)
+			if err != nil {
+				return "error: " + bot.ErrorMessage(err) + "\n"
+			}
+			req.File, args[o.Name] = f, f.Name
+		}
+	}
 	r, err := c.h.Handle(ctx, req)
 	if err != nil {
 		return "error: " + bot.ErrorMessage(err) + "\n"
 	}
 	return Render(r)
+}
+
+// readFile reads the file at p (relative to Options.Dir) for a KindFile
+// option: a regular .toml file of at most bot.MaxRoadmapFile bytes. Each
+// refusal is one Invalid sentence.
+func (c *Console) readFile(p string) (*bot.File, error) {
+	path := p
+	if !filepath.IsAbs(path) && c.opt.Dir != "" {
+		path = filepath.Join(c.opt.Dir, path)
+	}
+	name := filepath.Base(path)
+	tooLarge := bot.Errorf(bot.Invalid, "%s is larger than %d KB, the most a roadmap file may be.", p, bot.MaxRoadmapFile/1024)
+	// Stat before opening: opening a named pipe would wait for a writer.
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, bot.Errorf(bot.Invalid, "There is no file %s.", p)
+	case err != nil:
+		return nil, bot.Errorf(bot.Invalid, "I cannot read %s: %s.", p, reason(err))
+	case st.IsDir():
+		return nil, bot.Errorf(bot.Invalid, "%s is a directory; give the path of the roadmap's .toml file.", p)
+	case !st.Mode().IsRegular():
+		return nil, bot.Errorf(bot.Invalid, "%s is not a regular file.", p)
+	case !strings.EqualFold(filepath.Ext(name), ".toml"):
+		return nil, bot.Errorf(bot.Invalid, "%s is not a .toml file.", p)
+	case st.Size() > bot.MaxRoadmapFile:
+		return nil, tooLarge
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, bot.Errorf(bot.Invalid, "I cannot read %s: %s.", p, reason(err))
+	}
+	defer f.Close()
+	// The file may have grown since Stat: read one byte past the limit.
+	data, err := io.ReadAll(io.LimitReader(f, bot.MaxRoadmapFile+1))
+	if err != nil {
+		return nil, bot.Errorf(bot.Invalid, "I cannot read %s: %s.", p, reason(err))
+	}
+	if len(data) > bot.MaxRoadmapFile {
+		return nil, tooLarge
+	}
+	return &bot.File{Name: name, Type: "application/toml", Data: data}, nil
+}
+
+// reason is an os error's cause without the path it repeats.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // Direct implements bot.Messenger: messages for this console's member print here.

@@ -128,6 +128,9 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 			d.MaxLength = bot.MaxTextLen
 		case bot.KindDuration:
 			d.MaxLength = 20
+		case bot.KindFile:
+			// Discord's file picker; the bytes are downloaded before the
+			// engine runs (attachmentFile).
 		case bot.KindChoice:
 			for _, ch := range o.Choices[:min(len(o.Choices), maxChoices)] {
 				d.Choices = append(d.Choices, &discordgo.ApplicationCommandOptionChoice{Name: ch, Value: ch})
@@ -146,7 +149,7 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 }
 
 // optionType is the Discord option type for a kind: Discord's own pickers
-// for channels and members, a whole number for numbers, and a string the
+// for channels, members and files, a whole number for numbers, and a string the
 // engine validates by kind for everything else.
 func optionType(k bot.Kind) discordgo.ApplicationCommandOptionType {
 	switch k {
@@ -156,6 +159,8 @@ func optionType(k bot.Kind) discordgo.ApplicationCommandOptionType {
 		return discordgo.ApplicationCommandOptionUser
 	case bot.KindNumber:
 		return discordgo.ApplicationCommandOptionInteger
+	case bot.KindFile:
+		return discordgo.ApplicationCommandOptionAttachment
 	}
 	return discordgo.ApplicationCommandOptionString
 }

@@ -27,6 +27,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"NegativeSendRate", Config{Token: "t", AppID: "900", SendRate: -1}, "discord.send_rate"},
 		{"BadAPIURL", Config{Token: "t", AppID: "900", APIURL: "discord.com/api"}, "api_url"},
 		{"BadGatewayURL", Config{Token: "t", AppID: "900", GatewayURL: "http://x"}, "gateway"},
+		{"PlainHTTPCDNURL", Config{Token: "t", AppID: "900", CDNURL: "http://cdn.discordapp.com"}, "discord.cdn_url"},
+		{"BadCDNURL", Config{Token: "t", AppID: "900", CDNURL: "cdn.discordapp.com"}, "discord.cdn_url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,7 +43,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.cancel()
-	if b.cfg.Mode != ModeHTTP || b.cfg.Token != "secret" || b.cfg.APIURL != DefaultAPIURL || b.cfg.SendRate != DefaultSendRate {
+	if b.cfg.Mode != ModeHTTP || b.cfg.Token != "secret" || b.cfg.APIURL != DefaultAPIURL || b.cfg.SendRate != DefaultSendRate || b.cfg.CDNURL != DefaultCDNURL {
 		t.Errorf("defaults: %+v", b.cfg)
 	}
 	if _, err := New(Config{Token: "t", AppID: "900"}, nil, nil, nil); err == nil {

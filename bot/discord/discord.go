@@ -7,7 +7,10 @@
 // Handler (Discord's "interactions endpoint URL"). Both modes share one path:
 // translate the interaction into a bot.Request, run the engine, render the
 // bot.Reply as an embed with buttons, answer within Discord's 3 s window (deferring
-// when the engine is slow) and finish over REST.
+// when the engine is slow) and finish over REST. A file attached to a
+// command's ATTACHMENT option (roadmap add) is downloaded from Discord's file
+// host within that same budget and handed to the engine as bytes
+// (attachment.go).
 //
 // discordgo supplies the data model (interaction, command, embed and component
 // types and their JSON codecs). Its Session is deliberately not used: in v0.29.0 it
@@ -48,6 +51,10 @@ const (
 // DefaultAPIURL is Discord's REST base URL (API v10).
 const DefaultAPIURL = "https://discord.com/api/v10"
 
+// DefaultCDNURL is Discord's file host: attachments are downloaded from it
+// and nowhere else.
+const DefaultCDNURL = "https://cdn.discordapp.com"
+
 // DefaultSendRate is the default pace of outgoing messages per second, below
 // Discord's global limit of 50 requests per second (MaxSendRate) so that
 // interaction answers, which share that limit, still get through during a
@@ -75,12 +82,16 @@ type Config struct {
 	SendRate         float64  // Direct and Post requests per second, at most MaxSendRate
 	APIURL           string   // REST base URL, default DefaultAPIURL; tests and proxies set it
 	GatewayURL       string   // optional override of the gateway websocket URL (tests)
+	// CDNURL is the only place attachments are downloaded from, default
+	// DefaultCDNURL: an https URL, or http on a loopback address (tests).
+	CDNURL string
 }
 
 // DefaultConfig is the configuration before the operator's settings: gateway
-// mode, commands registered at start, DefaultSendRate, Discord's API.
+// mode, commands registered at start, DefaultSendRate, Discord's API and
+// file host.
 func DefaultConfig() Config {
-	return Config{Mode: ModeGateway, RegisterCommands: true, SendRate: DefaultSendRate, APIURL: DefaultAPIURL}
+	return Config{Mode: ModeGateway, RegisterCommands: true, SendRate: DefaultSendRate, APIURL: DefaultAPIURL, CDNURL: DefaultCDNURL}
 }
 
 // normalize trims what operators paste with stray spaces, accepts a token
@@ -102,6 +113,10 @@ func (c *Config) normalize() {
 	}
 	if c.SendRate == 0 {
 		c.SendRate = d.SendRate
+	}
+	c.CDNURL = strings.TrimRight(strings.TrimSpace(c.CDNURL), "/")
+	if c.CDNURL == "" {
+		c.CDNURL = d.CDNURL
 	}
 }
 
@@ -142,6 +157,9 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("discord.api_url %q is not an http(s) URL", c.APIURL)
 	}
+	if !fileHost(c.CDNURL) {
+		bad("discord.cdn_url %q is not an https URL (http only on a loopback address, for tests)", c.CDNURL)
+	}
 	if c.GatewayURL != "" {
 		if g, err := url.Parse(c.GatewayURL); err != nil || (g.Scheme != "ws" && g.Scheme != "wss") || g.Host == "" {
 			bad("discord gateway URL %q is not a ws(s) URL", c.GatewayURL)
@@ -167,6 +185,7 @@ type Bot struct {
 	clock  bot.Clock
 	log    *slog.Logger
 	rest   *rest
+	files  *downloader
 	pub    ed25519.PublicKey
 	guilds map[string]bool // allowed guilds; nil allows all
 	pace   *pacer
@@ -235,6 +254,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		clock:         clock,
 		log:           log.With("platform", bot.PlatformDiscord),
 		rest:          newREST(cfg.APIURL, cfg.Token),
+		files:         newDownloader(cfg.CDNURL),
 		pub:           pub,
 		guilds:        guilds,
 		pace:          newPacer(cfg.SendRate),

@@ -162,6 +162,19 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 			f = &focus{option: o.Name, partial: clipRunes(v, maxPartial)}
 			continue
 		}
+		if opt.Kind == bot.KindFile && o.Type == optionType(opt.Kind) {
+			// The value is the attachment's id; the engine gets its name
+			// here and its bytes from serve, which downloads it (attachmentFile).
+			a := resolved(data, o)
+			if a == nil {
+				if autocomplete {
+					continue
+				}
+				return nil, bot.Errorf(bot.Invalid, "I could not find the file you attached; please attach it again.")
+			}
+			req.Args[o.Name] = a.Filename
+			continue
+		}
 		v, ok := optionValue(o, opt.Kind)
 		if !ok {
 			if autocomplete {
@@ -179,7 +192,8 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 
 // optionValue is an option's value as the engine reads it: a string or a
 // channel's id as it came, an INTEGER (a JSON number, so a float64) in
-// decimal, a USER as the member's id. ok is false when the option's type is
+// decimal, a USER as the member's id (an ATTACHMENT is read by
+// commandRequest). ok is false when the option's type is
 // not the one registered for k, or the value does not fit that type.
 func optionValue(o *discordgo.ApplicationCommandInteractionDataOption, k bot.Kind) (string, bool) {
 	if o.Type != optionType(k) {

@@ -52,6 +52,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	}
 	log = log.With("command", req.Command)
 	upd := updatesMessage(in, req)
+	att := attached(in)
 	// One background goroutine runs the engine and, if serve deferred,
 	// finishes the interaction; serve tells it which over deferred.
 	done := make(chan result, 1)
@@ -62,7 +63,7 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 				log.Error("discord deferred answer panicked", "panic", fmt.Sprint(p))
 			}
 		}()
-		res := b.run(req)
+		res := b.run(req, att)
 		done <- res
 		if p, ok := <-deferred; ok {
 			if err := b.finish(in, req, p, res); err != nil {
@@ -126,8 +127,11 @@ func (b *Bot) spawn(f func()) bool {
 
 // run calls the engine with a bounded context; a panic becomes an Internal
 // error instead of taking the process down. The engine logs its own Internal
-// errors, so only the panic, which it never saw, is logged here.
-func (b *Bot) run(req *bot.Request) (res result) {
+// errors, so only the panic, which it never saw, is logged here. With att,
+// the attachment is downloaded first, as part of the work serve times: a
+// slow download defers the interaction, and a refused one is the answer,
+// without the engine.
+func (b *Bot) run(req *bot.Request, att *discordgo.MessageAttachment) (res result) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.workTimeout)
 	defer cancel()
 	defer func() {
@@ -136,6 +140,13 @@ func (b *Bot) run(req *bot.Request) (res result) {
 			res = result{err: bot.Wrap(fmt.Errorf("panic: %v", p), "handle "+req.Command)}
 		}
 	}()
+	if att != nil {
+		f, err := b.attachmentFile(ctx, att)
+		if err != nil {
+			return result{err: err}
+		}
+		req.File = f
+	}
 	r, err := b.h.Handle(ctx, req)
 	return result{r, err}
 }

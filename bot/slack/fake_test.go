@@ -38,13 +38,16 @@ type recorder struct {
 	mu     sync.Mutex
 	reqs   []bot.Request
 	canned map[string]*bot.Reply
-	gate   chan struct{} // when set, Handle waits for it (or its context)
+	// stand answers these commands itself, without the engine: commands the
+	// engine has not built yet, whose requests the adapter tests check.
+	stand map[string]*bot.Reply
+	gate  chan struct{} // when set, Handle waits for it (or its context)
 }
 
 // newRecorder wraps an engine on a temporary bbolt file with a fake clock.
 func newRecorder(tb testing.TB) *recorder {
 	env := bottest.New(tb)
-	return &recorder{env: env, eng: env.Engine, canned: map[string]*bot.Reply{}}
+	return &recorder{env: env, eng: env.Engine, canned: map[string]*bot.Reply{}, stand: map[string]*bot.Reply{}}
 }
 
 func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, error) {
@@ -53,8 +56,12 @@ func (r *recorder) Handle(ctx context.Context, req *bot.Request) (*bot.Reply, er
 	r.mu.Lock()
 	r.reqs = append(r.reqs, cp)
 	canned := r.canned[req.Command]
+	stand, standing := r.stand[req.Command]
 	gate := r.gate
 	r.mu.Unlock()
+	if standing {
+		return stand, nil
+	}
 	if gate != nil {
 		select {
 		case <-gate:
@@ -107,6 +114,13 @@ type fakeSlack struct {
 	post func(n int, w http.ResponseWriter) bool
 
 	conns chan *websocket.Conn
+
+	// files is Slack's file host, on its own server as in production:
+	// uploaded files by path. filesServe, when set, answers instead.
+	files      *httptest.Server
+	fileData   map[string][]byte
+	filesServe func(w http.ResponseWriter, r *http.Request)
+	fileGets   []*http.Request
 }
 
 // users known to users.info.
@@ -122,7 +136,32 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, changed: make(chan struct{}), conns: make(chan *websocket.Conn, 4)}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
+	f.fileData = map[string][]byte{}
+	f.files = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.fileGets = append(f.fileGets, r)
+		data, ok := f.fileData[r.URL.Path]
+		serve := f.filesServe
+		f.mu.Unlock()
+		switch {
+		case serve != nil:
+			serve(w, r)
+		case !ok:
+			http.NotFound(w, r)
+		default:
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write(data)
+		}
+	}))
+	t.Cleanup(f.files.Close)
 	return f
+}
+
+// downloads returns the requests the file host got.
+func (f *fakeSlack) downloads() []*http.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.fileGets)
 }
 
 func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
@@ -252,6 +291,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "chat.postEphemeral":
 		fmt.Fprint(w, `{"ok":true,"message_ts":"1700000000.000001"}`)
+	case "views.open":
+		fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 	case "views.publish":
 		fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 	case "files.getUploadURLExternal":
@@ -301,7 +342,7 @@ func newTestBot(t testing.TB, mode string) *testBot {
 	rec := newRecorder(t)
 	logs := &logBuffer{}
 	clock := rec.env.Clock
-	cfg := Config{Mode: mode, BotToken: testBotToken, AppToken: testAppToken, SigningSecret: testSecret, Moderators: []string{"UMOD"}, APIURL: f.apiURL()}
+	cfg := Config{Mode: mode, BotToken: testBotToken, AppToken: testAppToken, SigningSecret: testSecret, Moderators: []string{"UMOD"}, APIURL: f.apiURL(), FilesURL: f.files.URL}
 	if mode == ModeHTTP {
 		cfg.AppToken = ""
 	}

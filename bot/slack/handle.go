@@ -86,6 +86,7 @@ type outcome struct {
 	team    string
 	user    string
 	channel string
+	none    bool // nothing to post: the answer was a modal
 }
 
 // run handles one engine request and renders the answer; errors become an
@@ -148,6 +149,10 @@ func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline
 	defer t.Stop()
 	select {
 	case o := <-res:
+		if o.none {
+			then <- postImage // there is none: nothing follows
+			return nil
+		}
 		if maxInline > 0 && len(o.msg.json()) >= maxInline {
 			then <- postAnswer
 			return nil
@@ -170,7 +175,8 @@ const (
 	postAnswer                 // post the whole answer through the response_url
 )
 
-// commandOutcome parses and runs a slash command.
+// commandOutcome parses and runs a slash command. A command that takes a
+// file opens its modal instead (openFileModal).
 func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome {
 	fail := func(err error) outcome {
 		return outcome{msg: errorPayload(bot.ErrorMessage(err)), team: sc.TeamID, user: sc.UserID, channel: sc.ChannelID}
@@ -181,6 +187,9 @@ func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome
 	slash := strings.ToLower(strings.TrimSpace(sc.Command))
 	if slash != slashStudy && slash != slashStudyMod {
 		return fail(bot.Errorf(bot.Invalid, "I only answer %s and %s.", slashStudy, slashStudyMod))
+	}
+	if c := fileCommand(slash, sc.Text); c != nil {
+		return b.openFileModal(ctx, sc, c)
 	}
 	cmd, args, err := parse(slash, sc.Text)
 	if err != nil {
@@ -195,6 +204,9 @@ func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome
 // deliver posts a command's answer through the response_url (or, lacking one,
 // as an ephemeral message), then its image.
 func (b *Bot) deliver(ctx context.Context, responseURL string, o outcome) {
+	if o.none {
+		return
+	}
 	var err error
 	switch {
 	case responseURL != "":

@@ -18,10 +18,11 @@ import (
 )
 
 // Handler serves Slack's HTTP-mode requests: POST /slack/commands (slash
-// commands), /slack/interactivity (button clicks) and /slack/events (Events API).
-// Mount it at "/slack/" without stripping the prefix. Every request must carry a
-// valid signing-secret signature no more than 5 minutes old, else 401. In socket
-// mode nothing arrives over HTTP, so it answers 404.
+// commands), /slack/interactivity (button clicks and modal submissions) and
+// /slack/events (Events API). Mount it at "/slack/" without stripping the
+// prefix. Every request must carry a valid signing-secret signature no more
+// than 5 minutes old, else 401. In socket mode nothing arrives over HTTP, so
+// it answers 404.
 func (b *Bot) Handler() http.Handler {
 	mux := http.NewServeMux()
 	if b.cfg.Mode != ModeHTTP {
@@ -148,6 +149,16 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
 		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		// The answer decides whether the modal closes.
+		if resp := b.viewSubmission(cb); resp != nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_ = json.NewEncoder(w).Encode(resp)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

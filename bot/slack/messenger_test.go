@@ -212,6 +212,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"ErrMalformedSigningSecret", Config{Mode: "http", BotToken: "xoxb-1", SigningSecret: "has space"}, "does not look like one"},
 		{"ErrModeratorName", Config{BotToken: "xoxb-1", AppToken: "xapp-1", Moderators: []string{"@ann"}}, `slack.moderators: "@ann" is not a user id`},
 		{"ErrAPIURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", APIURL: "ftp://x"}, "is not an http(s) URL"},
+		{"LoopbackFilesURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", FilesURL: "http://127.0.0.1:9000"}, ""},
+		{"ErrPlainHTTPFilesURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", FilesURL: "http://files.slack.com"}, "slack.files_url"},
+		{"ErrFilesURLNotURL", Config{BotToken: "xoxb-1", AppToken: "xapp-1", FilesURL: "files.slack.com"}, "slack.files_url"},
 		{"ErrNegativeSendRate", Config{BotToken: "xoxb-1", AppToken: "xapp-1", SendRate: -1}, "slack.send_rate -1 must be"},
 	}
 	for _, tt := range tests {
@@ -225,7 +228,7 @@ func TestNewValidatesConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !strings.HasSuffix(b.cfg.APIURL, "/") || (b.cfg.Mode != ModeSocket && b.cfg.Mode != ModeHTTP) || b.cfg.SendRate != DefaultSendRate {
+				if !strings.HasSuffix(b.cfg.APIURL, "/") || (b.cfg.Mode != ModeSocket && b.cfg.Mode != ModeHTTP) || b.cfg.SendRate != DefaultSendRate || b.cfg.FilesURL == "" {
 					t.Errorf("defaults not filled: %+v", b.cfg)
 				}
 				return
@@ -272,7 +275,7 @@ func TestManifest(t *testing.T) {
 		scope, _, _ := strings.Cut(strings.TrimPrefix(line, "- "), " ")
 		scopes = append(scopes, scope)
 	}
-	want := []string{"commands", "chat:write", "im:write", "users:read", "files:write"}
+	want := []string{"commands", "chat:write", "im:write", "users:read", "files:write", "files:read"}
 	if !slices.Equal(scopes, want) {
 		t.Errorf("scopes %v, want %v", scopes, want)
 	}

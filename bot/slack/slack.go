@@ -10,6 +10,11 @@
 // when the engine has it within 2 seconds, else the acknowledgement goes out
 // empty and the answer follows through the response_url. Button clicks and
 // events are acknowledged at once and handled after.
+//
+// A command that takes a file (roadmap add) opens a modal with a file input;
+// its submission is checked in the acknowledgement, and the file is
+// downloaded from Slack's file host with the bot token (files:read) and
+// handed to the engine as bytes (file.go).
 package slack
 
 import (
@@ -48,6 +53,10 @@ const (
 // DefaultAPIURL is Slack's Web API base URL.
 const DefaultAPIURL = slack.APIURL
 
+// DefaultFilesURL is Slack's file host: files members upload are downloaded
+// from it and nowhere else.
+const DefaultFilesURL = "https://files.slack.com"
+
 // DefaultSendRate is the default pace of Direct and Post, in messages per
 // second across all channels. Slack documents chat.postMessage as about one
 // message per second per channel (paced separately, see postInterval) "while
@@ -67,18 +76,22 @@ type Config struct {
 	Moderators    []string // user ids with moderator rights besides admins and owners
 	SendRate      float64  // Direct and Post messages per second, default DefaultSendRate
 	APIURL        string   // Web API base URL, default "https://slack.com/api/"
+	// FilesURL is the only place uploaded files are downloaded from (with
+	// the bot token), default DefaultFilesURL: an https URL, or http on a
+	// loopback address (tests).
+	FilesURL string
 }
 
 // DefaultConfig is the configuration before the operator's settings: Socket
-// Mode, DefaultSendRate, Slack's Web API.
+// Mode, DefaultSendRate, Slack's Web API and file host.
 func DefaultConfig() Config {
-	return Config{Mode: ModeSocket, SendRate: DefaultSendRate, APIURL: DefaultAPIURL}
+	return Config{Mode: ModeSocket, SendRate: DefaultSendRate, APIURL: DefaultAPIURL, FilesURL: DefaultFilesURL}
 }
 
 // String describes c without its secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("slack.Config{Mode:%q BotToken:%s AppToken:%s SigningSecret:%s Moderators:%v SendRate:%v APIURL:%q}",
-		c.Mode, redact(c.BotToken), redact(c.AppToken), redact(c.SigningSecret), c.Moderators, c.SendRate, c.APIURL)
+	return fmt.Sprintf("slack.Config{Mode:%q BotToken:%s AppToken:%s SigningSecret:%s Moderators:%v SendRate:%v APIURL:%q FilesURL:%q}",
+		c.Mode, redact(c.BotToken), redact(c.AppToken), redact(c.SigningSecret), c.Moderators, c.SendRate, c.APIURL, c.FilesURL)
 }
 
 // LogValue implements slog.LogValuer so a logged Config never shows a secret.
@@ -91,6 +104,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("moderators", c.Moderators),
 		slog.Float64("send_rate", c.SendRate),
 		slog.String("api_url", c.APIURL),
+		slog.String("files_url", c.FilesURL),
 	)
 }
 
@@ -138,6 +152,7 @@ type Bot struct {
 	log        *slog.Logger
 	api        *slack.Client
 	httpc      *http.Client // response_url posts
+	files      *downloader  // uploaded files, from Config.FilesURL only
 	moderators map[string]bool
 
 	// ackBudget: see defaultAckBudget. Zero or less answers every command through
@@ -197,6 +212,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		clock:         clock,
 		log:           log.With("platform", "slack"),
 		httpc:         &http.Client{Timeout: 30 * time.Second},
+		files:         newDownloader(cfg.FilesURL, cfg.BotToken),
 		moderators:    map[string]bool{},
 		ackBudget:     defaultAckBudget,
 		sleep:         bot.Sleep,
@@ -250,6 +266,10 @@ func (c *Config) normalize() {
 	if !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/"
 	}
+	c.FilesURL = strings.TrimRight(strings.TrimSpace(c.FilesURL), "/")
+	if c.FilesURL == "" {
+		c.FilesURL = d.FilesURL
+	}
 }
 
 // Validate reports every setting New would refuse, each naming its key as
@@ -296,6 +316,9 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("slack.api_url %q is not an http(s) URL", c.APIURL)
+	}
+	if !fileHost(c.FilesURL) {
+		bad("slack.files_url %q is not an https URL (http only on a loopback address, for tests)", c.FilesURL)
 	}
 	return errors.Join(errs...)
 }

@@ -79,6 +79,17 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketm
 		// sent off the event loop.
 		b.async(func(context.Context) { b.ack(ctx, sm, req, b.slashCommand(ctx, data, maxAckPayload)) })
 	case slack.InteractionCallback:
+		if data.Type == slack.InteractionTypeViewSubmission {
+			// The acknowledgement decides whether the modal closes.
+			var body any
+			if resp := b.viewSubmission(data); resp != nil {
+				body = resp
+			}
+			if err := sm.AckCtx(ctx, req.EnvelopeID, body); err != nil {
+				b.log.Warn("slack socket mode ack failed", "envelope", req.EnvelopeID, "err", err)
+			}
+			return
+		}
 		b.ack(ctx, sm, req, nil)
 		b.async(func(actx context.Context) { b.interaction(actx, data) })
 	case slackevents.EventsAPIEvent:

@@ -121,6 +121,7 @@ type DiscordConfig struct {
 	RegisterCommands bool     `toml:"register_commands"`
 	SendRate         float64  `toml:"send_rate"`
 	APIURL           string   `toml:"api_url"`
+	CDNURL           string   `toml:"cdn_url"`
 }
 
 // SlackConfig configures the Slack adapter.
@@ -136,6 +137,7 @@ type SlackConfig struct {
 	Moderators        []string `toml:"moderators"`
 	SendRate          float64  `toml:"send_rate"`
 	APIURL            string   `toml:"api_url"`
+	FilesURL          string   `toml:"files_url"`
 }
 
 // adapter is the Discord adapter's own Config for these settings.
@@ -149,6 +151,7 @@ func (c DiscordConfig) adapter() discord.Config {
 		RegisterCommands: c.RegisterCommands,
 		SendRate:         c.SendRate,
 		APIURL:           c.APIURL,
+		CDNURL:           c.CDNURL,
 	}
 }
 
@@ -162,6 +165,7 @@ func (c SlackConfig) adapter() slack.Config {
 		Moderators:    c.Moderators,
 		SendRate:      c.SendRate,
 		APIURL:        c.APIURL,
+		FilesURL:      c.FilesURL,
 	}
 }
 
@@ -174,8 +178,8 @@ func DefaultConfig() Config {
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Nudge:      NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
 		Challenges: ChallengesConfig{RecentTopics: bot.DefaultChallengeMemory},
-		Discord:    DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL},
-		Slack:      SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL},
+		Discord:    DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL, CDNURL: d.CDNURL},
+		Slack:      SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL, FilesURL: s.FilesURL},
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/studybot/studybot/bot/discord"
+	"github.com/studybot/studybot/bot/slack"
 )
 
 // Settings every case shares: a database in the test's directory (run must
@@ -37,6 +40,8 @@ func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
 		{"ErrDiscordGuildID", discordOK + "guild_ids = [\"my server\"]\n", `config: discord.guild_ids: "my server"`},
 		{"ErrDiscordSendRateAboveLimit", discordOK + "send_rate = 60\n", "config: discord.send_rate 60 must be above 0 and at most 50"},
 		{"ErrDiscordAPIURL", "[discord]\nenabled = true\ntoken = \"t\"\napp_id = \"900\"\napi_url = \"discord.com/api\"\n", "config: discord.api_url"},
+		{"ErrDiscordCDNURLPlainHTTP", discordOK + "cdn_url = \"http://cdn.discordapp.com\"\n", `config: discord.cdn_url "http://cdn.discordapp.com" is not an https URL`},
+		{"ErrSlackFilesURL", slackBase + "app_token = \"xapp-1\"\nfiles_url = \"files.slack.com\"\n", `config: slack.files_url "files.slack.com" is not an https URL`},
 		{"ErrChallengesRecentTopics", discordOK + "[challenges]\nrecent_topics = 0\n", "config: challenges.recent_topics must be between 1 and 100, not 0"},
 		{"ErrSlackBotTokenAsAppToken", slackBase + "app_token = \"xoxb-2\"\n", "config: slack.app_token does not look like an app-level token"},
 		{"ErrSlackNoAppToken", slackBase, "config: slack.app_token is not set"},
@@ -100,6 +105,29 @@ func TestCheckConfigAcceptsAValidConfig(t *testing.T) {
 	}
 	if strings.Contains(out.String()+errb.String(), "sekrit") {
 		t.Errorf("a secret was printed:\n%s", out.String())
+	}
+}
+
+// TestExampleConfigFileURLs: config.example.toml documents the file hosts
+// with the adapters' defaults, and the environment overrides them.
+func TestExampleConfigFileURLs(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("..", "..", "config.example.toml"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Discord.CDNURL != discord.DefaultCDNURL || c.Slack.FilesURL != slack.DefaultFilesURL {
+		t.Errorf("example: cdn_url %q, files_url %q", c.Discord.CDNURL, c.Slack.FilesURL)
+	}
+	if d := DefaultConfig(); d.Discord.CDNURL != discord.DefaultCDNURL || d.Slack.FilesURL != slack.DefaultFilesURL {
+		t.Errorf("defaults: cdn_url %q, files_url %q", d.Discord.CDNURL, d.Slack.FilesURL)
+	}
+	env := map[string]string{"STUDYBOT_DISCORD_CDN_URL": "http://127.0.0.1:9000", "STUDYBOT_SLACK_FILES_URL": "http://127.0.0.1:9001"}
+	c, err = LoadConfig("", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Discord.adapter().CDNURL + " " + c.Slack.adapter().FilesURL; got != "http://127.0.0.1:9000 http://127.0.0.1:9001" {
+		t.Errorf("from the environment, the adapters get %q", got)
 	}
 }
 
