@@ -27,7 +27,7 @@ func init() {
 		{Name: "topic", Touch: TouchInHandler, Help: "A topic's summary, resources, your status and note.", Options: []Opt{topicReq}, run: (*Engine).cmdTopic},
 		{Name: "pick", Touch: TouchInHandler, Help: "Choose your track: pick language python, pick framework django...",
 			Options: []Opt{
-				{Name: "group", Kind: KindPick, Required: true, Help: "language, sql, nosql or framework"},
+				{Name: "group", Kind: KindPick, Required: true, Help: "a pick group of your roadmap, such as language"},
 				{Name: "option", Kind: KindOption, Required: true, Help: "the option, such as python"},
 			}, run: (*Engine).cmdPick},
 		{Name: "note", Touch: TouchInHandler, Help: "Keep a private note on a topic.",

@@ -117,7 +117,7 @@ func commandOptions(c *bot.Command) []*discordgo.ApplicationCommandOption {
 			d.MaxValue = maxNumber
 		case bot.KindMember:
 			// Discord's member picker; the value is the member's id.
-		case bot.KindTopic, bot.KindZone, bot.KindOption, bot.KindSection, bot.KindPick:
+		case bot.KindTopic, bot.KindZone, bot.KindOption, bot.KindSection, bot.KindPick, bot.KindRoadmap:
 			// Complete answers these from the roadmap and the zone list.
 			d.Autocomplete = true
 			d.MaxLength = 100
