@@ -262,4 +262,3 @@ func TestRoadmapExport(t *testing.T) {
 	_, err := env.Do(t, "mod", "roadmap export nope")
 	wantCode(t, err, bot.NotFound, "no roadmap")
 }
-
