@@ -222,3 +222,32 @@ func forgetPending(sb *bolt.Bucket, id string) error {
 	}
 	return nil
 }
+
+// keySeenRoadmap keeps, in the meta bucket, the built-in roadmap's topics
+// (id -> title) as the last start saw them.
+var keySeenRoadmap = []byte("seen_roadmap")
+
+// SeenRoadmap records the deployment's built-in roadmap (the one embedded,
+// or roadmap.file's) as topic id -> title, and returns what the previous
+// start recorded: nil on the first start. Main logs the difference, so a
+// changed roadmap never changes what members see without a word.
+func (db *DB) SeenRoadmap(topics map[string]string) (map[string]string, error) {
+	var prev map[string]string
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySeenRoadmap); v != nil {
+			if err := decode("seen roadmap", v, &prev); err != nil {
+				return err
+			}
+		}
+		buf, err := encode("seen roadmap", topics)
+		if err != nil {
+			return err
+		}
+		return meta.Put(keySeenRoadmap, buf)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record roadmap: %w", err)
+	}
+	return prev, nil
+}

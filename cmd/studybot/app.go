@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/studybot/studybot/bot/console"
 	"github.com/studybot/studybot/bot/metrics"
 	"github.com/studybot/studybot/bot/schedule"
+	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
 )
 
@@ -86,6 +88,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.closers = append(m.closers, m.DB.Close)
+	if err := m.logRoadmapChanges(rm); err != nil {
+		return err
+	}
 	m.Engine = &bot.Engine{
 		Store:           m.DB,
 		Roadmap:         rm,
@@ -252,4 +257,43 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// logRoadmapChanges compares the built-in roadmap (embedded, or roadmap.file)
+// with the one the last start saw, and logs what changed. Members' marks are
+// kept by topic id whatever changed: a removed topic's marks stop counting
+// and count again if it comes back, so nobody is silently zeroed; the log is
+// how an operator learns that progress figures moved.
+func (m *Main) logRoadmapChanges(rm *roadmap.Roadmap) error {
+	now := map[string]string{}
+	for _, t := range rm.Topics() {
+		now[t.ID] = t.Title
+	}
+	prev, err := m.DB.SeenRoadmap(now)
+	if err != nil || prev == nil {
+		return err
+	}
+	var added, removed, retitled []string
+	for id, title := range now {
+		switch old, ok := prev[id]; {
+		case !ok:
+			added = append(added, id)
+		case old != title:
+			retitled = append(retitled, id)
+		}
+	}
+	for id := range prev {
+		if _, ok := now[id]; !ok {
+			removed = append(removed, id)
+		}
+	}
+	if len(added)+len(removed)+len(retitled) == 0 {
+		return nil
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	slices.Sort(retitled)
+	m.Log.Warn("the built-in roadmap changed since the last start; members' marks are kept by topic id, and marks on removed topics count again if they come back",
+		"roadmap", rm.Title, "added", added, "removed", removed, "retitled", retitled)
+	return nil
 }

@@ -287,3 +287,56 @@ func TestConsoleModeratorsScripted(t *testing.T) {
 		}
 	}
 }
+
+// TestRoadmapFileChangeLoggedKeepsMarks: a roadmap.file that replaces the
+// built-in and drops a topic is logged at start, and the member's mark on
+// it is kept: it counts again once the topic is back.
+func TestRoadmapFileChangeLoggedKeepsMarks(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	full, err := os.ReadFile("../../roadmap/testdata/go.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := filepath.Join(dir, "v1.toml")
+	os.WriteFile(v1, full, 0o644)
+	v2 := filepath.Join(dir, "v2.toml")
+	os.WriteFile(v2, bytes.Replace(full, []byte("[[section.topic]]\nid = \"start/generics\""), []byte("[[section.topic]]\nid = \"start/generics2\""), 1), 0o644)
+	console := func(file, input string) (string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), []string{"console", "--db", db, "--roadmap", file}, strings.NewReader(input), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String()
+	}
+	console(v1, "start start/generics\n")
+	if _, logs := console(v1, "next\n"); strings.Contains(logs, "roadmap changed") {
+		t.Errorf("an unchanged roadmap logged a change: %s", logs)
+	}
+	out, logs := console(v2, "mydata export\n")
+	if !strings.Contains(logs, "the built-in roadmap changed") || !strings.Contains(logs, "start/generics") {
+		t.Errorf("start with a changed roadmap logged %q", logs)
+	}
+	if !strings.Contains(out, `"start/generics"`) {
+		t.Errorf("the mark on the removed topic is gone from the export: %s", out)
+	}
+	if out, _ := console(v1, "topic start/generics\n"); !strings.Contains(out, "learning") {
+		t.Errorf("back on v1 the mark is not shown: %s", out)
+	}
+}
+
+// TestConsoleAddsRoadmapFile: the console reads a local roadmap file and the
+// member follows it, as typed.
+func TestConsoleAddsRoadmapFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	in := "roadmap add ../../roadmap/testdata/go.toml\nroadmap follow go\ndone\nprogress\nroadmap follow backend\nprogress\n"
+	if err := run(context.Background(), []string{"console", "--db", filepath.Join(t.TempDir(), "x.db")}, strings.NewReader(in), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Added roadmap Go Developer", "You follow Go Developer", "Done: A Tour of Go", "Your progress: Go Developer", "1 of 4 topics", "Your progress: Backend Developer", "0 of 42 topics"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
