@@ -161,6 +161,10 @@ func TestChallengePostWhat(t *testing.T) {
 		{what: `"caching"`, text: "caching"},
 		{what: "Build a tiny cache in Go and share it", text: "Build a tiny cache in Go and share it"},
 		{what: "caching", refused: true, errSubstr: "Did you mean"},
+		{what: "dns", topic: dns.ID},
+		{what: "dsn", refused: true, errSubstr: "Did you mean DNS"},                // a typo is not posted
+		{what: "rust", refused: true, errSubstr: "put them in quotes"},             // nor a near word (REST)
+		{what: "jwt", refused: true, errSubstr: "Did you mean Hashing algorithms"}, // nor a tag match
 		{what: "frobnitz quux", refused: true, errSubstr: "put them in quotes"},
 		{what: `""`, refused: true, errSubstr: "quotes are empty"},
 	}

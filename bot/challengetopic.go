@@ -316,7 +316,9 @@ func (s study) readChallengeWhat(what string) (challengeWhat, error) {
 	if len(strings.Fields(what)) >= textWords {
 		return challengeWhat{text: what}, nil
 	}
-	t, alts := s.rm.Find(what)
+	// Named, not Find: a typo or a tag match guessed wrong would be posted
+	// to the whole group ("rust" is not REST); those get "Did you mean".
+	t, alts := s.rm.Named(what)
 	if t != nil {
 		return challengeWhat{topic: t}, nil
 	}

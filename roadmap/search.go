@@ -162,6 +162,53 @@ func (r *Roadmap) Find(query string) (*Topic, []*Topic) {
 	return nil, out
 }
 
+// Named is the topic query names outright: its id, its title or slug (but
+// for word endings), or words that are all in its title, and no other topic
+// as well. Unlike Find it never settles on a typo, a tag or a summary word:
+// it is for acting on a word where a wrong guess is public (a challenge
+// posted to the group). Otherwise nil and Find's suggestions.
+func (r *Roadmap) Named(query string) (*Topic, []*Topic) {
+	r.searchOnce.Do(r.indexSearch)
+	q := cut(normalize(query))
+	if q == "" {
+		return nil, nil
+	}
+	if t := r.byID[strings.ToLower(strings.TrimSpace(query))]; t != nil {
+		return t, nil
+	}
+	qq := newQuery(q)
+	var named []*Topic
+	for i, t := range r.topics {
+		d := &r.docs[i]
+		if s, _ := d.score(qq); s >= scoreNearTitle {
+			return t, nil
+		}
+		all := len(qq.words) > 0
+		for _, w := range qq.words {
+			if d.wordScore(w) < wordTitleStem {
+				all = false
+				break
+			}
+		}
+		if all {
+			named = append(named, t)
+		}
+	}
+	if len(named) == 1 {
+		return named[0], nil
+	}
+	_, alts := r.Find(query)
+	if len(alts) == 0 {
+		if t, _ := r.Find(query); t != nil {
+			alts = []*Topic{t}
+		}
+	}
+	if len(alts) == 0 {
+		alts = named
+	}
+	return nil, alts
+}
+
 // match is a Match and whether it rests on more than summary words.
 type match struct {
 	Match
