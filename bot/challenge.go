@@ -77,9 +77,19 @@ func (e *Engine) cmdChallengePost(ctx context.Context, req *Request) (*Reply, er
 	}
 	// Refuse before choosing a topic, with the way out; the store refuses
 	// again under its lock (RefuseWhileOpen) should a post race this one.
-	if open, err := e.openChallenge(ctx, req.Space, rec); err != nil {
+	open, err := e.openChallenge(ctx, req.Space, rec)
+	if err != nil {
 		return nil, err
-	} else if open != nil {
+	}
+	if open != nil && !open.ClosesAt.IsZero() && !open.ClosesAt.After(e.now()) {
+		// Past its close time, but the closer has not run yet: close it
+		// now, with its summary, rather than refuse over a closed one.
+		if _, err := e.CloseDueChallenges(ctx, e.now()); err != nil {
+			return nil, err
+		}
+		open = nil
+	}
+	if open != nil {
 		return nil, stillOpen(open)
 	}
 	var ch choice
@@ -431,7 +441,9 @@ func (e *Engine) cmdChallengeSubmit(ctx context.Context, req *Request) (*Reply, 
 	now := e.now()
 	edited := false
 	c, err := e.Store.UpdateChallenge(ctx, req.Space, rec.Current, func(c *Challenge) error {
-		if !c.ClosedAt.IsZero() {
+		// Closed, or past its close time (the closer runs each minute, or
+		// after a restart): no more answers either way.
+		if !c.ClosedAt.IsZero() || (!c.ClosesAt.IsZero() && !c.ClosesAt.After(now)) {
 			return Errorf(Conflict, "Challenge #%d is closed; submissions are no longer accepted.", c.ID)
 		}
 		if c.Submissions == nil {

@@ -253,6 +253,19 @@ func TestChallengeClosesAtItsTime(t *testing.T) {
 	if n, _ := env.Engine.CloseDueChallenges(ctx, env.Clock.Now()); n != 0 {
 		t.Errorf("closed %d again", n)
 	}
+	// Past its close time but not yet closed by the closer: no more
+	// answers, and a manual post closes it first instead of refusing.
+	env.MustDo(t, "mod", "challenge post internet/http 1h")
+	env.Clock.Add(time.Hour)
+	_, err := env.Do(t, "ana", "challenge submit too late")
+	if bot.ErrorCode(err) != bot.Conflict || !strings.Contains(bot.ErrorMessage(err), "closed") {
+		t.Errorf("submit after the close time: %v, want Conflict, closed", err)
+	}
+	env.MustDo(t, "mod", "challenge post internet/domain-names")
+	if cs := challenges(t, env); cs[1].ClosedAt.IsZero() || !cs[0].ClosedAt.IsZero() {
+		t.Errorf("post after the close time: %+v", cs[:2])
+	}
+	env.MustDo(t, "mod", "challenge close")
 	// A scheduled challenge takes the schedule's span.
 	env.MustDo(t, "mod", "challenge schedule #study MON 09:00 Europe/Berlin 6d")
 	if err := env.Engine.PostScheduledChallenge(ctx, bottest.Space, env.Clock.Now()); err != nil {

@@ -314,7 +314,7 @@ func (e *Engine) cmdChallengeSchedule(ctx context.Context, req *Request) (*Reply
 	where := ChannelMention(req.Space.Platform, channel)
 	r := &Reply{
 		Title: "Challenges scheduled: " + cadence,
-		Text:  []string{fmt.Sprintf("I will post a challenge in %s %s: queued topics first, else the topic most of the group is on, never one of the last %d challenges' topics.", channel, when, e.challengeMemory())},
+		Text:  []string{fmt.Sprintf("I will post a challenge in %s %s: queued topics first, else the topic most of the group is on, never one of the last %d challenges' topics.", where, when, e.challengeMemory())},
 		Fields: []Field{
 			{Name: "Channel", Value: where, Inline: true},
 		},

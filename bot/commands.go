@@ -59,7 +59,7 @@ func init() {
 		{Name: "challenge post", Access: AccessModerator, Help: "Post a challenge now: the next topic, a topic you name, or \"quoted text\"; optionally closing after a span such as 6d.",
 			Options: []Opt{
 				{Name: "what", Kind: KindChallenge, Help: "a topic (id, title, words); your own text in \"quotes\" or of 5+ words", Rest: true},
-				{Name: "closes", Kind: KindDuration, Help: "close it after this long: 6d, 36h", Tail: true},
+				{Name: "closes", Kind: KindDuration, Help: "close it after this long: 6d, 36h (typed last; quote text ending in such a word)", Tail: true},
 			}, run: (*Engine).cmdChallengePost},
 		{Name: "challenge close", Access: AccessModerator, Help: "Close the open challenge and post its summary; the schedule goes on.", run: (*Engine).cmdChallengeClose},
 		{Name: "challenge schedule", Access: AccessModerator, Help: "Post challenges on a schedule: challenge schedule #channel MON 09:00 Europe/Berlin 6d.",

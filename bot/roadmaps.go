@@ -22,6 +22,7 @@ const MaxRoadmapFile = roadmap.MaxFileBytes
 // Limits on a space's roadmaps.
 const (
 	MaxSpaceRoadmaps = 20               // added roadmaps per space, besides the built-in
+	MaxRoadmapID     = 40               // characters of a roadmap id: typed, and inside button ids
 	PendingFor       = 15 * time.Minute // how long an update waits for roadmap apply
 	roadmapCacheSize = 64               // parsed roadmaps kept in memory
 )
@@ -125,7 +126,11 @@ func (e *Engine) followed(ctx context.Context, rec *SpaceRecord, m *Member) (stu
 			continue // removed: its followers go back to the default
 		}
 		if err != nil {
-			return study{}, err
+			// A stored roadmap that no longer parses, or a read that
+			// failed: the member gets the next roadmap rather than an
+			// error on every command (and the leaderboard still works).
+			e.log().Error("load roadmap", "space", rec.Space.Key(), "roadmap", id, "err", err)
+			continue
 		}
 		return study{id, rm}, nil
 	}
@@ -159,6 +164,9 @@ func validateRoadmap(name string, data []byte) (*roadmap.Roadmap, error) {
 	if err == nil {
 		if rm.ID == "" {
 			return nil, Errorf(Invalid, "%s has no id: add a line such as id = \"go\" at the top.", Clip(name, 60))
+		}
+		if len(rm.ID) > MaxRoadmapID {
+			return nil, Errorf(Invalid, "%s: the id %q is longer than %d characters; members type it, so keep it short.", Clip(name, 60), Clip(rm.ID, 50), MaxRoadmapID)
 		}
 		return rm, nil
 	}
@@ -375,6 +383,7 @@ func (e *Engine) cmdRoadmapAdd(ctx context.Context, req *Request) (*Reply, error
 	if err != nil {
 		return nil, err
 	}
+	f.Base = rec.roadmapInfo(rm.ID).Version
 	if err := e.Store.SetPendingRoadmap(ctx, req.Space, req.Member, f); err != nil {
 		return nil, Wrap(err, "store pending roadmap")
 	}
@@ -407,12 +416,25 @@ func (e *Engine) cmdRoadmapApply(ctx context.Context, req *Request) (*Reply, err
 		}
 		return nil, Errorf(Conflict, "Your upload of %s waited more than %d minutes; add the file again with roadmap add.", id, int(PendingFor.Minutes()))
 	}
+	// Apply only over the version the changes were shown against: the
+	// roadmap may have been removed, or another moderator's update applied,
+	// since; the moderator must see the changes again.
+	rec, err := e.Store.Space(ctx, req.Space)
+	if err != nil {
+		return nil, Wrap(err, "read space")
+	}
+	if info := rec.roadmapInfo(id); info == nil || info.Version != f.Base {
+		if err := e.Store.SetPendingRoadmap(ctx, req.Space, req.Member, nil); err != nil {
+			e.log().Warn("drop stale upload", "space", req.Space.Key(), "err", err)
+		}
+		return nil, Errorf(Conflict, "%s changed or was removed since your upload; add the file again to see what it changes now.", id)
+	}
 	// Validated again: the parser may have changed, and the file was stored.
 	rm, err := validateRoadmap(id+".toml", []byte(f.TOML))
 	if err != nil {
 		return nil, err
 	}
-	f.AddedAt = e.now()
+	f.AddedAt, f.Base = e.now(), ""
 	if err := e.Store.PutRoadmapFile(ctx, req.Space, f, MaxSpaceRoadmaps); err != nil {
 		return nil, Wrap(err, "store roadmap")
 	}

@@ -262,3 +262,47 @@ func TestRoadmapExport(t *testing.T) {
 	_, err := env.Do(t, "mod", "roadmap export nope")
 	wantCode(t, err, bot.NotFound, "no roadmap")
 }
+
+// TestRoadmapApplyStale: an upload applies only over the version its changes
+// were shown against.
+func TestRoadmapApplyStale(t *testing.T) {
+	env := bottest.New(t)
+	orig := goRoadmap(t)
+	v2 := []byte(strings.Replace(string(orig), `title = "Go Developer"`, `title = "Go, version 2"`, 1))
+	v3 := []byte(strings.Replace(string(orig), `title = "Go Developer"`, `title = "Go, version 3"`, 1))
+	if _, err := addRoadmap(t, env, bottest.Space, "go.toml", orig); err != nil {
+		t.Fatal(err)
+	}
+	// Removed meanwhile: apply must not bring it back.
+	if _, err := addRoadmap(t, env, bottest.Space, "go.toml", v2); err != nil {
+		t.Fatal(err)
+	}
+	env.MustDo(t, "mod", "roadmap remove go")
+	_, err := env.Do(t, "mod", "roadmap apply go")
+	wantCode(t, err, bot.Conflict, "changed or was removed")
+	if rec, _ := env.DB.Space(context.Background(), bottest.Space); len(rec.Roadmaps) != 0 {
+		t.Errorf("a stale apply brought back %+v", rec.Roadmaps)
+	}
+	// Another moderator's update applied meanwhile: refused, theirs kept.
+	if _, err := addRoadmap(t, env, bottest.Space, "go.toml", orig); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := addRoadmap(t, env, bottest.Space, "go.toml", v2); err != nil { // mod's
+		t.Fatal(err)
+	}
+	req, _ := env.Request("mod2", "roadmap add go.toml")
+	req.File = &bot.File{Name: "go.toml", Data: v3}
+	if _, err := env.Engine.Handle(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	env.MustDo(t, "mod2", "roadmap apply go")
+	_, err = env.Do(t, "mod", "roadmap apply go")
+	wantCode(t, err, bot.Conflict, "changed or was removed")
+	if r := env.MustDo(t, "ana", "roadmap list"); !strings.Contains(r.Fields[1].Name, "version 3") {
+		t.Errorf("list %+v: want mod2's version 3 kept", r.Fields)
+	}
+	// An id members cannot type is refused.
+	long := []byte(strings.Replace(string(orig), `id = "go"`, `id = "`+strings.Repeat("g", 41)+`"`, 1))
+	_, err = addRoadmap(t, env, bottest.Space, "long.toml", long)
+	wantCode(t, err, bot.Invalid, "longer than 40 characters")
+}

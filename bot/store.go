@@ -126,6 +126,9 @@ type RoadmapFile struct {
 	TOML    string    `json:"toml"`
 	AddedBy string    `json:"added_by,omitempty"`
 	AddedAt time.Time `json:"added_at"`
+	// Base is, on a pending update, the version (RoadmapInfo.Version) the
+	// moderator saw the changes against; apply refuses if it moved.
+	Base string `json:"base,omitempty"`
 }
 
 // DueIndex is the nudge schedule as the scheduler sees it: claim what is due,

@@ -215,6 +215,40 @@ func (db *DB) SetPendingRoadmap(ctx context.Context, sp bot.Space, member string
 	return wrap("store pending roadmap", err)
 }
 
+// forgetInRoadmaps blanks a deleted member's id where they added a roadmap.
+func forgetInRoadmaps(sb *bolt.Bucket, id string) error {
+	b := sb.Bucket(bucketRoadmaps)
+	if b == nil {
+		return nil
+	}
+	var changed []*bot.RoadmapFile
+	err := b.ForEach(func(k, v []byte) error {
+		f := new(bot.RoadmapFile)
+		if err := decode("roadmap", v, f); err != nil {
+			return err
+		}
+		if f.AddedBy == id {
+			f.AddedBy = ""
+			changed = append(changed, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Put after ForEach: a bucket must not change while it is iterated.
+	for _, f := range changed {
+		buf, err := encode("roadmap", f)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(f.ID), buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // forgetPending drops a deleted member's pending upload.
 func forgetPending(sb *bolt.Bucket, id string) error {
 	if b := sb.Bucket(bucketPending); b != nil {

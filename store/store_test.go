@@ -353,11 +353,32 @@ func TestDeleteMember_LeavesNoTrace(t *testing.T) {
 		}
 	}
 
+	// A moderator: on the moderators list, added a roadmap, has an upload waiting.
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+		r.Moderators = []string{"stay", gone}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rf := &bot.RoadmapFile{ID: "go", Title: "Go", TOML: "id = \"go\"", AddedBy: gone, AddedAt: t0}
+	if err := db.PutRoadmapFile(ctx, spaceA, rf, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPendingRoadmap(ctx, spaceA, gone, rf); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
 		t.Errorf("deleting an absent member: %v", err)
+	}
+	if f, err := db.RoadmapFile(ctx, spaceA, "go"); err != nil || f.TOML != rf.TOML {
+		t.Errorf("the roadmap the member added: %+v, %v; want it kept", f, err)
+	}
+	if rec, _ := db.Space(ctx, spaceA); len(rec.Moderators) != 1 || len(rec.Roadmaps) != 1 {
+		t.Errorf("space after delete: moderators %v, roadmaps %v; want stay and go", rec.Moderators, rec.Roadmaps)
 	}
 	if _, err := db.Member(ctx, spaceA, gone); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("Member after delete: %v, want not_found", err)

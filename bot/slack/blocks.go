@@ -283,12 +283,16 @@ func esc(s string) string { return escaper.Replace(s) }
 // escapedMention is a member mention (bot.Mention: <@U123>) after esc.
 var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]+)&gt;`)
 
-// escPrivate is esc that keeps member mentions, so Slack shows the member's
-// name. Only for messages private to one member: there a mention notifies
-// nobody, while in a public one a member's own text (a submission) could
-// make the bot ping anyone.
+// escapedChannel is a channel mention (bot.ChannelMention: <#C123>) after esc.
+var escapedChannel = regexp.MustCompile(`&lt;#([CG][A-Z0-9]+)&gt;`)
+
+// escPrivate is esc that keeps member and channel mentions, so Slack shows
+// their names. Only for messages private to one member: there a mention
+// notifies nobody, while in a public one a member's own text (a submission)
+// could make the bot ping anyone.
 func escPrivate(s string) string {
-	return escapedMention.ReplaceAllString(esc(s), "<@$1>")
+	s = escapedMention.ReplaceAllString(esc(s), "<@$1>")
+	return escapedChannel.ReplaceAllString(s, "<#$1>")
 }
 
 // escFor is the escaping for r's text: escPrivate unless r is Public.

@@ -152,3 +152,16 @@ func TestButtonsRoundTrip(t *testing.T) {
 		t.Errorf("%d buttons, want 4 (the repeated action dropped)", n)
 	}
 }
+
+// TestEscPrivateKeepsMentions: a private reply keeps <@U…> and <#C…> so Slack
+// shows names; anything else stays escaped.
+func TestEscPrivateKeepsMentions(t *testing.T) {
+	in := "Posted in <#C0123ABC> by <@U42>: a <b> & <#not a channel>"
+	want := "Posted in <#C0123ABC> by <@U42>: a &lt;b&gt; &amp; &lt;#not a channel&gt;"
+	if got := escPrivate(in); got != want {
+		t.Errorf("escPrivate(%q) = %q, want %q", in, got, want)
+	}
+	if got := esc("<#C0123ABC>"); got != "&lt;#C0123ABC&gt;" {
+		t.Errorf("esc kept a mention: %q", got)
+	}
+}
