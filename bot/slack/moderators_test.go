@@ -123,7 +123,8 @@ func TestRenderMentionsOnlyInPrivate(t *testing.T) {
 	}{
 		{"Private", false, "ask <@U2>", "ask <@U2>"},
 		{"Public", true, "ask <@U2>", "ask &lt;@U2&gt;"},
-		{"PrivateChannelPing", false, "<!channel> and <#C1>", "&lt;!channel&gt; and &lt;#C1&gt;"},
+		{"PrivateChannelPing", false, "<!channel> and <#C1>", "&lt;!channel&gt; and <#C1>"}, // a channel link pings nobody
+		{"PublicChannel", true, "in <#C1>", "in &lt;#C1&gt;"},
 		{"PrivateNotAnID", false, "<@u2> <@U2|bob>", "&lt;@u2&gt; &lt;@U2|bob&gt;"},
 	}
 	for _, tt := range tests {
