@@ -269,3 +269,18 @@ func TestStoredModeratorsReadOnlyWhenNeeded(t *testing.T) {
 	_, err := as(t, env, slackTeam, "U2", bot.AccessMember, "challenge list")
 	wantCode(t, err, bot.Internal, "Something went wrong")
 }
+
+// TestHelpPointsDiscordModeratorsToStudymod: /study help cannot know who
+// Discord lets use /studymod, so it says where to look.
+func TestHelpPointsDiscordModeratorsToStudymod(t *testing.T) {
+	env := bottest.New(t)
+	discord := bot.Space{Platform: bot.PlatformDiscord, ID: "g1"}
+	r, err := as(t, env, discord, "U2", bot.AccessMember, "help")
+	if err != nil || !strings.Contains(r.Footer, "/studymod") {
+		t.Errorf("help footer %q, %v: want /studymod named", r.Footer, err)
+	}
+	r, err = as(t, env, discord, "U2", bot.AccessModerator, "help")
+	if err != nil || strings.Contains(r.Footer, "type /studymod") {
+		t.Errorf("a moderator's help footer %q: the commands are listed already", r.Footer)
+	}
+}

@@ -414,7 +414,7 @@ func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		return r, nil
 	}
-	r := &Reply{Title: "studybot: " + e.Roadmap.Title + " roadmap",
+	r := &Reply{Title: "studybot: study roadmaps with your group",
 		Text: []string{"Start with next. Mark topics with start, done and skip; see where you are with progress."}}
 	access := req.Access
 	if access == AccessMember {
@@ -433,5 +433,10 @@ func (e *Engine) cmdHelp(ctx context.Context, req *Request) (*Reply, error) {
 		r.Fields = append(r.Fields, Field{Name: c.Usage(), Value: c.Help})
 	}
 	r.Footer = "help <command> explains one command."
+	if access < AccessModerator && req.Space.Platform == PlatformDiscord {
+		// Discord may let this member use /studymod through a server's
+		// Integrations settings, which /study cannot see.
+		r.Footer += " Moderators: type /studymod and Discord lists its commands."
+	}
 	return r, nil
 }
