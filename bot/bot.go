@@ -8,6 +8,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -141,6 +142,17 @@ func (b Bar) Percent() int {
 		return 0
 	}
 	return min(100, max(0, b.Done*100/b.Total))
+}
+
+// Text is the bar in words, "Internet: 4 of 6, 66%": what adapters put
+// before the drawn bar, so a screen reader says the meaning before (or
+// instead of) reading the bar's glyphs one by one.
+func (b Bar) Text() string {
+	label := strings.TrimSpace(b.Label)
+	if label == "" {
+		return fmt.Sprintf("%d of %d, %d%%", b.Done, b.Total, b.Percent())
+	}
+	return fmt.Sprintf("%s: %d of %d, %d%%", label, b.Done, b.Total, b.Percent())
 }
 
 // Link is a titled URL (a topic's resources).

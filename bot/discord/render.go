@@ -212,13 +212,13 @@ func embedSize(e *discordgo.MessageEmbed) int {
 	return n
 }
 
-// barLine draws a progress bar: "`███████░░░` 70% **Internet** (7/10)".
+// barLine draws a progress bar as its words first, then the glyphs:
+// "Internet: 7 of 10, 70% `███████░░░`" (see bot.Bar.Text).
 func barLine(b bot.Bar) string {
 	const cells = 10
-	p := b.Percent()
-	full := min(max(p*cells/100, 0), cells)
-	return fmt.Sprintf("`%s%s` %d%% **%s** (%d/%d)",
-		strings.Repeat("█", full), strings.Repeat("░", cells-full), p, clip(b.Label, 100), b.Done, b.Total)
+	full := min(max(b.Percent()*cells/100, 0), cells)
+	b.Label = clip(b.Label, 100)
+	return fmt.Sprintf("%s `%s%s`", b.Text(), strings.Repeat("█", full), strings.Repeat("░", cells-full))
 }
 
 // links lists resources as markdown links, as many as fit in one field.

@@ -165,7 +165,7 @@ func TestRoadmapFileEndToEnd(t *testing.T) {
 	}
 	e.study("111", member, "done")
 	p := e.study("111", member, "progress")
-	if title, text := embedTitle(p), embedText(p); !strings.Contains(title, "Go Developer") || !strings.Contains(text, "**Overall** (1/4)") {
+	if title, text := embedTitle(p), embedText(p); !strings.Contains(title, "Go Developer") || !strings.Contains(text, "Overall: 1 of 4, 25%") {
 		t.Errorf("progress %q %q, want Go Developer and 1 of 4 topics overall", title, text)
 	}
 

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -152,21 +151,20 @@ func blocks(r *bot.Reply, limit int) []slack.Block {
 	return append(out, actions...)
 }
 
-// barText renders a progress bar as text, for example "▓▓▓▓▓░░░░░ 50% (3/6)".
-func barText(b bot.Bar) string {
+// barGlyphs draws a progress bar, for example "▓▓▓▓▓░░░░░" for 3 of 6; the
+// numbers are in the words before it (bot.Bar.Text).
+func barGlyphs(b bot.Bar) string {
 	filled := 0
 	if b.Total > 0 {
 		filled = min(max(b.Done*barWidth/b.Total, 0), barWidth)
 	}
-	return fmt.Sprintf("%s%s %d%% (%d/%d)", strings.Repeat("▓", filled), strings.Repeat("░", barWidth-filled), b.Percent(), b.Done, b.Total)
+	return strings.Repeat("▓", filled) + strings.Repeat("░", barWidth-filled)
 }
 
+// barLine is the bar's words first, then the drawn bar (see bot.Bar.Text).
 func barLine(b bot.Bar) string {
-	line := "`" + barText(b) + "`"
-	if l := strings.TrimSpace(b.Label); l != "" {
-		line += "  " + esc(oneLine(l))
-	}
-	return line
+	b.Label = oneLine(b.Label)
+	return esc(b.Text()) + "  `" + barGlyphs(b) + "`"
 }
 
 func linkLine(l bot.Link) string {

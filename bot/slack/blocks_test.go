@@ -98,21 +98,21 @@ func TestHomeViewGolden(t *testing.T) {
 	bottest.GoldenJSON(t, "home_nil_replies"+".golden", homeView(nil, nil, nil))
 }
 
-func TestBarText(t *testing.T) {
+func TestBarLine(t *testing.T) {
 	tests := []struct {
 		bar  bot.Bar
 		want string
 	}{
-		{bot.Bar{Done: 3, Total: 6}, "▓▓▓▓▓░░░░░ 50% (3/6)"},
-		{bot.Bar{Done: 0, Total: 0}, "░░░░░░░░░░ 0% (0/0)"},
-		{bot.Bar{Done: 6, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 100% (6/6)"},
-		{bot.Bar{Done: 1, Total: 3}, "▓▓▓░░░░░░░ 33% (1/3)"},
-		{bot.Bar{Done: 9, Total: 6}, "▓▓▓▓▓▓▓▓▓▓ 100% (9/6)"},
-		{bot.Bar{Done: -1, Total: 6}, "░░░░░░░░░░ 0% (-1/6)"},
+		{bot.Bar{Label: "Internet", Done: 3, Total: 6}, "Internet: 3 of 6, 50%  `▓▓▓▓▓░░░░░`"},
+		{bot.Bar{Done: 0, Total: 0}, "0 of 0, 0%  `░░░░░░░░░░`"},
+		{bot.Bar{Label: "A <b>", Done: 6, Total: 6}, "A &lt;b&gt;: 6 of 6, 100%  `▓▓▓▓▓▓▓▓▓▓`"},
+		{bot.Bar{Done: 1, Total: 3}, "1 of 3, 33%  `▓▓▓░░░░░░░`"},
+		{bot.Bar{Done: 9, Total: 6}, "9 of 6, 100%  `▓▓▓▓▓▓▓▓▓▓`"},
+		{bot.Bar{Done: -1, Total: 6}, "-1 of 6, 0%  `░░░░░░░░░░`"},
 	}
 	for _, tt := range tests {
-		if got := barText(tt.bar); got != tt.want {
-			t.Errorf("barText(%+v) = %q, want %q", tt.bar, got, tt.want)
+		if got := barLine(tt.bar); got != tt.want {
+			t.Errorf("barLine(%+v) = %q, want %q", tt.bar, got, tt.want)
 		}
 	}
 }
