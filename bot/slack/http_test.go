@@ -437,7 +437,7 @@ func TestHTTPEvents(t *testing.T) {
 		t.Fatalf("event: %d", w.Code)
 	}
 	views := tb.fake.wait("views.publish", 1)
-	if !strings.Contains(string(views[0].Body), `"user_id":"U1"`) || !strings.Contains(string(views[0].Body), "50% (3/6)") {
+	if !strings.Contains(string(views[0].Body), `"user_id":"U1"`) || !strings.Contains(string(views[0].Body), "3 of 6, 50%") {
 		t.Errorf("views.publish %s", views[0].Body)
 	}
 	// Slack's retry of the event, with the same event id, publishes nothing new.

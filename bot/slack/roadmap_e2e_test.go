@@ -107,7 +107,7 @@ func TestRoadmapFileEndToEnd(t *testing.T) {
 		Blocks json.RawMessage `json:"blocks"`
 	}
 	json.Unmarshal([]byte(body), &blocks)
-	if !strings.Contains(p.Text, "Go Developer") || !strings.Contains(string(blocks.Blocks), "Overall") || !strings.Contains(string(blocks.Blocks), "25% (1/4)") {
+	if !strings.Contains(p.Text, "Go Developer") || !strings.Contains(string(blocks.Blocks), "Overall") || !strings.Contains(string(blocks.Blocks), "Overall: 1 of 4, 25%") {
 		t.Errorf("progress %q %s, want Go Developer and 1 of 4 topics overall", p.Text, blocks.Blocks)
 	}
 

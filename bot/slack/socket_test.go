@@ -164,7 +164,7 @@ func TestSocketModeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := string(views[0].Body)
-	if pub.UserID != "U1" || pub.View.Type != "home" || !strings.Contains(body, "▓▓▓▓▓░░░░░ 50% (3/6)") || !strings.Contains(body, `"action_id":"done:internet/dns"`) {
+	if pub.UserID != "U1" || pub.View.Type != "home" || !strings.Contains(body, "Internet: 3 of 6, 50%  `▓▓▓▓▓░░░░░`") || !strings.Contains(body, `"action_id":"done:internet/dns"`) {
 		t.Errorf("views.publish %s", body)
 	}
 
