@@ -398,3 +398,25 @@ func TestCommandsTouchTheMember(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeRepliesAreShort: a change answers in two lines, what changed
+// and what is next, with buttons; the full card stays with next and topic.
+func TestChangeRepliesAreShort(t *testing.T) {
+	env := bottest.New(t)
+	for _, line := range []string{"start internet/dns", "done", "skip internet/http", "pick language python", "skip internet/domain-names"} {
+		r := env.MustDo(t, "ana", line)
+		lines := 1
+		if strings.HasPrefix(line, "pick") {
+			lines = 2 // and what goes with the pick, or a warning that it does not
+		}
+		if len(r.Text) > lines || len(r.Fields) > 0 || len(r.Bars) > 0 || r.Title == "" {
+			t.Errorf("%s: %q %q fields %d: want a title and at most one line", line, r.Title, r.Text, len(r.Fields))
+		}
+		if len(r.Buttons) == 0 {
+			t.Errorf("%s: no buttons", line)
+		}
+	}
+	if r := env.MustDo(t, "ana", "next"); len(r.Fields) == 0 {
+		t.Errorf("next lost its card: %+v", r)
+	}
+}

@@ -121,9 +121,11 @@ func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reply{Title: "📖 Learning: " + t.Title, Text: []string{t.Summary}, Buttons: topicButtons(t, roadmap.Learning), Footer: t.ID}
-	for _, res := range t.Resources {
-		r.Links = append(r.Links, Link{Title: res.Title, URL: res.URL, Kind: res.Kind})
+	// Short, like every change: what changed and where to start; topic
+	// shows the whole card.
+	r := &Reply{Title: "📖 Learning: " + t.Title, Buttons: topicButtons(t, roadmap.Learning)}
+	if res := pickResource(t.Resources); res != nil {
+		r.Links = []Link{{Title: res.Title, URL: res.URL, Kind: res.Kind}}
 	}
 	e.streakFooter(r, m)
 	return r, nil
@@ -170,11 +172,7 @@ func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadma
 	if err != nil {
 		return nil, err
 	}
-	all, _ := s.rm.Progress(s.trackOf(m))
-	r := e.followUp(m, s)
-	behind := fmt.Sprintf("You have %d of %d topics behind you.", all.Done, all.Total)
-	r.Text = append([]string{behind}, r.Text...)
-	r.Title = prefix + t.Title
+	r := s.changeReply(s.trackOf(m), prefix+t.Title)
 	e.streakFooter(r, m)
 	return r, nil
 }
@@ -269,8 +267,7 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := e.followUp(m, s)
-	r.Title = fmt.Sprintf("%s: you picked %s", p.Title, s.title(opt))
+	r := s.changeReply(s.trackOf(m), fmt.Sprintf("%s: you picked %s", p.Title, s.title(opt)))
 	// A pick that does not go with another (a Node.js framework after Python)
 	// stands, with a warning first; the "goes well with" hint would repeat it.
 	if w := s.rm.Mismatch(s.trackOf(m), opt); w != "" {

@@ -44,6 +44,27 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 	return r
 }
 
+// changeReply answers a change in two lines, to fit a phone: the title
+// says what changed, one line names what is next (with its buttons). The
+// whole topic card comes with next or topic.
+func (s study) changeReply(tr *Track, title string) *Reply {
+	all, _ := s.rm.Progress(tr)
+	res := s.rm.Next(tr)
+	r := &Reply{Title: title}
+	switch {
+	case res.Complete:
+		r.Text = []string{fmt.Sprintf("You finished the roadmap: %d of %d topics behind you. 🎉", all.Done, all.Total)}
+	case res.Pick != nil:
+		p := s.pickReply(res)
+		r.Text = []string{fmt.Sprintf("Next: choose %s · %d of %d behind you", res.Pick.Title, all.Done, all.Total)}
+		r.Buttons = p.Buttons
+	default:
+		r.Text = []string{fmt.Sprintf("Next up: %s · %d of %d behind you", res.Topic.Title, all.Done, all.Total)}
+		r.Buttons = topicButtons(res.Topic, tr.Status(res.Topic.ID))
+	}
+	return r
+}
+
 // nextReply describes the member's next step res on the study's roadmap;
 // tr is their track there.
 func (s study) nextReply(tr *Track, res roadmap.Result, heading string) *Reply {

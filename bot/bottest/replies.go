@@ -45,3 +45,17 @@ func ChallengeReplies(tb testing.TB) []NamedReply {
 	keep("challenge_list", env.MustDo(tb, "mod", "challenge list"))
 	return out
 }
+
+// ChangeReplies are the engine's short replies to changes (start, done,
+// skip, pick, undo), for the adapters' golden tests.
+func ChangeReplies(tb testing.TB) []NamedReply {
+	tb.Helper()
+	env := New(tb)
+	return []NamedReply{
+		{"change_start", env.MustDo(tb, "ana", "start internet/dns")},
+		{"change_done", env.MustDo(tb, "ana", "done")},
+		{"change_skip", env.MustDo(tb, "ana", "skip internet/http")},
+		{"change_pick", env.MustDo(tb, "ana", "pick language python")},
+		{"change_undo", env.MustDo(tb, "ana", "undo")},
+	}
+}

@@ -95,10 +95,10 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestRenderChallengeReplies renders the engine's own replies of the
+// TestRenderEngineReplies renders the engine's own replies of the
 // moderator's challenge loop, as a moderator (201) would receive them.
-func TestRenderChallengeReplies(t *testing.T) {
-	for _, nr := range bottest.ChallengeReplies(t) {
+func TestRenderEngineReplies(t *testing.T) {
+	for _, nr := range append(bottest.ChallengeReplies(t), bottest.ChangeReplies(t)...) {
 		t.Run(nr.Name, func(t *testing.T) {
 			m := render(nr.Reply, "111", "201")
 			bottest.Golden(t, "render/"+nr.Name+".golden", indentJSON(t, &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}))

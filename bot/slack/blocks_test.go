@@ -74,10 +74,10 @@ func TestRenderGolden(t *testing.T) {
 	})
 }
 
-// TestRenderChallengeReplies renders the engine's own replies of the
+// TestRenderEngineReplies renders the engine's own replies of the
 // moderator's challenge loop.
-func TestRenderChallengeReplies(t *testing.T) {
-	for _, nr := range bottest.ChallengeReplies(t) {
+func TestRenderEngineReplies(t *testing.T) {
+	for _, nr := range append(bottest.ChallengeReplies(t), bottest.ChangeReplies(t)...) {
 		t.Run(nr.Name, func(t *testing.T) {
 			p := render(nr.Reply)
 			if len(p.Blocks) > maxMessageBlocks {
