@@ -43,6 +43,8 @@ func init() {
 				{Name: "time", Kind: KindTime, Required: true, Help: "HH:MM, 24-hour"},
 				{Name: "zone", Kind: KindZone, Help: "IANA time zone such as Europe/Berlin"},
 			}, run: (*Engine).cmdNudgeAt},
+		{Name: "nudge zone", Touch: TouchInHandler, Help: "Set your time zone (for streak days and your nudge) without a nudge: nudge zone Europe/Berlin.",
+			Options: []Opt{{Name: "zone", Kind: KindZone, Required: true, Help: "IANA time zone such as Europe/Berlin"}}, run: (*Engine).cmdNudgeZone},
 		{Name: "nudge off", Touch: TouchInHandler, Help: "Stop your daily nudge.", run: (*Engine).cmdNudgeOff},
 		{Name: "challenge board", Help: "A challenge's submissions: the open one, or challenge board 3 for #3.",
 			Options: []Opt{{Name: "number", Kind: KindNumber, Help: "a past challenge's number"}}, run: (*Engine).cmdChallengeBoard},

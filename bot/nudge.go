@@ -21,8 +21,8 @@ func (n Nudge) Slot() nudge.Slot { return nudge.Slot{Hour: n.Hour, Minute: n.Min
 
 // nudgeZone picks the zone for a nudge: what the member typed, else their platform
 // profile's zone, else the configured default, else UTC.
-func (e *Engine) nudgeZone(req *Request) (*time.Location, error) {
-	for _, z := range []string{req.Args["zone"], req.Zone, e.DefaultZone} {
+func (e *Engine) nudgeZone(req *Request, set string) (*time.Location, error) {
+	for _, z := range []string{req.Args["zone"], set, req.Zone, e.DefaultZone} {
 		if z = strings.TrimSpace(z); z != "" {
 			return LoadZone(z)
 		}
@@ -37,12 +37,18 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 	if !ok || err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
 		return nil, Errorf(Invalid, "%q is not a time; use HH:MM in 24-hour form, such as 08:30.", Clip(req.Args["time"], 20))
 	}
-	loc, err := e.nudgeZone(req)
-	if err != nil {
+	// Checked before the write, so a bad zone changes nothing; the zone the
+	// member set (nudge zone) is read in the write, below.
+	if _, err := e.nudgeZone(req, ""); err != nil {
 		return nil, err
 	}
 	now := e.now()
+	var loc *time.Location
 	m, err := e.update(ctx, req, func(m *Member) error {
+		var err error
+		if loc, err = e.nudgeZone(req, m.Nudge.Zone); err != nil {
+			return err
+		}
 		// The store gives Nudge.LastDate as its schedule has it in this very
 		// transaction (a nudge sent late after local midnight included), so
 		// a new time later on a date already nudged waits for the next date.
@@ -61,7 +67,7 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 		Fields: nudgeFields(m.Nudge, loc),
 		Footer: "Stop any time with: nudge off",
 	}
-	if req.Args["zone"] == "" && req.Zone == "" {
+	if req.Args["zone"] == "" && req.Zone == "" && loc.String() == e.defaultLoc().String() {
 		r.Text = append(r.Text, fmt.Sprintf("Not your zone? Add it: nudge at %02d:%02d Europe/Berlin", hour, minute))
 	}
 	return r, nil
@@ -73,6 +79,45 @@ func nudgeFields(n Nudge, loc *time.Location) []Field {
 		{Name: "Next nudge", Value: next.Format("Mon 2 Jan 15:04 MST"), Inline: true},
 		{Name: "In UTC", Value: n.Next.UTC().Format("Mon 2 Jan 15:04 UTC"), Inline: true},
 	}
+}
+
+// defaultLoc is the configured default zone, UTC when none.
+func (e *Engine) defaultLoc() *time.Location {
+	if loc, err := LoadZone(e.DefaultZone); err == nil && e.DefaultZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// cmdNudgeZone sets the member's time zone, for streak days and for their
+// nudge, without turning a nudge on; a nudge that is on moves with it.
+func (e *Engine) cmdNudgeZone(ctx context.Context, req *Request) (*Reply, error) {
+	loc, err := LoadZone(req.Args["zone"])
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	m, err := e.update(ctx, req, func(m *Member) error {
+		m.Nudge.Zone = loc.String()
+		if m.Nudge.On {
+			m.Nudge.Next = m.Nudge.Slot().NextAfter(now, m.Nudge.LastDate)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Wrap(err, "set zone")
+	}
+	r := &Reply{
+		Title: "Your time zone is " + loc.String(),
+		Text:  []string{"Streak days are counted in it: " + now.In(loc).Format("Mon 2 Jan 15:04") + " there now."},
+	}
+	if m.Nudge.On {
+		r.Text = append(r.Text, fmt.Sprintf("Your daily nudge stays at %02d:%02d, now in %s.", m.Nudge.Hour, m.Nudge.Minute, loc))
+		r.Fields = nudgeFields(m.Nudge, loc)
+	} else {
+		r.Footer = "No nudge is on; get one with: nudge at 08:30"
+	}
+	return r, nil
 }
 
 func (e *Engine) cmdNudgeOff(ctx context.Context, req *Request) (*Reply, error) {

@@ -308,3 +308,36 @@ func TestNudgeAtReadsTheSchedule(t *testing.T) {
 		})
 	}
 }
+
+// TestNudgeZone: a zone set without a nudge counts streak days there, and a
+// later nudge at without a zone uses it; a nudge that is on moves with it.
+func TestNudgeZone(t *testing.T) {
+	env := bottest.New(t) // Start is Monday 09:00 UTC
+	r := env.MustDo(t, "ana", "nudge zone Pacific/Auckland")
+	if !strings.Contains(r.Title, "Pacific/Auckland") || !strings.Contains(r.Footer, "nudge at") {
+		t.Errorf("reply %+v", r)
+	}
+	if m := member(t, env, "ana"); m.Nudge.On || m.Nudge.Zone != "Pacific/Auckland" {
+		t.Fatalf("nudge %+v: want the zone set and no nudge", m.Nudge)
+	}
+	// 09:00 UTC Monday is 22:00 Monday in Auckland; at 12:00 UTC it is
+	// Tuesday there, so a change then is the next local day: a 2-day streak.
+	env.MustDo(t, "ana", "done")
+	env.Clock.Add(3 * time.Hour)
+	env.MustDo(t, "ana", "skip internet/http")
+	if s := env.Engine.CurrentStreak(member(t, env, "ana")); s != 2 {
+		t.Errorf("streak %d, want 2 (two Auckland days)", s)
+	}
+	env.MustDo(t, "ana", "nudge at 08:00")
+	if m := member(t, env, "ana"); !m.Nudge.On || m.Nudge.Zone != "Pacific/Auckland" {
+		t.Errorf("nudge at without a zone: %+v, want the set zone", m.Nudge)
+	}
+	before := member(t, env, "ana").Nudge.Next
+	r = env.MustDo(t, "ana", "nudge zone Europe/Berlin")
+	if m := member(t, env, "ana"); m.Nudge.Zone != "Europe/Berlin" || m.Nudge.Next.Equal(before) || m.Nudge.Next.In(time.FixedZone("", 3600)).Hour() != 8 {
+		t.Errorf("after moving zones: %+v (was %v)", m.Nudge, before)
+	}
+	if _, err := env.Do(t, "ana", "nudge zone Mars/Olympus"); bot.ErrorCode(err) != bot.Invalid {
+		t.Errorf("bad zone: %v", err)
+	}
+}
