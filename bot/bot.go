@@ -68,6 +68,9 @@ type Request struct {
 	Args map[string]string
 	// Zone is the member's time zone from their platform profile, if it has one.
 	Zone string
+	// newcomer is set by the engine when the requester had no record yet:
+	// their first use of the bot, which gets a welcome.
+	newcomer bool
 	// File is the file the member attached for a KindFile option (roadmap
 	// add), read by the adapter: Discord's attachment, Slack's uploaded
 	// file, the console's local path. Nil when none.

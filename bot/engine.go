@@ -115,6 +115,9 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 			e.log().Warn("touch member", "command", cmd.Name, "space", req.Space.Key(), "err", err)
 		}
 	}
+	if req.newcomer && cmd.Touch != TouchNone && !cmd.ForModerators() {
+		r = e.welcome(ctx, req, r)
+	}
 	return withoutModeratorButtons(r), nil
 }
 
@@ -160,6 +163,24 @@ func withoutModeratorButtons(r *Reply) *Reply {
 	cp := *r
 	cp.Buttons = slices.DeleteFunc(slices.Clone(r.Buttons), modOnly)
 	return &cp
+}
+
+// welcome greets a member on their first use of the bot.
+const welcome = "👋 Welcome! I walk this group through a learning roadmap: next says what to study, done and skip mark topics, pick chooses your track (language, framework...), nudge at sets a daily reminder, and challenge shows this week's challenge. help lists everything."
+
+// welcome puts the greeting above a newcomer's answer (never instead of
+// it, and not on a public one) and stores their record, so it comes once.
+func (e *Engine) welcome(ctx context.Context, req *Request, r *Reply) *Reply {
+	if _, err := e.update(ctx, req, func(*Member) error { return nil }); err != nil {
+		e.log().Warn("store newcomer", "space", req.Space.Key(), "err", err)
+		return r
+	}
+	if r == nil || r.Public {
+		return r
+	}
+	w := *r
+	w.Text = append([]string{welcome}, r.Text...)
+	return &w
 }
 
 var timePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)

@@ -420,3 +420,19 @@ func TestChangeRepliesAreShort(t *testing.T) {
 		t.Errorf("next lost its card: %+v", r)
 	}
 }
+
+// TestWelcomeOnce: a member's first use gets a welcome above the answer,
+// once; moderators' commands and public replies get none.
+func TestWelcomeOnce(t *testing.T) {
+	env := bottest.New(t)
+	r := env.MustDo(t, "ana", "next")
+	if len(r.Text) < 2 || !strings.HasPrefix(r.Text[0], "👋 Welcome") || !strings.HasPrefix(r.Title, "Next up") {
+		t.Fatalf("first reply %q %q: want the welcome above the answer", r.Title, r.Text)
+	}
+	if r := env.MustDo(t, "ana", "next"); strings.Contains(strings.Join(r.Text, " "), "Welcome") {
+		t.Errorf("welcomed twice: %q", r.Text)
+	}
+	if r := env.MustDo(t, "mod", "challenge list"); strings.Contains(strings.Join(r.Text, " "), "Welcome") {
+		t.Errorf("a moderator command welcomed: %q", r.Text)
+	}
+}

@@ -296,6 +296,7 @@ func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
 	m, err := e.Store.Member(ctx, req.Space, req.Member)
 	switch {
 	case ErrorCode(err) == NotFound:
+		req.newcomer = true // Handle welcomes them above the answer
 		return &Member{Space: req.Space, ID: req.Member, Name: req.Name}, nil
 	case err != nil:
 		return nil, Wrap(err, "read member")

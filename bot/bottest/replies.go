@@ -52,6 +52,7 @@ func ChangeReplies(tb testing.TB) []NamedReply {
 	tb.Helper()
 	env := New(tb)
 	return []NamedReply{
+		{"welcome_next", env.MustDo(tb, "ana", "next")}, // a first use: welcomed above the answer
 		{"change_start", env.MustDo(tb, "ana", "start internet/dns")},
 		{"change_done", env.MustDo(tb, "ana", "done")},
 		{"change_skip", env.MustDo(tb, "ana", "skip internet/http")},
