@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +279,58 @@ func TestLeaderboardEmptyAndBadPeriod(t *testing.T) {
 	}
 	_, err := env.Do(t, "ana", "leaderboard year")
 	wantCode(t, err, bot.Invalid, "period must be one of: week, month, all")
+}
+
+// BenchmarkLeaderboard: leaderboard show for one member of a space of
+// 10,000, each with random done and skipped marks over the last 90 days on
+// the built-in roadmap, for each period.
+func BenchmarkLeaderboard(b *testing.B) {
+	const n = 10_000
+	env := bottest.New(b)
+	ctx := context.Background()
+	topics := counted()
+	now := env.Clock.Now()
+	var wg sync.WaitGroup
+	ids := make(chan int)
+	for w := range 64 { // concurrent writers share commits
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 3))
+			for i := range ids {
+				_, err := env.DB.UpdateMember(ctx, bottest.Space, fmt.Sprintf("m%05d", i), func(m *bot.Member) error {
+					m.Name, m.Seen = fmt.Sprintf("member %d", i), now.Add(-time.Duration(rng.IntN(90))*day)
+					tr := m.WriteTrack(bot.BuiltinRoadmap)
+					for _, t := range topics[:rng.IntN(len(topics))] {
+						st := roadmap.Done
+						if rng.IntN(5) == 0 {
+							st = roadmap.Skipped
+						}
+						tr.Topics[t.ID] = &bot.Mark{Status: st, At: now.Add(-time.Duration(rng.Int64N(int64(90 * day))))}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range n {
+		ids <- i
+	}
+	close(ids)
+	wg.Wait()
+	for _, period := range []string{"all", "week"} {
+		b.Run(period, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				req := &bot.Request{Space: bottest.Space, Member: fmt.Sprintf("m%05d", i%n), Command: "leaderboard show", Args: map[string]string{"period": period}}
+				if _, err := env.Engine.Handle(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
