@@ -7,6 +7,8 @@ package bot
 var commandTable []*Command
 
 func init() {
+	periodOpt := Opt{Name: "period", Kind: KindChoice, Choices: []string{"week", "month", "all"},
+		Help: "week (last 7 days), month (last 30 days) or all (the default)"}
 	topicReq := Opt{Name: "topic", Kind: KindTopic, Required: true, Help: "topic id, title or words from it", Rest: true}
 	commandTable = []*Command{
 		{Name: "help", Help: "Show what I can do, or how to use one command.",
@@ -36,7 +38,11 @@ func init() {
 				{Name: "text", Kind: KindText, Required: true, Help: "your note; \"-\" clears it", Rest: true},
 			}, run: (*Engine).cmdNote},
 		{Name: "streak", Touch: TouchInHandler, Help: "Your streak of study days.", run: (*Engine).cmdStreak},
-		{Name: "leaderboard", Help: "Where everyone in this group is.", run: (*Engine).cmdLeaderboard},
+		{Name: "leaderboard show", Default: true, Help: "Where everyone in this group is, and your own rank (only you see it).",
+			Options: []Opt{periodOpt}, run: (*Engine).cmdLeaderboard},
+		{Name: "leaderboard share", Help: "Post the leaderboard to this channel.", Options: []Opt{periodOpt}, run: (*Engine).cmdLeaderboardShare},
+		{Name: "leaderboard hide", Touch: TouchInHandler, Help: "Take yourself off the leaderboard; your progress is kept.", run: (*Engine).cmdLeaderboardHide},
+		{Name: "leaderboard unhide", Touch: TouchInHandler, Help: "Show yourself on the leaderboard again.", run: (*Engine).cmdLeaderboardUnhide},
 		{Name: "nudge status", Help: "When your next nudge comes.", run: (*Engine).cmdNudgeStatus},
 		{Name: "nudge at", Touch: TouchInHandler, Help: "Get a daily nudge at a local time: nudge at 08:30 Europe/Berlin.",
 			Options: []Opt{

@@ -58,6 +58,10 @@ type Engine struct {
 	// moderate (the adapter grants it too), moderators list shows them, and
 	// moderators remove cannot take them away.
 	ConfiguredModerators map[Platform][]string
+	// FastDone is how many topics a member may mark done within one minute
+	// before the rest count for their own progress but not for ranking on
+	// the leaderboard; 0 means DefaultFastDone.
+	FastDone int
 }
 
 func (e *Engine) now() time.Time { return e.Clock.Now() }

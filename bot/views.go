@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/studybot/studybot/roadmap"
@@ -352,65 +351,6 @@ func (e *Engine) cmdStreak(ctx context.Context, req *Request) (*Reply, error) {
 		r.Text = []string{"Mark any progress today (start, done or skip) to start a streak."}
 	} else {
 		r.Text = []string{"Days in a row with progress, counted in your time zone (" + e.zone(m).String() + "). Keep it going!"}
-	}
-	return r, nil
-}
-
-func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, error) {
-	type row struct {
-		name                   string
-		done, streak, answered int
-		on                     string
-	}
-	var rows []row
-	rec, err := e.Store.Space(ctx, req.Space)
-	if err != nil {
-		return nil, Wrap(err, "read space")
-	}
-	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
-		// Each member on the roadmap they follow.
-		st, err := e.followed(ctx, rec, m)
-		if err != nil {
-			return err
-		}
-		tr := st.trackOf(m)
-		all, _ := st.rm.Progress(tr)
-		on := ""
-		if res := st.rm.Next(tr); res.Topic != nil {
-			on = res.Topic.Title
-		}
-		name := m.Name
-		if name == "" {
-			name = m.ID
-		}
-		rows = append(rows, row{name, all.Done, e.CurrentStreak(m), m.Answered, on})
-		return nil
-	})
-	if err != nil {
-		return nil, Wrap(err, "list members")
-	}
-	if len(rows) == 0 {
-		return &Reply{Title: "Leaderboard", Text: []string{"Nobody here has started yet. Type next to be the first!"}}, nil
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].done != rows[j].done {
-			return rows[i].done > rows[j].done
-		}
-		return rows[i].streak > rows[j].streak
-	})
-	r := &Reply{Title: "Leaderboard", Text: []string{fmt.Sprintf("%d member%s studying.", len(rows), plural(len(rows)))}}
-	for i, rw := range rows {
-		if i == 15 {
-			break
-		}
-		v := fmt.Sprintf("%d topic%s · streak %d", rw.done, plural(rw.done), rw.streak)
-		if rw.answered > 0 {
-			v += fmt.Sprintf(" · %d challenge%s", rw.answered, plural(rw.answered))
-		}
-		if rw.on != "" {
-			v += " · on " + rw.on
-		}
-		r.Fields = append(r.Fields, Field{Name: fmt.Sprintf("%d. %s", i+1, Clip(rw.name, 40)), Value: v})
 	}
 	return r, nil
 }

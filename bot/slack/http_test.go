@@ -247,8 +247,8 @@ func TestHTTPCommand(t *testing.T) {
 
 func TestHTTPCommandPublicReply(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
-	tb.rec.canned["leaderboard"] = &bot.Reply{Title: "Leaderboard", Public: true}
-	p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "leaderboard", "U1", tb.fake.responseURL(1)), nil))
+	tb.rec.canned["leaderboard share"] = &bot.Reply{Title: "Leaderboard", Public: true}
+	p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "leaderboard share", "U1", tb.fake.responseURL(1)), nil))
 	if p.ResponseType != inChannel {
 		t.Errorf("response_type %q, want in_channel", p.ResponseType)
 	}
