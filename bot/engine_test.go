@@ -436,3 +436,29 @@ func TestWelcomeOnce(t *testing.T) {
 		t.Errorf("a moderator command welcomed: %q", r.Text)
 	}
 }
+
+// TestUndoTakesTheDayOffTheStreak: undoing a day's only change takes the day
+// off the streak; undoing one of two changes that day keeps it.
+func TestUndoTakesTheDayOffTheStreak(t *testing.T) {
+	env := bottest.New(t)
+	streak := func() int { t.Helper(); return env.Engine.CurrentStreak(member(t, env, "ana")) }
+	env.MustDo(t, "ana", "done internet/how-it-works")
+	env.Clock.Add(24 * time.Hour)
+	env.MustDo(t, "ana", "done internet/dns")
+	if s := streak(); s != 2 {
+		t.Fatalf("streak %d, want 2", s)
+	}
+	env.MustDo(t, "ana", "undo")
+	if s := streak(); s != 1 {
+		t.Errorf("after undoing today's only change: streak %d, want 1", s)
+	}
+	env.MustDo(t, "ana", "done internet/dns")
+	env.MustDo(t, "ana", "skip internet/http")
+	env.MustDo(t, "ana", "undo")
+	if s := streak(); s != 2 {
+		t.Errorf("after undoing one of two changes today: streak %d, want 2", s)
+	}
+	if m := member(t, env, "ana"); m.Streak.Best != 2 {
+		t.Errorf("best %d, want 2", m.Streak.Best)
+	}
+}

@@ -57,6 +57,10 @@ type Change struct {
 	Pick     string         `json:"pick,omitempty"` // pick group id when a pick changed
 	PrevPick string         `json:"prev_pick,omitempty"`
 	At       time.Time      `json:"at"`
+	// PrevStreak is the streak before the change counted its day, so that
+	// undoing a day's only change takes the day back off; nil when the
+	// change did not move the streak.
+	PrevStreak *Streak `json:"prev_streak,omitempty"`
 }
 
 // Nudge is a member's daily reminder setting.

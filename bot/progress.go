@@ -24,12 +24,13 @@ func (e *Engine) zone(m *Member) *time.Location {
 	return time.UTC
 }
 
-// touchStreak counts today (in the member's zone) as a study day.
-func (e *Engine) touchStreak(m *Member, now time.Time) {
+// touchStreak counts today (in the member's zone) as a study day, and
+// reports whether that changed the streak (today was not counted yet).
+func (e *Engine) touchStreak(m *Member, now time.Time) bool {
 	local := now.In(e.zone(m))
 	today := local.Format(DateLayout)
 	if m.Streak.Last == today {
-		return
+		return false
 	}
 	if m.Streak.Last == local.AddDate(0, 0, -1).Format(DateLayout) {
 		m.Streak.Days++
@@ -38,6 +39,7 @@ func (e *Engine) touchStreak(m *Member, now time.Time) {
 	}
 	m.Streak.Last = today
 	m.Streak.Best = max(m.Streak.Best, m.Streak.Days)
+	return true
 }
 
 // CurrentStreak is the member's streak as of now: it lapses once a whole local
@@ -99,11 +101,13 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 			mk.Started = now
 		}
 		tr.Topics[t.ID] = mk
+		if prev := m.Streak; e.touchStreak(m, now) {
+			ch.PrevStreak = &prev
+		}
 		m.History = append(m.History, ch)
 		if len(m.History) > MaxHistory {
 			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
 		}
-		e.touchStreak(m, now)
 		return nil
 	})
 }
@@ -188,6 +192,14 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 			undone.Roadmap = BuiltinRoadmap
 		}
 		m.History = m.History[:len(m.History)-1]
+		if undone.PrevStreak != nil {
+			// The undone change was the one that counted its day; with no
+			// other change left that day, the day comes off the streak.
+			day := undone.At.In(e.zone(m)).Format(DateLayout)
+			if !slices.ContainsFunc(m.History, func(c Change) bool { return c.At.In(e.zone(m)).Format(DateLayout) == day }) {
+				m.Streak = *undone.PrevStreak
+			}
+		}
 		tr := m.track(undone.Roadmap)
 		if undone.Pick != "" {
 			if undone.PrevPick == "" {
