@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -460,5 +461,38 @@ func TestUndoTakesTheDayOffTheStreak(t *testing.T) {
 	}
 	if m := member(t, env, "ana"); m.Streak.Best != 2 {
 		t.Errorf("best %d, want 2", m.Streak.Best)
+	}
+}
+
+// TestFinishEstimate: progress shows the hours left, and a finish date only
+// with 2 weeks of history and some pace.
+func TestFinishEstimate(t *testing.T) {
+	env := bottest.New(t)
+	rm := env.Engine.Roadmap
+	total := 0
+	tr := &bot.Track{}
+	for _, tp := range rm.Topics() {
+		if !tp.Optional && rm.Counts(tr, tp) {
+			total += tp.Hours
+		}
+	}
+	r := env.MustDo(t, "ana", "progress")
+	if got := replyField(r, "Hours left"); got != fmt.Sprintf("about %d", total) || !strings.Contains(strings.Join(r.Text, " "), "needs 2 weeks") {
+		t.Errorf("new member: hours %q text %q; want about %d and a note that it needs history", got, r.Text, total)
+	}
+	first := rm.Topics()[0]
+	env.Clock.Add(15 * 24 * time.Hour)
+	r = env.MustDo(t, "ana", "progress")
+	if !strings.Contains(strings.Join(r.Text, " "), "No topics done in the last 4 weeks") {
+		t.Errorf("no pace: %q", r.Text)
+	}
+	env.MustDo(t, "ana", "done "+first.ID)
+	r = env.MustDo(t, "ana", "progress")
+	left := total - first.Hours
+	// first.Hours in 28 days: left hours take left/first.Hours * 28 days.
+	days := (left*28 + first.Hours - 1) / first.Hours
+	want := env.Clock.Now().AddDate(0, 0, days).Format("2 Jan 2006")
+	if got := replyField(r, "Hours left"); got != fmt.Sprintf("about %d", left) || !strings.Contains(strings.Join(r.Text, " "), "finish around "+want) {
+		t.Errorf("with pace: hours %q text %q; want about %d and finish around %s", got, r.Text, left, want)
 	}
 }

@@ -182,6 +182,10 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 	if res := st.rm.Next(tr); res.Topic != nil {
 		r.Fields = append(r.Fields, Field{Name: "Next", Value: res.Topic.Title, Inline: true})
 	}
+	if left, text := st.estimate(m, tr, e.now()); left > 0 || text != "" {
+		r.Fields = append(r.Fields, Field{Name: "Hours left", Value: fmt.Sprintf("about %d", left), Inline: true})
+		r.Text = append(r.Text, text)
+	}
 	if all.OptionalDone > 0 {
 		r.Fields = append(r.Fields, Field{Name: "Optional", Value: fmt.Sprintf("%d done (not counted)", all.OptionalDone), Inline: true})
 	}
