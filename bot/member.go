@@ -102,6 +102,8 @@ const BuiltinRoadmap = "backend"
 type Track struct {
 	Topics map[string]*Mark  `json:"topics,omitempty"` // topic id -> mark
 	Picks  map[string]string `json:"picks,omitempty"`  // pick group id -> option topic id
+	// Reviews are the finished topics in spaced review, by topic id.
+	Reviews map[string]*Review `json:"reviews,omitempty"`
 }
 
 // Status implements roadmap.Learner. A nil Track has no marks.

@@ -212,7 +212,11 @@ func (e *Engine) DeliverNudge(ctx context.Context, sp Space, id string) (Deliver
 	if err != nil {
 		return NotSent, err
 	}
-	err = e.Messenger.Direct(ctx, sp, id, st.nudgeReply(m))
+	r := st.nudgeReply(m)
+	if t, _ := st.dueReview(st.trackOf(m), e.now().In(e.zone(m)).Format(DateLayout)); t != nil {
+		r.Text = append(r.Text, "Also due for review: "+t.Title+" (review next).")
+	}
+	err = e.Messenger.Direct(ctx, sp, id, r)
 	switch ErrorCode(err) {
 	case "":
 		return Delivered, nil

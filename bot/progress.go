@@ -101,6 +101,11 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 			mk.Started = now
 		}
 		tr.Topics[t.ID] = mk
+		if status == roadmap.Done {
+			e.startReview(m, tr, t.ID, now)
+		} else {
+			delete(tr.Reviews, t.ID) // no longer done: nothing to review
+		}
 		if prev := m.Streak; e.touchStreak(m, now) {
 			ch.PrevStreak = &prev
 		}
@@ -216,6 +221,9 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 		next := *mk
 		next.Status, next.At = undone.Prev, undone.PrevAt
 		tr.setMark(undone.Topic, next)
+		if next.Status != roadmap.Done {
+			delete(tr.Reviews, undone.Topic) // the done that started them is undone
+		}
 		return nil
 	})
 	if err != nil {
