@@ -183,4 +183,3 @@ func joinInts(ns []int) string {
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
-
