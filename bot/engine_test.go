@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -494,5 +495,35 @@ func TestFinishEstimate(t *testing.T) {
 	want := env.Clock.Now().AddDate(0, 0, days).Format("2 Jan 2006")
 	if got := replyField(r, "Hours left"); got != fmt.Sprintf("about %d", left) || !strings.Contains(strings.Join(r.Text, " "), "finish around "+want) {
 		t.Errorf("with pace: hours %q text %q; want about %d and finish around %s", got, r.Text, left, want)
+	}
+}
+
+// TestMilestones: finishing a section and a 7-day streak are celebrated in
+// the reply, with a card button; nothing is posted.
+func TestMilestones(t *testing.T) {
+	env := bottest.New(t)
+	env.Engine.Card = func(string, string, []bot.Bar) ([]byte, error) { return []byte("png"), nil }
+	internet := env.Engine.Roadmap.Section("internet")
+	var r *bot.Reply
+	for i, tp := range internet.Topics {
+		r = env.MustDo(t, "ana", "done "+tp.ID)
+		celebrated := strings.Contains(strings.Join(r.Text, " "), "You finished the Internet section")
+		if celebrated != (i == len(internet.Topics)-1) {
+			t.Errorf("done %s (%d of %d): celebrated %v", tp.ID, i+1, len(internet.Topics), celebrated)
+		}
+	}
+	if !slices.ContainsFunc(r.Buttons, func(b bot.Button) bool { return b.Action == "card" }) {
+		t.Errorf("buttons %+v: want Share my card", r.Buttons)
+	}
+	if len(env.Messenger.Sent()) != 0 {
+		t.Errorf("a milestone posted %+v", env.Messenger.Sent())
+	}
+	rest := env.Engine.Roadmap.Topics()[len(internet.Topics):]
+	for day := 2; day <= 7; day++ {
+		env.Clock.Add(24 * time.Hour)
+		r = env.MustDo(t, "ana", "skip "+rest[day].ID)
+		if got := strings.Contains(strings.Join(r.Text, " "), "7 days in a row"); got != (day == 7) {
+			t.Errorf("day %d: streak milestone %v", day, got)
+		}
 	}
 }

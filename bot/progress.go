@@ -183,7 +183,40 @@ func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadma
 	}
 	r := s.changeReply(s.trackOf(m), prefix+t.Title)
 	e.streakFooter(r, m)
+	if line := e.milestone(s, m, t); line != "" {
+		// Celebrated in the reply only: nothing is stored, so undoing the
+		// change undoes the milestone too. The card is shared only on a click.
+		r.Text = append([]string{line}, r.Text...)
+		if e.Card != nil {
+			r.Buttons = append(r.Buttons, Button{Label: "Share my card", Action: "card", Style: ButtonPrimary})
+		}
+	}
 	return r, nil
+}
+
+// StreakMilestones are the streak lengths celebrated.
+var StreakMilestones = []int{7, 30, 100}
+
+// milestone names what the change to t just completed: t's section, or a
+// streak of a milestone length reached today; "" when nothing.
+func (e *Engine) milestone(s study, m *Member, t *roadmap.Topic) string {
+	tr := s.trackOf(m)
+	if st := tr.Status(t.ID); st.Finished() {
+		_, secs := s.rm.Progress(tr)
+		for _, sec := range secs {
+			if sec.Section == t.Section && sec.Total > 0 && sec.Done == sec.Total {
+				return fmt.Sprintf("🎉 You finished the %s section!", sec.Section.Title)
+			}
+		}
+	}
+	today := e.now().In(e.zone(m)).Format(DateLayout)
+	if m.Streak.Last == today && slices.Contains(StreakMilestones, m.Streak.Days) && len(m.History) > 0 {
+		last := m.History[len(m.History)-1]
+		if last.PrevStreak != nil { // this very change made the streak that long
+			return fmt.Sprintf("🔥 %d days in a row!", m.Streak.Days)
+		}
+	}
+	return ""
 }
 
 func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
