@@ -37,6 +37,10 @@ func init() {
 			}, run: (*Engine).cmdNote},
 		{Name: "streak", Touch: TouchInHandler, Help: "Your streak of study days.", run: (*Engine).cmdStreak},
 		{Name: "leaderboard", Help: "Where everyone in this group is.", run: (*Engine).cmdLeaderboard},
+		{Name: "group", Help: "The group on its default roadmap: sections, median progress, this week, pace, next challenge.", run: (*Engine).cmdGroup},
+		{Name: "buddy find", Default: true, Touch: TouchInHandler, Help: "Find up to 3 study buddies on your topic, or who finished it recently.", run: (*Engine).cmdBuddyFind},
+		{Name: "buddy on", Touch: TouchInHandler, Help: "Let others find you with buddy find, and show your name in group.", run: (*Engine).cmdBuddyOn},
+		{Name: "buddy off", Touch: TouchInHandler, Help: "Stop others finding you; group counts you without your name.", run: (*Engine).cmdBuddyOff},
 		{Name: "nudge status", Help: "When your next nudge comes.", run: (*Engine).cmdNudgeStatus},
 		{Name: "nudge at", Touch: TouchInHandler, Help: "Get a daily nudge at a local time: nudge at 08:30 Europe/Berlin.",
 			Options: []Opt{

@@ -29,6 +29,10 @@ type Member struct {
 	// DMClosed is set when the platform refused a direct message (Discord 50007);
 	// nudges stop until the member uses the bot again.
 	DMClosed bool `json:"dm_closed,omitempty"`
+	// Buddy is set by buddy on: the member may be suggested by buddy find
+	// and named among the week's finishers in group. Unset, neither ever
+	// shows them.
+	Buddy bool `json:"buddy,omitempty"`
 	// Answered is how many of the space's challenges the member has a
 	// submission on. The store counts it beside the challenges (their
 	// submissions are the record) and fills it on every read; it is not
