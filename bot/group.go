@@ -92,7 +92,7 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 				anonymous++
 			}
 		}
-		if m.Seen.Before(idleFrom) {
+		if !m.Seen.After(idleFrom) { // idle 14 days or more
 			idleCount++
 			if len(idle) < groupMaxNames {
 				idle = append(idle, memberName(m))
