@@ -285,6 +285,7 @@ func TestBuddyFind(t *testing.T) {
 	for _, gm := range []groupMember{
 		{id: "cat", name: "Cat OnIt", buddy: true, learning: "net/dns", seen: time.Hour},
 		{id: "dan", name: "Dan OnIt", buddy: true, learning: "net/dns", seen: 2 * time.Hour},
+		{id: "fay", name: "Fay Fourth", buddy: true, done: map[string]time.Duration{"net/ip": 9 * day, "net/dns": 5 * day}}, // a fourth: past the 3
 		{id: "old", name: "Old Finisher", buddy: true, done: map[string]time.Duration{"net/ip": 40 * day, "net/dns": 31 * day}},
 		{id: "elsewhere", name: "Other Roadmap", buddy: true, follow: bot.BuiltinRoadmap, learning: "net/dns"},
 	} {
@@ -302,12 +303,12 @@ func TestBuddyFind(t *testing.T) {
 	if r.Title != "Study buddies for DNS" || !strings.Contains(r.Footer, "buddy off") {
 		t.Errorf("title %q, footer %q", r.Title, r.Footer)
 	}
-	// Cat and Dan leave; Ana alone remains, and "buddy" alone means find.
+	// Cat and Dan leave; Ana and Fay remain, and "buddy" alone means find.
 	env.MustDo(t, "cat", "buddy off")
 	env.MustDo(t, "dan", "buddy off")
 	r = env.MustDo(t, "ben", "buddy")
-	if len(r.Fields) != 1 || r.Fields[0].Name != "Ana Opted" {
-		t.Errorf("buddy: %+v, want Ana alone", r.Fields)
+	if len(r.Fields) != 2 || r.Fields[0].Name != "Ana Opted" || r.Fields[1].Name != "Fay Fourth" {
+		t.Errorf("buddy: %+v, want Ana, then Fay", r.Fields)
 	}
 }
 
