@@ -119,7 +119,11 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		)
 	}
 	r.Fields = append(r.Fields, Field{Name: "Next challenge", Value: e.nextChallenge(req.Space, rec), Inline: true})
-	if req.Access >= AccessModerator && members > 0 {
+	// A moderator added with "moderators add" asks as a member; the space
+	// record read above says so without another read (see isModerator).
+	moderator := req.Access >= AccessModerator || (req.Space.Platform != PlatformDiscord &&
+		(slices.Contains(e.configured(req.Space), req.Member) || slices.Contains(rec.Moderators, req.Member)))
+	if moderator && members > 0 {
 		v := "Nobody."
 		if idleCount > 0 {
 			v = fmt.Sprintf("%d: %s", idleCount, Clip(strings.Join(idle, ", "), 900))

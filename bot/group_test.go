@@ -392,3 +392,18 @@ func TestBuddyPrivacy(t *testing.T) {
 		t.Errorf("group does not name Ana:\n%s", text)
 	}
 }
+
+// TestGroupAddedModeratorSeesIdle: a moderator made with moderators add
+// asks group as a member and still sees the idle; members do not.
+func TestGroupAddedModeratorSeesIdle(t *testing.T) {
+	env := bottest.New(t)
+	mustAs(t, env, slackTeam, "U3", bot.AccessMember, "done")
+	mustAs(t, env, slackTeam, "UADMIN", bot.AccessAdmin, "moderators add U2")
+	env.Clock.Add(15 * day)
+	if got := field(mustAs(t, env, slackTeam, "U2", bot.AccessMember, "group"), "Inactive"); !strings.Contains(got, "U3") {
+		t.Errorf("added moderator's inactive list %q, want U3", got)
+	}
+	if got := field(mustAs(t, env, slackTeam, "U4", bot.AccessMember, "group"), "Inactive"); got != "" {
+		t.Errorf("a member sees inactive %q", got)
+	}
+}
