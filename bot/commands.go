@@ -43,6 +43,10 @@ func init() {
 		{Name: "leaderboard share", Help: "Post the leaderboard to this channel.", Options: []Opt{periodOpt}, run: (*Engine).cmdLeaderboardShare},
 		{Name: "leaderboard hide", Touch: TouchInHandler, Help: "Take yourself off the leaderboard; your progress is kept.", run: (*Engine).cmdLeaderboardHide},
 		{Name: "leaderboard unhide", Touch: TouchInHandler, Help: "Show yourself on the leaderboard again.", run: (*Engine).cmdLeaderboardUnhide},
+		{Name: "group", Help: "The group on its default roadmap: sections, median progress, this week, pace, next challenge.", run: (*Engine).cmdGroup},
+		{Name: "buddy find", Default: true, Touch: TouchInHandler, Help: "Find up to 3 study buddies on your topic, or who finished it recently.", run: (*Engine).cmdBuddyFind},
+		{Name: "buddy on", Touch: TouchInHandler, Help: "Let others find you with buddy find, and show your name in group.", run: (*Engine).cmdBuddyOn},
+		{Name: "buddy off", Touch: TouchInHandler, Help: "Stop others finding you; group counts you without your name.", run: (*Engine).cmdBuddyOff},
 		{Name: "nudge status", Help: "When your next nudge comes.", run: (*Engine).cmdNudgeStatus},
 		{Name: "nudge at", Touch: TouchInHandler, Help: "Get a daily nudge at a local time: nudge at 08:30 Europe/Berlin.",
 			Options: []Opt{

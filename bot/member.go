@@ -31,6 +31,10 @@ type Member struct {
 	DMClosed bool `json:"dm_closed,omitempty"`
 	// Hidden keeps the member off the leaderboard (leaderboard hide).
 	Hidden bool `json:"hidden,omitempty"`
+	// Buddy is set by buddy on: the member may be suggested by buddy find
+	// and named among the week's finishers in group. Unset, neither ever
+	// shows them.
+	Buddy bool `json:"buddy,omitempty"`
 	// Answered is how many of the space's challenges the member has a
 	// submission on. The store counts it beside the challenges (their
 	// submissions are the record) and fills it on every read; it is not

@@ -1,0 +1,79 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/roadmap"
+)
+
+// groupBenchMembers is the space size of the group benchmark (issue 12).
+const groupBenchMembers = 10_000
+
+// seedGroup fills the space with n members with random done and skipped
+// marks spread over the last 60 days, random last use, and a third opted in
+// to buddies; 64 writers at a time so that they share commits.
+func seedGroup(b *testing.B, env *bottest.Env, n int) {
+	b.Helper()
+	topics := env.Engine.Roadmap.Topics()
+	now := env.Clock.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 2))
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				ago := func() time.Duration { return time.Duration(rng.Int64N(int64(60 * day))) }
+				_, err := env.DB.UpdateMember(context.Background(), bottest.Space, fmt.Sprintf("m%06d", i), func(m *bot.Member) error {
+					m.Name = fmt.Sprintf("Member %d", i)
+					m.Seen = now.Add(-ago())
+					m.Buddy = rng.IntN(3) == 0
+					tr := m.WriteTrack(bot.BuiltinRoadmap)
+					k := rng.IntN(len(topics))
+					for _, t := range topics[:k] {
+						st := roadmap.Done
+						if rng.IntN(5) == 0 {
+							st = roadmap.Skipped
+						}
+						tr.Topics[t.ID] = &bot.Mark{Status: st, At: now.Add(-ago())}
+					}
+					if k < len(topics) && rng.IntN(2) == 0 {
+						tr.Topics[topics[k].ID] = &bot.Mark{Status: roadmap.Learning, At: now}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkGroup: "group" as a moderator (the idle list too) in a space of
+// 10,000 members: one pass over every member record.
+func BenchmarkGroup(b *testing.B) {
+	env := bottest.New(b)
+	seedGroup(b, env, groupBenchMembers)
+	req := &bot.Request{Space: bottest.Space, Member: "m000001", Access: bot.AccessModerator, Command: "group"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := env.Engine.Handle(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
