@@ -55,7 +55,6 @@ after = ["http/req"]
 summary = "Encryption in transit."
 `
 
-
 // groupEnv is an engine whose space has Web Basics as its default roadmap.
 func groupEnv(t *testing.T) *bottest.Env {
 	t.Helper()
