@@ -153,6 +153,7 @@ func readLines(in io.Reader, out chan<- line) error {
 
 // Do runs one command line and returns the text to print.
 func (c *Console) Do(ctx context.Context, line string) string {
+	line, cardPath := cardLine(line)
 	cmd, args, err := bot.ParseLine(line)
 	if err != nil {
 		return "error: " + bot.ErrorMessage(err) + "\n"
@@ -179,7 +180,52 @@ func (c *Console) Do(ctx context.Context, line string) string {
 	if err != nil {
 		return "error: " + bot.ErrorMessage(err) + "\n"
 	}
+	if cardPath != "" && r != nil && r.File != nil && r.File.IsImage() {
+		// The card the engine drew for Discord and Slack, written where the
+		// member said: the console is the adapter that touches the disk.
+		where, err := c.writeFile(cardPath, r.File.Data)
+		if err != nil {
+			return "error: " + bot.ErrorMessage(err) + "\n"
+		}
+		saved := *r
+		saved.File = nil
+		saved.Text = append(saved.Text, "Saved your card to "+where)
+		r = &saved
+	}
 	return Render(r)
+}
+
+// cardLine takes the console's own argument of card: "card FILE" (default
+// progress.png) names where the picture is written. It returns the line for
+// the engine ("card") and the path, "" for any other command.
+func cardLine(line string) (string, string) {
+	f := strings.Fields(line)
+	if len(f) == 0 || !strings.EqualFold(strings.TrimPrefix(f[0], "/"), "card") {
+		return line, ""
+	}
+	if len(f) == 1 {
+		return line, "progress.png"
+	}
+	return f[0], strings.TrimSpace(strings.TrimSpace(line)[len(f[0]):])
+}
+
+// writeFile writes data to p (relative to Options.Dir) and returns the
+// absolute path it wrote.
+func (c *Console) writeFile(p string, data []byte) (string, error) {
+	path := p
+	if !filepath.IsAbs(path) && c.opt.Dir != "" {
+		path = filepath.Join(c.opt.Dir, path)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return "", bot.Errorf(bot.Invalid, "%s is a directory; give a file name such as progress.png.", p)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return "", bot.Errorf(bot.Invalid, "I could not write the card: %v", err)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
 }
 
 // readFile reads the file at p (relative to Options.Dir) for a KindFile

@@ -3,6 +3,9 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,5 +98,31 @@ func TestOversizedLineIsRefusedAndSessionGoesOn(t *testing.T) {
 	}
 	if m, err := env.DB.Member(context.Background(), c.Space(), "ann"); err == nil && len(m.WriteTrack(bot.BuiltinRoadmap).Topics) > 0 {
 		t.Errorf("oversized note was stored: %+v", m.WriteTrack(bot.BuiltinRoadmap).Topics)
+	}
+}
+
+// TestCardWritesFile: card writes the engine's picture where the member
+// says (progress.png by default) and prints where; the engine never does.
+func TestCardWritesFile(t *testing.T) {
+	env := bottest.New(t)
+	png := []byte("\x89PNG fake card")
+	env.Engine.Card = func(string, string, []bot.Bar) ([]byte, error) { return png, nil }
+	dir := t.TempDir()
+	c := console.New(env.Engine, io.Discard, console.Options{Member: "ann", Dir: dir})
+	for _, tt := range []struct{ line, file string }{
+		{"card", "progress.png"},
+		{"card my card.png", "my card.png"},
+	} {
+		out := c.Do(context.Background(), tt.line)
+		want := filepath.Join(dir, tt.file)
+		if !strings.Contains(out, "Saved your card to "+want) {
+			t.Errorf("%q printed %q, want the path %s", tt.line, out, want)
+		}
+		if got, err := os.ReadFile(want); err != nil || !bytes.Equal(got, png) {
+			t.Errorf("%s: %q, %v; want the card", want, got, err)
+		}
+	}
+	if out := c.Do(context.Background(), "card "+dir); !strings.Contains(out, "error:") || !strings.Contains(out, "is a directory") {
+		t.Errorf("card into a directory: %q", out)
 	}
 }
