@@ -29,6 +29,9 @@ type Member struct {
 	// DMClosed is set when the platform refused a direct message (Discord 50007);
 	// nudges stop until the member uses the bot again.
 	DMClosed bool `json:"dm_closed,omitempty"`
+	// ProfileZone is the zone the member's platform profile gave on their
+	// last change (Slack has one); streak days use it until they set one.
+	ProfileZone string `json:"profile_zone,omitempty"`
 	// Hidden keeps the member off the leaderboard (leaderboard hide).
 	Hidden bool `json:"hidden,omitempty"`
 	// Buddy is set by buddy on: the member may be suggested by buddy find
@@ -330,6 +333,9 @@ func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) er
 		}
 		m.Seen = now
 		m.DMClosed = false
+		if req.Zone != "" {
+			m.ProfileZone = req.Zone // Slack's profile: streak days until nudge zone
+		}
 		return fn(m)
 	})
 }

@@ -341,3 +341,23 @@ func TestNudgeZone(t *testing.T) {
 		t.Errorf("bad zone: %v", err)
 	}
 }
+
+// TestProfileZoneCountsStreakDays: a Slack member's profile zone counts
+// their streak days until they set one.
+func TestProfileZoneCountsStreakDays(t *testing.T) {
+	env := bottest.New(t) // Monday 09:00 UTC: 22:00 in Auckland
+	req, _ := env.Request("ana", "done")
+	req.Zone = "Pacific/Auckland"
+	if _, err := env.Engine.Handle(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Add(3 * time.Hour) // Tuesday in Auckland, still Monday in UTC
+	req, _ = env.Request("ana", "skip internet/http")
+	req.Zone = "Pacific/Auckland"
+	if _, err := env.Engine.Handle(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if s := env.Engine.CurrentStreak(member(t, env, "ana")); s != 2 {
+		t.Errorf("streak %d, want 2 Auckland days", s)
+	}
+}

@@ -13,7 +13,7 @@ import (
 // zone is the member's zone for dates: their nudge zone, else the configured
 // default, else UTC.
 func (e *Engine) zone(m *Member) *time.Location {
-	for _, z := range []string{m.Nudge.Zone, e.DefaultZone} {
+	for _, z := range []string{m.Nudge.Zone, m.ProfileZone, e.DefaultZone} {
 		if z == "" {
 			continue
 		}
