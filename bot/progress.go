@@ -10,8 +10,8 @@ import (
 	"github.com/studybot/studybot/roadmap"
 )
 
-// zone is the member's zone for dates: their nudge zone, else the configured
-// default, else UTC.
+// zone is the member's zone for dates: the one they set (nudge zone, nudge
+// at), else their platform profile's, else the configured default, else UTC.
 func (e *Engine) zone(m *Member) *time.Location {
 	for _, z := range []string{m.Nudge.Zone, m.ProfileZone, e.DefaultZone} {
 		if z == "" {
