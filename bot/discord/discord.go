@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -40,6 +41,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/fetch"
 )
 
 // Modes of receiving interactions.
@@ -157,7 +159,7 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("discord.api_url %q is not an http(s) URL", c.APIURL)
 	}
-	if !fileHost(c.CDNURL) {
+	if !fetch.ValidBase(c.CDNURL) {
 		bad("discord.cdn_url %q is not an https URL (http only on a loopback address, for tests)", c.CDNURL)
 	}
 	if c.GatewayURL != "" {
@@ -185,7 +187,7 @@ type Bot struct {
 	clock  bot.Clock
 	log    *slog.Logger
 	rest   *rest
-	files  *downloader
+	files  *fetch.Host
 	pub    ed25519.PublicKey
 	guilds map[string]bool // allowed guilds; nil allows all
 	pace   *pacer
@@ -254,7 +256,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		clock:         clock,
 		log:           log.With("platform", bot.PlatformDiscord),
 		rest:          newREST(cfg.APIURL, cfg.Token),
-		files:         newDownloader(cfg.CDNURL),
+		files:         fetch.New(cfg.CDNURL, http.Header{"User-Agent": {"DiscordBot (https://github.com/studybot/studybot, 1.0)"}}, fetchTimeout),
 		pub:           pub,
 		guilds:        guilds,
 		pace:          newPacer(cfg.SendRate),

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net"
-	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -17,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/fetch"
 )
 
 // A slash command carries no file, so a command with a KindFile option
@@ -175,7 +173,7 @@ func (b *Bot) submittedFile(state *slack.ViewState) (f slack.File, u *url.URL, p
 		return f, nil, fmt.Sprintf("%s is %d KB; a roadmap file may be at most %d KB.", name, (f.Size+1023)/1024, bot.MaxRoadmapFile/1024)
 	}
 	u, err := url.Parse(firstNonEmpty(f.URLPrivateDownload, f.URLPrivate))
-	if err != nil || !b.files.allowed(u) {
+	if err != nil || !b.files.Allowed(u) {
 		host := "(none)"
 		if u != nil {
 			host = u.Host
@@ -211,13 +209,13 @@ func (b *Bot) download(ctx context.Context, name string, u *url.URL) ([]byte, er
 	name = clip(name, 60)
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	data, err := b.files.get(ctx, u)
+	data, err := b.files.Get(ctx, u, bot.MaxRoadmapFile)
 	switch {
 	case err == nil:
 		return data, nil
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, fetch.ErrTooLarge):
 		return nil, bot.Errorf(bot.Invalid, "%s is larger than %d KB, the most a roadmap file may be.", name, bot.MaxRoadmapFile/1024)
-	case errors.Is(err, errForeignHost), errors.Is(err, errNotFile):
+	case errors.Is(err, fetch.ErrForeignHost), errors.Is(err, fetch.ErrNotFile):
 		// Without files:read Slack answers with a sign-in page, or a
 		// redirect to one, instead of the file.
 		b.log.Warn("slack file download refused; does the app have the files:read scope? (reinstall it after adding the scope)", "err", err)
@@ -257,97 +255,3 @@ func (b *Bot) tell(ctx context.Context, o outcome) {
 	}
 }
 
-// Reasons a download is refused.
-var (
-	errForeignHost = errors.New("not on the file host")
-	errTooLarge    = errors.New("file too large")
-	errNotFile     = errors.New("a web page, not the file")
-)
-
-// downloader fetches files members upload, from Slack's file host
-// (Config.FilesURL) only, with the bot token: the URL comes in a payload,
-// and the token must never go anywhere else.
-type downloader struct {
-	base   *url.URL
-	auth   string
-	client *http.Client
-}
-
-func newDownloader(base, token string) *downloader {
-	u, _ := url.Parse(base) // Validate checked it
-	d := &downloader{base: u, auth: "Bearer " + token}
-	d.client = &http.Client{
-		Timeout: fetchTimeout,
-		CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if !d.allowed(r.URL) {
-				return errForeignHost
-			}
-			if len(via) >= maxRedirects {
-				return errors.New("too many redirects")
-			}
-			return nil
-		},
-	}
-	return d
-}
-
-// allowed reports whether u is on the file host: same scheme and host (port
-// included) and under its path, with no credentials in it.
-func (d *downloader) allowed(u *url.URL) bool {
-	if u == nil || u.User != nil || u.Scheme != d.base.Scheme || !strings.EqualFold(u.Host, d.base.Host) {
-		return false
-	}
-	return d.base.Path == "" || strings.HasPrefix(u.Path, d.base.Path+"/")
-}
-
-// get downloads u with the bot token, reading at most bot.MaxRoadmapFile
-// bytes; a longer body is errTooLarge. Errors never hold the URL.
-func (d *downloader) get(ctx context.Context, u *url.URL) ([]byte, error) {
-	if !d.allowed(u) {
-		return nil, errForeignHost
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, safeErr(err)
-	}
-	req.Header.Set("Authorization", d.auth)
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return nil, safeErr(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
-		return nil, errNotFile
-	}
-	if resp.ContentLength > bot.MaxRoadmapFile {
-		return nil, errTooLarge
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, bot.MaxRoadmapFile+1))
-	if err != nil {
-		return nil, safeErr(err)
-	}
-	if len(data) > bot.MaxRoadmapFile {
-		return nil, errTooLarge
-	}
-	return data, nil
-}
-
-// fileHost reports whether raw can be a file host: an https URL, or http on
-// a loopback address (a test's fake), with no query or credentials.
-func fileHost(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		ip := net.ParseIP(u.Hostname())
-		return ip != nil && ip.IsLoopback()
-	}
-	return false
-}

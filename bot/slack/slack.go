@@ -35,6 +35,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/fetch"
 )
 
 // Manifest is the Slack app manifest (manifest.yaml) that creates a studybot app
@@ -152,7 +153,7 @@ type Bot struct {
 	log        *slog.Logger
 	api        *slack.Client
 	httpc      *http.Client // response_url posts
-	files      *downloader  // uploaded files, from Config.FilesURL only
+	files      *fetch.Host  // uploaded files, from Config.FilesURL only, with the bot token
 	moderators map[string]bool
 
 	// ackBudget: see defaultAckBudget. Zero or less answers every command through
@@ -212,7 +213,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		clock:         clock,
 		log:           log.With("platform", "slack"),
 		httpc:         &http.Client{Timeout: 30 * time.Second},
-		files:         newDownloader(cfg.FilesURL, cfg.BotToken),
+		files:         fetch.New(cfg.FilesURL, http.Header{"Authorization": {"Bearer " + cfg.BotToken}}, fetchTimeout),
 		moderators:    map[string]bool{},
 		ackBudget:     defaultAckBudget,
 		sleep:         bot.Sleep,
@@ -317,7 +318,7 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("slack.api_url %q is not an http(s) URL", c.APIURL)
 	}
-	if !fileHost(c.FilesURL) {
+	if !fetch.ValidBase(c.FilesURL) {
 		bad("slack.files_url %q is not an https URL (http only on a loopback address, for tests)", c.FilesURL)
 	}
 	return errors.Join(errs...)
