@@ -254,4 +254,3 @@ func (b *Bot) tell(ctx context.Context, o outcome) {
 		b.sendImage(ctx, o)
 	}
 }
-
