@@ -106,7 +106,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ConsoleMember != "" {
 		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
 		msgs[bot.PlatformConsole] = m.Console
-		m.Engine.Card = nil // a terminal cannot show the picture
 	}
 	if err := m.openAdapters(ctx, msgs); err != nil {
 		return err

@@ -340,3 +340,17 @@ func TestConsoleAddsRoadmapFile(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleCardWritesPNG: card in the console writes the real card.
+func TestConsoleCardWritesPNG(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "me.png")
+	var stdout, errb bytes.Buffer
+	if err := run(context.Background(), []string{"console", "--db", filepath.Join(dir, "x.db")}, strings.NewReader("done\ncard "+out+"\n"), &stdout, &errb); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) || !strings.Contains(stdout.String(), "Saved your card to "+out) {
+		t.Errorf("card file %d bytes (%v); output %q", len(data), err, stdout.String())
+	}
+}
