@@ -343,8 +343,11 @@ func TestHTTPImage(t *testing.T) {
 	}
 }
 
-// TestHTTPButtons: a click on one's own message updates it; on another
-// member's message it gets a private reply; errors never replace the message.
+// TestHTTPButtons: a click on a message private to the clicker (ephemeral, or
+// in a DM) updates it with the reply; a click on a message others see, even
+// one answering the clicker's own command, gets a new private reply; errors
+// and empty replies never replace the message, and a public reply is a new
+// public message.
 func TestHTTPButtons(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -353,12 +356,17 @@ func TestHTTPButtons(t *testing.T) {
 		err       error
 		wantType  int
 		wantFlags int
+		wantTitle string // of the answer's embed, when it has one
+		wantText  string // the answer's content, when it has no embed
 	}{
-		{"OwnMessageUpdates", "button_done", &bot.Reply{Title: "Marked done"}, nil, 7, 0},
-		{"DMUpdates", "button_dm", &bot.Reply{Title: "Next"}, nil, 7, 0},
-		{"OthersMessageReplies", "button_other_member", &bot.Reply{Title: "Next"}, nil, 4, 64},
-		{"ErrorReplies", "button_done", nil, bot.Errorf(bot.Conflict, "Already done."), 4, 64},
-		{"NilReplyReplies", "button_done", nil, nil, 4, 64},
+		{"EphemeralUpdates", "button_ephemeral_other", &bot.Reply{Title: "Next"}, nil, 7, 0, "Next", ""},
+		{"DMUpdates", "button_dm", &bot.Reply{Title: "Next"}, nil, 7, 0, "Next", ""},
+		{"OwnPublicMessageReplies", "button_done", &bot.Reply{Title: "Marked done"}, nil, 4, 64, "Marked done", ""},
+		{"OthersMessageReplies", "button_other_member", &bot.Reply{Title: "Next"}, nil, 4, 64, "Next", ""},
+		{"ErrorReplies", "button_ephemeral_other", nil, bot.Errorf(bot.Conflict, "Already done."), 4, 64, "", "Already done."},
+		{"DMErrorReplies", "button_dm", nil, bot.Errorf(bot.Conflict, "Already done."), 4, 64, "", "Already done."},
+		{"NilReplyReplies", "button_ephemeral_other", nil, nil, 4, 64, "", "Done."},
+		{"PublicReplyPosts", "button_ephemeral_other", &bot.Reply{Title: "Challenge #3 closed", Public: true}, nil, 4, 0, "Challenge #3 closed", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,27 +376,69 @@ func TestHTTPButtons(t *testing.T) {
 			if respType(m) != tt.wantType || respFlags(m) != tt.wantFlags {
 				t.Errorf("answer type %d flags %d, want %d %d: %v", respType(m), respFlags(m), tt.wantType, tt.wantFlags, m)
 			}
+			embeds, _ := respData(m)["embeds"].([]any)
+			var title string
+			if len(embeds) == 1 {
+				title, _ = embeds[0].(map[string]any)["title"].(string)
+			}
+			if title != tt.wantTitle || (tt.wantText != "" && !strings.Contains(respContent(m), tt.wantText)) {
+				t.Errorf("answer title %q content %q, want %q %q", title, respContent(m), tt.wantTitle, tt.wantText)
+			}
 		})
 	}
 }
 
-// TestHTTPDeferredButtonError: a slow click is deferred as an update; if it then
-// fails, the error goes as a private follow-up and the message stays.
+// TestHTTPDeferredButtonError: a slow click on an ephemeral message is
+// deferred as an update; if it then fails, the error goes as a private
+// follow-up and the message stays.
 func TestHTTPDeferredButtonError(t *testing.T) {
 	rec := &recorder{err: bot.Errorf(bot.Conflict, "Already done."), gate: make(chan struct{})}
 	e := newHTTPEnv(t, Config{}, rec)
 	e.b.deferAfter = time.Millisecond
-	_, m := e.post(fixture(t, "button_done"))
+	_, m := e.post(fixture(t, "button_ephemeral_other"))
 	if respType(m) != 6 {
 		t.Fatalf("answer %v, want type 6", m)
 	}
 	close(rec.gate)
-	c := e.fd.waitCall(http.MethodPost, "/webhooks/900/itok-1007-SECRET")
+	c := e.fd.waitCall(http.MethodPost, "/webhooks/900/itok-1021-SECRET")
 	if body := c.json(t); body["flags"] != float64(64) || body["content"] != "Already done." {
 		t.Errorf("follow-up = %s", c.Body)
 	}
 	if n := len(e.fd.callsTo(http.MethodPatch, "/webhooks/")); n != 0 {
 		t.Errorf("%d edits of the message", n)
+	}
+}
+
+// TestHTTPDeferredButtonUpdate: a slow click on an ephemeral message is
+// deferred as an update, and the reply then edits that message; a public
+// reply goes as a public follow-up instead, leaving the message as it was.
+func TestHTTPDeferredButtonUpdate(t *testing.T) {
+	for _, public := range []bool{false, true} {
+		rec := &recorder{reply: &bot.Reply{Title: "Slow answer", Public: public}, gate: make(chan struct{})}
+		e := newHTTPEnv(t, Config{}, rec)
+		e.b.deferAfter = time.Millisecond
+		_, m := e.post(fixture(t, "button_ephemeral_other"))
+		if respType(m) != 6 {
+			t.Fatalf("public %v: answer %v, want type 6", public, m)
+		}
+		close(rec.gate)
+		method, path := http.MethodPatch, "/webhooks/900/itok-1021-SECRET/messages/@original"
+		if public {
+			method, path = http.MethodPost, "/webhooks/900/itok-1021-SECRET"
+		}
+		c := e.fd.waitCall(method, path)
+		body := c.json(t)
+		if embeds, _ := body["embeds"].([]any); len(embeds) != 1 || embeds[0].(map[string]any)["title"] != "Slow answer" {
+			t.Errorf("public %v: %s %s = %s", public, method, path, c.Body)
+		}
+		if _, ok := body["flags"]; ok {
+			t.Errorf("public %v: answer sets flags: %s", public, c.Body)
+		}
+		if public {
+			if n := len(e.fd.callsTo(http.MethodPatch, "/webhooks/")); n != 0 {
+				t.Errorf("%d edits of the message", n)
+			}
+		}
 	}
 }
 
@@ -627,7 +677,7 @@ func TestHTTPModeratorButtonClicks(t *testing.T) {
 func TestHTTPModeratorButtonsStayPrivate(t *testing.T) {
 	const board = "111|challenge board:3"
 	// The owner's click on a moderator button, had it been on a message
-	// others see (it never is), would update that message.
+	// others see (it never is), would get a new private reply, theirs alone.
 	var onPublic map[string]any
 	if err := json.Unmarshal(fixture(t, "button_mod_owner"), &onPublic); err != nil {
 		t.Fatal(err)
@@ -643,8 +693,8 @@ func TestHTTPModeratorButtonsStayPrivate(t *testing.T) {
 		{"PrivateReply", fixture(t, "studymod_no_perms"), false, []string{"201@111|challenge close", board}},
 		{"PublicReply", fixture(t, "studymod_no_perms"), true, []string{board}},
 		{"UpdateOfPrivateMessage", fixture(t, "button_mod_owner"), false, []string{"201@111|challenge close", board}},
-		{"UpdateOfOwnPublicMessage", fixture(t, "button_done"), false, []string{board}},
-		{"UpdateOfPublicMessage", onPublicBody, false, []string{board}},
+		{"ReplyToClickOnOwnPublicMessage", fixture(t, "button_done"), false, []string{board}},
+		{"ReplyToClickOnPublicMessage", onPublicBody, false, []string{"201@111|challenge close", board}},
 		{"PrivateReplyToStudy", fixture(t, "study_next"), false, []string{board}},
 		{"PrivateReplyToClickOnOthersMessage", fixture(t, "button_other_member"), false, []string{board}},
 		{"DM", fixture(t, "button_dm"), false, []string{board}},

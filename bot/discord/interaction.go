@@ -283,27 +283,18 @@ func customID(guild, owner, action string) string {
 	return id
 }
 
-// updatesMessage reports whether a button click should replace the message it
-// is on (response type 7): in a DM (the nudge is the member's own), on an
-// ephemeral message (only the clicker sees it), or when the message answered the
-// clicker's own command. Clicks on someone else's public message get a new
-// private reply instead, so they never overwrite what others see.
+// updatesMessage reports whether a button click may replace the message it
+// is on (response type 7): only when that message is private to the clicker,
+// in a DM (a nudge is the member's own) or ephemeral (only the clicker sees
+// it). A click on a message others see, even one answering the clicker's own
+// command, gets a new private reply instead, so one member's answer never
+// overwrites what others see. answer and finish still keep a new message for
+// errors, empty replies and public replies.
 func updatesMessage(in *discordgo.Interaction, req *bot.Request) bool {
 	if in.Type != discordgo.InteractionMessageComponent || in.Message == nil {
 		return false
 	}
-	m := in.Message
-	switch {
-	case in.GuildID == "":
-		return true
-	case m.Flags&discordgo.MessageFlagsEphemeral != 0:
-		return true
-	case m.InteractionMetadata != nil && m.InteractionMetadata.User != nil:
-		return m.InteractionMetadata.User.ID == req.Member
-	case m.Interaction != nil && m.Interaction.User != nil:
-		return m.Interaction.User.ID == req.Member
-	}
-	return false
+	return in.GuildID == "" || in.Message.Flags&discordgo.MessageFlagsEphemeral != 0
 }
 
 // clipRunes shortens s to n runes for echoing input back.

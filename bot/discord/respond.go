@@ -91,9 +91,9 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 			return
 		}
 		public := res.reply != nil && res.reply.Public
-		first(deferral(upd, !public))
+		first(deferral(upd && !public, !public))
 		planned = true
-		deferred <- plan{upd: upd, ephemeral: !public}
+		deferred <- plan{upd: upd && !public, ephemeral: !public}
 	case <-t.C:
 		// The reply's privacy is not known yet: defer privately; a public
 		// reply then goes as a follow-up (see finish).
@@ -153,14 +153,17 @@ func (b *Bot) run(req *bot.Request, att *discordgo.MessageAttachment) (res resul
 
 // answer is the immediate response for an engine result. Errors and empty
 // replies are new private messages, even for a button click, so the message the
-// button is on stays as it was. Errors are not logged: the engine logged the
-// Internal ones, and the rest are the member's to fix.
+// button is on stays as it was; a public reply (a challenge closed, a card
+// shared) is a new public message, since an update cannot make the clicked
+// message public. Errors are not logged: the engine logged the Internal ones,
+// and the rest are the member's to fix.
 func (b *Bot) answer(in *discordgo.Interaction, res result, req *bot.Request, upd bool) *response {
 	if res.err != nil {
 		return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(res.err)}
 	}
+	upd = upd && res.reply != nil && !res.reply.Public
 	m := render(res.reply, req.Space.ID, viewer(in, req, upd))
-	if upd && res.reply != nil {
+	if upd {
 		m.Flags = 0 // an update keeps the message's own visibility
 		return &response{Type: discordgo.InteractionResponseUpdateMessage, Data: m}
 	}
@@ -202,19 +205,21 @@ func deferral(upd, ephemeral bool) *response {
 // finish delivers a deferred answer: it edits the original response (or, for a
 // deferred update, the message the button is on). Errors and empty replies to a
 // click go as a private follow-up instead, leaving the message intact; a public
-// reply to a privately deferred command goes as a public follow-up.
+// reply to a deferred update, or to a privately deferred command, goes as a
+// public follow-up.
 func (b *Bot) finish(in *discordgo.Interaction, req *bot.Request, p plan, res result) error {
 	upd, ephemeral := p.upd, p.ephemeral
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
+	public := res.err == nil && res.reply != nil && res.reply.Public
 	var m *message
 	if res.err != nil {
 		m = errorMessage(res.err)
 	} else {
-		m = render(res.reply, req.Space.ID, viewer(in, req, upd))
+		m = render(res.reply, req.Space.ID, viewer(in, req, upd && !public))
 	}
 	switch {
-	case upd && (res.err != nil || res.reply == nil):
+	case upd && (res.err != nil || res.reply == nil || public):
 		return b.followup(ctx, in, m)
 	case !upd && ephemeral && res.err == nil && res.reply != nil && res.reply.Public:
 		m.Flags = 0

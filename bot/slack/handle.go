@@ -87,6 +87,9 @@ type outcome struct {
 	user    string
 	channel string
 	none    bool // nothing to post: the answer was a modal
+	// answered: the engine gave a reply, neither an error nor nothing
+	// (which renders as "Done.").
+	answered bool
 }
 
 // run handles one engine request and renders the answer; errors become an
@@ -104,7 +107,7 @@ func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.
 	if r == nil {
 		return o, &bot.Reply{}
 	}
-	o.public, o.image = r.Public, r.File
+	o.public, o.image, o.answered = r.Public, r.File, true
 	return o, r
 }
 
@@ -261,8 +264,12 @@ func (b *Bot) respond(ctx context.Context, responseURL string, p payload) error 
 }
 
 // interaction runs the buttons of a block_actions payload, after the
-// acknowledgement. A click on a message is answered through its response_url; a
-// click on the App Home tab re-publishes the tab with the answer on top.
+// acknowledgement. A click on a message is answered through its response_url:
+// on an ephemeral message (the clicker's alone) the answer replaces it, unless
+// it is an error or empty (the message stays) or public (an ephemeral message
+// cannot become public); on a message others see, it is a new ephemeral
+// message. A click on the App Home tab re-publishes the tab with the answer on
+// top.
 func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return
@@ -290,6 +297,9 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 				b.sendImage(ctx, o)
 			}
 			continue
+		}
+		if o.answered && !o.public && cb.Container.IsEphemeral && cb.ResponseURL != "" {
+			o.msg.ReplaceOriginal = true
 		}
 		b.deliver(ctx, cb.ResponseURL, o)
 	}

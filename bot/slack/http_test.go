@@ -363,8 +363,14 @@ func blockActions(action, responseURL string, home bool) string {
 	return blockActionsBy("U1", action, responseURL, home)
 }
 
-// blockActionsBy is a click on a button with action by user.
+// blockActionsBy is a click on a button with action by user, on an ephemeral
+// message unless home.
 func blockActionsBy(user, action, responseURL string, home bool) string {
+	return blockActionsOn(user, action, responseURL, home, true)
+}
+
+// blockActionsOn is blockActionsBy on a message that is ephemeral or not.
+func blockActionsOn(user, action, responseURL string, home, ephemeral bool) string {
 	cb := map[string]any{
 		"type":         "block_actions",
 		"team":         map[string]any{"id": testTeam, "domain": "study"},
@@ -378,7 +384,7 @@ func blockActionsBy(user, action, responseURL string, home bool) string {
 		cb["view"] = map[string]any{"id": "V1", "type": "home", "team_id": testTeam}
 		delete(cb, "response_url")
 	} else {
-		cb["container"] = map[string]any{"type": "message", "message_ts": "1.1", "channel_id": "C1", "is_ephemeral": true}
+		cb["container"] = map[string]any{"type": "message", "message_ts": "1.1", "channel_id": "C1", "is_ephemeral": ephemeral}
 		cb["channel"] = map[string]any{"id": "C1", "name": "general"}
 	}
 	data, _ := json.Marshal(cb)
@@ -419,6 +425,51 @@ func TestHTTPInteractivity(t *testing.T) {
 	res = tb.fake.wait("response", 2)
 	if !strings.Contains(string(res[1].Body), "That button is no longer valid.") {
 		t.Errorf("stale button answer %s", res[1].Body)
+	}
+}
+
+// TestHTTPInteractivityReplacesEphemeral: a click on an ephemeral message
+// replaces it with the answer (replace_original); a click on a message others
+// see, an error and a stale button get a new ephemeral message instead.
+func TestHTTPInteractivityReplacesEphemeral(t *testing.T) {
+	tests := []struct {
+		name        string
+		action      string
+		ephemeral   bool
+		wantReplace bool
+		says        string
+	}{
+		{"Ephemeral", "next", true, true, ""},
+		{"NotEphemeral", "next", false, false, ""},
+		{"EngineError", "undo", true, false, "Nothing to undo."},
+		{"StaleButton", "frobnicate:x", true, false, "That button is no longer valid."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTestBot(t, ModeHTTP)
+			body := url.Values{"payload": {blockActionsOn("U1", tt.action, tb.fake.responseURL(1), false, tt.ephemeral)}}.Encode()
+			if w := tb.post(t, "/slack/interactivity", body, nil); w.Code != http.StatusOK {
+				t.Fatalf("ack: %d %q", w.Code, w.Body)
+			}
+			res := tb.fake.wait("response", 1)
+			var got struct {
+				ResponseType    string `json:"response_type"`
+				ReplaceOriginal bool   `json:"replace_original"`
+				Text            string `json:"text"`
+			}
+			if err := json.Unmarshal(res[0].Body, &got); err != nil {
+				t.Fatalf("response_url got %s: %v", res[0].Body, err)
+			}
+			if got.ReplaceOriginal != tt.wantReplace || got.ResponseType != "ephemeral" {
+				t.Errorf("response_url got %s, want replace_original %v", res[0].Body, tt.wantReplace)
+			}
+			if !strings.Contains(got.Text, tt.says) {
+				t.Errorf("response_url got %s, want it to say %q", res[0].Body, tt.says)
+			}
+			if n := len(tb.fake.callsTo("chat.postEphemeral")); n != 0 {
+				t.Errorf("%d chat.postEphemeral calls, want the response_url only", n)
+			}
+		})
 	}
 }
 
