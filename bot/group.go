@@ -55,11 +55,21 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		idle       []string
 		idleCount  int
 	)
+	// A moderator added with "moderators add" asks as a member; the space
+	// record read above says so without another read (see isModerator).
+	moderator := req.Access >= AccessModerator || (req.Space.Platform != PlatformDiscord &&
+		(slices.Contains(e.configured(req.Space), req.Member) || slices.Contains(rec.Moderators, req.Member)))
+	var fast []string // moderators see who marked topics done too fast to rank
 	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
 		if followedID(rec, m) != s.id {
 			return nil
 		}
 		members++
+		if moderator {
+			if st := e.standing(m, s, time.Time{}); st.fast > 0 {
+				fast = append(fast, fmt.Sprintf("%s (%d)", memberName(m), st.fast))
+			}
+		}
 		tr := m.Track(s.id)
 		all, _ := s.rm.Progress(tr)
 		percents[min(100, max(0, all.Percent()))]++
@@ -119,10 +129,6 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		)
 	}
 	r.Fields = append(r.Fields, Field{Name: "Next challenge", Value: e.nextChallenge(req.Space, rec), Inline: true})
-	// A moderator added with "moderators add" asks as a member; the space
-	// record read above says so without another read (see isModerator).
-	moderator := req.Access >= AccessModerator || (req.Space.Platform != PlatformDiscord &&
-		(slices.Contains(e.configured(req.Space), req.Member) || slices.Contains(rec.Moderators, req.Member)))
 	if moderator && members > 0 {
 		v := "Nobody."
 		if idleCount > 0 {
@@ -132,6 +138,10 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 			}
 		}
 		r.Fields = append(r.Fields, Field{Name: "Inactive 14+ days (moderators only)", Value: v})
+		if len(fast) > 0 {
+			slices.Sort(fast)
+			r.Fields = append(r.Fields, Field{Name: "Too fast to rank (moderators only)", Value: Clip(strings.Join(fast, ", "), 900)})
+		}
 	}
 	r.Footer = "Names show only for members who turned on buddy (buddy on)."
 	return r, nil

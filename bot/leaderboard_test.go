@@ -171,6 +171,13 @@ func TestLeaderboardFastMarks(t *testing.T) {
 	if got := row(env.MustDo(t, "ivy", "leaderboard share"), "2. ivy"); strings.Contains(got, "⚑") {
 		t.Errorf("the shared board shows ivy's flag: %q", got)
 	}
+	// Moderators see the flags in group too; members do not.
+	if got := replyField(env.MustDo(t, "mod", "group"), "Too fast to rank (moderators only)"); got != "ivy (3)" {
+		t.Errorf("a moderator's group shows %q, want ivy (3)", got)
+	}
+	if got := replyField(asMember(t, env, "joe", "group"), "Too fast to rank (moderators only)"); got != "" {
+		t.Errorf("a member's group shows the flags: %q", got)
+	}
 	// The floor is the engine's to set.
 	env.Engine.FastDone = 8
 	if got := strings.Join(names(env.MustDo(t, "ivy", "leaderboard")), ", "); got != "1. ivy (you), 2. joe" {

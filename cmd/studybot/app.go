@@ -98,6 +98,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Log:             m.Log,
 		DefaultZone:     m.Config.Nudge.DefaultZone,
 		ChallengeMemory: m.Config.Challenges.RecentTopics,
+		FastDone:        m.Config.Leaderboard.FastDone,
 		Card:            card.Render,
 	}
 	m.Metrics = metrics.New()

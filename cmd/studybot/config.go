@@ -55,14 +55,15 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // STUDYBOT_DISCORD_TOKEN), and every secret can come from a file named by its
 // *_file key (or STUDYBOT_<SECTION>_<KEY>_FILE).
 type Config struct {
-	Database   DatabaseConfig   `toml:"database"`
-	Roadmap    RoadmapConfig    `toml:"roadmap"`
-	Log        LogConfig        `toml:"log"`
-	HTTP       HTTPConfig       `toml:"http"`
-	Nudge      NudgeConfig      `toml:"nudge"`
-	Challenges ChallengesConfig `toml:"challenges"`
-	Discord    DiscordConfig    `toml:"discord"`
-	Slack      SlackConfig      `toml:"slack"`
+	Database    DatabaseConfig    `toml:"database"`
+	Roadmap     RoadmapConfig     `toml:"roadmap"`
+	Log         LogConfig         `toml:"log"`
+	HTTP        HTTPConfig        `toml:"http"`
+	Nudge       NudgeConfig       `toml:"nudge"`
+	Challenges  ChallengesConfig  `toml:"challenges"`
+	Leaderboard LeaderboardConfig `toml:"leaderboard"`
+	Discord     DiscordConfig     `toml:"discord"`
+	Slack       SlackConfig       `toml:"slack"`
 
 	// Warnings are what LoadConfig accepted but an operator should change
 	// (deprecated keys); Main logs them and check-config prints them.
@@ -107,6 +108,13 @@ type ChallengesConfig struct {
 	// RecentTopics is how many of a space's last challenges the automatic
 	// topic stays clear of.
 	RecentTopics int `toml:"recent_topics"`
+}
+
+// LeaderboardConfig tunes the leaderboard.
+type LeaderboardConfig struct {
+	// FastDone is the most topics marked done within one minute that still
+	// rank; more count for the member's progress but not on the board.
+	FastDone int `toml:"fast_done"`
 }
 
 // DiscordConfig configures the Discord adapter.
@@ -174,12 +182,13 @@ func (c SlackConfig) adapter() slack.Config {
 func DefaultConfig() Config {
 	d, s := discord.DefaultConfig(), slack.DefaultConfig()
 	return Config{
-		Database:   DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
-		Log:        LogConfig{Level: "info", Format: "text"},
-		Nudge:      NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
-		Challenges: ChallengesConfig{RecentTopics: bot.DefaultChallengeMemory},
-		Discord:    DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL, CDNURL: d.CDNURL},
-		Slack:      SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL, FilesURL: s.FilesURL},
+		Database:    DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
+		Log:         LogConfig{Level: "info", Format: "text"},
+		Nudge:       NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
+		Challenges:  ChallengesConfig{RecentTopics: bot.DefaultChallengeMemory},
+		Leaderboard: LeaderboardConfig{FastDone: bot.DefaultFastDone},
+		Discord:     DiscordConfig{Mode: d.Mode, RegisterCommands: d.RegisterCommands, SendRate: d.SendRate, APIURL: d.APIURL, CDNURL: d.CDNURL},
+		Slack:       SlackConfig{Mode: s.Mode, SendRate: s.SendRate, APIURL: s.APIURL, FilesURL: s.FilesURL},
 	}
 }
 
@@ -353,6 +362,9 @@ func (c Config) Validate() error {
 	}
 	if c.Challenges.RecentTopics < 1 || c.Challenges.RecentTopics > 100 {
 		bad("challenges.recent_topics must be between 1 and 100, not %d", c.Challenges.RecentTopics)
+	}
+	if c.Leaderboard.FastDone < 1 || c.Leaderboard.FastDone > 1000 {
+		bad("leaderboard.fast_done must be between 1 and 1000, not %d", c.Leaderboard.FastDone)
 	}
 	if c.Nudge.Grace.Duration < 0 {
 		bad("nudge.grace must not be negative")

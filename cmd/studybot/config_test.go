@@ -43,6 +43,7 @@ func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
 		{"ErrDiscordCDNURLPlainHTTP", discordOK + "cdn_url = \"http://cdn.discordapp.com\"\n", `config: discord.cdn_url "http://cdn.discordapp.com" is not an https URL`},
 		{"ErrSlackFilesURL", slackBase + "app_token = \"xapp-1\"\nfiles_url = \"files.slack.com\"\n", `config: slack.files_url "files.slack.com" is not an https URL`},
 		{"ErrChallengesRecentTopics", discordOK + "[challenges]\nrecent_topics = 0\n", "config: challenges.recent_topics must be between 1 and 100, not 0"},
+		{"ErrLeaderboardFastDone", discordOK + "[leaderboard]\nfast_done = 0\n", "config: leaderboard.fast_done must be between 1 and 1000, not 0"},
 		{"ErrSlackBotTokenAsAppToken", slackBase + "app_token = \"xoxb-2\"\n", "config: slack.app_token does not look like an app-level token"},
 		{"ErrSlackNoAppToken", slackBase, "config: slack.app_token is not set"},
 		{"ErrSlackUserToken", "[slack]\nenabled = true\nbot_token = \"xoxp-1\"\napp_token = \"xapp-1\"\n", "config: slack.bot_token does not look like a bot token"},
