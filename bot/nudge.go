@@ -181,7 +181,7 @@ type Delivery int
 // Deliveries.
 const (
 	Delivered Delivery = iota
-	NotWanted          // nudges turned off, or the member deleted, since the claim
+	NotWanted          // nudges turned off, or the member deleted (or gone from the platform) since the claim
 	DMsClosed          // the member's direct messages were already marked closed
 	NowClosed          // the platform refused: the member is now marked DMClosed
 	NotSent            // reading the member or sending failed; the error says why
@@ -232,6 +232,15 @@ func (e *Engine) DeliverNudge(ctx context.Context, sp Space, id string) (Deliver
 			return NowClosed, fmt.Errorf("mark DMs closed: %w", uerr)
 		}
 		return NowClosed, nil
+	case NotFound:
+		// The platform says this member is gone (Discord: unknown member or
+		// user): clean up when first met, so they leave the leaderboard and
+		// the schedule instead of failing every day.
+		if derr := e.Store.DeleteMember(ctx, sp, id); derr != nil {
+			return NotSent, fmt.Errorf("clean up a member the platform does not know: %w", derr)
+		}
+		e.log().Info("member gone: their data is removed", "space", sp.Key(), "member", id, "err", err)
+		return NotWanted, nil
 	}
 	return NotSent, err
 }

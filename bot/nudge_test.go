@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -359,5 +360,25 @@ func TestProfileZoneCountsStreakDays(t *testing.T) {
 	}
 	if s := env.Engine.CurrentStreak(member(t, env, "ana")); s != 2 {
 		t.Errorf("streak %d, want 2 Auckland days", s)
+	}
+}
+
+// TestDeliverToGoneMemberCleansUp: a member the platform no longer knows is
+// removed when a nudge first meets them, and leaves the leaderboard.
+func TestDeliverToGoneMemberCleansUp(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ana", "nudge at 08:00")
+	env.MustDo(t, "ana", "done")
+	env.MustDo(t, "ben", "done")
+	env.Messenger.Gone("ana")
+	res, err := env.Engine.DeliverNudge(context.Background(), bottest.Space, "ana")
+	if err != nil || res != bot.NotWanted {
+		t.Fatalf("deliver: %v, %v; want NotWanted", res, err)
+	}
+	if _, err := env.DB.Member(context.Background(), bottest.Space, "ana"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("ana's record after the platform said gone: %v", err)
+	}
+	if lb := env.MustDo(t, "ben", "leaderboard"); strings.Contains(fmt.Sprint(lb.Fields), "ana") {
+		t.Errorf("leaderboard still shows ana: %+v", lb.Fields)
 	}
 }

@@ -47,6 +47,7 @@ type Messenger struct {
 	mu          sync.Mutex
 	sent        []Sent
 	unreachable map[string]bool
+	gone        map[string]bool
 }
 
 var _ bot.Messenger = (*Messenger)(nil)
@@ -61,6 +62,9 @@ func (m *Messenger) Direct(ctx context.Context, sp bot.Space, member string, r *
 	defer m.mu.Unlock()
 	if m.unreachable[member] {
 		return bot.Errorf(bot.Unreachable, "I cannot send you direct messages; please allow them from server members.")
+	}
+	if m.gone[member] {
+		return bot.Errorf(bot.NotFound, "That member is no longer here.")
 	}
 	m.sent = append(m.sent, Sent{Space: sp, Member: member, Reply: r})
 	return nil
@@ -86,6 +90,17 @@ func (m *Messenger) Unreachable(member string) {
 		m.unreachable = map[string]bool{}
 	}
 	m.unreachable[member] = true
+}
+
+// Gone makes Direct to member fail as for a member the platform no longer
+// knows (NotFound).
+func (m *Messenger) Gone(member string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.gone == nil {
+		m.gone = map[string]bool{}
+	}
+	m.gone[member] = true
 }
 
 // Sent returns a copy of everything delivered so far, oldest first.

@@ -91,6 +91,20 @@ func TestDirectClosedDMs(t *testing.T) {
 	}
 }
 
+// TestDirectUnknownUser: Discord's unknown user (10013) is NotFound, which
+// the engine takes as the member being gone.
+func TestDirectUnknownUser(t *testing.T) {
+	fd := newFakeDiscord(t)
+	fd.setREST(func(c call) (int, string, bool) {
+		return http.StatusNotFound, `{"message":"Unknown User","code":10013}`, c.Path == "/users/@me/channels"
+	})
+	b := newMessengerBot(t, fd)
+	err := b.Direct(context.Background(), guild111, "209", &bot.Reply{Title: "Nudge"})
+	if bot.ErrorCode(err) != bot.NotFound || bot.ErrorMessage(err) != "That member is no longer here." {
+		t.Fatalf("Direct = %v (%q), want NotFound, member gone", err, bot.ErrorMessage(err))
+	}
+}
+
 // TestDirectChannelCached: the DM channel is created once per member.
 func TestDirectChannelCached(t *testing.T) {
 	fd := newFakeDiscord(t)
