@@ -44,7 +44,7 @@ func (e *Engine) cmdBuddyFind(ctx context.Context, req *Request) (*Reply, error)
 		helpFrom := now.Add(-buddyHelpFor)
 		var found []buddy
 		err = e.Store.Members(ctx, req.Space, func(o *Member) error {
-			if !o.Buddy || o.ID == m.ID {
+			if !o.Buddy || o.Hidden || o.ID == m.ID { // opted in, and not hidden
 				return nil
 			}
 			if followedID(rec, o) == s.id && onTopic(s.rm, s.rm.Next(o.Track(s.id))) == topic {

@@ -414,3 +414,17 @@ func TestGroupAddedModeratorSeesIdle(t *testing.T) {
 		t.Errorf("a member sees inactive %q", got)
 	}
 }
+
+// TestBuddyFindSkipsHidden: a member hidden from the leaderboard is not
+// suggested either, though opted in.
+func TestBuddyFindSkipsHidden(t *testing.T) {
+	env := groupEnv(t)
+	groupMember{id: "dave", name: "Dave Hidden", buddy: true, learning: "net/dns"}.put(t, env)
+	groupMember{id: "cat", name: "Cat OnIt", buddy: true, learning: "net/dns"}.put(t, env)
+	groupMember{id: "ben", name: "Ben", learning: "net/dns"}.put(t, env)
+	env.MustDo(t, "dave", "leaderboard hide")
+	text := allText(env.MustDo(t, "ben", "buddy find"))
+	if strings.Contains(text, "Dave") || !strings.Contains(text, "Cat OnIt") {
+		t.Errorf("buddy find:\n%s\nwant Cat and not hidden Dave", text)
+	}
+}

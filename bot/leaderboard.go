@@ -264,6 +264,9 @@ func (e *Engine) cmdLeaderboard(ctx context.Context, req *Request) (*Reply, erro
 		r.Fields = append(r.Fields, e.boardField(b, i, i == b.me, flags || i == b.me))
 		prev = i
 	}
+	if rest := len(b.rows) - 1 - prev; rest > 0 {
+		r.Fields = append(r.Fields, Field{Name: "…", Value: fmt.Sprintf("%d more", rest)})
+	}
 	r.Footer = "leaderboard share posts it here · leaderboard hide takes you off it"
 	return r, nil
 }

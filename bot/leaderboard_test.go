@@ -199,10 +199,11 @@ func TestLeaderboardOwnRank(t *testing.T) {
 		want   []string
 		text   string
 	}{
-		{"m03", append(top[:2:2], "3. m03 (you)", "4. m04", "5. m05", "6. m06", "7. m07", "8. m08", "9. m09", "10. m10"), "You are #3 of 15."},
-		{"m11", append(top[:10:10], "11. m11 (you)", "12. m12"), "You are #11 of 15."},
+		// A board that stops before the last row says how many follow.
+		{"m03", append(top[:2:2], "3. m03 (you)", "4. m04", "5. m05", "6. m06", "7. m07", "8. m08", "9. m09", "10. m10", "…"), "You are #3 of 15."},
+		{"m11", append(top[:10:10], "11. m11 (you)", "12. m12", "…"), "You are #11 of 15."},
 		{"m14", append(top[:10:10], "…", "13. m13", "14. m14 (you)", "15. m15"), "You are #14 of 15."},
-		{"new", top, "You have no topics done yet."},
+		{"new", append(top[:10:10], "…"), "You have no topics done yet."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.member, func(t *testing.T) {

@@ -68,6 +68,9 @@ type Change struct {
 	// undoing a day's only change takes the day back off; nil when the
 	// change did not move the streak.
 	PrevStreak *Streak `json:"prev_streak,omitempty"`
+	// PrevReview is the topic's review before the change replaced or
+	// dropped it, so undo brings it back.
+	PrevReview *Review `json:"prev_review,omitempty"`
 }
 
 // Nudge is a member's daily reminder setting.

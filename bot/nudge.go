@@ -44,7 +44,9 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 	}
 	now := e.now()
 	var loc *time.Location
+	hadZone := false
 	m, err := e.update(ctx, req, func(m *Member) error {
+		hadZone = m.Nudge.Zone != ""
 		var err error
 		if loc, err = e.nudgeZone(req, m.Nudge.Zone); err != nil {
 			return err
@@ -67,7 +69,7 @@ func (e *Engine) cmdNudgeAt(ctx context.Context, req *Request) (*Reply, error) {
 		Fields: nudgeFields(m.Nudge, loc),
 		Footer: "Stop any time with: nudge off",
 	}
-	if req.Args["zone"] == "" && req.Zone == "" && loc.String() == e.defaultLoc().String() {
+	if req.Args["zone"] == "" && req.Zone == "" && !hadZone {
 		r.Text = append(r.Text, fmt.Sprintf("Not your zone? Add it: nudge at %02d:%02d Europe/Berlin", hour, minute))
 	}
 	return r, nil
@@ -79,14 +81,6 @@ func nudgeFields(n Nudge, loc *time.Location) []Field {
 		{Name: "Next nudge", Value: next.Format("Mon 2 Jan 15:04 MST"), Inline: true},
 		{Name: "In UTC", Value: n.Next.UTC().Format("Mon 2 Jan 15:04 UTC"), Inline: true},
 	}
-}
-
-// defaultLoc is the configured default zone, UTC when none.
-func (e *Engine) defaultLoc() *time.Location {
-	if loc, err := LoadZone(e.DefaultZone); err == nil && e.DefaultZone != "" {
-		return loc
-	}
-	return time.UTC
 }
 
 // cmdNudgeZone sets the member's time zone, for streak days and for their

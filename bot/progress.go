@@ -101,6 +101,7 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 			mk.Started = now
 		}
 		tr.Topics[t.ID] = mk
+		ch.PrevReview = tr.Reviews[t.ID]
 		if status == roadmap.Done {
 			e.startReview(m, tr, t.ID, now)
 		} else {
@@ -234,7 +235,8 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 			// The undone change was the one that counted its day; with no
 			// other change left that day, the day comes off the streak.
 			day := undone.At.In(e.zone(m)).Format(DateLayout)
-			if !slices.ContainsFunc(m.History, func(c Change) bool { return c.At.In(e.zone(m)).Format(DateLayout) == day }) {
+			// Only topic changes count for a streak day; picks do not.
+			if !slices.ContainsFunc(m.History, func(c Change) bool { return c.Pick == "" && c.At.In(e.zone(m)).Format(DateLayout) == day }) {
 				m.Streak = *undone.PrevStreak
 			}
 		}
@@ -254,8 +256,17 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 		next := *mk
 		next.Status, next.At = undone.Prev, undone.PrevAt
 		tr.setMark(undone.Topic, next)
-		if next.Status != roadmap.Done {
-			delete(tr.Reviews, undone.Topic) // the done that started them is undone
+		// The topic's review goes back to what it was before the change:
+		// none after undoing a first done, the old one after undoing a
+		// skip or start over a finished topic.
+		if undone.PrevReview != nil {
+			if tr.Reviews == nil {
+				tr.Reviews = map[string]*Review{}
+			}
+			rv := *undone.PrevReview
+			tr.Reviews[undone.Topic] = &rv
+		} else {
+			delete(tr.Reviews, undone.Topic)
 		}
 		return nil
 	})

@@ -69,3 +69,28 @@ func TestReviewSkipAndUndo(t *testing.T) {
 	_, err = env.Do(t, "ana", "review done internet/dns")
 	wantCode(t, err, bot.NotFound, "not in review")
 }
+
+// TestUndoRestoresReview: a skip over a finished topic drops its review;
+// undoing the skip brings the review back.
+func TestUndoRestoresReview(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ana", "done internet/how-it-works")
+	env.MustDo(t, "ana", "skip internet/how-it-works")
+	env.MustDo(t, "ana", "undo")
+	env.Clock.Add(25 * time.Hour)
+	if r := env.MustDo(t, "ana", "review next"); !strings.Contains(r.Title, "How the Internet works") {
+		t.Errorf("after undoing the skip: %q, want the review back", r.Title)
+	}
+}
+
+// TestUndoAfterPickTakesTheDayOff: a pick is no study day, so undoing the
+// day's only topic change takes the day off even after a pick that day.
+func TestUndoAfterPickTakesTheDayOff(t *testing.T) {
+	env := bottest.New(t)
+	env.MustDo(t, "ana", "pick language python")
+	env.MustDo(t, "ana", "done internet/how-it-works")
+	env.MustDo(t, "ana", "undo")
+	if s := env.Engine.CurrentStreak(member(t, env, "ana")); s != 0 {
+		t.Errorf("streak %d, want 0", s)
+	}
+}
