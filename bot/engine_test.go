@@ -527,3 +527,15 @@ func TestMilestones(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishEstimateKeepsUnchosenPick: skipping a pick group's first option
+// before choosing leaves the group's hours ahead.
+func TestFinishEstimateKeepsUnchosenPick(t *testing.T) {
+	env := bottest.New(t)
+	before := replyField(env.MustDo(t, "ana", "progress"), "Hours left")
+	p := env.Engine.Roadmap.Picks[0]
+	env.MustDo(t, "ana", "skip "+p.Options[0])
+	if after := replyField(env.MustDo(t, "ana", "progress"), "Hours left"); after != before {
+		t.Errorf("hours left %q after skipping one option of %s, want %q", after, p.ID, before)
+	}
+}

@@ -22,7 +22,7 @@ func (s study) estimate(m *Member, tr *Track, now time.Time) (left int, text str
 			continue
 		}
 		st := tr.Status(t.ID)
-		if !st.Finished() {
+		if !s.rm.Finished(tr, t) { // a pick not chosen from yet stays ahead
 			left += t.Hours
 			continue
 		}

@@ -63,6 +63,11 @@ func (r *Roadmap) Counts(l Learner, t *Topic) bool {
 	return c == t.ID
 }
 
+// Finished reports whether t, a topic that Counts for the learner, is off
+// their path: done or skipped, and for a pick group not chosen from yet,
+// every option skipped.
+func (r *Roadmap) Finished(l Learner, t *Topic) bool { return r.finished(l, t) }
+
 // finished reports whether t (a counted topic) is off the path; an unchosen group
 // is finished only when the member skipped every option.
 func (r *Roadmap) finished(l Learner, t *Topic) bool {
