@@ -61,7 +61,11 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		(slices.Contains(e.configured(req.Space), req.Member) || slices.Contains(rec.Moderators, req.Member)))
 	var fast []string // moderators see who marked topics done too fast to rank
 	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
-		if followedID(rec, m) != s.id {
+		id := followedID(rec, m)
+		if id == defaultRoadmap(rec) {
+			id = s.id // the default as it loaded (the built-in if it does not)
+		}
+		if id != s.id {
 			return nil
 		}
 		members++
