@@ -428,3 +428,21 @@ func TestBuddyFindSkipsHidden(t *testing.T) {
 		t.Errorf("buddy find:\n%s\nwant Cat and not hidden Dave", text)
 	}
 }
+
+// TestGroupWithBrokenDefault: a stored default roadmap that no longer parses
+// sends its followers to the built-in, and group counts them there.
+func TestGroupWithBrokenDefault(t *testing.T) {
+	env := bottest.New(t)
+	ctx := context.Background()
+	if err := env.DB.PutRoadmapFile(ctx, bottest.Space, &bot.RoadmapFile{ID: "old", Title: "Old", TOML: "not = [toml"}, 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.UpdateSpace(ctx, bottest.Space, func(r *bot.SpaceRecord) error { r.DefaultRoadmap = "old"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	env.MustDo(t, "ana", "done")
+	r := env.MustDo(t, "ana", "group")
+	if a := answer(r); len(a) == 0 || !strings.HasPrefix(a[0], "1 member follows Backend Developer") {
+		t.Errorf("group: %q, want ana counted on the built-in", a)
+	}
+}
