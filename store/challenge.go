@@ -347,7 +347,8 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			v = cb.Get(u64(id))
 		}
 		if v == nil {
-			return challengeNotFound(id)
+			fnErr = challengeNotFound(id) // a result, not a failed batch (see UpdateMember)
+			return nil
 		}
 		c := new(bot.Challenge)
 		if err := decode("challenge", v, c); err != nil {
@@ -358,8 +359,8 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			had[m] = true
 		}
 		if err := fn(c); err != nil {
-			fnErr = err
-			return err
+			fnErr = err // a result, not a failed batch (see UpdateMember)
+			return nil
 		}
 		c.ID = id
 		// Keep each member's answered count in step with the submissions.

@@ -78,8 +78,11 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		// Values: fn cannot change them.
 		oldNudge, oldDM := m.Nudge, m.DMClosed
 		if err := fn(m); err != nil {
+			// A refusal is this call's result, not the batch's failure:
+			// returning it would make bbolt roll back and re-run every
+			// other update sharing the commit. Nothing was written for it.
 			fnErr = err
-			return err
+			return nil
 		}
 		// The key decides who this is; fn cannot move a record.
 		m.Space, m.ID = sp, id

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1114,5 +1115,47 @@ func TestCompactFile(t *testing.T) {
 	got, err := bk.ClaimDue(ctx, t0, 10, tomorrow(map[string]int{}))
 	if err != nil || dueIDs(got) != "[bob]" {
 		t.Errorf("claim in the compacted copy = %v, %v; want [bob]", dueIDs(got), err)
+	}
+}
+
+// TestUpdateMember_RefusalDoesNotRerunBatch: a refusal inside a batched
+// update is that call's result; the other updates sharing the commit run
+// once (bbolt re-runs a whole batch when one function fails).
+func TestUpdateMember_RefusalDoesNotRerunBatch(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	const n = 32
+	var calls [n]atomic.Int32
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = db.UpdateMember(ctx, spaceA, fmt.Sprintf("m%02d", i), func(m *bot.Member) error {
+				calls[i].Add(1)
+				if i%4 == 0 {
+					return bot.Errorf(bot.Conflict, "refused")
+				}
+				m.Name = "ok"
+				return nil
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if got := calls[i].Load(); got != 1 {
+			t.Errorf("m%02d's update ran %d times, want once", i, got)
+		}
+		if refused := i%4 == 0; refused != (bot.ErrorCode(errs[i]) == bot.Conflict) {
+			t.Errorf("m%02d: err %v", i, errs[i])
+		}
+		m, err := db.Member(ctx, spaceA, fmt.Sprintf("m%02d", i))
+		if stored := err == nil && m.Name == "ok"; stored == (i%4 == 0) {
+			t.Errorf("m%02d stored %v (%v)", i, stored, err)
+		}
 	}
 }
