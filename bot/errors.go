@@ -16,6 +16,7 @@ const (
 	Forbidden   Code = "forbidden"   // the member may not do this (moderator-only)
 	Conflict    Code = "conflict"    // the state does not allow it (already done...)
 	Unreachable Code = "unreachable" // the platform refuses to deliver to this member (DMs closed)
+	Gone        Code = "gone"        // the platform no longer knows this member (Discord 10007, 10013)
 	Internal    Code = "internal"    // our fault: storage, platform outage
 )
 

@@ -226,10 +226,11 @@ func (e *Engine) DeliverNudge(ctx context.Context, sp Space, id string) (Deliver
 			return NowClosed, fmt.Errorf("mark DMs closed: %w", uerr)
 		}
 		return NowClosed, nil
-	case NotFound:
+	case Gone:
 		// The platform says this member is gone (Discord: unknown member or
-		// user): clean up when first met, so they leave the leaderboard and
-		// the schedule instead of failing every day.
+		// user), which no other failure means: clean up when first met, so
+		// they leave the leaderboard and the schedule instead of failing
+		// every day.
 		if derr := e.Store.DeleteMember(ctx, sp, id); derr != nil {
 			return NotSent, fmt.Errorf("clean up a member the platform does not know: %w", derr)
 		}

@@ -171,9 +171,10 @@ type Due struct {
 // challenge posts.
 //
 // Error codes: Unreachable when the member cannot receive direct messages (the
-// caller marks the member and stops nudging); NotFound for an unknown channel,
-// or from Direct for a member the platform no longer knows (the caller
-// removes their data); Internal otherwise.
+// caller marks the member and stops nudging); Gone from Direct only when the
+// platform says it no longer knows the member (the caller removes their
+// data, so nothing weaker may return it); NotFound for an unknown channel;
+// Internal otherwise.
 type Messenger interface {
 	// Direct sends r privately to a member of the space.
 	Direct(ctx context.Context, sp Space, member string, r *Reply) error

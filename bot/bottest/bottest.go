@@ -64,7 +64,7 @@ func (m *Messenger) Direct(ctx context.Context, sp bot.Space, member string, r *
 		return bot.Errorf(bot.Unreachable, "I cannot send you direct messages; please allow them from server members.")
 	}
 	if m.gone[member] {
-		return bot.Errorf(bot.NotFound, "That member is no longer here.")
+		return bot.Errorf(bot.Gone, "That member is no longer here.")
 	}
 	m.sent = append(m.sent, Sent{Space: sp, Member: member, Reply: r})
 	return nil
@@ -93,7 +93,7 @@ func (m *Messenger) Unreachable(member string) {
 }
 
 // Gone makes Direct to member fail as for a member the platform no longer
-// knows (NotFound).
+// knows (Gone).
 func (m *Messenger) Gone(member string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -96,7 +96,7 @@ func deliveryError(err error, op string) error {
 	if errors.As(err, &ae) {
 		switch ae.Code {
 		case discordgo.ErrCodeUnknownMember, discordgo.ErrCodeUnknownUser:
-			return &bot.Error{Code: bot.NotFound, Message: "That member is no longer here.", Err: err}
+			return &bot.Error{Code: bot.Gone, Message: "That member is no longer here.", Err: err}
 		case discordgo.ErrCodeCannotSendMessagesToThisUser:
 			return &bot.Error{Code: bot.Unreachable, Message: "Discord does not let me send you direct messages; allow DMs from server members to get nudges.", Err: err}
 		case discordgo.ErrCodeUnknownChannel, discordgo.ErrCodeMissingAccess, discordgo.ErrCodeMissingPermissions:

@@ -91,8 +91,8 @@ func TestDirectClosedDMs(t *testing.T) {
 	}
 }
 
-// TestDirectUnknownUser: Discord's unknown user (10013) is NotFound, which
-// the engine takes as the member being gone.
+// TestDirectUnknownUser: Discord's unknown user (10013) is Gone, the one
+// code the engine takes as the member having left.
 func TestDirectUnknownUser(t *testing.T) {
 	fd := newFakeDiscord(t)
 	fd.setREST(func(c call) (int, string, bool) {
@@ -100,8 +100,8 @@ func TestDirectUnknownUser(t *testing.T) {
 	})
 	b := newMessengerBot(t, fd)
 	err := b.Direct(context.Background(), guild111, "209", &bot.Reply{Title: "Nudge"})
-	if bot.ErrorCode(err) != bot.NotFound || bot.ErrorMessage(err) != "That member is no longer here." {
-		t.Fatalf("Direct = %v (%q), want NotFound, member gone", err, bot.ErrorMessage(err))
+	if bot.ErrorCode(err) != bot.Gone || bot.ErrorMessage(err) != "That member is no longer here." {
+		t.Fatalf("Direct = %v (%q), want Gone", err, bot.ErrorMessage(err))
 	}
 }
 
