@@ -149,17 +149,28 @@ func configHint(sp Space, named bool) string {
 	return " (" + configKey(sp) + "; change it there)"
 }
 
-func (e *Engine) cmdModeratorsAdd(ctx context.Context, req *Request) (*Reply, error) {
+// moderatorTarget is what moderators add and remove share: on Discord the
+// reply that says Discord decides (done), else the member named, as a
+// mention (who), refused with inConfig (the mention, the config key) when
+// the bot's config names them, since the config is a floor.
+func (e *Engine) moderatorTarget(req *Request, inConfig string) (id, who string, done *Reply, err error) {
 	if req.Space.Platform == PlatformDiscord {
-		return &Reply{Title: "Moderators are set in Discord", Text: discordModeratorSteps}, nil
+		return "", "", &Reply{Title: "Moderators are set in Discord", Text: discordModeratorSteps}, nil
 	}
-	id, err := memberID(req)
-	if err != nil {
-		return nil, err
+	if id, err = memberID(req); err != nil {
+		return "", "", nil, err
 	}
-	who := Mention(req.Space.Platform, id)
+	who = Mention(req.Space.Platform, id)
 	if slices.Contains(e.configured(req.Space), id) {
-		return nil, Errorf(Conflict, "%s is already a moderator: the bot's config (%s) names them.", who, configKey(req.Space))
+		return "", "", nil, Errorf(Conflict, inConfig, who, configKey(req.Space))
+	}
+	return id, who, nil, nil
+}
+
+func (e *Engine) cmdModeratorsAdd(ctx context.Context, req *Request) (*Reply, error) {
+	id, who, done, err := e.moderatorTarget(req, "%s is already a moderator: the bot's config (%s) names them.")
+	if done != nil || err != nil {
+		return done, err
 	}
 	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
 		switch {
@@ -182,16 +193,9 @@ func (e *Engine) cmdModeratorsAdd(ctx context.Context, req *Request) (*Reply, er
 }
 
 func (e *Engine) cmdModeratorsRemove(ctx context.Context, req *Request) (*Reply, error) {
-	if req.Space.Platform == PlatformDiscord {
-		return &Reply{Title: "Moderators are set in Discord", Text: discordModeratorSteps}, nil
-	}
-	id, err := memberID(req)
-	if err != nil {
-		return nil, err
-	}
-	who := Mention(req.Space.Platform, id)
-	if slices.Contains(e.configured(req.Space), id) {
-		return nil, Errorf(Conflict, "%s is a moderator because the bot's config (%s) names them; remove them there.", who, configKey(req.Space))
+	id, who, done, err := e.moderatorTarget(req, "%s is a moderator because the bot's config (%s) names them; remove them there.")
+	if done != nil || err != nil {
+		return done, err
 	}
 	rec, err := e.Store.UpdateSpace(ctx, req.Space, func(r *SpaceRecord) error {
 		if !slices.Contains(r.Moderators, id) {
