@@ -291,31 +291,7 @@ func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
 
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out *bot.Challenge
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		cb, err := child(tx, sp, bucketChallenges, false)
-		if err != nil || cb == nil {
-			return err
-		}
-		if v := cb.Get(u64(id)); v != nil {
-			out = new(bot.Challenge)
-			return decode("challenge", v, out)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read challenge: %w", err)
-	}
-	if out == nil {
-		return nil, challengeNotFound(id)
-	}
-	return out, nil
+	return getRecord[bot.Challenge](ctx, db, sp, bucketChallenges, u64(id), "challenge", func() error { return challengeNotFound(id) })
 }
 
 func challengeNotFound(id uint64) error {

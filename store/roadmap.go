@@ -53,7 +53,7 @@ func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFil
 
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
-	return db.getFile(ctx, sp, bucketRoadmaps, id, "read roadmap", func() error {
+	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketRoadmaps, []byte(id), "roadmap", func() error {
 		return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
 	})
 }
@@ -63,32 +63,34 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 	if err := checkMember(sp, member); err != nil {
 		return nil, err
 	}
-	return db.getFile(ctx, sp, bucketPending, member, "read pending roadmap", func() error {
+	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketPending, []byte(member), "roadmap", func() error {
 		return bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
 	})
 }
 
-func (db *DB) getFile(ctx context.Context, sp bot.Space, bucket []byte, key, op string, notFound func() error) (*bot.RoadmapFile, error) {
+// getRecord reads one record of a space, key in the space's bucket named
+// bucket, decoded as T; notFound is returned when there is none.
+func getRecord[T any](ctx context.Context, db *DB, sp bot.Space, bucket, key []byte, what string, notFound func() error) (*T, error) {
 	if err := checkSpace(sp); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out *bot.RoadmapFile
+	var out *T
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b, err := child(tx, sp, bucket, false)
 		if err != nil || b == nil {
 			return err
 		}
-		if v := b.Get([]byte(key)); v != nil {
-			out = new(bot.RoadmapFile)
-			return decode("roadmap", v, out)
+		if v := b.Get(key); v != nil {
+			out = new(T)
+			return decode(what, v, out)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if out == nil {
 		return nil, notFound()
