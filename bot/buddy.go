@@ -27,13 +27,9 @@ type buddy struct {
 // or who finished it recently. A member who did not opt in is never read
 // past the Buddy flag.
 func (e *Engine) cmdBuddyFind(ctx context.Context, req *Request) (*Reply, error) {
-	m, s, err := e.learner(ctx, req)
+	m, s, rec, err := e.learnerIn(ctx, req)
 	if err != nil {
 		return nil, err
-	}
-	rec, err := e.Store.Space(ctx, req.Space)
-	if err != nil {
-		return nil, Wrap(err, "read space")
 	}
 	topic := onTopic(s.rm, s.rm.Next(s.trackOf(m)))
 	var r *Reply

@@ -139,16 +139,23 @@ func (e *Engine) followed(ctx context.Context, rec *SpaceRecord, m *Member) (stu
 
 // learner reads the requester (see member) and the roadmap they follow.
 func (e *Engine) learner(ctx context.Context, req *Request) (*Member, study, error) {
+	m, s, _, err := e.learnerIn(ctx, req)
+	return m, s, err
+}
+
+// learnerIn is learner that also returns the space record it read, for
+// handlers that need it too.
+func (e *Engine) learnerIn(ctx context.Context, req *Request) (*Member, study, *SpaceRecord, error) {
 	m, err := e.member(ctx, req)
 	if err != nil {
-		return nil, study{}, err
+		return nil, study{}, nil, err
 	}
 	rec, err := e.Store.Space(ctx, req.Space)
 	if err != nil {
-		return nil, study{}, Wrap(err, "read space")
+		return nil, study{}, nil, Wrap(err, "read space")
 	}
 	s, err := e.followed(ctx, rec, m)
-	return m, s, err
+	return m, s, rec, err
 }
 
 // trackOf is the member's track on the study's roadmap, for reading.
@@ -191,13 +198,9 @@ func unjoin(err error) []error {
 }
 
 func (e *Engine) cmdRoadmapList(ctx context.Context, req *Request) (*Reply, error) {
-	m, s, err := e.learner(ctx, req)
+	m, s, rec, err := e.learnerIn(ctx, req)
 	if err != nil {
 		return nil, err
-	}
-	rec, err := e.Store.Space(ctx, req.Space)
-	if err != nil {
-		return nil, Wrap(err, "read space")
 	}
 	def := defaultRoadmap(rec)
 	r := &Reply{Title: "Roadmaps in this group"}
