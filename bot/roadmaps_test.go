@@ -306,3 +306,17 @@ func TestRoadmapApplyStale(t *testing.T) {
 	_, err = addRoadmap(t, env, bottest.Space, "long.toml", long)
 	wantCode(t, err, bot.Invalid, "longer than 40 characters")
 }
+
+// TestRoadmapSectionByTitle: a section is found by its title as well as its
+// id, and a miss names the sections.
+func TestRoadmapSectionByTitle(t *testing.T) {
+	env := bottest.New(t)
+	if r := env.MustDo(t, "ana", `roadmap "Web security"`); !strings.HasPrefix(r.Title, "Web security") {
+		t.Errorf("by title: %q", r.Title)
+	}
+	if r := env.MustDo(t, "ana", "roadmap internet"); !strings.HasPrefix(r.Title, "Internet") {
+		t.Errorf("by id: %q", r.Title)
+	}
+	_, err := env.Do(t, "ana", "roadmap zzzzqqq")
+	wantCode(t, err, bot.NotFound, "Sections:")
+}
