@@ -204,3 +204,37 @@ func (ms Messengers) Post(ctx context.Context, sp Space, channel string, r *Repl
 }
 
 var _ Messenger = Messengers(nil)
+
+// DMChannels keeps each member's direct-message channel id on a platform that
+// needs one (Discord opens a DM channel before the first message), so a nudge
+// after a restart is one request rather than two. The bbolt and PostgreSQL
+// stores implement it beside Store; DeleteMember forgets the channel too.
+//
+// Error codes: Invalid for a zero Space or empty member id; Internal for
+// storage failures.
+type DMChannels interface {
+	// DMChannel returns the stored channel id, "" when none is stored.
+	DMChannel(ctx context.Context, sp Space, member string) (string, error)
+	// SetDMChannel stores the channel id; "" forgets it (the platform said
+	// the channel is gone).
+	SetDMChannel(ctx context.Context, sp Space, member, channel string) error
+}
+
+// Deliveries remembers which platform deliveries (Slack Events API event ids,
+// interaction ids) were handled, so a retry or a redelivery, possibly after a
+// restart or on another process sharing the database, has no second effect,
+// while one whose first delivery was never handled still is. Keys are the
+// adapter's own ("slack:event:Ev123"); they are kept until pruned.
+//
+// The adapter checks Delivered before handling and marks after the effect:
+// a crash between the two repeats the effect at most once, which is the
+// platform's own retry promise; marking first would lose the event.
+type Deliveries interface {
+	// Delivered reports whether key was marked.
+	Delivered(ctx context.Context, key string) (bool, error)
+	// MarkDelivered records key as handled at at. Marking twice is not an
+	// error.
+	MarkDelivered(ctx context.Context, key string, at time.Time) error
+	// PruneDeliveries forgets keys marked before before, and says how many.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
+}
