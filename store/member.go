@@ -147,6 +147,9 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		if err := forgetPending(sb, id); err != nil {
 			return err
 		}
+		if err := forgetDMChannel(sb, id); err != nil {
+			return err
+		}
 		if err := forgetInRoadmaps(sb, id); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@
 //	    members/<member id>      -> JSON bot.Member
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
 //	    scheduled/<8-byte unix second><4-byte ns> -> 8-byte id of the challenge opened for that instant
+//	    dms/<member id>          -> the member's direct-message channel id (dm.go)
 //	nudges/<slot><platform:id>0x00<member id> -> binary {dm closed, last date}
 //	slots/<slot>                 -> 0x00, or a paused walk {instant, next instant, resume key}
 //	due/<8-byte unix second><slot> -> 4-byte nanoseconds
