@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -57,13 +58,16 @@ const DefaultAPIURL = "https://discord.com/api/v10"
 // and nowhere else.
 const DefaultCDNURL = "https://cdn.discordapp.com"
 
-// DefaultSendRate is the default pace of outgoing messages per second, below
-// Discord's global limit of 50 requests per second (MaxSendRate) so that
-// interaction answers, which share that limit, still get through during a
-// nudge fan-out.
-const DefaultSendRate = 40
+// DefaultSendRate is the default pace of outgoing messages per second: a
+// little under Discord's global limit of 50 requests per second (MaxSendRate),
+// which is what a nudge fan-out can use. The margin is for the few other
+// REST calls that count against the global limit (command registration,
+// the gateway URL); interaction answers are not bound by it.
+const DefaultSendRate = 45
 
 // MaxSendRate is Discord's global limit: 50 requests per second per bot.
+// Config.SendRate may exceed it only with a non-default APIURL (a local fake
+// in tests and benchmarks, or a proxy that enforces the limit itself).
 const MaxSendRate = 50
 
 // Permissions is what the bot asks for in its invite URL: View Channel and Send
@@ -81,12 +85,18 @@ type Config struct {
 	PublicKey        string   // hex Ed25519 public key, for http mode
 	GuildIDs         []string // register per guild when set (instant updates) and serve only these guilds; otherwise global
 	RegisterCommands bool     // bulk-overwrite /study and /studymod at start
-	SendRate         float64  // Direct and Post requests per second, at most MaxSendRate
+	SendRate         float64  // Direct and Post requests per second, at most MaxSendRate against DefaultAPIURL
 	APIURL           string   // REST base URL, default DefaultAPIURL; tests and proxies set it
 	GatewayURL       string   // optional override of the gateway websocket URL (tests)
 	// CDNURL is the only place attachments are downloaded from, default
 	// DefaultCDNURL: an https URL, or http on a loopback address (tests).
 	CDNURL string
+
+	// DMChannels, when set, keeps members' DM channel ids across restarts,
+	// so a nudge is one request rather than two; nil keeps them in memory.
+	DMChannels bot.DMChannels
+	// APIObserver, when set, is told about every REST request (metrics).
+	APIObserver bot.APIObserver
 }
 
 // DefaultConfig is the configuration before the operator's settings: gateway
@@ -153,8 +163,11 @@ func (c Config) Validate() error {
 			bad("discord.guild_ids: %q is not a numeric Discord id", g)
 		}
 	}
-	if !(c.SendRate > 0 && c.SendRate <= MaxSendRate) { // NaN fails too
+	switch {
+	case !(c.SendRate > 0) || math.IsInf(c.SendRate, 1): // NaN fails too
 		bad("discord.send_rate %v must be above 0 and at most %d (Discord's global limit)", c.SendRate, MaxSendRate)
+	case c.SendRate > MaxSendRate && strings.TrimRight(c.APIURL, "/") == DefaultAPIURL:
+		bad("discord.send_rate %v must be above 0 and at most %d (Discord's global limit); only a non-default discord.api_url (a local fake, or a proxy that enforces the limit) may go faster", c.SendRate, MaxSendRate)
 	}
 	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("discord.api_url %q is not an http(s) URL", c.APIURL)

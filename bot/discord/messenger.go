@@ -14,10 +14,15 @@ import (
 // (a DM channel is cheap to look up again).
 const maxDMCache = 100_000
 
-// Direct sends r to a member as a direct message. The DM channel is created once
-// and its id kept. Every request is paced (Config.SendRate) and 429s are waited
-// out. Errors: Unreachable when Discord refuses to deliver (50007: the member
-// closed DMs from server members or blocked the bot), Internal otherwise.
+// Direct sends r to a member as a direct message. The DM channel is created
+// once and its id kept (in memory, and through Config.DMChannels when set, so
+// a restart does not cost every member a second request). Every request is
+// paced (Config.SendRate, and the channel's own route limit) and 429s are
+// waited out. Errors: Unreachable when Discord refuses to deliver (50007: the
+// member closed DMs from server members or blocked the bot), Gone when it no
+// longer knows the user, Internal otherwise. A stored channel Discord no
+// longer knows (10003) is forgotten and a new one opened: the channel is gone,
+// not the member.
 func (b *Bot) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Reply) error {
 	if sp.Platform != bot.PlatformDiscord || !snowflake(member) {
 		return bot.Errorf(bot.Invalid, "That is not a Discord member.")
@@ -25,14 +30,14 @@ func (b *Bot) Direct(ctx context.Context, sp bot.Space, member string, r *bot.Re
 	m := render(r, sp.ID, "") // a DM: never a moderator's button
 	m.Flags = 0
 	for try := 0; try < 2; try++ {
-		ch, err := b.dmChannel(ctx, member)
+		ch, err := b.dmChannel(ctx, sp, member)
 		if err != nil {
 			return err
 		}
 		err = b.send(ctx, true, "send direct message", http.MethodPost, "/channels/"+ch+"/messages", m, m.files, nil)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Code == discordgo.ErrCodeUnknownChannel && try == 0 {
-			b.forgetDM(member) // the cached channel is gone: open a new one
+			b.forgetDM(ctx, sp, member) // the cached channel is gone: open a new one
 			continue
 		}
 		return deliveryError(err, "direct message")
@@ -53,13 +58,24 @@ func (b *Bot) Post(ctx context.Context, sp bot.Space, channel string, r *bot.Rep
 	return deliveryError(err, "post")
 }
 
-// dmChannel returns the member's DM channel id, creating it on first use.
-func (b *Bot) dmChannel(ctx context.Context, member string) (string, error) {
+// dmChannel returns the member's DM channel id: from memory, else from
+// Config.DMChannels, else created (and then kept in both). A failing store
+// only costs the request it would have saved, so it is logged, not returned.
+func (b *Bot) dmChannel(ctx context.Context, sp bot.Space, member string) (string, error) {
 	b.dmMu.Lock()
 	ch, ok := b.dms[member]
 	b.dmMu.Unlock()
 	if ok {
 		return ch, nil
+	}
+	if store := b.cfg.DMChannels; store != nil {
+		ch, err := store.DMChannel(ctx, sp, member)
+		if err != nil {
+			b.log.Warn("read stored DM channel", "space", sp.Key(), "member", member, "err", err)
+		} else if ch != "" {
+			b.remember(member, ch)
+			return ch, nil
+		}
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -69,22 +85,38 @@ func (b *Bot) dmChannel(ctx context.Context, member string) (string, error) {
 	if err != nil {
 		return "", deliveryError(err, "open direct message")
 	}
-	if out.ID == "" {
+	if !snowflake(out.ID) {
 		return "", bot.Wrap(errors.New("discord create DM channel: no channel id in the answer"), "open direct message")
 	}
+	b.remember(member, out.ID)
+	if store := b.cfg.DMChannels; store != nil {
+		if err := store.SetDMChannel(ctx, sp, member, out.ID); err != nil {
+			b.log.Warn("store DM channel", "space", sp.Key(), "member", member, "err", err)
+		}
+	}
+	return out.ID, nil
+}
+
+// remember keeps a DM channel id in memory. A user's DM channel with the bot
+// is the same in every guild, so memory keys it by user alone.
+func (b *Bot) remember(member, ch string) {
 	b.dmMu.Lock()
 	if len(b.dms) >= maxDMCache {
 		clear(b.dms)
 	}
-	b.dms[member] = out.ID
+	b.dms[member] = ch
 	b.dmMu.Unlock()
-	return out.ID, nil
 }
 
-func (b *Bot) forgetDM(member string) {
+func (b *Bot) forgetDM(ctx context.Context, sp bot.Space, member string) {
 	b.dmMu.Lock()
 	delete(b.dms, member)
 	b.dmMu.Unlock()
+	if store := b.cfg.DMChannels; store != nil {
+		if err := store.SetDMChannel(ctx, sp, member, ""); err != nil {
+			b.log.Warn("forget stored DM channel", "space", sp.Key(), "member", member, "err", err)
+		}
+	}
 }
 
 // deliveryError translates a REST error into the Messenger contract's codes.

@@ -28,12 +28,21 @@ type rest struct {
 }
 
 func newREST(base, token string) *rest {
+	// A fan-out keeps many requests in flight to one host; the default
+	// transport keeps only 2 idle connections per host, so every other
+	// request would open (and leave in TIME_WAIT) a new one.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxConnsIdle
 	return &rest{
 		base:   strings.TrimRight(base, "/"),
 		auth:   "Bot " + token,
-		client: &http.Client{Timeout: 20 * time.Second},
+		client: &http.Client{Timeout: 20 * time.Second, Transport: t},
 	}
 }
+
+// maxConnsIdle is how many idle connections to Discord are kept for reuse:
+// about the scheduler's concurrent sends.
+const maxConnsIdle = 128
 
 // apiError is a non-2xx answer from Discord.
 type apiError struct {
@@ -44,6 +53,9 @@ type apiError struct {
 	RetryAfter time.Duration
 	Global     bool
 }
+
+// RateLimited marks a 429 that was not waited out (bot.RateLimited).
+func (e *apiError) RateLimited() bool { return e.Status == http.StatusTooManyRequests }
 
 func (e *apiError) Error() string {
 	if e.Code != 0 {
@@ -60,26 +72,33 @@ const maxRetryAfter = time.Minute
 // payload_json when files are given. out, if not nil, receives the JSON answer.
 // It does not retry; see send.
 func (r *rest) do(ctx context.Context, route, method, path string, body any, files []*discordgo.File, out any) error {
+	_, err := r.call(ctx, route, method, path, body, files, out)
+	return err
+}
+
+// call is do, also returning the answer's headers (rate-limit state); nil
+// when no answer came.
+func (r *rest) call(ctx context.Context, route, method, path string, body any, files []*discordgo.File, out any) (http.Header, error) {
 	var rd io.Reader
 	ctype := ""
 	if body != nil {
 		if len(files) > 0 {
 			ct, b, err := discordgo.MultipartBodyWithJSON(body, files)
 			if err != nil {
-				return fmt.Errorf("discord %s: encode: %w", route, err)
+				return nil, fmt.Errorf("discord %s: encode: %w", route, err)
 			}
 			rd, ctype = bytes.NewReader(b), ct
 		} else {
 			b, err := json.Marshal(body)
 			if err != nil {
-				return fmt.Errorf("discord %s: encode: %w", route, err)
+				return nil, fmt.Errorf("discord %s: encode: %w", route, err)
 			}
 			rd, ctype = bytes.NewReader(b), "application/json"
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
 	if err != nil {
-		return fmt.Errorf("discord %s: %w", route, redact(err))
+		return nil, fmt.Errorf("discord %s: %w", route, redact(err))
 	}
 	req.Header.Set("Authorization", r.auth)
 	req.Header.Set("User-Agent", "DiscordBot (https://github.com/studybot/studybot, 1.0)")
@@ -88,22 +107,22 @@ func (r *rest) do(ctx context.Context, route, method, path string, body any, fil
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("discord %s: %w", route, redact(err))
+		return nil, fmt.Errorf("discord %s: %w", route, redact(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("discord %s: read: %w", route, redact(err))
+		return resp.Header, fmt.Errorf("discord %s: read: %w", route, redact(err))
 	}
 	if resp.StatusCode/100 == 2 {
 		if out != nil && len(data) > 0 {
 			if err := json.Unmarshal(data, out); err != nil {
-				return fmt.Errorf("discord %s: decode: %w", route, err)
+				return resp.Header, fmt.Errorf("discord %s: decode: %w", route, err)
 			}
 		}
-		return nil
+		return resp.Header, nil
 	}
-	return parseAPIError(route, resp, data)
+	return resp.Header, parseAPIError(route, resp, data)
 }
 
 func parseAPIError(route string, resp *http.Response, data []byte) *apiError {
@@ -162,13 +181,21 @@ func redact(err error) error {
 // maxAttempts bounds retries of one request after 429s and 5xx answers.
 const maxAttempts = 4
 
-// send is do with bounded retries: a 429 is waited out (retry_after from the JSON
-// body or the Retry-After header; a global one also holds back every paced send)
-// and a 502/503/504 is retried after a short pause. When paced is set, every
-// attempt first takes a token from the bucket.
+// send is do with rate limits and bounded retries. Every attempt first waits
+// for its route's bucket (see pacer), and, when paced is set, takes a token
+// of the global bucket. A 429 is waited out (retry_after from the JSON body or
+// the Retry-After header): a global one holds back every paced send, any
+// other only this route's bucket. A 502/503/504 is retried after a short
+// pause. Each answer is reported to Config.APIObserver.
 func (b *Bot) send(ctx context.Context, paced bool, route, method, path string, body any, files []*discordgo.File, out any) error {
+	major := majorParam(path)
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		waited, werr := b.pace.waitRoute(ctx, route, major)
+		b.observeWait(route, waited)
+		if werr != nil {
+			return werr
+		}
 		if paced {
 			if err := b.pace.wait(ctx); err != nil {
 				return err
@@ -179,9 +206,19 @@ func (b *Bot) send(ctx context.Context, paced bool, route, method, path string, 
 				s.Seek(0, io.SeekStart) // a retry re-sends the file from its start
 			}
 		}
-		err = b.rest.do(ctx, route, method, path, body, files, out)
+		var h http.Header
+		h, err = b.rest.call(ctx, route, method, path, body, files, out)
 		var ae *apiError
-		if !errors.As(err, &ae) {
+		isAPI := errors.As(err, &ae)
+		b.observeCall(route, h, ae, err)
+		var retryAfter time.Duration
+		if isAPI && ae.Status == http.StatusTooManyRequests && !ae.Global {
+			retryAfter = ae.RetryAfter
+		}
+		if h != nil {
+			b.pace.update(route, major, h, retryAfter)
+		}
+		if !isAPI {
 			return err
 		}
 		var wait time.Duration
@@ -190,11 +227,13 @@ func (b *Bot) send(ctx context.Context, paced bool, route, method, path string, 
 			if ae.RetryAfter > maxRetryAfter {
 				return err
 			}
-			wait = ae.RetryAfter
 			if ae.Global {
-				b.pace.hold(wait)
+				b.pace.hold(ae.RetryAfter)
+				wait = ae.RetryAfter // unpaced requests wait here; paced ones in wait
 			}
-			b.log.Warn("discord rate limited; waiting", "route", route, "retry_after", wait, "global", ae.Global)
+			// A route's 429 is waited out in waitRoute, by this request and
+			// every other on the route.
+			b.log.Warn("discord rate limited; waiting", "route", route, "retry_after", ae.RetryAfter, "global", ae.Global)
 		case ae.Status == http.StatusBadGateway || ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusGatewayTimeout:
 			wait = time.Duration(attempt) * 250 * time.Millisecond
 		default:
@@ -203,9 +242,34 @@ func (b *Bot) send(ctx context.Context, paced bool, route, method, path string, 
 		if attempt == maxAttempts {
 			break
 		}
+		if ae.Status == http.StatusTooManyRequests && ae.Global {
+			b.observeWait(route, wait)
+		}
 		if err := bot.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
 	return err
+}
+
+// observeCall reports one answer (or none) to Config.APIObserver.
+func (b *Bot) observeCall(route string, h http.Header, ae *apiError, err error) {
+	o := b.cfg.APIObserver
+	if o == nil {
+		return
+	}
+	status := "2xx" // including a 2xx whose body did not decode
+	switch {
+	case ae != nil:
+		status = strconv.Itoa(ae.Status)
+	case h == nil && err != nil:
+		status = "error"
+	}
+	o.APICall(bot.PlatformDiscord, route, status)
+}
+
+func (b *Bot) observeWait(route string, d time.Duration) {
+	if o := b.cfg.APIObserver; o != nil && d > 0 {
+		o.RateLimitWait(bot.PlatformDiscord, route, d)
+	}
 }

@@ -22,7 +22,9 @@ type route struct {
 // the same checks as New, so New's errors read as check-config's do.
 func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 	if c := m.Config.Discord; c.Enabled {
-		d, err := discord.New(c.adapter(), m.Engine, m.Clock, m.Log.With("adapter", "discord"))
+		dc := c.adapter()
+		dc.DMChannels = m.DB // a nudge after a restart is one request
+		d, err := discord.New(dc, m.Engine, m.Clock, m.Log.With("adapter", "discord"))
 		if err != nil {
 			return errors.Join(configErrors(err)...)
 		}

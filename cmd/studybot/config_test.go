@@ -38,7 +38,7 @@ func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
 		{"ErrDiscordHTTPNoPublicKey", discordOK + "mode = \"http\"\n[http]\nlisten = \"127.0.0.1:0\"\n", "config: discord.public_key must be"},
 		{"ErrDiscordHTTPNoListen", discordOK + "mode = \"http\"\npublic_key = " + publicKey + "\n", "config: discord.mode = \"http\" needs http.listen"},
 		{"ErrDiscordGuildID", discordOK + "guild_ids = [\"my server\"]\n", `config: discord.guild_ids: "my server"`},
-		{"ErrDiscordSendRateAboveLimit", discordOK + "send_rate = 60\n", "config: discord.send_rate 60 must be above 0 and at most 50"},
+		{"ErrDiscordSendRateAboveLimit", "[discord]\nenabled = true\ntoken = \"t\"\napp_id = \"900\"\nsend_rate = 60\n", "config: discord.send_rate 60 must be above 0 and at most 50"},
 		{"ErrDiscordAPIURL", "[discord]\nenabled = true\ntoken = \"t\"\napp_id = \"900\"\napi_url = \"discord.com/api\"\n", "config: discord.api_url"},
 		{"ErrDiscordCDNURLPlainHTTP", discordOK + "cdn_url = \"http://cdn.discordapp.com\"\n", `config: discord.cdn_url "http://cdn.discordapp.com" is not an https URL`},
 		{"ErrSlackFilesURL", slackBase + "app_token = \"xapp-1\"\nfiles_url = \"files.slack.com\"\n", `config: slack.files_url "files.slack.com" is not an https URL`},
@@ -99,7 +99,7 @@ func TestCheckConfigAcceptsAValidConfig(t *testing.T) {
 	if err := run(context.Background(), []string{"check-config", "--config", file}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"is valid", "discord: enabled=true mode=gateway token=(set) send_rate=40", "slack: enabled=true mode=socket", "send_rate=10"} {
+	for _, want := range []string{"is valid", "discord: enabled=true mode=gateway token=(set) send_rate=45", "slack: enabled=true mode=socket", "send_rate=10"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -143,7 +143,7 @@ func TestNudgeSendRateAlias(t *testing.T) {
 		wantDiscord, wantSlack float64
 		warns                  string
 	}{
-		{"NotSet", "", nil, 40, 10, ""},
+		{"NotSet", "", nil, 45, 10, ""},
 		{"BothFromAlias", "[nudge]\nsend_rate = 5\n", nil, 5, 5, "using 5 as discord.send_rate and slack.send_rate"},
 		{"DiscordCapped", "[nudge]\nsend_rate = 100\n", nil, 50, 100, "nudge.send_rate is deprecated"},
 		{"DiscordSetsItsOwn", "[nudge]\nsend_rate = 5\n[discord]\nsend_rate = 30\n", nil, 30, 5, "using 5 as slack.send_rate"},
