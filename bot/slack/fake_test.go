@@ -281,12 +281,24 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		if f.post != nil && f.post(n, w) {
 			return
 		}
-		switch c.Form.Get("channel") {
-		case "CGONE":
+		switch ch := c.Form.Get("channel"); ch {
+		case "CGONE", "UGONE":
 			fmt.Fprint(w, `{"ok":false,"error":"channel_not_found"}`)
 		case "COUT":
 			fmt.Fprint(w, `{"ok":false,"error":"not_in_channel"}`)
+		case "UBOT":
+			fmt.Fprint(w, `{"ok":false,"error":"cannot_dm_bot"}`)
+		case "UOFF":
+			fmt.Fprint(w, `{"ok":false,"error":"user_disabled"}`)
+		case "UTAB":
+			fmt.Fprint(w, `{"ok":false,"error":"messages_tab_disabled"}`)
 		default:
+			if strings.HasPrefix(ch, "U") {
+				// A user id as the channel: Slack posts in the DM and
+				// answers with its id.
+				fmt.Fprintf(w, `{"ok":true,"channel":"D%s","ts":"1700000000.%06d"}`, ch, n)
+				return
+			}
 			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, c.Form.Get("channel"), n)
 		}
 	case "chat.postEphemeral":

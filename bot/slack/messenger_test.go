@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 
 var slackSpace = bot.Space{Platform: bot.PlatformSlack, ID: testTeam}
 
-func TestDirectOpensTheDMOnce(t *testing.T) {
+// TestDirectPostsToTheUserID: a DM is chat.postMessage with the user id as
+// the channel, with no conversations.open (Tier 3) at all.
+func TestDirectPostsToTheUserID(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	ctx := context.Background()
 	for range 2 {
@@ -23,21 +26,78 @@ func TestDirectOpensTheDMOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(tb.fake.callsTo("conversations.open")); n != 1 {
-		t.Errorf("conversations.open called %d times, want 1 (the channel id is cached)", n)
+	if n := len(tb.fake.callsTo("conversations.open")); n != 0 {
+		t.Errorf("conversations.open called %d times, want 0", n)
 	}
 	posts := tb.fake.callsTo("chat.postMessage")
-	if len(posts) != 2 || posts[0].Form.Get("channel") != "DU1" || posts[1].Form.Get("channel") != "DU1" {
+	if len(posts) != 2 || posts[0].Form.Get("channel") != "U1" || posts[1].Form.Get("channel") != "U1" {
 		t.Fatalf("posts %+v", posts)
 	}
 	if !strings.Contains(posts[0].Form.Get("blocks"), "Time to study: DNS") || posts[0].Form.Get("text") != "Time to study: DNS" {
 		t.Errorf("post form %v", posts[0].Form)
 	}
-	// The second message to the same channel waited for its slot (the clock did
-	// not move, so the whole second).
+	// The second message to the same member waited for its slot (the clock
+	// did not move, so the whole second).
 	if got := tb.naps.all(); !slices.Equal(got, []time.Duration{0, time.Second}) {
 		t.Errorf("waits %v, want [0 1s]", got)
 	}
+	// The DM's id Slack answered with serves a later upload, still without
+	// conversations.open.
+	if ch, err := tb.dm(ctx, slackSpace, "U1"); err != nil || ch != "DU1" {
+		t.Errorf("dm = %q, %v; want DU1 from the post's answer", ch, err)
+	}
+	if n := len(tb.fake.callsTo("conversations.open")); n != 0 {
+		t.Errorf("conversations.open called %d times after the post, want 0", n)
+	}
+}
+
+// TestDirectErrors: what a post to a user id can answer, as the Messenger
+// contract's codes. A member Slack cannot reach stops being nudged
+// (Unreachable), but is never Gone: no Slack answer means the member no
+// longer exists. A disabled Messages tab is the operator's to fix, so no
+// member is marked for it (Internal).
+func TestDirectErrors(t *testing.T) {
+	for _, tt := range []struct {
+		user string
+		code bot.Code
+	}{
+		{"UGONE", bot.Unreachable}, // channel_not_found for a user id
+		{"UBOT", bot.Unreachable},  // cannot_dm_bot
+		{"UOFF", bot.Unreachable},  // user_disabled: deactivated, may come back
+		{"UTAB", bot.Internal},     // messages_tab_disabled
+	} {
+		t.Run(tt.user, func(t *testing.T) {
+			tb := newTestBot(t, ModeHTTP)
+			o := &apiLog{}
+			tb.cfg.APIObserver = o
+			err := tb.Direct(context.Background(), slackSpace, tt.user, &bot.Reply{Title: "Nudge"})
+			if bot.ErrorCode(err) != tt.code {
+				t.Fatalf("Direct to %s = %v (code %q), want %q", tt.user, err, bot.ErrorCode(err), tt.code)
+			}
+			if len(o.calls) != 1 || !strings.HasPrefix(o.calls[0], "chat.postMessage ") || strings.HasSuffix(o.calls[0], " ok") {
+				t.Errorf("observed %q, want one failed chat.postMessage", o.calls)
+			}
+		})
+	}
+}
+
+// apiLog is a bot.APIObserver that records what it is told.
+type apiLog struct {
+	mu    sync.Mutex
+	calls []string
+	waits []time.Duration
+}
+
+func (a *apiLog) APICall(p bot.Platform, route, status string) {
+	a.mu.Lock()
+	a.calls = append(a.calls, route+" "+status)
+	a.mu.Unlock()
+}
+
+func (a *apiLog) RateLimitWait(p bot.Platform, route string, d time.Duration) {
+	a.mu.Lock()
+	a.waits = append(a.waits, d)
+	a.mu.Unlock()
 }
 
 func TestPostPacesPerChannel(t *testing.T) {
@@ -107,9 +167,14 @@ func TestPostGivesUpAfterRepeated429(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		return true
 	}
+	o := &apiLog{}
+	tb.cfg.APIObserver = o
 	err := tb.Post(context.Background(), slackSpace, "C1", &bot.Reply{Title: "Challenge"})
-	if bot.ErrorCode(err) != bot.Internal {
-		t.Errorf("err %v, want internal", err)
+	if bot.ErrorCode(err) != bot.Internal || !bot.RateLimited(err) {
+		t.Errorf("err %v, want internal and rate limited", err)
+	}
+	if len(o.calls) != maxRateLimitWaits+1 || o.calls[0] != "chat.postMessage rate_limited" || len(o.waits) != maxRateLimitWaits || o.waits[0] != time.Second {
+		t.Errorf("observed calls %q and waits %v", o.calls, o.waits)
 	}
 	if n := len(tb.fake.callsTo("chat.postMessage")); n != maxRateLimitWaits+1 {
 		t.Errorf("chat.postMessage called %d times, want %d (%v)", n, maxRateLimitWaits+1, err)

@@ -81,6 +81,9 @@ type Config struct {
 	// the bot token), default DefaultFilesURL: an https URL, or http on a
 	// loopback address (tests).
 	FilesURL string
+	// APIObserver, when set, is told about every Web API call the
+	// messenger makes (metrics).
+	APIObserver bot.APIObserver
 }
 
 // DefaultConfig is the configuration before the operator's settings: Socket
