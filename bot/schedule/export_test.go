@@ -33,3 +33,12 @@ func FiredAt(spec string, now time.Time) time.Time {
 	}
 	return firedAt(sched, now)
 }
+
+// RunTickJob runs the minute tick's cron job as cron would (with whatever
+// wrappers Start gave it), so tests need not wait for real minutes.
+func RunTickJob(s *Scheduler) {
+	s.mu.Lock()
+	id := s.tickID
+	s.mu.Unlock()
+	s.cron.Entry(id).WrappedJob.Run()
+}

@@ -32,8 +32,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -46,6 +48,17 @@ import (
 const (
 	DefaultGrace     = nudge.DefaultGrace
 	DefaultBatchSize = 1000
+	// DefaultWorkers is how many nudges are sent at once. Each adapter
+	// paces its own platform (Discord: the global limit and each DM
+	// channel's route), so this only needs to cover the platforms' round
+	// trips at their rate: 45/s at ~300 ms is ~14 in flight, and a local
+	// fake at thousands per second needs a few dozen.
+	DefaultWorkers = 64
+	// maxOverlap is how many ticks may run at once. A tick still sending
+	// when the next minute comes no longer holds that minute back; past
+	// this many (a platform far slower than the due load), a minute is
+	// skipped and its members are claimed by the next tick, within grace.
+	maxOverlap = 8
 	// MinChallengeInterval is the shortest gap allowed between scheduled
 	// challenges: a challenge needs at least a day to be answered, and a
 	// spec such as "0 9,21 * * *" would bury each under the next. It is 23
@@ -62,6 +75,14 @@ type Config struct {
 	// BatchSize is how many due members one store transaction claims; it bounds
 	// memory and the nudges a crash can lose. Default DefaultBatchSize.
 	BatchSize int
+	// Workers is how many nudges are sent at once, over all ticks. Default
+	// DefaultWorkers.
+	Workers int
+	// SendRate is the platforms' configured send rate per second, for the
+	// tick's log line and the Observer only: each Messenger paces itself.
+	SendRate float64
+	// Observer is told about nudges and ticks (metrics); nil for none.
+	Observer Observer
 }
 
 // Engine is what the scheduler triggers; *bot.Engine implements it. Delivery
@@ -87,10 +108,21 @@ type Scheduler struct {
 	eng   Engine
 	clock bot.Clock
 	log   *slog.Logger
+	obs   Observer
+
+	// senders bounds the nudges in flight over all ticks (Config.Workers).
+	senders chan struct{}
+	// ticks counts the ticks running now (maxOverlap).
+	ticks atomic.Int32
+	// wall times ticks for the log and metrics. It is the real clock, not
+	// the injected one: a send rate is wall-clock work, and a test's frozen
+	// fake clock would show none.
+	wall func() time.Time
 
 	mu      sync.Mutex
 	cron    *cron.Cron
 	spaces  map[bot.Space]entry
+	tickID  cron.EntryID    // the minute tick's entry, once started
 	ctx     context.Context // for jobs; cancelled by Stop
 	cancel  context.CancelFunc
 	started bool
@@ -120,14 +152,23 @@ func New(cfg Config, due bot.DueIndex, eng Engine, clock bot.Clock, log *slog.Lo
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
 	if log == nil {
 		log = slog.Default()
 	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{
-		cfg: cfg, due: due, eng: eng, clock: clock, log: log,
-		spaces: map[bot.Space]entry{},
-		ctx:    ctx, cancel: cancel,
+		cfg: cfg, due: due, eng: eng, clock: clock, log: log, obs: obs,
+		senders: make(chan struct{}, cfg.Workers),
+		wall:    time.Now,
+		spaces:  map[bot.Space]entry{},
+		ctx:     ctx, cancel: cancel,
 	}
 	logger := cronLogger{log}
 	s.cron = cron.New(
@@ -162,13 +203,17 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load challenge schedules: %w", err)
 	}
-	// SkipIfStillRunning: a tick still sending (paced) when the next minute
-	// comes keeps going, and the skipped minute's members are claimed by the
-	// next tick, late but within grace.
-	tick := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(s.runTick))
-	if _, err := s.cron.AddJob("* * * * *", tick); err != nil {
+	// No SkipIfStillRunning: a tick still sending when the next minute
+	// comes keeps going, and the next tick claims its members at once (the
+	// store serialises claims, so none is claimed twice); both share the
+	// pool of senders. runTick bounds the overlap.
+	id, err := s.cron.AddJob("* * * * *", cron.FuncJob(s.runTick))
+	if err != nil {
 		return fmt.Errorf("add tick: %w", err)
 	}
+	s.mu.Lock()
+	s.tickID = id
+	s.mu.Unlock()
 	// Challenges with a close time close within a minute of it; a separate
 	// job, so a long nudge tick never holds a close back.
 	closer := cron.NewChain(cron.SkipIfStillRunning(cronLogger{s.log})).Then(cron.FuncJob(s.runClose))
@@ -196,15 +241,26 @@ func (s *Scheduler) jobContext() context.Context {
 }
 
 func (s *Scheduler) runTick() {
+	if n := s.ticks.Add(1); n > maxOverlap {
+		s.ticks.Add(-1)
+		s.log.Warn("nudge ticks still sending; minute skipped", "running", n-1)
+		return
+	}
+	defer s.ticks.Add(-1)
 	ctx := s.jobContext()
+	began := s.wall()
 	st, err := s.Tick(ctx)
+	took := s.wall().Sub(began)
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("nudge tick", "err", err, "sent", st.Sent)
 		return
 	}
 	if st.Due > 0 {
 		s.log.Info("nudge tick", "due", st.Due, "sent", st.Sent, "missed", st.Missed,
-			"unreachable", st.Unreachable, "failed", st.Failed)
+			"unreachable", st.Unreachable, "failed", st.Failed, "rate_limited", st.RateLimited,
+			"took", took.Round(time.Millisecond),
+			"send_rate_configured", s.cfg.SendRate,
+			"send_rate_achieved", math.Round(achieved(st.Sent, took)*10)/10)
 	}
 }
 
@@ -242,7 +298,7 @@ type cronLogger struct{ log *slog.Logger }
 
 func (l cronLogger) Info(msg string, kv ...any) {
 	if msg == "skip" {
-		l.log.Warn("nudge tick still running; minute skipped")
+		l.log.Warn("challenge closer still running; minute skipped")
 		return
 	}
 	l.log.Debug("cron "+msg, kv...)

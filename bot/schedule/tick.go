@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/studybot/studybot/bot"
@@ -19,6 +20,7 @@ type TickStats struct {
 	Off         int // skipped: nudges turned off, or the member deleted, since the claim
 	Unreachable int // delivery refused; the member is now marked DMClosed
 	Failed      int // delivery failed otherwise
+	RateLimited int // of Failed, refused for rate limits even after waiting
 }
 
 func (t *TickStats) add(o TickStats) {
@@ -31,16 +33,26 @@ func (t *TickStats) add(o TickStats) {
 	t.Off += o.Off
 	t.Unreachable += o.Unreachable
 	t.Failed += o.Failed
+	t.RateLimited += o.RateLimited
+}
+
+// claimed is a nudge whose reschedule is committed, with the instant its
+// slot came due (the claim moved Due.Nudge.Next past it), for the delay
+// metric.
+type claimed struct {
+	due *bot.Due
+	at  time.Time
 }
 
 // claim claims one batch of nudges due at now, committing their reschedule,
 // and returns those to send.
-func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []*bot.Due, st TickStats, err error) {
+func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend []claimed, st TickStats, err error) {
 	// The store returns the very Dues it handed fn, in the same order
 	// (bot.Store), so the decisions line up by index.
 	type decision struct {
-		d *bot.Due
-		o nudge.Outcome
+		d  *bot.Due
+		at time.Time
+		o  nudge.Outcome
 	}
 	decided := make([]decision, 0, min(s.cfg.BatchSize, 1024))
 	p := nudge.Decider{Grace: s.cfg.Grace}
@@ -49,19 +61,21 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 			Slot: d.Nudge.Slot(), At: d.Nudge.Next, LastDate: d.Nudge.LastDate,
 			DMClosed: d.DMClosed, Off: !d.Nudge.On,
 		}, now)
+		at := d.Nudge.Next
 		d.Nudge.Next, d.Nudge.LastDate = dec.Next, dec.LastDate
-		decided = append(decided, decision{d, dec.Outcome})
+		decided = append(decided, decision{d, at, dec.Outcome})
 		return nil
 	})
 	if err != nil {
 		return 0, nil, st, err
 	}
 	st.Due = len(ds)
-	toSend = ds[:0:0]
+	toSend = make([]claimed, 0, len(ds))
 	for i, d := range ds {
 		var o nudge.Outcome
+		var at time.Time
 		if i < len(decided) && decided[i].d == d {
-			o = decided[i].o
+			o, at = decided[i].o, decided[i].at
 		} else {
 			// Not what the store promised; not sending is the at-most-once side.
 			s.log.Error("claimed nudge without a decision", "space", d.Space.Key(), "member", d.Member)
@@ -72,15 +86,19 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) (all int, toSend [
 			if o == nudge.SendLate {
 				st.Late++
 			}
-			toSend = append(toSend, d)
+			toSend = append(toSend, claimed{d, at})
 		case nudge.SkipMissed:
 			st.Missed++
+			s.obs.Nudge(ResultSkipped, ReasonMissed, 0)
 		case nudge.SkipRepeat:
 			st.Repeat++
+			s.obs.Nudge(ResultSkipped, ReasonRepeat, 0)
 		case nudge.SkipClosed:
 			st.Closed++
+			s.obs.Nudge(ResultSkipped, ReasonClosed, 0)
 		case nudge.SkipOff:
 			st.Off++
+			s.obs.Nudge(ResultSkipped, ReasonOff, 0)
 		}
 	}
 	return len(ds), toSend, st, nil
@@ -98,21 +116,21 @@ func (s *Scheduler) anyDue(ctx context.Context, now time.Time) (bool, error) {
 
 // run claims batches of members due at the clock's now until none is left,
 // calling deliver after each batch's reschedule is committed.
-func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Due) TickStats) (TickStats, error) {
+func (s *Scheduler) run(ctx context.Context, deliver func([]claimed)) (TickStats, error) {
 	var st TickStats
 	for {
-		// Read the clock per batch: a long paced send makes later members of
-		// the same tick later, and the grace check should see that.
+		// Read the clock per batch: sending makes later members of the
+		// same tick later, and the grace check should see that.
 		now := s.clock.Now()
 		if ok, err := s.anyDue(ctx, now); err != nil || !ok {
 			return st, err
 		}
-		n, ds, bst, err := s.claim(ctx, now)
+		n, cs, bst, err := s.claim(ctx, now)
 		st.add(bst)
 		if err != nil {
 			return st, err
 		}
-		st.add(deliver(ds))
+		deliver(cs)
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
@@ -128,48 +146,125 @@ func (s *Scheduler) run(ctx context.Context, deliver func([]*bot.Due) TickStats)
 // nudges; it can never double them.
 func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Due, TickStats, error) {
 	var out []*bot.Due
-	st, err := s.run(ctx, func(ds []*bot.Due) TickStats {
-		out = append(out, ds...)
-		return TickStats{}
+	st, err := s.run(ctx, func(cs []claimed) {
+		for _, c := range cs {
+			out = append(out, c.due)
+		}
 	})
 	return out, st, err
 }
 
-// Tick claims the members due at the clock's now, batch by batch, and sends
-// each batch after its reschedule is committed. A minute with nobody due costs
-// one read. It returns early, with the counts so far, when ctx is done or the
-// store fails; failed deliveries are counted, not returned.
+// Tick claims the members due at the clock's now, batch by batch, and hands
+// each batch, once its reschedule is committed, to the scheduler's bounded
+// pool of senders (Config.Workers, shared by every tick). It returns when
+// its own nudges are sent, with the counts; early, with the counts so far,
+// when ctx is done or the store fails. Failed deliveries are counted, not
+// returned.
+//
+// A tick waits for a free sender before claiming its next batch, so claimed
+// but unsent nudges (what a crash loses) stay bounded by about a batch plus
+// the pool; but it never waits for another tick: the next minute's tick
+// claims at once, even while this one is still sending.
 func (s *Scheduler) Tick(ctx context.Context) (TickStats, error) {
-	return s.run(ctx, func(ds []*bot.Due) TickStats { return s.Send(ctx, ds) })
+	began := s.wall()
+	var sends sending
+	st, err := s.run(ctx, func(cs []claimed) { s.dispatch(ctx, &sends, cs) })
+	sends.wg.Wait()
+	st.add(sends.st)
+	took := s.wall().Sub(began)
+	s.obs.Tick(st.Due, took, s.cfg.SendRate, achieved(st.Sent, took))
+	return st, err
 }
 
-// Send delivers claimed nudges through the engine, one after another; each
-// adapter's Messenger paces its platform's requests (one knob per platform).
-// A member deleted, turned off or marked DMClosed since the claim is skipped;
-// one whose platform refuses direct messages is marked DMClosed by the
-// engine, so later ticks skip them until they use the bot again.
+// achieved is a send rate per second, 0 when nothing was timed.
+func achieved(sent int, took time.Duration) float64 {
+	if sent == 0 || took <= 0 {
+		return 0
+	}
+	return float64(sent) / took.Seconds()
+}
+
+// sending collects one tick's deliveries as the pool finishes them.
+type sending struct {
+	wg sync.WaitGroup
+	mu sync.Mutex
+	st TickStats
+}
+
+// dispatch hands each claimed nudge to the pool, waiting for a free sender;
+// once ctx is done it stops handing them out (those nudges are lost, never
+// doubled).
+func (s *Scheduler) dispatch(ctx context.Context, sends *sending, cs []claimed) {
+	for _, c := range cs {
+		select {
+		case s.senders <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		sends.wg.Add(1)
+		go func() {
+			defer func() { <-s.senders; sends.wg.Done() }()
+			st := s.deliver(ctx, c)
+			sends.mu.Lock()
+			sends.st.add(st)
+			sends.mu.Unlock()
+		}()
+	}
+}
+
+// Send delivers claimed nudges through the engine on the scheduler's pool of
+// senders and returns when all are done; each adapter's Messenger paces its
+// platform's requests. A member deleted, turned off or marked DMClosed since
+// the claim is skipped; one whose platform refuses direct messages is marked
+// DMClosed by the engine, so later ticks skip them until they use the bot
+// again.
 func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
+	cs := make([]claimed, len(ds))
+	for i, d := range ds {
+		cs[i] = claimed{due: d}
+	}
+	var sends sending
+	s.dispatch(ctx, &sends, cs)
+	sends.wg.Wait()
+	return sends.st
+}
+
+// deliver sends one claimed nudge and counts and reports what became of it.
+func (s *Scheduler) deliver(ctx context.Context, c claimed) TickStats {
 	var st TickStats
-	for _, d := range ds {
-		if ctx.Err() != nil {
-			return st
+	if ctx.Err() != nil {
+		return st
+	}
+	d := c.due
+	res, err := s.eng.DeliverNudge(ctx, d.Space, d.Member)
+	switch res {
+	case bot.Delivered:
+		st.Sent++
+		var delay time.Duration
+		if !c.at.IsZero() {
+			delay = max(0, s.clock.Now().Sub(c.at))
 		}
-		res, err := s.eng.DeliverNudge(ctx, d.Space, d.Member)
-		switch res {
-		case bot.Delivered:
-			st.Sent++
-		case bot.NotWanted:
-			st.Off++
-		case bot.DMsClosed:
-			st.Closed++
-		case bot.NowClosed:
-			st.Unreachable++
-		default:
-			st.Failed++
+		s.obs.Nudge(ResultSent, ReasonDelivered, delay)
+	case bot.NotWanted:
+		st.Off++
+		s.obs.Nudge(ResultSkipped, ReasonOff, 0)
+	case bot.DMsClosed:
+		st.Closed++
+		s.obs.Nudge(ResultSkipped, ReasonClosed, 0)
+	case bot.NowClosed:
+		st.Unreachable++
+		s.obs.Nudge(ResultFailed, ReasonClosedDMs, 0)
+	default:
+		st.Failed++
+		if bot.RateLimited(err) {
+			st.RateLimited++
+			s.obs.Nudge(ResultFailed, ReasonRateLimited, 0)
+		} else {
+			s.obs.Nudge(ResultFailed, ReasonPlatformError, 0)
 		}
-		if err != nil {
-			s.log.Warn("deliver nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
-		}
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("deliver nudge", "space", d.Space.Key(), "member", d.Member, "err", err)
 	}
 	return st
 }

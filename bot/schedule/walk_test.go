@@ -47,7 +47,7 @@ func (w *walkHarness) claim(now time.Time) {
 		w.t.Fatal(err)
 	}
 	for _, d := range ds {
-		w.sends[d.Member] = append(w.sends[d.Member], now)
+		w.sends[d.due.Member] = append(w.sends[d.due.Member], now)
 	}
 }
 

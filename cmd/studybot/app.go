@@ -113,8 +113,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Engine.Messenger = msgs
 	// Delivery is paced by each platform's Messenger (discord.send_rate,
-	// slack.send_rate), so the scheduler gets no rate of its own.
-	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration}, m.DB, m.Engine, m.Clock, m.Log)
+	// slack.send_rate), so the scheduler gets no rate of its own: it sends
+	// concurrently, and is told the configured rate only to report it.
+	m.Scheduler = schedule.New(schedule.Config{
+		Grace:    m.Config.Nudge.Grace.Duration,
+		SendRate: m.Config.sendRate(),
+	}, m.DB, m.Engine, m.Clock, m.Log)
 	m.Engine.Scheduler = m.Scheduler
 	if m.Config.HTTP.Listen != "" {
 		if err := m.openHTTP(); err != nil {
@@ -296,4 +300,17 @@ func (m *Main) logRoadmapChanges(rm *roadmap.Roadmap) error {
 	m.Log.Warn("the built-in roadmap changed since the last start; members' marks are kept by topic id, and marks on removed topics count again if they come back",
 		"roadmap", rm.Title, "added", added, "removed", removed, "retitled", retitled)
 	return nil
+}
+
+// sendRate is the configured send rate of the enabled platforms together,
+// for the scheduler's log line and metrics.
+func (c Config) sendRate() float64 {
+	var r float64
+	if c.Discord.Enabled {
+		r += c.Discord.SendRate
+	}
+	if c.Slack.Enabled {
+		r += c.Slack.SendRate
+	}
+	return r
 }
