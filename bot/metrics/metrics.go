@@ -20,6 +20,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	commands *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	nudges   *Nudges      // nudges.go
+	api      *PlatformAPI // nudges.go
 }
 
 // New registers studybot's metrics and the Go runtime and process collectors.
@@ -36,6 +38,7 @@ func New() *Metrics {
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1},
 		}, []string{"command"}),
 	}
+	m.nudges, m.api = newNudges(m.reg)
 	m.reg.MustRegister(m.commands, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -24,6 +24,7 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 	if c := m.Config.Discord; c.Enabled {
 		dc := c.adapter()
 		dc.DMChannels = m.DB // a nudge after a restart is one request
+		dc.APIObserver = m.Metrics.PlatformAPI()
 		d, err := discord.New(dc, m.Engine, m.Clock, m.Log.With("adapter", "discord"))
 		if err != nil {
 			return errors.Join(configErrors(err)...)
@@ -36,7 +37,9 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		m.adapters = append(m.adapters, a) // Run logs the invite URL
 	}
 	if c := m.Config.Slack; c.Enabled {
-		s, err := slack.New(c.adapter(), m.Engine, m.Clock, m.Log.With("adapter", "slack"))
+		sc := c.adapter()
+		sc.APIObserver = m.Metrics.PlatformAPI()
+		s, err := slack.New(sc, m.Engine, m.Clock, m.Log.With("adapter", "slack"))
 		if err != nil {
 			return errors.Join(configErrors(err)...)
 		}

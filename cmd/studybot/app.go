@@ -115,9 +115,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Delivery is paced by each platform's Messenger (discord.send_rate,
 	// slack.send_rate), so the scheduler gets no rate of its own: it sends
 	// concurrently, and is told the configured rate only to report it.
+	m.Metrics.Nudges().SetConfiguredRate(m.Config.sendRate())
 	m.Scheduler = schedule.New(schedule.Config{
 		Grace:    m.Config.Nudge.Grace.Duration,
 		SendRate: m.Config.sendRate(),
+		Observer: m.Metrics.Nudges(),
 	}, m.DB, m.Engine, m.Clock, m.Log)
 	m.Engine.Scheduler = m.Scheduler
 	if m.Config.HTTP.Listen != "" {
@@ -314,3 +316,7 @@ func (c Config) sendRate() float64 {
 	}
 	return r
 }
+
+// The nudge metrics are the scheduler's observer; bot/metrics cannot import
+// bot/schedule to say so itself.
+var _ schedule.Observer = (*metrics.Nudges)(nil)
