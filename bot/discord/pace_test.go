@@ -60,10 +60,15 @@ func (a *apiLog) RateLimitWait(p bot.Platform, route string, d time.Duration) {
 	a.mu.Unlock()
 }
 
-func newStoringBot(t *testing.T, fd *fakeDiscord, dms bot.DMChannels, o bot.APIObserver) *Bot {
+func newStoringBot(t testing.TB, fd *fakeDiscord, dms bot.DMChannels, o bot.APIObserver) *Bot {
 	t.Helper()
-	b := newTestBot(t, Config{APIURL: fd.apiURL(), SendRate: 10_000, DMChannels: dms, APIObserver: o})
-	return b
+	return newBotAt(t, fd.apiURL(), dms, o)
+}
+
+// newBotAt is a bot sending to the REST API at url, at 10,000/s.
+func newBotAt(t testing.TB, url string, dms bot.DMChannels, o bot.APIObserver) *Bot {
+	t.Helper()
+	return newTestBot(t, Config{APIURL: url, SendRate: 10_000, DMChannels: dms, APIObserver: o})
 }
 
 // TestDirectAfterRestartIsOneRequest: the DM channel opened before a restart

@@ -21,6 +21,11 @@ type TickStats struct {
 	Unreachable int // delivery refused; the member is now marked DMClosed
 	Failed      int // delivery failed otherwise
 	RateLimited int // of Failed, refused for rate limits even after waiting
+
+	// FirstClaim is the wall time from the tick's start to its first
+	// claim's commit (Tick only): how long the minute's claim waited, which
+	// another tick's sending must not lengthen.
+	FirstClaim time.Duration
 }
 
 func (t *TickStats) add(o TickStats) {
@@ -168,7 +173,14 @@ func (s *Scheduler) Claim(ctx context.Context) ([]*bot.Due, TickStats, error) {
 func (s *Scheduler) Tick(ctx context.Context) (TickStats, error) {
 	began := s.wall()
 	var sends sending
-	st, err := s.run(ctx, func(cs []claimed) { s.dispatch(ctx, &sends, cs) })
+	var first time.Duration
+	st, err := s.run(ctx, func(cs []claimed) {
+		if first == 0 {
+			first = s.wall().Sub(began)
+		}
+		s.dispatch(ctx, &sends, cs)
+	})
+	st.FirstClaim = first
 	sends.wg.Wait()
 	st.add(sends.st)
 	took := s.wall().Sub(began)
