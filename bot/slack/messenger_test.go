@@ -323,6 +323,7 @@ func TestManifest(t *testing.T) {
 	for _, want := range []string{
 		"command: /study\n", "command: /studymod\n", "usage_hint:", "should_escape: true",
 		"socket_mode_enabled: true", "app_home_opened", "home_tab_enabled: true", "is_enabled: true",
+		"messages_tab_enabled: true", // Direct posts to the user id
 		"/slack/commands", "/slack/events", "/slack/interactivity",
 	} {
 		if !strings.Contains(Manifest, want) {
