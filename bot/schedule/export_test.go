@@ -42,3 +42,6 @@ func RunTickJob(s *Scheduler) {
 	s.mu.Unlock()
 	s.cron.Entry(id).WrappedJob.Run()
 }
+
+// RunTick runs the minute tick as cron does, log line included.
+func RunTick(s *Scheduler) { s.runTick() }

@@ -1,11 +1,13 @@
 package schedule_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,4 +286,41 @@ func TestObserverSeesEachNudge(t *testing.T) {
 	if len(o.ticks) != 1 || o.ticks[0] != 5 || o.rates[0][0] != 45 || o.rates[0][1] <= 0 {
 		t.Errorf("ticks %v rates %v, want one of 5 due at 45/s configured", o.ticks, o.rates)
 	}
+}
+
+// TestTickLogLineShowsSendRates: the tick's log line gives the configured
+// and the achieved send rate.
+func TestTickLogLineShowsSendRates(t *testing.T) {
+	h := newHarness(t, utc("2025-06-01 12:00"))
+	for _, id := range []string{"ana", "bob"} {
+		h.subscribe(id, "08:30", "UTC")
+	}
+	var logs syncBuffer
+	h.s = schedule.New(schedule.Config{SendRate: 45}, h.db, h.eng, h.clock, slog.New(slog.NewTextHandler(&logs, nil)))
+	h.clock.Set(utc("2025-06-02 08:30"))
+	schedule.RunTick(h.s)
+	line := logs.String()
+	for _, want := range []string{"msg=\"nudge tick\"", "due=2", "sent=2", "send_rate_configured=45", "send_rate_achieved="} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s: %s", want, line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
