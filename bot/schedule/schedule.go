@@ -6,7 +6,10 @@
 // are due (the store's due index makes that O(members due), never O(members)),
 // reschedules each at its next local time and commits, and only then reads each
 // member's record to build the nudge and sends: a crash between the commit and the send loses those nudges but
-// can never send one twice. The policy, applied while claiming:
+// can never send one twice. Sends run concurrently on a bounded pool of
+// senders shared by all ticks (each platform's Messenger keeps its own rate
+// limits), and a tick still sending when the next minute comes does not hold
+// that minute's claim back. The policy, applied while claiming:
 //
 //   - at most one nudge per member per local date;
 //   - a local time that does not exist on a day (spring forward) fires at the
