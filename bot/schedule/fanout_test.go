@@ -324,3 +324,33 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// panicEngine panics delivering one member's nudge.
+type panicEngine struct{ gateEngine }
+
+func (p *panicEngine) DeliverNudge(ctx context.Context, sp bot.Space, member string) (bot.Delivery, error) {
+	if member == "boom" {
+		panic("rendering bug")
+	}
+	return bot.Delivered, nil
+}
+
+// TestSenderPanicFailsOneNudge: a panic while delivering one nudge (on a
+// sender goroutine, out of cron's Recover) fails that nudge, and the others
+// of the tick are still sent.
+func TestSenderPanicFailsOneNudge(t *testing.T) {
+	t0 := utc("2025-06-02 08:30")
+	clock := bot.NewManualClock(t0.Add(-time.Hour))
+	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	subscribeAt(t, db, t0, "ana", "boom", "cy")
+	clock.Set(t0)
+	s := schedule.New(schedule.Config{}, db, &panicEngine{}, clock, slog.New(slog.DiscardHandler))
+	st, err := s.Tick(context.Background())
+	if err != nil || st.Sent != 2 || st.Failed != 1 {
+		t.Errorf("tick %+v, %v; want 2 sent and the panicking one failed", st, err)
+	}
+}

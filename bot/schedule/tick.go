@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -216,7 +217,7 @@ func (s *Scheduler) dispatch(ctx context.Context, sends *sending, cs []claimed) 
 		sends.wg.Add(1)
 		go func() {
 			defer func() { <-s.senders; sends.wg.Done() }()
-			st := s.deliver(ctx, c)
+			st := s.deliverSafely(ctx, c)
 			sends.mu.Lock()
 			sends.st.add(st)
 			sends.mu.Unlock()
@@ -239,6 +240,20 @@ func (s *Scheduler) Send(ctx context.Context, ds []*bot.Due) TickStats {
 	s.dispatch(ctx, &sends, cs)
 	sends.wg.Wait()
 	return sends.st
+}
+
+// deliverSafely is deliver on a sender goroutine, which cron's Recover does
+// not cover: a panic (a rendering bug, say) fails that one nudge, logged,
+// instead of the process.
+func (s *Scheduler) deliverSafely(ctx context.Context, c claimed) (st TickStats) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("deliver nudge panicked", "space", c.due.Space.Key(), "member", c.due.Member, "panic", p, "stack", string(debug.Stack()))
+			s.obs.Nudge(ResultFailed, ReasonPlatformError, 0)
+			st = TickStats{Failed: 1}
+		}
+	}()
+	return s.deliver(ctx, c)
 }
 
 // deliver sends one claimed nudge and counts and reports what became of it.
