@@ -286,13 +286,17 @@ type fakeWaits struct {
 	clock *bot.ManualClock
 	mu    sync.Mutex
 	waits []time.Duration
+	// hold keeps the clock still: shards starting together then book their
+	// identify slots at one instant, whichever goroutine runs first.
+	hold bool
 }
 
 func (w *fakeWaits) sleep(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
 	w.waits = append(w.waits, d)
+	hold := w.hold
 	w.mu.Unlock()
-	if d > 0 {
+	if d > 0 && !hold {
 		w.clock.Add(d)
 	}
 	return ctx.Err()
