@@ -245,7 +245,7 @@ func (b *Bot) planShards(ctx context.Context) ([]*shard, error) {
 		b.gw.mu.Lock()
 		b.gw.shards = []*shard{sh}
 		b.gw.mu.Unlock()
-		return b.gw.shards, nil
+		return []*shard{sh}, nil
 	}
 	var info *gatewayBot
 	for attempt := 1; ; attempt++ {

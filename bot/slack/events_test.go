@@ -184,3 +184,20 @@ func TestEventsOnceWithoutStore(t *testing.T) {
 		t.Errorf("views.publish called %d times, want 1", n)
 	}
 }
+
+// TestHTTPEventDuringShutdownIsRetried: an event that arrives while the
+// adapter drains is refused (503), so Slack retries it; the retry, after the
+// restart, is handled.
+func TestHTTPEventDuringShutdownIsRetried(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	tb.UseDeliveries(tb.rec.env.DB)
+	tb.drain(0)
+	if code := tb.postEvent(t, "EvLate", 0); code != http.StatusServiceUnavailable {
+		t.Errorf("event during shutdown answered %d, want 503 so Slack retries", code)
+	}
+	after := tb.restart(t)
+	after.postEvent(t, "EvLate", 1)
+	if n := after.publishes(); n != 1 {
+		t.Errorf("views.publish called %d times, want 1 (the retry after the restart)", n)
+	}
+}
