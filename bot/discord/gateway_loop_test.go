@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,6 +85,39 @@ func TestGatewayOp7ResumesOnResumeURL(t *testing.T) {
 	}
 	if st := h.Shards(); len(st) != 1 || st[0].State != ShardReady || st[0].Reconnects != 1 {
 		t.Errorf("Shards() = %+v, want one ready shard with one reconnect", st)
+	}
+	if err := h.ShardsReady(h.clock.Now(), 30*time.Second); err != nil {
+		t.Errorf("ShardsReady = %v, want nil", err)
+	}
+}
+
+// TestShardsReadyGrace: a shard reconnecting counts as ready for the grace
+// period, then not; one that stopped never does.
+func TestShardsReadyGrace(t *testing.T) {
+	h := newGatewayHarness(t, Config{})
+	if err := h.ShardsReady(h.clock.Now(), time.Minute); err == nil {
+		t.Error("ShardsReady before Run = nil")
+	}
+	run, c := readyBot(t, h)
+	c.sync() // READY handled
+	if err := h.ShardsReady(h.clock.Now(), 30*time.Second); err != nil {
+		t.Errorf("ready: %v", err)
+	}
+	c.closeWith(4000)
+	h.fake.accept() // the bot is back, waiting for HELLO: reconnecting
+	st := h.Shards()
+	if len(st) != 1 || st[0].State != ShardReconnecting {
+		t.Fatalf("Shards() = %+v, want reconnecting", st)
+	}
+	if err := h.ShardsReady(st[0].Since.Add(29*time.Second), 30*time.Second); err != nil {
+		t.Errorf("29 s into a reconnect: %v, want ready", err)
+	}
+	if err := h.ShardsReady(st[0].Since.Add(31*time.Second), 30*time.Second); err == nil {
+		t.Error("31 s into a reconnect: ready, want not")
+	}
+	run.stop()
+	if err := h.ShardsReady(h.clock.Now(), time.Hour); err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Errorf("after Run: %v, want stopped", err)
 	}
 }
 

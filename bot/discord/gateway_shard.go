@@ -72,6 +72,33 @@ func (b *Bot) Shards() []ShardState {
 	return out
 }
 
+// ShardsReady is a readiness check over Shards: nil when every shard this
+// process runs is ready, or has been reconnecting for less than grace at now
+// (reconnects are routine, and restarting the process for one would cost
+// identifies); otherwise an error naming each shard that is not. In http
+// mode there is no gateway, and it is nil.
+func (b *Bot) ShardsReady(now time.Time, grace time.Duration) error {
+	if b.cfg.Mode != ModeGateway {
+		return nil
+	}
+	shards := b.Shards()
+	if len(shards) == 0 {
+		return errors.New("discord gateway not started")
+	}
+	var errs []error
+	for _, s := range shards {
+		switch {
+		case s.State == ShardReady:
+		case s.State == ShardReconnecting && now.Sub(s.Since) < grace:
+		case s.Count > 1:
+			errs = append(errs, fmt.Errorf("discord shard %d of %d %s since %s", s.ID, s.Count, s.State, s.Since.UTC().Format(time.RFC3339)))
+		default:
+			errs = append(errs, fmt.Errorf("discord gateway %s since %s", s.State, s.Since.UTC().Format(time.RFC3339)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // shardErrors is Validate's part for Shards and ShardIDs.
 func (c Config) shardErrors() []error {
 	var errs []error
