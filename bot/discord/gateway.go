@@ -143,6 +143,11 @@ func (b *Bot) gatewayURL(ctx context.Context, sess *session) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if sess.id == "" {
+			if err := b.waitStartLimit(ctx, info); err != nil {
+				return "", err
+			}
+		}
 		base = info.URL
 	}
 	u, err := url.Parse(base)

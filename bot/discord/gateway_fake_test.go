@@ -56,11 +56,14 @@ func (f *fakeGW) wsURL(path string) string {
 
 // setGatewayBot sets GET /gateway/bot's recommended shard count and
 // max_concurrency.
-func (f *fakeGW) setGatewayBot(shards, concurrency int) {
+func (f *fakeGW) setGatewayBot(shards, concurrency int) { f.setStartLimit(shards, concurrency, 990) }
+
+// setStartLimit also sets how many session starts remain today.
+func (f *fakeGW) setStartLimit(shards, concurrency, remaining int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.gatewayBot = fmt.Sprintf(`{"url":%q,"shards":%d,"session_start_limit":{"total":1000,"remaining":990,"reset_after":3600000,"max_concurrency":%d}}`,
-		f.wsURL("/gateway"), shards, concurrency)
+	f.gatewayBot = fmt.Sprintf(`{"url":%q,"shards":%d,"session_start_limit":{"total":1000,"remaining":%d,"reset_after":3600000,"max_concurrency":%d}}`,
+		f.wsURL("/gateway"), shards, remaining, concurrency)
 }
 
 func (f *fakeGW) serve(w http.ResponseWriter, r *http.Request) {

@@ -292,3 +292,25 @@ func TestGatewayIdentifyPacing(t *testing.T) {
 		t.Errorf("Run = %v", err)
 	}
 }
+
+// TestGatewayStartLimitSpent: with no session starts left today, the bot
+// waits for Discord's reset_after before identifying, rather than get its
+// token reset.
+func TestGatewayStartLimitSpent(t *testing.T) {
+	for _, cfg := range []Config{{GatewayURL: "-"}, {GatewayURL: "-", Shards: 1}} {
+		t.Run(fmt.Sprintf("shards=%d", cfg.Shards), func(t *testing.T) {
+			h := newGatewayHarness(t, cfg)
+			h.fake.setStartLimit(1, 1, 0)
+			start := h.clock.Now()
+			runBot(t, h.Bot)
+			c := h.fake.accept()
+			f := c.handshake()
+			if f.Op != opIdentify || f.at.Sub(start) < time.Hour {
+				t.Errorf("op %d %v after start, want IDENTIFY after reset_after (1h)", f.Op, f.at.Sub(start))
+			}
+			if !strings.Contains(h.logs.String(), "session start limit is used up") {
+				t.Errorf("no log line says why it waits:\n%s", h.logs.String())
+			}
+		})
+	}
+}

@@ -260,6 +260,20 @@ func (b *Bot) fetchGatewayBot(ctx context.Context) (*gatewayBot, error) {
 	return &out, nil
 }
 
+// waitStartLimit waits out Discord's daily session start budget when it is
+// spent: identifying beyond it gets the bot token reset, which is far worse
+// than waiting for reset_after.
+func (b *Bot) waitStartLimit(ctx context.Context, info *gatewayBot) error {
+	l := info.SessionStartLimit
+	if l.Total == 0 || l.Remaining > 0 {
+		return nil
+	}
+	wait := time.Duration(l.ResetAfter) * time.Millisecond
+	b.log.Error("discord: the daily session start limit is used up (too many restarts or reconnects); waiting for it to reset before identifying",
+		"total", l.Total, "reset_after", wait)
+	return b.gw.sleep(ctx, wait)
+}
+
 // planShards decides which shards this process runs. Unsharded, that is one
 // shard and no request; sharded, GET /gateway/bot gives the count (for
 // ShardsAuto), the identify concurrency and the URL, retried with backoff
@@ -290,6 +304,9 @@ func (b *Bot) planShards(ctx context.Context) ([]*shard, error) {
 		if err := b.gw.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
+	}
+	if err := b.waitStartLimit(ctx, info); err != nil {
+		return nil, err
 	}
 	count := b.cfg.Shards
 	if count == ShardsAuto {
