@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // readyBot runs h's bot and takes its first connection to READY (session
@@ -313,4 +315,26 @@ func TestGatewayStartLimitSpent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGatewayGarbledFrames: a first frame that is not HELLO, and a frame
+// that is not JSON mid-session, each cost one reconnect (resuming when there
+// is a session), never the process.
+func TestGatewayGarbledFrames(t *testing.T) {
+	h := newGatewayHarness(t, Config{})
+	runBot(t, h.Bot)
+	c := h.fake.accept()
+	c.send(map[string]any{"op": opDispatch, "t": "READY", "d": nil}) // not HELLO
+	c.waitClosed()
+	c = h.fake.accept()
+	if f := c.handshake(); f.Op != opIdentify {
+		t.Fatalf("op %d, want IDENTIFY", f.Op)
+	}
+	c.ready(h.fake, "S1", 1)
+	c.wmu.Lock()
+	c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":0,"t":"INTERACTION_CREATE","d":{`))
+	c.wmu.Unlock()
+	c.waitClosed()
+	c = expectResume(t, h, 1)
+	serves(t, h, c, 3, "study_next", "1001")
 }

@@ -3,11 +3,14 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // homeEventBody is an app_home_opened delivery as Slack posts it.
@@ -199,5 +202,36 @@ func TestHTTPEventDuringShutdownIsRetried(t *testing.T) {
 	after.postEvent(t, "EvLate", 1)
 	if n := after.publishes(); n != 1 {
 		t.Errorf("views.publish called %d times, want 1 (the retry after the restart)", n)
+	}
+}
+
+// brokenDeliveries is a store that cannot answer.
+type brokenDeliveries struct{ marks int }
+
+func (*brokenDeliveries) Delivered(context.Context, string) (bool, error) {
+	return false, errors.New("disk on fire")
+}
+func (d *brokenDeliveries) MarkDelivered(context.Context, string, time.Time) error {
+	d.marks++
+	return errors.New("disk on fire")
+}
+func (*brokenDeliveries) PruneDeliveries(context.Context, time.Time) (int, error) {
+	return 0, errors.New("disk on fire")
+}
+
+// TestEventsWithBrokenStore: when the store cannot say whether an event was
+// handled, the event is handled (a Home tab shown twice beats one never
+// shown), the failure is logged, and this process still handles it once.
+func TestEventsWithBrokenStore(t *testing.T) {
+	tb := newTestBot(t, ModeHTTP)
+	d := &brokenDeliveries{}
+	tb.UseDeliveries(d)
+	tb.postEvent(t, "EvB", 0)
+	tb.postEvent(t, "EvB", 1)
+	if n := tb.publishes(); n != 1 {
+		t.Errorf("views.publish called %d times, want 1", n)
+	}
+	if d.marks != 1 || !strings.Contains(tb.logs.String(), "cannot tell whether an event was handled") {
+		t.Errorf("%d marks; logs:\n%s", d.marks, tb.logs.String())
 	}
 }
