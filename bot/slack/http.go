@@ -65,9 +65,10 @@ func (b *Bot) signedRetries(next func(w http.ResponseWriter, r *http.Request, bo
 			http.Error(w, "invalid request signature", http.StatusUnauthorized)
 			return
 		}
-		// Slack retries a request it thinks we missed; we did not miss it. An
-		// identical signature inside the window is a replay of a request we
-		// already handled.
+		// Slack retries a command or a click it thinks we missed; we did not
+		// miss it. (Events are retried for real; events.go decides on them.)
+		// An identical signature inside the window is a replay of a request
+		// we already handled.
 		if (!retries && r.Header.Get("X-Slack-Retry-Num") != "") || !b.seen.first("sig:"+sig) {
 			w.WriteHeader(http.StatusOK)
 			return
