@@ -91,6 +91,12 @@ type Config struct {
 	// CDNURL is the only place attachments are downloaded from, default
 	// DefaultCDNURL: an https URL, or http on a loopback address (tests).
 	CDNURL string
+	// Shards splits gateway mode over that many connections (0: one
+	// connection, unsharded; ShardsAuto: as many as GET /gateway/bot
+	// recommends). ShardIDs are the shards this process runs, all when
+	// empty, so shards can be spread over processes. See gateway_shard.go.
+	Shards   int
+	ShardIDs []int
 
 	// DMChannels, when set, keeps members' DM channel ids across restarts,
 	// so a nudge is one request rather than two; nil keeps them in memory.
@@ -175,6 +181,7 @@ func (c Config) Validate() error {
 	if !fetch.ValidBase(c.CDNURL) {
 		bad("discord.cdn_url %q is not an https URL (http only on a loopback address, for tests)", c.CDNURL)
 	}
+	errs = append(errs, c.shardErrors()...)
 	if c.GatewayURL != "" {
 		if g, err := url.Parse(c.GatewayURL); err != nil || (g.Scheme != "ws" && g.Scheme != "wss") || g.Host == "" {
 			bad("discord gateway URL %q is not a ws(s) URL", c.GatewayURL)
@@ -230,6 +237,8 @@ type Bot struct {
 	bgMu    sync.Mutex
 	closing bool          // set by drain; spawn then refuses new work
 	inbox   chan struct{} // bounds concurrent gateway interactions
+
+	gw *gatewayRuntime // shards, identify pacing, injectable waits (gateway_shard.go)
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -247,6 +256,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		log = slog.Default()
 	}
 	cfg.GuildIDs = slices.Clone(cfg.GuildIDs)
+	cfg.ShardIDs = slices.Clone(cfg.ShardIDs)
 	cfg.normalize()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -284,6 +294,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		ctx:           ctx,
 		cancel:        cancel,
 		inbox:         make(chan struct{}, 64),
+		gw:            newGatewayRuntime(),
 	}
 	return b, nil
 }
