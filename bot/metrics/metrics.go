@@ -18,16 +18,19 @@ import (
 // and several Mains in one process do not collide).
 type Metrics struct {
 	reg      *prometheus.Registry
-	commands *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
 	nudges   *Nudges      // nudges.go
 	api      *PlatformAPI // nudges.go
+	commands *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
 }
 
 // New registers studybot's metrics and the Go runtime and process collectors.
 func New() *Metrics {
+	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    reg,
+		nudges: newNudges(reg),
+		api:    newPlatformAPI(reg),
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "studybot_commands_total",
 			Help: "Commands handled, by command and result code (ok, invalid, not_found, forbidden, conflict, internal).",
@@ -38,7 +41,6 @@ func New() *Metrics {
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1},
 		}, []string{"command"}),
 	}
-	m.nudges, m.api = newNudges(m.reg)
 	m.reg.MustRegister(m.commands, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

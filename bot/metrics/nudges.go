@@ -50,9 +50,9 @@ var apiSeries = [][3]string{
 	{string(bot.PlatformSlack), "chat.postMessage", "rate_limited"},
 }
 
-// newNudges creates the nudge and platform API families on reg, every series
-// the scheduler and adapters are known to report at zero.
-func newNudges(reg prometheus.Registerer) (*Nudges, *PlatformAPI) {
+// newNudges creates the nudge families on reg, every series the scheduler
+// is known to report at zero.
+func newNudges(reg prometheus.Registerer) *Nudges {
 	n := &Nudges{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "studybot_nudges_total",
@@ -82,6 +82,16 @@ func newNudges(reg prometheus.Registerer) (*Nudges, *PlatformAPI) {
 			Help: "Send rate the last tick that sent nudges achieved, messages per second.",
 		}),
 	}
+	for _, o := range nudgeOutcomes {
+		n.total.WithLabelValues(o[0], o[1])
+	}
+	reg.MustRegister(n.total, n.delay, n.tick, n.due, n.configured, n.achieved)
+	return n
+}
+
+// newPlatformAPI creates the platform API families on reg, with each
+// platform's direct-message series at zero.
+func newPlatformAPI(reg prometheus.Registerer) *PlatformAPI {
 	a := &PlatformAPI{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "studybot_platform_api_calls_total",
@@ -93,17 +103,14 @@ func newNudges(reg prometheus.Registerer) (*Nudges, *PlatformAPI) {
 			Buckets: []float64{.01, .05, .1, .5, 1, 2, 5, 10, 30, 60},
 		}, []string{"platform"}),
 	}
-	for _, o := range nudgeOutcomes {
-		n.total.WithLabelValues(o[0], o[1])
-	}
 	for _, s := range apiSeries {
 		a.calls.WithLabelValues(s[0], s[1], s[2])
 	}
 	for _, p := range []bot.Platform{bot.PlatformDiscord, bot.PlatformSlack} {
 		a.waits.WithLabelValues(string(p))
 	}
-	reg.MustRegister(n.total, n.delay, n.tick, n.due, n.configured, n.achieved, a.calls, a.waits)
-	return n, a
+	reg.MustRegister(a.calls, a.waits)
+	return a
 }
 
 // Nudge counts one claimed nudge; a sent one's delay goes to the histogram.
