@@ -23,7 +23,7 @@ type route struct {
 func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 	if c := m.Config.Discord; c.Enabled {
 		dc := c.adapter()
-		dc.DMChannels = m.DB // a nudge after a restart is one request
+		dc.DMChannels = m.dmChannels() // a nudge after a restart is one request
 		dc.APIObserver = m.Metrics.PlatformAPI()
 		d, err := discord.New(dc, m.Engine, m.Clock, m.Log.With("adapter", "discord"))
 		if err != nil {
@@ -75,4 +75,14 @@ func (m *Main) handlers() []route {
 func runSlackManifest(stdout io.Writer) error {
 	_, err := io.WriteString(stdout, slack.Manifest)
 	return err
+}
+
+// dmChannels is where the Discord adapter keeps members' DM channel ids: the
+// store in use when it implements bot.DMChannels, else nil (memory only). A
+// nil *store.DB must not become a non-nil interface.
+func (m *Main) dmChannels() bot.DMChannels {
+	if m.DB == nil {
+		return nil
+	}
+	return m.DB
 }
