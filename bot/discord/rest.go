@@ -89,7 +89,7 @@ func (r *rest) call(ctx context.Context, route, method, path string, body any, f
 			}
 			rd, ctype = bytes.NewReader(b), ct
 		} else {
-			b, err := json.Marshal(body)
+			b, err := encodeJSON(body)
 			if err != nil {
 				return nil, fmt.Errorf("discord %s: encode: %w", route, err)
 			}
@@ -123,6 +123,16 @@ func (r *rest) call(ctx context.Context, route, method, path string, body any, f
 		return resp.Header, nil
 	}
 	return resp.Header, parseAPIError(route, resp, data)
+}
+
+// encodeJSON is json.Marshal, except that a body encoding itself (a rendered
+// message) is taken as it writes itself: json.Marshal would scan and compact
+// what our own encoder wrote, a cost every nudge of a fan-out pays.
+func encodeJSON(body any) ([]byte, error) {
+	if m, ok := body.(json.Marshaler); ok {
+		return m.MarshalJSON()
+	}
+	return json.Marshal(body)
 }
 
 func parseAPIError(route string, resp *http.Response, data []byte) *apiError {
