@@ -2,6 +2,7 @@ package discord
 
 import (
 	"encoding/json"
+	"errors"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -72,6 +73,14 @@ func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return err
 	}
+	// Discord's ids are decimal snowflakes; a zero-width or right-to-left
+	// character in one is not a Discord request, and must not become a
+	// space or member key in the store.
+	for _, id := range []string{w.ID, w.AppID, w.GuildID, w.ChannelID, w.Member.userID(), w.User.id()} {
+		if id != "" && !snowflake(id) {
+			return errNotSnowflake
+		}
+	}
 	*in = discordgo.Interaction{
 		ID:        w.ID,
 		AppID:     w.AppID,
@@ -106,6 +115,22 @@ func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 		in.Data = discordgo.MessageComponentInteractionData{CustomID: d.CustomID, ComponentType: d.ComponentType, Values: d.Values}
 	}
 	return nil
+}
+
+var errNotSnowflake = errors.New("an id is not a Discord snowflake")
+
+func (m *wireMember) userID() string {
+	if m == nil {
+		return ""
+	}
+	return m.User.id()
+}
+
+func (u *wireUser) id() string {
+	if u == nil {
+		return ""
+	}
+	return u.ID
 }
 
 func (u *wireUser) user() *discordgo.User {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,6 +40,11 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// Discord always posts JSON; anything else is not an interaction.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		http.Error(w, "interactions are application/json", http.StatusUnsupportedMediaType)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -49,8 +55,15 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read request body", http.StatusBadRequest)
 		return
 	}
-	ts := r.Header.Get("X-Signature-Timestamp")
-	if !b.verify(r.Header.Get("X-Signature-Ed25519"), ts, body) {
+	// A header given twice is refused rather than read as its first value:
+	// Discord sends each once, and which copy counts must not be a guess.
+	sigs, stamps := r.Header["X-Signature-Ed25519"], r.Header["X-Signature-Timestamp"]
+	if len(sigs) != 1 || len(stamps) != 1 {
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	ts := stamps[0]
+	if !b.verify(sigs[0], ts, body) {
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return
 	}
