@@ -154,7 +154,7 @@ func (e *loadEnv) build(n int, tag string) loadReq {
 	}
 	// Same team for all: commandBody fills testTeam.
 	q.body = strings.Replace(q.body, "team_id="+testTeam, "team_id="+loadTeam, 1)
-	q.body += "&trigger_id=" + tag + strconv.Itoa(n) // a distinct body, so a distinct signature: no replays
+	q.body += "&load_n=" + tag + strconv.Itoa(n) // a distinct body, so a distinct signature: no replays
 	q.ts = strconv.FormatInt(e.clock.Now().Unix(), 10)
 	q.sig = sign(testSecret, q.ts, []byte(q.body))
 	return q
@@ -172,7 +172,7 @@ func (e *loadEnv) sign(n0, count int, tag string) []loadReq {
 // then a canned answer without any work.
 func (e *loadEnv) floor() http.Handler {
 	answer := []byte(`{"response_type":"ephemeral","text":"Done.","blocks":[]}`)
-	return e.bot.signed(func(w http.ResponseWriter, r *http.Request, body []byte) {
+	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(answer)
 	})
