@@ -344,3 +344,23 @@ func TestPaletteCoversDrawing(t *testing.T) {
 		t.Errorf("palette has %d colours", len(cardPalette))
 	}
 }
+
+// BenchmarkRenderTrueColour is the card as it was encoded before it was
+// paletted (RGBA at BestSpeed), to compare with BenchmarkRender in the same
+// run on a shared machine.
+func BenchmarkRenderTrueColour(b *testing.B) {
+	title, subtitle, bs := backend()
+	start := time.Now()
+	for b.Loop() {
+		bufs, err := drawCard(title, subtitle, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := encoder.Encode(&buf, bufs.rgba); err != nil {
+			b.Fatal(err)
+		}
+		canvases.Put(bufs)
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/card")
+}
