@@ -20,7 +20,7 @@ type wireInteraction struct {
 	ID        string                    `json:"id"`
 	AppID     string                    `json:"application_id"`
 	Type      discordgo.InteractionType `json:"type"`
-	Data      json.RawMessage           `json:"data"`
+	Data      *wireData                 `json:"data"`
 	GuildID   string                    `json:"guild_id"`
 	ChannelID string                    `json:"channel_id"`
 	Message   *wireMessage              `json:"message"`
@@ -46,9 +46,12 @@ type wireMessage struct {
 	Flags discordgo.MessageFlags `json:"flags"`
 }
 
-// wireCommandData is application command data without the resolved users,
-// members, roles, channels and messages, which the adapter never reads.
-type wireCommandData struct {
+// wireData is the data of a command (or autocomplete) and of a component
+// interaction in one struct, so the body is decoded in a single pass: the
+// two share no key. Of the resolved data, only attachments are kept; the
+// adapter never reads the resolved users, members, roles, channels and
+// messages.
+type wireData struct {
 	ID          string                                               `json:"id"`
 	Name        string                                               `json:"name"`
 	CommandType discordgo.ApplicationCommandType                     `json:"type"`
@@ -57,17 +60,18 @@ type wireCommandData struct {
 		Attachments map[string]*discordgo.MessageAttachment `json:"attachments"`
 	} `json:"resolved"`
 	TargetID string `json:"target_id"`
-}
 
-type wireComponentData struct {
 	CustomID      string                  `json:"custom_id"`
 	ComponentType discordgo.ComponentType `json:"component_type"`
 	Values        []string                `json:"values"`
 }
 
+var errNoData = errors.New("interaction without data")
+
 // decodeInteraction decodes an HTTP interaction body into in. Like
 // discordgo's decoder, it refuses a command or component interaction whose
-// data is missing or does not decode; other types keep no data.
+// data is missing or does not decode; other types keep no data. Unlike it,
+// it refuses ids that are not snowflakes.
 func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 	var w wireInteraction
 	if err := json.Unmarshal(body, &w); err != nil {
@@ -98,9 +102,9 @@ func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 	in.User = w.User.user()
 	switch w.Type {
 	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
-		var d wireCommandData
-		if err := json.Unmarshal(w.Data, &d); err != nil {
-			return err
+		d := w.Data
+		if d == nil {
+			return errNoData
 		}
 		data := discordgo.ApplicationCommandInteractionData{ID: d.ID, Name: d.Name, CommandType: d.CommandType, Options: d.Options, TargetID: d.TargetID}
 		if d.Resolved != nil {
@@ -108,9 +112,9 @@ func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 		}
 		in.Data = data
 	case discordgo.InteractionMessageComponent:
-		var d wireComponentData
-		if err := json.Unmarshal(w.Data, &d); err != nil {
-			return err
+		d := w.Data
+		if d == nil {
+			return errNoData
 		}
 		in.Data = discordgo.MessageComponentInteractionData{CustomID: d.CustomID, ComponentType: d.ComponentType, Values: d.Values}
 	}
