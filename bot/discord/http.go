@@ -17,6 +17,12 @@ import (
 // options are at most 6000 characters).
 const maxBody = 64 << 10
 
+// answerSize is what an answer's buffer starts with: a full answer (an
+// embed with fields and five buttons) is 1-2 KB, so one allocation is
+// usually all it takes. The buffer is kept for replays (seen), so it is not
+// pooled.
+const answerSize = 2048
+
 // maxSkew is how far a request's signed timestamp may be from our clock.
 const maxSkew = 5 * time.Minute
 
@@ -105,7 +111,7 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	answered := false
 	b.serve(&in, false, func(resp *response) {
 		answered = true
-		data, err := json.Marshal(resp)
+		data, err := appendResponse(make([]byte, 0, answerSize), resp)
 		if err != nil {
 			b.log.Error("discord: encode interaction response", "err", err)
 			data, _ = json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})
