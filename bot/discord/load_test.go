@@ -199,7 +199,7 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 	defer stand.Close()
 	c := loadClient(loadConc)
 	const round = 2000
-	var realT, floorT time.Duration
+	var realT, floorT, realCPU, floorCPU time.Duration
 	var errs int64
 	n := 0
 	b.ResetTimer()
@@ -209,8 +209,16 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 			reqs := e.sign(n, round) // fresh interaction ids: no replays
 			n += round
 			b.StartTimer()
-			runReal := func() { d, x := closedLoop(c, real.URL, reqs, loadConc); realT += d; errs += x }
-			runFloor := func() { d, x := closedLoop(c, stand.URL, reqs, loadConc); floorT += d; errs += x }
+			runReal := func() {
+				cpu := bottest.CPUTime()
+				d, x := closedLoop(c, real.URL, reqs, loadConc)
+				realT, realCPU, errs = realT+d, realCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			runFloor := func() {
+				cpu := bottest.CPUTime()
+				d, x := closedLoop(c, stand.URL, reqs, loadConc)
+				floorT, floorCPU, errs = floorT+d, floorCPU+bottest.CPUTime()-cpu, errs+x
+			}
 			if (i+k)%2 == 0 {
 				runReal()
 				runFloor()
@@ -227,6 +235,13 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 	b.ReportMetric(floorRate, "floor-cmds/s")
 	b.ReportMetric(realRate/floorRate, "ratio")
 	b.ReportMetric(float64(errs), "errors")
+	// CPU time per command, client included, of each: on a machine shared
+	// with other work, their ratio is steadier than the wall-clock one.
+	if realCPU > 0 {
+		b.ReportMetric(float64(realCPU.Microseconds())/total, "cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU.Microseconds())/total, "floor-cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU)/float64(realCPU), "cpu-ratio")
+	}
 }
 
 // BenchmarkHTTPLoadOpen offers loadRate commands/s for loadSeconds, each

@@ -255,7 +255,7 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 	defer stand.Close()
 	c := loadClient(loadConc)
 	const round = 2000
-	var realT, floorT time.Duration
+	var realT, floorT, realCPU, floorCPU time.Duration
 	var errs int64
 	n := 0
 	b.ResetTimer()
@@ -265,8 +265,16 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 			reqs, floorReqs := e.sign(n, round, "r"), e.sign(n, round, "f")
 			n += round
 			b.StartTimer()
-			runReal := func() { d, x := e.closedLoop(c, real.URL, reqs, false); realT += d; errs += x }
-			runFloor := func() { d, x := e.closedLoop(c, stand.URL, floorReqs, true); floorT += d; errs += x }
+			runReal := func() {
+				cpu := bottest.CPUTime()
+				d, x := e.closedLoop(c, real.URL, reqs, false)
+				realT, realCPU, errs = realT+d, realCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			runFloor := func() {
+				cpu := bottest.CPUTime()
+				d, x := e.closedLoop(c, stand.URL, floorReqs, true)
+				floorT, floorCPU, errs = floorT+d, floorCPU+bottest.CPUTime()-cpu, errs+x
+			}
 			if (i+k)%2 == 0 {
 				runReal()
 				runFloor()
@@ -283,6 +291,13 @@ func BenchmarkHTTPLoadClosed(b *testing.B) {
 	b.ReportMetric(floorRate, "floor-cmds/s")
 	b.ReportMetric(realRate/floorRate, "ratio")
 	b.ReportMetric(float64(errs), "errors")
+	// CPU time per command, client included, of each: on a machine shared
+	// with other work, their ratio is steadier than the wall-clock one.
+	if realCPU > 0 {
+		b.ReportMetric(float64(realCPU.Microseconds())/total, "cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU.Microseconds())/total, "floor-cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU)/float64(realCPU), "cpu-ratio")
+	}
 }
 
 // BenchmarkHTTPLoadOpen offers loadRate commands/s of the mix for
