@@ -1,6 +1,7 @@
 package card
 
 import (
+	"bytes"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -88,9 +89,16 @@ func paletted(img *image.RGBA, out *image.Paletted) {
 	w := r.Dx()
 	last := binary.LittleEndian.Uint32(img.Pix)
 	lastIdx := lookup(last)
+	// A row of background only (margins, gaps between rows: about a third
+	// of the card) is told by one memory comparison and filled with index 0.
+	bgRow := backgroundRow(w)
 	for y := 0; y < r.Dy(); y++ {
 		src := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		dst := out.Pix[y*out.Stride : y*out.Stride+w]
+		if bytes.Equal(src, bgRow) {
+			clear(dst) // background is palette index 0
+			continue
+		}
 		for x := range dst {
 			if c := binary.LittleEndian.Uint32(src[4*x:]); c != last {
 				last, lastIdx = c, lookup(c)
@@ -116,6 +124,21 @@ func paletted(img *image.RGBA, out *image.Paletted) {
 		}
 		nearestMu.Unlock()
 	}
+}
+
+// bgRows holds one row of background pixels in RGBA, per card width.
+var bgRows sync.Map // int -> []byte
+
+func backgroundRow(w int) []byte {
+	if row, ok := bgRows.Load(w); ok {
+		return row.([]byte)
+	}
+	row := make([]byte, 4*w)
+	for i := 0; i < len(row); i += 4 {
+		row[i], row[i+1], row[i+2], row[i+3] = background.R, background.G, background.B, background.A
+	}
+	bgRows.Store(w, row)
+	return row
 }
 
 // canvases keeps the RGBA drawing and its paletted copy, about 3 MB for a
