@@ -213,7 +213,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		h:             h,
 		clock:         clock,
 		log:           log.With("platform", "slack"),
-		httpc:         &http.Client{Timeout: 30 * time.Second},
+		httpc:         &http.Client{Timeout: 30 * time.Second, Transport: responseTransport()},
 		files:         fetch.New(cfg.FilesURL, http.Header{"Authorization": {"Bearer " + cfg.BotToken}}, fetchTimeout),
 		moderators:    map[string]bool{},
 		ackBudget:     defaultAckBudget,
