@@ -217,6 +217,8 @@ type Bot struct {
 	bgMu    sync.Mutex
 	closing bool          // set by drain; spawn then refuses new work
 	inbox   chan struct{} // bounds concurrent gateway interactions
+
+	link bot.Connection // gateway or HTTP mode up or down, for /readyz and /metrics (connection.go)
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -305,6 +307,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	if b.cfg.Mode == ModeHTTP {
+		b.linkUp()
 		<-ctx.Done()
 		return nil
 	}

@@ -88,6 +88,7 @@ func (b *Bot) runGateway(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		b.linkDown(err)
 		var fatal *FatalError
 		if errors.As(err, &fatal) {
 			b.log.Error("discord gateway stopped", "code", fatal.Code, "reason", fatal.Reason)
@@ -269,9 +270,11 @@ func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error
 				}
 				sess.id, sess.resumeURL = r.SessionID, r.ResumeGatewayURL
 				ready = true
+				b.linkUp()
 				b.log.Info("discord gateway ready", "bot_user", r.User.Username, "bot_id", r.User.ID)
 			case "RESUMED":
 				ready = true
+				b.linkUp()
 				b.log.Info("discord gateway resumed")
 			case "INTERACTION_CREATE":
 				b.dispatch(f.D)

@@ -176,6 +176,8 @@ type Bot struct {
 	bgMu          sync.Mutex
 	closing       bool          // set by drain; async then refuses new work
 	shutdownGrace time.Duration // see the constant
+
+	link bot.Connection // Socket Mode or HTTP mode up or down, for /readyz and /metrics (connection.go)
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -336,6 +338,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	if b.cfg.Mode == ModeHTTP {
+		b.linkUp()
 		<-ctx.Done()
 		return nil
 	}

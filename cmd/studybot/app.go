@@ -58,7 +58,8 @@ type adapter struct {
 	name     string
 	run      func(ctx context.Context) error
 	platform bot.Platform
-	route    *route // HTTP modes: what it serves on the shared listener
+	route    *route    // HTTP modes: what it serves on the shared listener
+	conn     connected // its platform connection, for /readyz and /metrics
 }
 
 // NewMain returns a Main for cfg on the real clock and the process's stdio.
@@ -127,9 +128,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // openHTTP binds the shared listener now, so a port in use fails at start.
 func (m *Main) openHTTP() error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.HandleFunc("GET /readyz", m.readyz)
 	for _, h := range m.handlers() {
 		mux.Handle(h.pattern, h.handler)
 	}

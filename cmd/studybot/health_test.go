@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// fakeGateway is a Discord REST base (GET /gateway/bot) and a gateway that
+// says HELLO, reads IDENTIFY and, once released, answers READY on its first
+// connection. When
+// the test calls drop, it closes that connection with a resumable code and
+// refuses every later one, as an outage looks to the bot.
+type fakeGateway struct {
+	srv      *httptest.Server
+	release  chan struct{} // the test closes it to let READY go out
+	ready    chan struct{} // closed once READY was sent
+	mu       sync.Mutex
+	conns    int
+	dropped  chan struct{}
+	dropOnce sync.Once
+	refused  chan struct{} // gets a value each time a dial is refused
+}
+
+func newFakeGateway(t *testing.T) *fakeGateway {
+	fg := &fakeGateway{release: make(chan struct{}), ready: make(chan struct{}), dropped: make(chan struct{}), refused: make(chan struct{}, 16)}
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/gateway/bot", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"url": "ws" + strings.TrimPrefix(fg.srv.URL, "http") + "/gw"})
+	})
+	mux.HandleFunc("GET /gw", func(w http.ResponseWriter, r *http.Request) {
+		fg.mu.Lock()
+		fg.conns++
+		n := fg.conns
+		fg.mu.Unlock()
+		if n > 1 {
+			http.Error(w, "outage", http.StatusServiceUnavailable)
+			select {
+			case fg.refused <- struct{}{}:
+			default:
+			}
+			return
+		}
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 45000}})
+		var identify map[string]any
+		if err := ws.ReadJSON(&identify); err != nil {
+			return
+		}
+		<-fg.release
+		ws.WriteJSON(map[string]any{"op": 0, "t": "READY", "s": 1, "d": map[string]any{
+			"session_id": "s1", "resume_gateway_url": "ws" + strings.TrimPrefix(fg.srv.URL, "http") + "/gw",
+			"user": map[string]any{"id": "900", "username": "studybot"},
+		}})
+		close(fg.ready)
+		<-fg.dropped
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "unknown error"), time.Now().Add(time.Second))
+	})
+	fg.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		fg.drop()
+		select {
+		case <-fg.release:
+		default:
+			close(fg.release)
+		}
+		fg.srv.Close()
+	})
+	return fg
+}
+
+func (fg *fakeGateway) drop() { fg.dropOnce.Do(func() { close(fg.dropped) }) }
+
+func getBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func waitFor(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// TestReadiness runs Main with Discord in gateway mode against a local fake:
+// /readyz is 503 until READY, 200 once connected, still 200 for a short
+// outage, and 503 with the reason once the outage outlasts the grace period,
+// while /healthz stays 200 throughout (an outage is no reason to restart).
+func TestReadiness(t *testing.T) {
+	fg := newFakeGateway(t)
+	clock := bot.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Discord.Enabled = true
+	cfg.Discord.Token = "test-token"
+	cfg.Discord.AppID = "900"
+	cfg.Discord.RegisterCommands = false
+	cfg.Discord.APIURL = fg.srv.URL + "/api"
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = clock, &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	base := "http://" + m.listener.Addr().String()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	// Until READY nothing is connected.
+	if code, body := getBody(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "discord: not connected yet") {
+		t.Errorf("/readyz before connecting: %d %q, want 503 naming discord", code, body)
+	}
+	if code, _ := getBody(t, base+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz before connecting: %d, want 200", code)
+	}
+
+	close(fg.release)
+	waitFor(t, "READY", fg.ready)
+	// READY was written; the bot marks itself connected right after reading it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := getBody(t, base+"/readyz")
+		if code == http.StatusOK && body == "ready\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after READY: %d %q", code, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	fg.drop()
+	waitFor(t, "a reconnect attempt", fg.refused)
+	clock.Add(readyGrace - time.Second)
+	if code, body := getBody(t, base+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz %v into an outage: %d %q, want 200 within the grace", readyGrace-time.Second, code, body)
+	}
+	clock.Add(2 * time.Second)
+	code, body := getBody(t, base+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "discord: disconnected for 31s") {
+		t.Errorf("/readyz past the grace: %d %q, want 503 with the reason", code, body)
+	}
+	if code, body := getBody(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz during the outage: %d %q, want 200", code, body)
+	}
+}
+
+// TestHealthzFailsWithoutDatabase: liveness is about the process and its
+// database, so a closed database fails it.
+func TestHealthzFailsWithoutDatabase(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.healthz(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/healthz on an open database: %d", rec.Code)
+	}
+	m.Close()
+	for path, h := range map[string]http.HandlerFunc{"/healthz": m.healthz, "/readyz": m.readyz} {
+		rec = httptest.NewRecorder()
+		h(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "database:") {
+			t.Errorf("%s on a closed database: %d %q, want 503 naming the database", path, rec.Code, rec.Body.String())
+		}
+	}
+}
