@@ -104,6 +104,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Metrics = metrics.New()
 	m.Engine.Observe = m.Metrics.Observe
+	m.Metrics.SetBuild(buildVersion())
+	m.Metrics.Database(dbStats(m.DB))
 	msgs := bot.Messengers{}
 	if m.ConsoleMember != "" {
 		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
@@ -112,7 +114,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openAdapters(ctx, msgs); err != nil {
 		return err
 	}
-	m.Engine.Messenger = msgs
+	for _, a := range m.adapters {
+		m.Metrics.Adapter(a.name, a.conn.Connection)
+	}
+	m.Engine.Messenger = m.Metrics.CountPosts(msgs)
 	// Delivery is paced by each platform's Messenger (discord.send_rate,
 	// slack.send_rate), so the scheduler gets no rate of its own.
 	m.Scheduler = schedule.New(schedule.Config{Grace: m.Config.Nudge.Grace.Duration}, m.DB, m.Engine, m.Clock, m.Log)
@@ -202,7 +207,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.backupOnSignal(ctx)
-	m.Log.Info("studybot running", "version", version, "adapters", len(m.adapters), "db", m.Config.Database.Path)
+	ver, rev := buildVersion()
+	m.Log.Info("studybot running", "version", ver, "commit", rev, "adapters", len(m.adapters), "db", m.Config.Database.Path)
 	select {
 	case <-ctx.Done():
 		m.Log.Info("shutting down")

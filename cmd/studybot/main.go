@@ -25,7 +25,8 @@ import (
 	"github.com/studybot/studybot/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; see
+// buildVersion (version.go) for the fallback and the commit.
 var version = "dev"
 
 func main() {
@@ -51,7 +52,7 @@ Usage: studybot <command> [flags]
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
   slack-manifest  print the Slack app manifest
-  version         print the version
+  version         print the version and commit
 
 Run "studybot <command> -h" for a command's flags.
 `
@@ -79,7 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "slack-manifest":
 		return runSlackManifest(stdout)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "studybot", version)
+		ver, rev := buildVersion()
+		fmt.Fprintf(stdout, "studybot %s (commit %s)\n", ver, rev)
 		return nil
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
