@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 )
 
 // fakeGateway is a Discord REST base (GET /gateway/bot) and a gateway that
@@ -123,8 +124,10 @@ func TestReadiness(t *testing.T) {
 	cfg.Discord.AppID = "900"
 	cfg.Discord.RegisterCommands = false
 	cfg.Discord.APIURL = fg.srv.URL + "/api"
+	cfg.Log.Level = "debug"
 	m := NewMain(cfg)
-	m.Clock, m.Stderr = clock, &bytes.Buffer{}
+	logs := &bottest.LogBuffer{}
+	m.Clock, m.Stderr = clock, logs
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +137,11 @@ func TestReadiness(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	defer func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		<-done
-	}()
+	})
+	defer stop()
 	// Until READY nothing is connected.
 	if code, body := getBody(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "discord: not connected yet") {
 		t.Errorf("/readyz before connecting: %d %q, want 503 naming discord", code, body)
@@ -174,6 +178,10 @@ func TestReadiness(t *testing.T) {
 	}
 	if code, body := getBody(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz during the outage: %d %q, want 200", code, body)
+	}
+	stop()
+	if strings.Contains(logs.String(), "test-token") {
+		t.Errorf("the token was logged at debug level:\n%s", logs.String())
 	}
 }
 
