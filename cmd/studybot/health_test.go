@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,5 +208,69 @@ func TestHealthzFailsWithoutDatabase(t *testing.T) {
 		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "database:") {
 			t.Errorf("%s on a closed database: %d %q, want 503 naming the database", path, rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// TestHealthcheckCommand: `studybot healthcheck` exits 0 while the bot
+// answers and 1 once it is gone, reading where to look from http.listen.
+func TestHealthcheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(dir, "a.db")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	_, port, _ := strings.Cut(m.listener.Addr().String(), ":")
+	conf := filepath.Join(dir, "studybot.toml")
+	// A wildcard listen address, as in the image, is checked on 127.0.0.1.
+	if err := os.WriteFile(conf, []byte("[http]\nlisten = \"0.0.0.0:"+port+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"healthcheck", "--config", conf}, {"healthcheck", "--config", conf, "--ready"}} {
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), args, nil, &out, &errs); err != nil {
+			t.Errorf("%v while the bot runs: %v %s", args, err, errs.String())
+		}
+		if got := out.String(); got != "ok\n" && got != "ready\n" {
+			t.Errorf("%v printed %q", args, got)
+		}
+	}
+	cancel()
+	<-done
+	m.Close()
+	err := run(context.Background(), []string{"healthcheck", "--config", conf, "--timeout", "2s"}, nil, io.Discard, io.Discard)
+	if err == nil {
+		t.Error("healthcheck passed with the bot stopped")
+	}
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"healthcheck", "--config", conf}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "http.listen is not set") {
+		t.Errorf("healthcheck with no http.listen: %v", err)
+	}
+}
+
+func TestLocalAddr(t *testing.T) {
+	for listen, want := range map[string]string{
+		":8080":          "127.0.0.1:8080",
+		"0.0.0.0:8080":   "127.0.0.1:8080",
+		"[::]:8080":      "127.0.0.1:8080",
+		"127.0.0.1:9000": "127.0.0.1:9000",
+		"[::1]:9000":     "[::1]:9000",
+	} {
+		if got, err := localAddr(listen); err != nil || got != want {
+			t.Errorf("localAddr(%q) = %q, %v; want %q", listen, got, err, want)
+		}
+	}
+	if _, err := localAddr("8080"); err == nil {
+		t.Error("localAddr accepted a port with no colon")
 	}
 }

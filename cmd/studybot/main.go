@@ -52,6 +52,7 @@ Usage: studybot <command> [flags]
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
   slack-manifest  print the Slack app manifest
+  healthcheck     exit 0 when the running bot's /healthz answers 200 (--ready: /readyz)
   version         print the version and commit
 
 Run "studybot <command> -h" for a command's flags.
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return simulate.Run(ctx, args, stdout, stderr)
 	case "slack-manifest":
 		return runSlackManifest(stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":
 		ver, rev := buildVersion()
 		fmt.Fprintf(stdout, "studybot %s (commit %s)\n", ver, rev)
