@@ -79,3 +79,11 @@ func localAddr(listen string) (string, error) {
 	}
 	return net.JoinHostPort(host, port), nil
 }
+
+// allowlist shows a guild_ids or allowed_teams list for check-config.
+func allowlist(ids []string) string {
+	if len(ids) == 0 {
+		return "(all)"
+	}
+	return strings.Join(ids, ",")
+}

@@ -278,6 +278,7 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "discord: enabled=%t mode=%s token=%s send_rate=%v\n", cfg.Discord.Enabled, cfg.Discord.Mode, cfg.Discord.Token, cfg.Discord.SendRate)
 	fmt.Fprintf(stdout, "slack: enabled=%t mode=%s bot_token=%s app_token=%s signing_secret=%s send_rate=%v\n", cfg.Slack.Enabled, cfg.Slack.Mode, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret, cfg.Slack.SendRate)
 	fmt.Fprintf(stdout, "http.listen: %q\n", cfg.HTTP.Listen)
+	fmt.Fprintf(stdout, "served: discord.guild_ids=%s slack.allowed_teams=%s\n", allowlist(cfg.Discord.GuildIDs), allowlist(cfg.Slack.AllowedTeams))
 	return nil
 }
 
