@@ -87,6 +87,12 @@ type Config struct {
 	// CDNURL is the only place attachments are downloaded from, default
 	// DefaultCDNURL: an https URL, or http on a loopback address (tests).
 	CDNURL string
+	// Shards splits gateway mode over that many connections (0: one
+	// connection, unsharded; ShardsAuto: as many as GET /gateway/bot
+	// recommends). ShardIDs are the shards this process runs, all when
+	// empty, so shards can be spread over processes. See gateway_shard.go.
+	Shards   int
+	ShardIDs []int
 }
 
 // DefaultConfig is the configuration before the operator's settings: gateway
@@ -162,6 +168,7 @@ func (c Config) Validate() error {
 	if !fetch.ValidBase(c.CDNURL) {
 		bad("discord.cdn_url %q is not an https URL (http only on a loopback address, for tests)", c.CDNURL)
 	}
+	errs = append(errs, c.shardErrors()...)
 	if c.GatewayURL != "" {
 		if g, err := url.Parse(c.GatewayURL); err != nil || (g.Scheme != "ws" && g.Scheme != "wss") || g.Host == "" {
 			bad("discord gateway URL %q is not a ws(s) URL", c.GatewayURL)
@@ -218,7 +225,9 @@ type Bot struct {
 	closing bool          // set by drain; spawn then refuses new work
 	inbox   chan struct{} // bounds concurrent gateway interactions
 
-	link bot.Connection // gateway or HTTP mode up or down, for /readyz and /metrics (connection.go)
+	gw *gatewayRuntime // shards, identify pacing, injectable waits (gateway_shard.go)
+
+	link bot.Connection // HTTP mode serving, for /readyz and /metrics (connection.go); the gateway reports through Shards
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -236,6 +245,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		log = slog.Default()
 	}
 	cfg.GuildIDs = slices.Clone(cfg.GuildIDs)
+	cfg.ShardIDs = slices.Clone(cfg.ShardIDs)
 	cfg.normalize()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -273,6 +283,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		ctx:           ctx,
 		cancel:        cancel,
 		inbox:         make(chan struct{}, 64),
+		gw:            newGatewayRuntime(),
 	}
 	return b, nil
 }

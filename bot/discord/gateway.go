@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
-
-	"github.com/studybot/studybot/bot"
 )
 
 // Gateway opcodes.
@@ -78,20 +75,25 @@ type session struct {
 // errReconnect asks for an immediate reconnect (op 7, or op 9 resumable).
 var errReconnect = errors.New("discord gateway asked to reconnect")
 
-// runGateway connects, serves and reconnects with backoff until ctx is done or
-// the gateway closes with a fatal code.
-func (b *Bot) runGateway(ctx context.Context) error {
-	var sess session
+// errInvalidSession is a non-resumable op 9: identify again, after the
+// random 1 to 5 seconds Discord asks for.
+var errInvalidSession = errors.New("discord gateway: session invalidated")
+
+// runShard connects one shard, serves and reconnects with backoff until ctx is
+// done or the gateway closes with a fatal code. A new session's IDENTIFY
+// waits for its slot (identifyGate), so a shard that keeps failing before
+// READY identifies at most once per identifyWindow.
+func (b *Bot) runShard(ctx context.Context, sh *shard) error {
+	defer func() { sh.set(ShardStopped, b.clock.Now()) }()
 	failures := 0
 	for {
-		ready, err := b.connect(ctx, &sess)
+		ready, err := b.connect(ctx, sh)
 		if ctx.Err() != nil {
 			return nil
 		}
-		b.linkDown(err)
 		var fatal *FatalError
 		if errors.As(err, &fatal) {
-			b.log.Error("discord gateway stopped", "code", fatal.Code, "reason", fatal.Reason)
+			b.logFatal(sh, fatal)
 			return err
 		}
 		if ready {
@@ -102,8 +104,12 @@ func (b *Bot) runGateway(ctx context.Context) error {
 			failures++
 			wait = b.backoffFor(failures)
 		}
-		b.log.Warn("discord gateway disconnected; reconnecting", "err", err, "in", wait, "resume", sess.id != "")
-		if err := bot.Sleep(ctx, wait); err != nil {
+		if errors.Is(err, errInvalidSession) {
+			wait = max(wait, invalidSessionWait())
+		}
+		sh.set(ShardConnecting, b.clock.Now())
+		b.log.Warn("discord gateway disconnected; reconnecting", append([]any{"err", err, "in", wait, "resume", sh.sess.id != ""}, sh.logArgs()...)...)
+		if err := b.gw.sleep(ctx, wait); err != nil {
 			return nil
 		}
 	}
@@ -121,25 +127,28 @@ func (b *Bot) backoffFor(n int) time.Duration {
 }
 
 // gatewayURL is where to connect: the session's resume URL, Config.GatewayURL,
-// or what GET /gateway/bot says.
+// the URL planShards got, or what GET /gateway/bot says.
 func (b *Bot) gatewayURL(ctx context.Context, sess *session) (string, error) {
 	base := b.cfg.GatewayURL
+	b.gw.mu.Lock()
+	if base == "" {
+		base = b.gw.url
+	}
+	b.gw.mu.Unlock()
 	switch {
 	case sess.id != "" && sess.resumeURL != "":
 		base = sess.resumeURL
 	case base == "":
-		var out struct {
-			URL string `json:"url"`
-		}
-		err := b.send(ctx, false, "get gateway", http.MethodGet, "/gateway/bot", nil, nil, &out)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			return "", &FatalError{Code: ae.Status, Reason: "Discord rejected the bot token (HTTP 401); check discord.token"}
-		}
+		info, err := b.fetchGatewayBot(ctx)
 		if err != nil {
 			return "", err
 		}
-		base = out.URL
+		if sess.id == "" {
+			if err := b.waitStartLimit(ctx, info); err != nil {
+				return "", err
+			}
+		}
+		base = info.URL
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
@@ -179,7 +188,18 @@ func (c *conn) close(code int) {
 // connect runs one connection: HELLO, IDENTIFY or RESUME, then events until the
 // connection ends. ready tells whether the session got going (READY or RESUMED),
 // which resets the backoff.
-func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error) {
+func (b *Bot) connect(ctx context.Context, sh *shard) (ready bool, err error) {
+	sess := &sh.sess
+	sh.set(ShardConnecting, b.clock.Now())
+	if sess.id == "" {
+		// A new session: wait for this shard's identify slot first.
+		if wait := b.gw.ids.reserve(sh.id, b.clock.Now()); wait > 0 {
+			b.log.Info("discord gateway waiting for an identify slot", append([]any{"in", wait}, sh.logArgs()...)...)
+			if err := b.gw.sleep(ctx, wait); err != nil {
+				return false, err
+			}
+		}
+	}
 	u, err := b.gatewayURL(ctx, sess)
 	if err != nil {
 		return false, err
@@ -220,13 +240,17 @@ func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error
 	if sess.id != "" {
 		err = c.send(opResume, map[string]any{"token": b.cfg.Token, "session_id": sess.id, "seq": sess.seq.Load()})
 	} else {
-		err = c.send(opIdentify, map[string]any{
+		identify := map[string]any{
 			"token":   b.cfg.Token,
 			"intents": intents,
 			"properties": map[string]string{
 				"os": "linux", "browser": "studybot", "device": "studybot",
 			},
-		})
+		}
+		if sh.count > 0 {
+			identify["shard"] = [2]int{sh.id, sh.count}
+		}
+		err = c.send(opIdentify, identify)
 	}
 	if err != nil {
 		return false, fmt.Errorf("discord gateway identify: %w", err)
@@ -235,6 +259,7 @@ func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error
 	var acked atomic.Bool
 	acked.Store(true)
 	go b.heartbeat(c, sess, interval, &acked, stop, end)
+	logArgs := sh.logArgs()
 
 	for {
 		f, err := readFrame(ws)
@@ -270,12 +295,12 @@ func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error
 				}
 				sess.id, sess.resumeURL = r.SessionID, r.ResumeGatewayURL
 				ready = true
-				b.linkUp()
-				b.log.Info("discord gateway ready", "bot_user", r.User.Username, "bot_id", r.User.ID)
+				sh.set(ShardReady, b.clock.Now())
+				b.log.Info("discord gateway ready", append([]any{"bot_user", r.User.Username, "bot_id", r.User.ID}, logArgs...)...)
 			case "RESUMED":
 				ready = true
-				b.linkUp()
-				b.log.Info("discord gateway resumed")
+				sh.set(ShardReady, b.clock.Now())
+				b.log.Info("discord gateway resumed", logArgs...)
 			case "INTERACTION_CREATE":
 				b.dispatch(f.D)
 			}
@@ -292,7 +317,7 @@ func (b *Bot) connect(ctx context.Context, sess *session) (ready bool, err error
 			json.Unmarshal(f.D, &resumable)
 			if !resumable {
 				sess.reset()
-				return ready, errors.New("discord gateway: session invalidated")
+				return ready, errInvalidSession
 			}
 			return ready, errReconnect
 		}
@@ -327,13 +352,13 @@ func readFrame(ws *websocket.Conn) (*gatewayFrame, error) {
 // Discord asks). A beat that was not acknowledged before the next one means a
 // zombie connection: close it, and the read loop reconnects and resumes.
 func (b *Bot) heartbeat(c *conn, sess *session, interval time.Duration, acked *atomic.Bool, stop <-chan struct{}, end func(int)) {
-	t := time.NewTimer(rand.N(interval) + 1)
+	t := b.gw.newTimer(rand.N(interval) + 1)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		if !acked.Swap(false) {
 			b.log.Warn("discord gateway heartbeat not acknowledged; reconnecting")

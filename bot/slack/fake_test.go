@@ -112,6 +112,8 @@ type fakeSlack struct {
 	// post decides chat.postMessage's answer for its n-th call (from 1); nil or
 	// a false ok means a normal success.
 	post func(n int, w http.ResponseWriter) bool
+	// publish does the same for views.publish.
+	publish func(n int, w http.ResponseWriter) bool
 
 	conns chan *websocket.Conn
 
@@ -294,6 +296,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "views.open":
 		fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 	case "views.publish":
+		if f.publish != nil && f.publish(n, w) {
+			return
+		}
 		fmt.Fprint(w, `{"ok":true,"view":{"id":"V1"}}`)
 	case "files.getUploadURLExternal":
 		fmt.Fprintf(w, `{"ok":true,"upload_url":"%s/upload/F1","file_id":"F1"}`, f.srv.URL)

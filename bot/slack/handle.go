@@ -314,21 +314,24 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 
 // event handles an Events API event (Socket Mode or HTTP): app_home_opened on
 // the Home tab publishes the member's progress.
-func (b *Bot) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+//
+// It reports whether the event was handled: false only when its effect
+// failed (views.publish), so that a retry of it is handled again.
+func (b *Bot) event(ctx context.Context, ev slackevents.EventsAPIEvent) bool {
 	if ev.Type != slackevents.CallbackEvent {
-		return
+		return true
 	}
 	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
 	if !ok || home.Tab != "home" || home.User == "" || ev.TeamID == "" || !b.serves(ev.TeamID) {
-		return
+		return true
 	}
 	req := b.request(ctx, ev.TeamID, home.User, "", "")
-	b.publishHome(ctx, req, nil)
+	return b.publishHome(ctx, req, nil) == nil
 }
 
 // publishHome builds the Home tab from the progress and next commands and
 // publishes it, with last (the answer to a click on the tab) on top.
-func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Reply) {
+func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Reply) error {
 	get := func(command string) *bot.Reply {
 		req := *base
 		req.Command, req.Args, req.DM = command, map[string]string{}, false
@@ -343,4 +346,5 @@ func (b *Bot) publishHome(ctx context.Context, base *bot.Request, last *bot.Repl
 	if err != nil {
 		b.log.Warn("slack views.publish failed", "team", base.Space.ID, "user", base.Member, "err", safeErr(err))
 	}
+	return err
 }

@@ -30,13 +30,24 @@ func (b *Bot) Handler() http.Handler {
 	}
 	mux.Handle("POST /slack/commands", b.signed(b.serveCommand))
 	mux.Handle("POST /slack/interactivity", b.signed(b.serveInteraction))
-	mux.Handle("POST /slack/events", b.signed(b.serveEvent))
+	mux.Handle("POST /slack/events", b.signedRetried(b.serveEvent))
 	return mux
 }
 
 // signed reads the body (at most maxBody), checks the signature and the
-// timestamp, and lets a retry or a replay through with 200 and no side effect.
+// timestamp, and answers a retry or a replay with 200 and no side effect.
 func (b *Bot) signed(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return b.signedRetries(next, false)
+}
+
+// signedRetried is signed for the Events API, whose retries reach next:
+// serveEvent handles each event id once (events.go), so a retry of an event
+// that was never handled is not lost.
+func (b *Bot) signedRetried(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return b.signedRetries(next, true)
+}
+
+func (b *Bot) signedRetries(next func(w http.ResponseWriter, r *http.Request, body []byte), retries bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
@@ -54,10 +65,11 @@ func (b *Bot) signed(next func(w http.ResponseWriter, r *http.Request, body []by
 			http.Error(w, "invalid request signature", http.StatusUnauthorized)
 			return
 		}
-		// Slack retries a request it thinks we missed; we did not miss it. An
-		// identical signature inside the window is a replay of a request we
-		// already handled.
-		if r.Header.Get("X-Slack-Retry-Num") != "" || !b.seen.first("sig:"+sig) {
+		// Slack retries a command or a click it thinks we missed; we did not
+		// miss it. (Events are retried for real; events.go decides on them.)
+		// An identical signature inside the window is a replay of a request
+		// we already handled.
+		if (!retries && r.Header.Get("X-Slack-Retry-Num") != "") || !b.seen.first("sig:"+sig) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
@@ -186,8 +198,11 @@ func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
-	if outer.EventID == "" || b.seen.first("event:"+outer.EventID) {
-		b.async(func(ctx context.Context) { b.event(ctx, ev) })
+	// While shutting down the event is refused, so Slack retries it (to
+	// this process after its restart, or to another one).
+	if !b.async(func(ctx context.Context) { b.handleEvent(ctx, ev, outer.EventID) }) {
+		http.Error(w, "shutting down; retry", http.StatusServiceUnavailable)
+		return
 	}
+	w.WriteHeader(http.StatusOK)
 }

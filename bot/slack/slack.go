@@ -164,11 +164,12 @@ type Bot struct {
 	// sleep waits for pacing and Retry-After; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 
-	users *userCache
-	pacer *pacer
-	seen  *dedup // envelope ids, event ids and HTTP signatures already handled
-	dmMu  sync.Mutex
-	dms   map[string]string // space key + "/" + member -> DM channel id
+	users  *userCache
+	pacer  *pacer
+	seen   *dedup     // envelope ids and HTTP signatures already handled
+	events *eventOnce // Events API event ids: handled once (events.go)
+	dmMu   sync.Mutex
+	dms    map[string]string // space key + "/" + member -> DM channel id
 
 	// Work continuing after an acknowledgement runs under ctx and is counted
 	// in wg; Run drains it on the way out (see drain).
@@ -225,6 +226,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		users:         newUserCache(),
 		pacer:         newPacer(cfg.SendRate),
 		seen:          newDedup(16384),
+		events:        newEventOnce(),
 		dms:           map[string]string{},
 	}
 	for _, id := range cfg.Moderators {

@@ -60,16 +60,24 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketm
 	if req == nil {
 		return
 	}
-	// A redelivery (Slack retries when our acknowledgement was late) is
-	// acknowledged again but not handled again: the first delivery is still
-	// being handled or was handled. Events also carry an event id that stays the
-	// same across redeliveries.
-	fresh := req.RetryAttempt == 0 && b.seen.first("envelope:"+req.EnvelopeID)
-	if api, ok := ev.Data.(slackevents.EventsAPIEvent); ok && fresh {
-		if cb, ok := api.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
-			fresh = b.seen.first("event:" + cb.EventID)
+	// Events API events, retries included, are handled once by event id
+	// (events.go): a retry whose first delivery never got handled is handled
+	// now. While shutting down an event is not acknowledged, so Slack
+	// delivers it again, to this process after its restart or to another.
+	if api, ok := ev.Data.(slackevents.EventsAPIEvent); ok {
+		id := ""
+		if cb, ok := api.Data.(*slackevents.EventsAPICallbackEvent); ok {
+			id = cb.EventID
 		}
+		if b.async(func(actx context.Context) { b.handleEvent(actx, api, id) }) {
+			b.ack(ctx, sm, req, nil)
+		}
+		return
 	}
+	// A redelivered command or click (Slack retries when our acknowledgement
+	// was late) is acknowledged again but not handled again: the first
+	// delivery is still being handled or was handled.
+	fresh := req.RetryAttempt == 0 && b.seen.first("envelope:"+req.EnvelopeID)
 	if !fresh {
 		b.ack(ctx, sm, req, nil)
 		return
@@ -98,9 +106,6 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketm
 		}
 		b.ack(ctx, sm, req, nil)
 		b.async(func(actx context.Context) { b.interaction(actx, data) })
-	case slackevents.EventsAPIEvent:
-		b.ack(ctx, sm, req, nil)
-		b.async(func(actx context.Context) { b.event(actx, data) })
 	default:
 		b.ack(ctx, sm, req, nil)
 	}

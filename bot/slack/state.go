@@ -105,6 +105,14 @@ func newDedup(n int) *dedup {
 	return &dedup{set: make(map[string]struct{}, n), ring: make([]string, n)}
 }
 
+// has reports whether key is remembered, without recording it.
+func (d *dedup) has(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.set[key]
+	return ok
+}
+
 // first records key and reports whether it is new. Empty keys are always new.
 func (d *dedup) first(key string) bool {
 	if key == "" {

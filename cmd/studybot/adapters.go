@@ -39,6 +39,11 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformSlack] = s
+		// Events API retries are handled once across restarts: the store
+		// remembers handled event ids (gateway helper).
+		if d, ok := any(m.DB).(bot.Deliveries); ok {
+			s.UseDeliveries(d)
+		}
 		// slack.moderators is the engine's floor too: moderators list shows
 		// it and moderators remove cannot take it away.
 		m.Engine.ConfiguredModerators = map[bot.Platform][]string{bot.PlatformSlack: s.Moderators()}

@@ -130,6 +130,9 @@ type DiscordConfig struct {
 	SendRate         float64  `toml:"send_rate"`
 	APIURL           string   `toml:"api_url"`
 	CDNURL           string   `toml:"cdn_url"`
+	// Sharding, gateway mode only (config_shards.go).
+	Shards   ShardCount `toml:"shards"`
+	ShardIDs ShardIDs   `toml:"shard_ids"`
 }
 
 // SlackConfig configures the Slack adapter.
@@ -161,6 +164,8 @@ func (c DiscordConfig) adapter() discord.Config {
 		SendRate:         c.SendRate,
 		APIURL:           c.APIURL,
 		CDNURL:           c.CDNURL,
+		Shards:           int(c.Shards),
+		ShardIDs:         c.ShardIDs,
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,9 +16,11 @@ import (
 const readyGrace = 30 * time.Second
 
 // connected is what an adapter tells about its platform connection; the
-// Discord and Slack adapters implement it.
+// Discord and Slack adapters implement it. Ready decides /readyz (Discord's
+// gateway checks each shard); Connection fills the adapter metrics.
 type connected interface {
 	Connection() bot.ConnStatus
+	Ready(now time.Time, grace time.Duration) error
 }
 
 // healthz is liveness: 200 while the process and its database work. It looks
@@ -58,8 +59,14 @@ func (m *Main) notReady() []string {
 		if a.conn == nil {
 			continue
 		}
-		if err := a.conn.Connection().Ready(now, readyGrace); err != nil {
-			reasons = append(reasons, fmt.Sprintf("%s: %v", a.name, err))
+		if err := a.conn.Ready(now, readyGrace); err != nil {
+			// One line per reason, each naming the adapter once.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, a.name) {
+					line = a.name + ": " + line
+				}
+				reasons = append(reasons, line)
+			}
 		}
 	}
 	return reasons
