@@ -105,7 +105,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Metrics = metrics.New()
 	m.Engine.Observe = m.Metrics.Observe
 	m.Metrics.SetBuild(buildVersion())
-	m.Metrics.Database(dbStats(m.DB))
+	if m.DB != nil {
+		m.Metrics.Database(dbStats(m.DB))
+	}
 	msgs := bot.Messengers{}
 	if m.ConsoleMember != "" {
 		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
