@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/studybot/studybot/bot"
 )
@@ -106,20 +111,30 @@ func (f fakeMessenger) Direct(context.Context, bot.Space, string, *bot.Reply) er
 func (f fakeMessenger) Post(context.Context, bot.Space, string, *bot.Reply) error   { return f.post }
 
 // BenchmarkScrape is one /metrics scrape with every command's series
-// pre-created, two adapters and the database families: the cost the
-// zero-valued series add to each scrape.
+// pre-created, two adapters and the database families (studybot), beside a
+// registry of only the Go and process collectors (floor): the difference is
+// what the zero-valued series cost each scrape.
 func BenchmarkScrape(b *testing.B) {
 	m := New()
 	var d, s bot.Connection
 	m.Adapter("discord", d.Status)
 	m.Adapter("slack", s.Status)
 	m.Database(func() (DBStats, error) { return DBStats{SizeBytes: 1 << 20}, nil })
-	req := httptest.NewRequest("GET", "/metrics", nil)
-	var size int
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		m.Handler().ServeHTTP(rec, req)
-		size = rec.Body.Len()
+	floor := prometheus.NewRegistry()
+	floor.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"studybot", m.Handler()}, {"floor", promhttp.HandlerFor(floor, promhttp.HandlerOpts{})}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			var size int
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				bc.h.ServeHTTP(rec, req)
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "bytes/scrape")
+		})
 	}
-	b.ReportMetric(float64(size), "bytes/scrape")
 }
