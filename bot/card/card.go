@@ -123,6 +123,22 @@ func newFaces() (*faces, error) {
 // drawn large; the others are one row each. Done is clamped to [0, Total]. The same
 // input always gives the same bytes.
 func Render(title, subtitle string, bars []bot.Bar) ([]byte, error) {
+	bufs, err := drawCard(title, subtitle, bars)
+	if err != nil {
+		return nil, err
+	}
+	defer canvases.Put(bufs)
+	paletted(bufs.rgba, bufs.pal)
+	buf := bytes.NewBuffer(make([]byte, 0, 32<<10))
+	if err := encoder.Encode(buf, bufs.pal); err != nil {
+		return nil, fmt.Errorf("encode card png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// drawCard draws the card in true colour into pooled buffers (put them back
+// with canvases.Put).
+func drawCard(title, subtitle string, bars []bot.Bar) (*buffers, error) {
 	fs, err := newFaces()
 	if err != nil {
 		return nil, err
@@ -158,7 +174,8 @@ func Render(title, subtitle string, bars []bot.Bar) ([]byte, error) {
 		height += 28 + 1 + 14 + len(sections)*rowH
 	}
 
-	img := image.NewRGBA(image.Rect(0, 0, Width, height))
+	bufs := getBuffers(image.Rect(0, 0, Width, height))
+	img := bufs.rgba
 	draw.Draw(img, img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
 	draw.Draw(img, image.Rect(0, 0, Width, accentHeight), image.NewUniform(accent), image.Point{}, draw.Src)
 
@@ -205,16 +222,12 @@ func Render(title, subtitle string, bars []bot.Bar) ([]byte, error) {
 		}
 	}
 
-	buf := bytes.NewBuffer(make([]byte, 0, 64<<10))
-	if err := encoder.Encode(buf, img); err != nil {
-		return nil, fmt.Errorf("encode card png: %w", err)
-	}
-	return buf.Bytes(), nil
+	return bufs, nil
 }
 
-// encoder favours speed: encoding is most of a render's cost, and the best
-// compression saves only ~3% of a ~60 KB card at half again the time. Its buffers are
-// pooled across calls; the output is the same bytes either way.
+// encoder favours speed: encoding was most of a render's cost (see palette.go
+// for why the card is paletted). Its buffers are pooled across calls; the
+// output is the same bytes either way.
 var encoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: new(encoderPool)}
 
 type encoderPool sync.Pool

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"flag"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/image/font/sfnt"
@@ -274,15 +276,18 @@ func TestFit(t *testing.T) {
 }
 
 // BenchmarkRender measures the card the progress command sends for the built-in
-// roadmap (13 sections).
+// roadmap (13 sections), in ms per card (target: at most 8 ms on 2 cores).
+// Before the card was paletted it took 15-23 ms, 77% of it PNG encoding.
 func BenchmarkRender(b *testing.B) {
 	title, subtitle, bs := backend()
 	b.ReportAllocs()
+	start, cpu := time.Now(), cpuTime()
 	for b.Loop() {
 		if _, err := Render(title, subtitle, bs); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCard(b, start, cpu)
 }
 
 func samePixels(t *testing.T, a, b []byte) bool {
@@ -307,4 +312,65 @@ func samePixels(t *testing.T, a, b []byte) bool {
 		}
 	}
 	return true
+}
+
+// TestPaletteCoversDrawing maps true-colour cards onto the card's palette:
+// no pixel may move by more than 3 of 255 in any channel, so the palette
+// holds every colour the drawing makes (see palette.go).
+func TestPaletteCoversDrawing(t *testing.T) {
+	title, subtitle, bs := backend()
+	for _, in := range [][]bot.Bar{bs, bars(30), {{Label: "Overall", Done: 1, Total: 3}}, nil} {
+		bufs, err := drawCard(title, subtitle, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paletted(bufs.rgba, bufs.pal)
+		r := bufs.rgba.Bounds()
+		worst := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				a := bufs.rgba.RGBAAt(x, y)
+				b := cardPalette[bufs.pal.ColorIndexAt(x, y)].(color.RGBA)
+				for _, d := range []int{int(a.R) - int(b.R), int(a.G) - int(b.G), int(a.B) - int(b.B), int(a.A) - int(b.A)} {
+					worst = max(worst, d, -d)
+				}
+			}
+		}
+		if worst > 3 {
+			t.Errorf("%d bars: a pixel moved by %d of 255 on the palette", len(in), worst)
+		}
+	}
+	if len(cardPalette) > 256 {
+		t.Errorf("palette has %d colours", len(cardPalette))
+	}
+}
+
+// BenchmarkRenderTrueColour is the card as it was encoded before it was
+// paletted (RGBA at BestSpeed), to compare with BenchmarkRender in the same
+// run on a shared machine.
+func BenchmarkRenderTrueColour(b *testing.B) {
+	title, subtitle, bs := backend()
+	start, cpu := time.Now(), cpuTime()
+	for b.Loop() {
+		bufs, err := drawCard(title, subtitle, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := encoder.Encode(&buf, bufs.rgba); err != nil {
+			b.Fatal(err)
+		}
+		canvases.Put(bufs)
+	}
+	reportCard(b, start, cpu)
+}
+
+// reportCard reports wall and CPU milliseconds per card. On a machine
+// shared with other work the CPU figure is the steadier one: waiting for a
+// core stretches wall time only.
+func reportCard(b *testing.B, start time.Time, cpu time.Duration) {
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/card")
+	if c := cpuTime() - cpu; cpu > 0 {
+		b.ReportMetric(float64(c.Microseconds())/1000/float64(b.N), "cpu-ms/card")
+	}
 }

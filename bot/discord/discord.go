@@ -239,6 +239,8 @@ type Bot struct {
 	inbox   chan struct{} // bounds concurrent gateway interactions
 
 	gw *gatewayRuntime // shards, identify pacing, injectable waits (gateway_shard.go)
+
+	link bot.Connection // HTTP mode serving, for /readyz and /metrics (connection.go); the gateway reports through Shards
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -329,6 +331,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	if b.cfg.Mode == ModeHTTP {
+		b.linkUp()
 		<-ctx.Done()
 		return nil
 	}

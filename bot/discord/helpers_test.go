@@ -35,7 +35,7 @@ const (
 
 // testLog returns a logger that writes everything, down to debug, into buf.
 func testLog(buf *syncBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return scanLog(buf)
 }
 
 type syncBuffer = bottest.LogBuffer

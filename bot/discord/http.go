@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +16,12 @@ import (
 // maxBody bounds an interaction request body; real ones are a few KB (string
 // options are at most 6000 characters).
 const maxBody = 64 << 10
+
+// answerSize is what an answer's buffer starts with: a full answer (an
+// embed with fields and five buttons) is 1-2 KB, so one allocation is
+// usually all it takes. The buffer is kept for replays (seen), so it is not
+// pooled.
+const answerSize = 2048
 
 // maxSkew is how far a request's signed timestamp may be from our clock.
 const maxSkew = 5 * time.Minute
@@ -39,6 +46,11 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// Discord always posts JSON; anything else is not an interaction.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		http.Error(w, "interactions are application/json", http.StatusUnsupportedMediaType)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -49,8 +61,15 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read request body", http.StatusBadRequest)
 		return
 	}
-	ts := r.Header.Get("X-Signature-Timestamp")
-	if !b.verify(r.Header.Get("X-Signature-Ed25519"), ts, body) {
+	// A header given twice is refused rather than read as its first value:
+	// Discord sends each once, and which copy counts must not be a guess.
+	sigs, stamps := r.Header["X-Signature-Ed25519"], r.Header["X-Signature-Timestamp"]
+	if len(sigs) != 1 || len(stamps) != 1 {
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	ts := stamps[0]
+	if !b.verify(sigs[0], ts, body) {
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return
 	}
@@ -59,7 +78,7 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in discordgo.Interaction
-	if err := json.Unmarshal(body, &in); err != nil {
+	if err := decodeInteraction(body, &in); err != nil {
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
@@ -92,7 +111,7 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	answered := false
 	b.serve(&in, false, func(resp *response) {
 		answered = true
-		data, err := json.Marshal(resp)
+		data, err := appendResponse(make([]byte, 0, answerSize), resp)
 		if err != nil {
 			b.log.Error("discord: encode interaction response", "err", err)
 			data, _ = json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})
@@ -113,10 +132,15 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // clock, so the freshness check stays ours, on the injected clock (fresh). It
 // reads the two headers and the body from a request, so the body, already
 // read under the maxBody limit, is handed to it again.
+//
+// It is the only signature check on the path, once per request: serveHTTP
+// calls it before anything else reads the body.
 func (b *Bot) verify(sigHex, ts string, body []byte) bool {
-	r := &http.Request{Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
-	r.Header.Set("X-Signature-Ed25519", sigHex)
-	r.Header.Set("X-Signature-Timestamp", ts)
+	r := &http.Request{
+		// The keys are already canonical, so no Set is needed to fix them.
+		Header: http.Header{"X-Signature-Ed25519": {sigHex}, "X-Signature-Timestamp": {ts}},
+		Body:   io.NopCloser(bytes.NewReader(body)),
+	}
 	return discordgo.VerifyInteraction(r, b.pub)
 }
 
@@ -131,8 +155,12 @@ func (b *Bot) fresh(ts string) bool {
 	return d <= maxSkew && d >= -maxSkew
 }
 
+// jsonType is shared by every answer: assigning it to the header map
+// directly spares the canonicalisation and allocation of Header.Set.
+var jsonType = []string{"application/json"}
+
 func writeJSON(w http.ResponseWriter, status int, data []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	w.Write(bytes.TrimSpace(data))
 }

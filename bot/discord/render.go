@@ -191,7 +191,11 @@ func embed(r *bot.Reply) *discordgo.MessageEmbed {
 		return nil
 	}
 	// Discord refuses an embed over 6000 characters in all: drop trailing
-	// fields, then shorten the description.
+	// fields, then shorten the description. A character is at least a
+	// byte, so an embed of at most 6000 bytes (nearly all) needs no count.
+	if embedBytes(e) <= maxEmbedTotal {
+		return e
+	}
 	for embedSize(e) > maxEmbedTotal && len(e.Fields) > 0 {
 		e.Fields = e.Fields[:len(e.Fields)-1]
 	}
@@ -199,6 +203,18 @@ func embed(r *bot.Reply) *discordgo.MessageEmbed {
 		e.Description = clip(e.Description, utf8.RuneCountInString(e.Description)-over-1)
 	}
 	return e
+}
+
+// embedBytes is embedSize in bytes, an upper bound of it.
+func embedBytes(e *discordgo.MessageEmbed) int {
+	n := len(e.Title) + len(e.Description)
+	for _, f := range e.Fields {
+		n += len(f.Name) + len(f.Value)
+	}
+	if e.Footer != nil {
+		n += len(e.Footer.Text)
+	}
+	return n
 }
 
 func embedSize(e *discordgo.MessageEmbed) int {

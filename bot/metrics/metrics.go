@@ -22,6 +22,8 @@ type Metrics struct {
 	api      *PlatformAPI // nudges.go
 	commands *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	posts    *prometheus.CounterVec // challenge posts (ops.go)
+	ops      *ops                   // families read at scrape time (ops.go)
 }
 
 // New registers studybot's metrics and the Go runtime and process collectors.
@@ -41,9 +43,38 @@ func New() *Metrics {
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1},
 		}, []string{"command"}),
 	}
-	m.reg.MustRegister(m.commands, m.latency,
+	m.posts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "studybot_challenge_posts_total",
+		Help: "Challenges posted to a channel, by platform and outcome (ok, failed).",
+	}, []string{"platform", "outcome"})
+	m.ops = &ops{version: "unknown", commit: "unknown"}
+	m.reg.MustRegister(m.commands, m.latency, m.posts, m.ops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.zero()
 	return m
+}
+
+// codes are the outcomes a command is counted under.
+var codes = []bot.Code{"ok", bot.Invalid, bot.NotFound, bot.Forbidden, bot.Conflict, bot.Internal}
+
+// zero creates every command's series at 0 before the first command, so a
+// rate() or an error-ratio alert has a series to read from the start.
+func (m *Metrics) zero() {
+	names := []string{"unknown"}
+	for _, c := range bot.Commands() {
+		names = append(names, c.Name)
+	}
+	for _, n := range names {
+		for _, c := range codes {
+			m.commands.WithLabelValues(n, string(c))
+		}
+		m.latency.WithLabelValues(n)
+	}
+	for _, p := range []bot.Platform{bot.PlatformDiscord, bot.PlatformSlack, bot.PlatformConsole} {
+		for _, o := range []string{"ok", "failed"} {
+			m.posts.WithLabelValues(string(p), o)
+		}
+	}
 }
 
 // Observe records one handled command; it fits bot.Engine.Observe. Unknown

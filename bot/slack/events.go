@@ -60,6 +60,9 @@ func (b *Bot) UseDeliveries(d bot.Deliveries) {
 // between the two repeats the effect once, where marking first would lose
 // the event.
 func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent, eventID string) {
+	if !b.serves(ev.TeamID) {
+		return // slack.allowed_teams: nothing of another workspace is stored, not even its event ids
+	}
 	if eventID == "" {
 		b.event(ctx, ev) // nothing to tell deliveries apart by
 		return

@@ -187,6 +187,9 @@ func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome
 	if sc.TeamID == "" || sc.UserID == "" {
 		return fail(bot.Errorf(bot.Invalid, "I could not tell who or where you are; please try again."))
 	}
+	if !b.serves(sc.TeamID) {
+		return fail(bot.Errorf(bot.Forbidden, notServed))
+	}
 	slash := strings.ToLower(strings.TrimSpace(sc.Command))
 	if slash != slashStudy && slash != slashStudyMod {
 		return fail(bot.Errorf(bot.Invalid, "I only answer %s and %s.", slashStudy, slashStudyMod))
@@ -275,6 +278,10 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
 		return
 	}
 	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
+	if team != "" && !b.serves(team) {
+		b.deliver(ctx, cb.ResponseURL, outcome{msg: errorPayload(notServed), team: team, user: cb.User.ID, channel: cb.Channel.ID})
+		return
+	}
 	for _, a := range cb.ActionCallback.BlockActions {
 		action := firstNonEmpty(a.Value, a.ActionID)
 		if team == "" || cb.User.ID == "" {
@@ -315,7 +322,7 @@ func (b *Bot) event(ctx context.Context, ev slackevents.EventsAPIEvent) bool {
 		return true
 	}
 	home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent)
-	if !ok || home.Tab != "home" || home.User == "" || ev.TeamID == "" {
+	if !ok || home.Tab != "home" || home.User == "" || ev.TeamID == "" || !b.serves(ev.TeamID) {
 		return true
 	}
 	req := b.request(ctx, ev.TeamID, home.User, "", "")

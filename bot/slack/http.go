@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,26 +29,28 @@ func (b *Bot) Handler() http.Handler {
 	if b.cfg.Mode != ModeHTTP {
 		return mux
 	}
-	mux.Handle("POST /slack/commands", b.signed(b.serveCommand))
-	mux.Handle("POST /slack/interactivity", b.signed(b.serveInteraction))
-	mux.Handle("POST /slack/events", b.signedRetried(b.serveEvent))
+	mux.Handle("POST /slack/commands", b.signed(formType, b.serveCommand))
+	mux.Handle("POST /slack/interactivity", b.signed(formType, b.serveInteraction))
+	mux.Handle("POST /slack/events", b.signedRetried("application/json", b.serveEvent))
 	return mux
 }
 
 // signed reads the body (at most maxBody), checks the signature and the
-// timestamp, and answers a retry or a replay with 200 and no side effect.
-func (b *Bot) signed(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
-	return b.signedRetries(next, false)
+// timestamp, then that the body is of the media type Slack uses for the
+// endpoint (else 415), and answers a retry or a replay with 200 and no side
+// effect.
+func (b *Bot) signed(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return b.signedRetries(mediaType, next, false)
 }
 
 // signedRetried is signed for the Events API, whose retries reach next:
 // serveEvent handles each event id once (events.go), so a retry of an event
 // that was never handled is not lost.
-func (b *Bot) signedRetried(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
-	return b.signedRetries(next, true)
+func (b *Bot) signedRetried(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return b.signedRetries(mediaType, next, true)
 }
 
-func (b *Bot) signedRetries(next func(w http.ResponseWriter, r *http.Request, body []byte), retries bool) http.Handler {
+func (b *Bot) signedRetries(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte), retries bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
@@ -59,10 +62,21 @@ func (b *Bot) signedRetries(next func(w http.ResponseWriter, r *http.Request, bo
 			http.Error(w, "cannot read request body", http.StatusBadRequest)
 			return
 		}
+		// A signature header given twice is refused rather than read as its
+		// first value: Slack sends each once.
+		if len(r.Header["X-Slack-Request-Timestamp"]) > 1 || len(r.Header["X-Slack-Signature"]) > 1 {
+			b.log.Info("slack request refused", "path", r.URL.Path, "reason", "duplicated signature headers")
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
 		ts, sig := r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature")
 		if err := verify(b.cfg.SigningSecret, ts, sig, body, b.clock.Now()); err != nil {
 			b.log.Info("slack request refused", "path", r.URL.Path, "reason", err.Error())
 			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaType {
+			http.Error(w, "this endpoint takes "+mediaType, http.StatusUnsupportedMediaType)
 			return
 		}
 		// Slack retries a command or a click it thinks we missed; we did not
@@ -75,6 +89,35 @@ func (b *Bot) signedRetries(next func(w http.ResponseWriter, r *http.Request, bo
 		}
 		next(w, r, body)
 	})
+}
+
+// responseTransport is the transport of response_url posts. Every one goes
+// to the same host (hooks.slack.com), and a busy minute sends many at once;
+// http.DefaultTransport keeps only 2 idle connections per host, so under load
+// most posts opened a new TLS connection and closed it again, which showed as
+// system calls in the load benchmark's profile.
+func responseTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
+// formType is how Slack posts slash commands and interactivity payloads.
+const formType = "application/x-www-form-urlencoded"
+
+// slackID reports whether s looks like a Slack id (team, user, channel):
+// upper-case letters and digits. A zero-width or right-to-left character in
+// one is not from Slack, and must not become a space or member key.
+func slackID(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Reasons verify refuses a request; they are logged, never shown to the caller.
@@ -132,6 +175,17 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return
 	}
+	for _, v := range form {
+		if len(v) > 1 {
+			http.Error(w, "malformed form: a field given twice", http.StatusBadRequest)
+			return
+		}
+	}
+	if !slackID(form.Get("team_id")) || !slackID(form.Get("user_id")) || form.Get("command") == "" ||
+		(form.Get("channel_id") != "" && !slackID(form.Get("channel_id"))) {
+		http.Error(w, "malformed slash command: team_id, user_id and command are required, and ids are Slack ids", http.StatusBadRequest)
+		return
+	}
 	sc := slack.SlashCommand{
 		TeamID:      form.Get("team_id"),
 		ChannelID:   form.Get("channel_id"),
@@ -158,9 +212,18 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return
 	}
+	if len(form["payload"]) != 1 {
+		http.Error(w, "malformed form: one payload field expected", http.StatusBadRequest)
+		return
+	}
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
 		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
+	if cb.Type == "" || !slackID(cb.User.ID) || (team != "" && !slackID(team)) || (cb.Channel.ID != "" && !slackID(cb.Channel.ID)) {
+		http.Error(w, "malformed payload: a type and a Slack user id are required", http.StatusBadRequest)
 		return
 	}
 	if cb.Type == slack.InteractionTypeViewSubmission {

@@ -166,6 +166,9 @@ func (tb *testBot) post(t *testing.T, path, body string, headers map[string]stri
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if path == "/slack/events" {
+		r.Header.Set("Content-Type", "application/json") // as Slack posts events
+	}
 	if headers == nil {
 		ts := strconv.FormatInt(tb.clock.Now().Unix(), 10)
 		headers = map[string]string{"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign(testSecret, ts, []byte(body))}

@@ -75,6 +75,7 @@ type Config struct {
 	AppToken      string   // xapp- app-level token with connections:write; socket mode
 	SigningSecret string   // http mode
 	Moderators    []string // user ids with moderator rights besides admins and owners
+	AllowedTeams  []string // workspace ids served; empty serves every workspace (teams.go)
 	SendRate      float64  // Direct and Post messages per second, default DefaultSendRate
 	APIURL        string   // Web API base URL, default "https://slack.com/api/"
 	// FilesURL is the only place uploaded files are downloaded from (with
@@ -158,6 +159,7 @@ type Bot struct {
 	httpc      *http.Client // response_url posts
 	files      *fetch.Host  // uploaded files, from Config.FilesURL only, with the bot token
 	moderators map[string]bool
+	teams      map[string]bool // Config.AllowedTeams; nil serves every workspace (teams.go)
 
 	// ackBudget: see defaultAckBudget. Zero or less answers every command through
 	// the response_url.
@@ -180,6 +182,8 @@ type Bot struct {
 	bgMu          sync.Mutex
 	closing       bool          // set by drain; async then refuses new work
 	shutdownGrace time.Duration // see the constant
+
+	link bot.Connection // Socket Mode or HTTP mode up or down, for /readyz and /metrics (connection.go)
 }
 
 var _ bot.Messenger = (*Bot)(nil)
@@ -216,9 +220,10 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		h:             h,
 		clock:         clock,
 		log:           log.With("platform", "slack"),
-		httpc:         &http.Client{Timeout: 30 * time.Second},
+		httpc:         &http.Client{Timeout: 30 * time.Second, Transport: responseTransport()},
 		files:         fetch.New(cfg.FilesURL, http.Header{"Authorization": {"Bearer " + cfg.BotToken}}, fetchTimeout),
 		moderators:    map[string]bool{},
+		teams:         teamSet(cfg.AllowedTeams),
 		ackBudget:     defaultAckBudget,
 		sleep:         bot.Sleep,
 		users:         newUserCache(),
@@ -263,6 +268,7 @@ func (c *Config) normalize() {
 	for i, id := range c.Moderators {
 		c.Moderators[i] = strings.TrimSpace(id)
 	}
+	c.AllowedTeams = trimTeams(c.AllowedTeams)
 	if c.SendRate == 0 {
 		c.SendRate = d.SendRate
 	}
@@ -317,6 +323,7 @@ func (c Config) Validate() error {
 			bad("slack.moderators: %q is not a user id such as U0123ABCD (copy it from the member's profile)", id)
 		}
 	}
+	errs = append(errs, teamErrors(c.AllowedTeams)...)
 	if !(c.SendRate > 0) || math.IsInf(c.SendRate, 1) {
 		bad("slack.send_rate %v must be a number of messages per second above 0", c.SendRate)
 	}
@@ -341,6 +348,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	if b.cfg.Mode == ModeHTTP {
+		b.linkUp()
 		<-ctx.Done()
 		return nil
 	}

@@ -36,14 +36,20 @@ func (b *Bot) runSocket(ctx context.Context) error {
 func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketmode.Event) {
 	switch ev.Type {
 	case socketmode.EventTypeConnected:
+		b.linkUp()
 		b.log.Info("slack socket mode connected")
 		return
+	case socketmode.EventTypeConnecting:
+		b.linkDown(errors.New("connecting"))
+		return
 	case socketmode.EventTypeConnectionError:
+		b.linkDown(errors.New("connection failed"))
 		if e, ok := ev.Data.(*slack.ConnectionErrorEvent); ok {
 			b.log.Warn("slack socket mode connection failed; retrying", "err", safeErr(e.ErrorObj), "backoff", e.Backoff)
 		}
 		return
 	case socketmode.EventTypeInvalidAuth:
+		b.linkDown(errors.New("the app token was refused"))
 		b.log.Error("slack socket mode: the app token was refused")
 		return
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:

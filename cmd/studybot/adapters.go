@@ -30,7 +30,7 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformDiscord] = d
-		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord}
+		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord, conn: d}
 		if c.Mode == discord.ModeHTTP {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
 		}
@@ -52,7 +52,7 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		// slack.moderators is the engine's floor too: moderators list shows
 		// it and moderators remove cannot take it away.
 		m.Engine.ConfiguredModerators = map[bot.Platform][]string{bot.PlatformSlack: s.Moderators()}
-		a := adapter{name: "slack", run: s.Run, platform: bot.PlatformSlack}
+		a := adapter{name: "slack", run: s.Run, platform: bot.PlatformSlack, conn: s}
 		if c.Mode == slack.ModeHTTP {
 			a.route = &route{"/slack/", s.Handler()}
 		}

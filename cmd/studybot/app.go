@@ -58,7 +58,8 @@ type adapter struct {
 	name     string
 	run      func(ctx context.Context) error
 	platform bot.Platform
-	route    *route // HTTP modes: what it serves on the shared listener
+	route    *route    // HTTP modes: what it serves on the shared listener
+	conn     connected // its platform connection, for /readyz and /metrics
 }
 
 // NewMain returns a Main for cfg on the real clock and the process's stdio.
@@ -103,6 +104,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Metrics = metrics.New()
 	m.Engine.Observe = m.Metrics.Observe
+	m.Metrics.SetBuild(buildVersion())
+	if m.DB != nil {
+		m.Metrics.Database(dbStats(m.DB))
+	}
 	msgs := bot.Messengers{}
 	if m.ConsoleMember != "" {
 		m.Console = console.New(m.Engine, m.Stdout, console.Options{Space: m.ConsoleSpace, Member: m.ConsoleMember, Interactive: m.Interactive, Roadmap: rm.Title})
@@ -111,7 +116,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openAdapters(ctx, msgs); err != nil {
 		return err
 	}
-	m.Engine.Messenger = msgs
+	for _, a := range m.adapters {
+		m.Metrics.Adapter(a.name, a.conn.Connection)
+	}
+	m.Engine.Messenger = m.Metrics.CountPosts(msgs)
 	// Delivery is paced by each platform's Messenger (discord.send_rate,
 	// slack.send_rate), so the scheduler gets no rate of its own: it sends
 	// concurrently, and is told the configured rate only to report it.
@@ -133,9 +141,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // openHTTP binds the shared listener now, so a port in use fails at start.
 func (m *Main) openHTTP() error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.HandleFunc("GET /readyz", m.readyz)
 	for _, h := range m.handlers() {
 		mux.Handle(h.pattern, h.handler)
 	}
@@ -208,7 +215,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.backupOnSignal(ctx)
-	m.Log.Info("studybot running", "version", version, "adapters", len(m.adapters), "db", m.Config.Database.Path)
+	ver, rev := buildVersion()
+	m.Log.Info("studybot running", "version", ver, "commit", rev, "adapters", len(m.adapters), "db", m.Config.Database.Path)
 	select {
 	case <-ctx.Done():
 		m.Log.Info("shutting down")

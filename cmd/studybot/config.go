@@ -149,6 +149,7 @@ type SlackConfig struct {
 	SendRate          float64  `toml:"send_rate"`
 	APIURL            string   `toml:"api_url"`
 	FilesURL          string   `toml:"files_url"`
+	AllowedTeams      []string `toml:"allowed_teams"`
 }
 
 // adapter is the Discord adapter's own Config for these settings.
@@ -179,6 +180,7 @@ func (c SlackConfig) adapter() slack.Config {
 		SendRate:      c.SendRate,
 		APIURL:        c.APIURL,
 		FilesURL:      c.FilesURL,
+		AllowedTeams:  c.AllowedTeams,
 	}
 }
 

@@ -25,7 +25,8 @@ import (
 	"github.com/studybot/studybot/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; see
+// buildVersion (version.go) for the fallback and the commit.
 var version = "dev"
 
 func main() {
@@ -51,7 +52,8 @@ Usage: studybot <command> [flags]
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
   slack-manifest  print the Slack app manifest
-  version         print the version
+  healthcheck     exit 0 when the running bot's /healthz answers 200 (--ready: /readyz)
+  version         print the version and commit
 
 Run "studybot <command> -h" for a command's flags.
 `
@@ -78,8 +80,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return simulate.Run(ctx, args, stdout, stderr)
 	case "slack-manifest":
 		return runSlackManifest(stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "studybot", version)
+		ver, rev := buildVersion()
+		fmt.Fprintf(stdout, "studybot %s (commit %s)\n", ver, rev)
 		return nil
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
@@ -273,6 +278,7 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "discord: enabled=%t mode=%s token=%s send_rate=%v\n", cfg.Discord.Enabled, cfg.Discord.Mode, cfg.Discord.Token, cfg.Discord.SendRate)
 	fmt.Fprintf(stdout, "slack: enabled=%t mode=%s bot_token=%s app_token=%s signing_secret=%s send_rate=%v\n", cfg.Slack.Enabled, cfg.Slack.Mode, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret, cfg.Slack.SendRate)
 	fmt.Fprintf(stdout, "http.listen: %q\n", cfg.HTTP.Listen)
+	fmt.Fprintf(stdout, "served: discord.guild_ids=%s slack.allowed_teams=%s\n", allowlist(cfg.Discord.GuildIDs), allowlist(cfg.Slack.AllowedTeams))
 	return nil
 }
 

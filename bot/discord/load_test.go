@@ -1,0 +1,304 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/bot/card"
+	"github.com/studybot/studybot/bot/metrics"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
+)
+
+// Load benchmarks of the signed-HTTP interactions endpoint (issue 13): the
+// engine wired as cmd/studybot wires it (card renderer, metrics observer),
+// on a real bbolt file in a temp dir holding loadMembers members of one
+// guild, behind a real listener on loopback. Requests are built and signed
+// before the clock starts, so the client's ed25519 signing does not eat the
+// two cores the server has. Run them one at a time:
+//
+//	go test ./bot/discord -run '^$' -bench 'HTTPLoad' -benchtime 1x
+const (
+	loadMembers = 1000
+	loadGuild   = "111"
+	loadConc    = 64 // closed-loop clients in flight
+)
+
+// loadMix is the command mix of the acceptance: next 40%, progress 20%,
+// done 20%, topic 20%.
+var loadMix = []string{"next", "next", "progress", "done", "topic"}
+
+// loadEnv is the server side: a Bot in http mode on the real engine.
+type loadEnv struct {
+	bot    *Bot
+	clock  *bottest.Clock
+	signer *signer
+	topics []string
+}
+
+func newLoadEnv(b *testing.B) *loadEnv {
+	b.Helper()
+	clock := bottest.NewClock(bottest.Start)
+	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	rm := roadmap.Default()
+	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &bottest.Messenger{}, Card: card.Render}
+	eng.Observe = metrics.New().Observe
+	sp := bot.Space{Platform: bot.PlatformDiscord, ID: loadGuild}
+	for i := range loadMembers {
+		id := loadMember(i)
+		if _, err := eng.Handle(context.Background(), &bot.Request{Space: sp, Member: id, Name: "m" + id, Channel: "301", Command: "next", Args: map[string]string{}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := newSigner(b)
+	fake := newFakeDiscord(b) // REST, should anything be deferred
+	bt, err := New(Config{Mode: ModeHTTP, PublicKey: s.hexKey(), Token: testToken, AppID: testApp, APIURL: fake.apiURL(), RegisterCommands: false}, eng, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bt.cancel)
+	var topics []string
+	for _, t := range rm.Topics() {
+		topics = append(topics, t.ID)
+	}
+	return &loadEnv{bot: bt, clock: clock, signer: s, topics: topics}
+}
+
+func loadMember(i int) string { return strconv.Itoa(5000000 + i) }
+
+// body is interaction n of the mix: its command, member and topic come from
+// a generator seeded with n, so every run sends the same requests.
+func (e *loadEnv) body(n int) []byte {
+	r := rand.New(rand.NewPCG(uint64(n), 13))
+	cmd := loadMix[r.IntN(len(loadMix))]
+	member := loadMember(r.IntN(loadMembers))
+	opts := ""
+	if cmd == "done" || cmd == "topic" {
+		opts = fmt.Sprintf(`,"options":[{"name":"topic","type":3,"value":%q}]`, e.topics[r.IntN(len(e.topics))])
+	}
+	return fmt.Appendf(nil, `{"id":"%d","application_id":"900","type":2,"token":"itok-%d","version":1,"channel_id":"301","guild_id":%q,`+
+		`"member":{"user":{"id":%q,"username":"m%s","global_name":null},"nick":null,"roles":[],"permissions":"0"},`+
+		`"data":{"id":"5001","name":"study","type":1,"options":[{"name":%q,"type":1%s}]}}`,
+		1e9+n, n, loadGuild, member, member, cmd, opts)
+}
+
+// signedReq is a request ready to send: body and headers.
+type signedReq struct {
+	body     []byte
+	sig, ts  string
+	deadline time.Time // open loop: when it is due
+}
+
+// sign signs bodies n0..n0+count-1 at the clock's time.
+func (e *loadEnv) sign(n0, count int) []signedReq {
+	ts := strconv.FormatInt(e.clock.Now().Unix(), 10)
+	out := make([]signedReq, count)
+	for i := range out {
+		body := e.body(n0 + i)
+		sig := ed25519.Sign(e.signer.priv, append([]byte(ts), body...))
+		out[i] = signedReq{body: body, sig: hex.EncodeToString(sig), ts: ts}
+	}
+	return out
+}
+
+// floor is the stand-in bot: the same signature and freshness checks, then
+// a canned answer of the same kind, without any work.
+func (e *loadEnv) floor() http.Handler {
+	answer := []byte(`{"type":4,"data":{"content":"Done.","embeds":[],"components":[],"attachments":[],"allowed_mentions":{"parse":[]},"flags":64}}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "cannot read request body", http.StatusBadRequest)
+			return
+		}
+		ts := r.Header.Get("X-Signature-Timestamp")
+		if !e.bot.verify(r.Header.Get("X-Signature-Ed25519"), ts, body) || !e.bot.fresh(ts) {
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		writeJSON(w, http.StatusOK, answer)
+	})
+}
+
+func loadClient(conc int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
+}
+
+// send posts one signed interaction and reports whether it was answered in
+// place (200, type 4): anything else counts as an error.
+func send(c *http.Client, url string, r signedReq) bool {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(r.body))
+	req.Header["Content-Type"] = jsonType
+	req.Header["X-Signature-Ed25519"] = []string{r.sig}
+	req.Header["X-Signature-Timestamp"] = []string{r.ts}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	var buf [16]byte
+	n, _ := io.ReadFull(resp.Body, buf[:])
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && bytes.HasPrefix(buf[:n], []byte(`{"type":4`))
+}
+
+// closedLoop sends reqs with conc clients, each sending its next request as
+// soon as the previous one is answered; it returns the wall time and the
+// number of errors.
+func closedLoop(c *http.Client, url string, reqs []signedReq, conc int) (time.Duration, int64) {
+	var next, errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				if !send(c, url, reqs[i]) {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errs.Load()
+}
+
+// BenchmarkHTTPLoadClosed is closed-loop throughput: loadConc clients
+// through the real handler, and through the stand-in bot (floor) behind the
+// same signature check, interleaved in rounds in the same run. It reports
+// commands/s of each and their ratio (target: at least 0.6).
+func BenchmarkHTTPLoadClosed(b *testing.B) {
+	e := newLoadEnv(b)
+	real := httptest.NewServer(e.bot.Handler())
+	defer real.Close()
+	stand := httptest.NewServer(e.floor())
+	defer stand.Close()
+	c := loadClient(loadConc)
+	const round = 2000
+	var realT, floorT, realCPU, floorCPU time.Duration
+	var errs int64
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range 3 {
+			b.StopTimer()
+			reqs := e.sign(n, round) // fresh interaction ids: no replays
+			n += round
+			b.StartTimer()
+			runReal := func() {
+				cpu := bottest.CPUTime()
+				d, x := closedLoop(c, real.URL, reqs, loadConc)
+				realT, realCPU, errs = realT+d, realCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			runFloor := func() {
+				cpu := bottest.CPUTime()
+				d, x := closedLoop(c, stand.URL, reqs, loadConc)
+				floorT, floorCPU, errs = floorT+d, floorCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			if (i+k)%2 == 0 {
+				runReal()
+				runFloor()
+			} else {
+				runFloor()
+				runReal()
+			}
+		}
+	}
+	b.StopTimer()
+	total := float64(b.N * 3 * round)
+	realRate, floorRate := total/realT.Seconds(), total/floorT.Seconds()
+	b.ReportMetric(realRate, "cmds/s")
+	b.ReportMetric(floorRate, "floor-cmds/s")
+	b.ReportMetric(realRate/floorRate, "ratio")
+	b.ReportMetric(float64(errs), "errors")
+	// CPU time per command, client included, of each: on a machine shared
+	// with other work, their ratio is steadier than the wall-clock one.
+	if realCPU > 0 {
+		b.ReportMetric(float64(realCPU.Microseconds())/total, "cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU.Microseconds())/total, "floor-cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU)/float64(realCPU), "cpu-ratio")
+	}
+}
+
+// BenchmarkHTTPLoadOpen offers loadRate commands/s for loadSeconds, each
+// request sent at its due time whatever the earlier ones are doing (open
+// loop), and reports the p50 and p99 of the time from a request's due time
+// to its answer (so a server falling behind shows), and the errors
+// (target: p99 at most 50 ms, no errors).
+func BenchmarkHTTPLoadOpen(b *testing.B) {
+	e := newLoadEnv(b)
+	srv := httptest.NewServer(e.bot.Handler())
+	defer srv.Close()
+	openLoop(b, func(n0, count int) []signedReq { return e.sign(n0, count) }, func(c *http.Client, r signedReq) bool { return send(c, srv.URL, r) })
+}
+
+const (
+	loadRate    = 2000
+	loadSeconds = 3
+)
+
+// openLoop runs the open-loop schedule against do and reports p50, p99,
+// max and errors. The first half second warms connections and caches and is
+// not counted.
+func openLoop(b *testing.B, sign func(n0, count int) []signedReq, do func(*http.Client, signedReq) bool) {
+	c := loadClient(1024)
+	var all []time.Duration
+	var errs atomic.Int64
+	n := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		warm := loadRate / 2
+		reqs := sign(n, warm+loadRate*loadSeconds)
+		n += len(reqs)
+		b.StartTimer()
+		lat := make([]time.Duration, len(reqs))
+		var wg sync.WaitGroup
+		start := time.Now()
+		interval := time.Second / loadRate
+		for j := range reqs {
+			due := start.Add(time.Duration(j) * interval)
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+			wg.Go(func() {
+				if !do(c, reqs[j]) && j >= warm {
+					errs.Add(1)
+				}
+				lat[j] = time.Since(due)
+			})
+		}
+		wg.Wait()
+		all = append(all, lat[warm:]...)
+	}
+	b.StopTimer()
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(float64(errs.Load()), "errors")
+	b.ReportMetric(loadRate, "offered-cmds/s")
+}

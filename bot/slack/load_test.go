@@ -1,0 +1,347 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
+	"github.com/studybot/studybot/bot/card"
+	"github.com/studybot/studybot/bot/metrics"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
+)
+
+// Load benchmarks of Slack's signed-HTTP endpoints (issue 13 and 14), the
+// counterpart of bot/discord's BenchmarkHTTPLoad*: the same mix, next 40%,
+// progress 20%, topic 20% as slash commands (answered in the
+// acknowledgement) and done 20% as a button click on /slack/interactivity
+// (acknowledged at once, answered through its response_url; its time runs
+// until that answer arrives). The engine is wired as cmd/studybot wires it,
+// on a real bbolt file in a temp dir with loadMembers members of one team;
+// users.info and the response_url are a local fake. Requests are signed
+// (Slack's v0 HMAC, which TestSignatureAgreesWithSlackGo pins to slack-go's
+// SecretsVerifier) before the clock starts. Run them one at a time:
+//
+//	go test ./bot/slack -run '^$' -bench 'HTTPLoad' -benchtime 1x
+const (
+	loadMembers = 1000
+	loadTeam    = "TLOAD"
+	loadConc    = 64
+	loadRate    = 2000
+	loadSeconds = 3
+)
+
+var loadMix = []string{"next", "next", "progress", "done", "topic"}
+
+type loadEnv struct {
+	bot    *Bot
+	clock  *bottest.Clock
+	topics []string
+	api    *httptest.Server
+	// answers delivers response_url posts: answers[n] gets request n's.
+	mu      sync.Mutex
+	answers map[int]chan []byte
+}
+
+func newLoadEnv(b *testing.B) *loadEnv {
+	b.Helper()
+	clock := bottest.NewClock(bottest.Start)
+	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	rm := roadmap.Default()
+	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &bottest.Messenger{}, Card: card.Render}
+	eng.Observe = metrics.New().Observe
+	sp := bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}
+	for i := range loadMembers {
+		id := loadMember(i)
+		if _, err := eng.Handle(context.Background(), &bot.Request{Space: sp, Member: id, Name: id, Channel: "C1", Command: "next", Args: map[string]string{}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e := &loadEnv{clock: clock, answers: map[int]chan []byte{}}
+	for _, t := range rm.Topics() {
+		e.topics = append(e.topics, t.ID)
+	}
+	e.api = httptest.NewServer(http.HandlerFunc(e.serveAPI))
+	b.Cleanup(e.api.Close)
+	bt, err := New(Config{Mode: ModeHTTP, BotToken: testBotToken, SigningSecret: testSecret, APIURL: e.api.URL + "/api/", FilesURL: e.api.URL}, eng, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bt.cancel)
+	e.bot = bt
+	return e
+}
+
+func loadMember(i int) string { return "U" + strconv.Itoa(500000+i) }
+
+// serveAPI is the fake Slack: users.info knows every member, and
+// /response/<n> hands request n's answer to whoever waits for it.
+func (e *loadEnv) serveAPI(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	switch {
+	case r.URL.Path == "/api/users.info":
+		form, _ := url.ParseQuery(string(body))
+		u := form.Get("user")
+		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"team_id":%q,"name":%q,"tz":"UTC","profile":{"display_name":%q}}}`, u, loadTeam, u, u)
+	case strings.HasPrefix(r.URL.Path, "/response/"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/response/"))
+		e.mu.Lock()
+		ch := e.answers[n]
+		e.mu.Unlock()
+		if ch != nil {
+			ch <- body
+		}
+		fmt.Fprint(w, "ok")
+	default:
+		fmt.Fprint(w, `{"ok":true}`)
+	}
+}
+
+// loadReq is one signed request, ready to send.
+type loadReq struct {
+	n          int
+	path, body string
+	sig, ts    string
+	click      bool // answered through its response_url
+}
+
+// build is request n of the mix. tag makes the body, and so the signature,
+// distinct for the same n: the adapter lets an identical signature through
+// only once (a replay), so the stand-in's copy of a round must differ.
+func (e *loadEnv) build(n int, tag string) loadReq {
+	r := rand.New(rand.NewPCG(uint64(n), 14))
+	cmd := loadMix[r.IntN(len(loadMix))]
+	member := loadMember(r.IntN(loadMembers))
+	topic := e.topics[r.IntN(len(e.topics))]
+	respURL := e.api.URL + "/response/" + strconv.Itoa(n)
+	q := loadReq{n: n, path: "/slack/commands"}
+	switch cmd {
+	case "done":
+		payload, _ := json.Marshal(map[string]any{
+			"type": "block_actions", "team": map[string]any{"id": loadTeam}, "user": map[string]any{"id": member, "name": member, "team_id": loadTeam},
+			"response_url": respURL, "trigger_id": "1." + strconv.Itoa(n),
+			"actions":   []map[string]any{{"type": "button", "action_id": "done:" + topic, "value": "done:" + topic, "block_id": "b1", "action_ts": "1.2"}},
+			"container": map[string]any{"type": "message", "message_ts": "1.1", "channel_id": "C1", "is_ephemeral": true},
+			"channel":   map[string]any{"id": "C1", "name": "general"},
+		})
+		q.path, q.click = "/slack/interactivity", true
+		q.body = url.Values{"payload": {string(payload)}}.Encode()
+	case "topic":
+		q.body = commandBody(slashStudy, "topic "+topic, member, respURL)
+	default:
+		q.body = commandBody(slashStudy, cmd, member, respURL)
+	}
+	// Same team for all: commandBody fills testTeam.
+	q.body = strings.Replace(q.body, "team_id="+testTeam, "team_id="+loadTeam, 1)
+	q.body += "&load_n=" + tag + strconv.Itoa(n) // a distinct body, so a distinct signature: no replays
+	q.ts = strconv.FormatInt(e.clock.Now().Unix(), 10)
+	q.sig = sign(testSecret, q.ts, []byte(q.body))
+	return q
+}
+
+func (e *loadEnv) sign(n0, count int, tag string) []loadReq {
+	out := make([]loadReq, count)
+	for i := range out {
+		out[i] = e.build(n0+i, tag)
+	}
+	return out
+}
+
+// floor is the stand-in bot: the adapter's own signature check (signed),
+// then a canned answer without any work.
+func (e *loadEnv) floor() http.Handler {
+	answer := []byte(`{"response_type":"ephemeral","text":"Done.","blocks":[]}`)
+	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(answer)
+	})
+}
+
+func loadClient(conc int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
+}
+
+// send posts q and waits for its answer: the acknowledgement's body for a
+// slash command, the response_url post for a click (unless floor, where the
+// acknowledgement is all there is). It reports whether the answer came.
+func (e *loadEnv) send(c *http.Client, base string, q loadReq, floor bool) bool {
+	var ch chan []byte
+	if q.click && !floor {
+		ch = make(chan []byte, 1)
+		e.mu.Lock()
+		e.answers[q.n] = ch
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			delete(e.answers, q.n)
+			e.mu.Unlock()
+		}()
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+q.path, strings.NewReader(q.body))
+	req.Header["Content-Type"] = []string{"application/x-www-form-urlencoded"}
+	req.Header["X-Slack-Request-Timestamp"] = []string{q.ts}
+	req.Header["X-Slack-Signature"] = []string{q.sig}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	if ch == nil {
+		return floor || bytes.Contains(body, []byte(`"blocks"`)) || bytes.Contains(body, []byte(`"text"`))
+	}
+	select {
+	case <-ch:
+		return true
+	case <-time.After(10 * time.Second):
+		return false
+	}
+}
+
+func (e *loadEnv) closedLoop(c *http.Client, base string, reqs []loadReq, floor bool) (time.Duration, int64) {
+	var next, errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range loadConc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				if !e.send(c, base, reqs[i], floor) {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errs.Load()
+}
+
+// BenchmarkHTTPLoadClosed is closed-loop throughput of the mix: loadConc
+// clients through the real handler, and through a stand-in behind the same
+// signature check, interleaved in the same run. It reports commands/s of
+// each and their ratio (target: at least 0.6).
+func BenchmarkHTTPLoadClosed(b *testing.B) {
+	e := newLoadEnv(b)
+	real := httptest.NewServer(e.bot.Handler())
+	defer real.Close()
+	stand := httptest.NewServer(e.floor())
+	defer stand.Close()
+	c := loadClient(loadConc)
+	const round = 2000
+	var realT, floorT, realCPU, floorCPU time.Duration
+	var errs int64
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range 3 {
+			b.StopTimer()
+			reqs, floorReqs := e.sign(n, round, "r"), e.sign(n, round, "f")
+			n += round
+			b.StartTimer()
+			runReal := func() {
+				cpu := bottest.CPUTime()
+				d, x := e.closedLoop(c, real.URL, reqs, false)
+				realT, realCPU, errs = realT+d, realCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			runFloor := func() {
+				cpu := bottest.CPUTime()
+				d, x := e.closedLoop(c, stand.URL, floorReqs, true)
+				floorT, floorCPU, errs = floorT+d, floorCPU+bottest.CPUTime()-cpu, errs+x
+			}
+			if (i+k)%2 == 0 {
+				runReal()
+				runFloor()
+			} else {
+				runFloor()
+				runReal()
+			}
+		}
+	}
+	b.StopTimer()
+	total := float64(b.N * 3 * round)
+	realRate, floorRate := total/realT.Seconds(), total/floorT.Seconds()
+	b.ReportMetric(realRate, "cmds/s")
+	b.ReportMetric(floorRate, "floor-cmds/s")
+	b.ReportMetric(realRate/floorRate, "ratio")
+	b.ReportMetric(float64(errs), "errors")
+	// CPU time per command, client included, of each: on a machine shared
+	// with other work, their ratio is steadier than the wall-clock one.
+	if realCPU > 0 {
+		b.ReportMetric(float64(realCPU.Microseconds())/total, "cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU.Microseconds())/total, "floor-cpu-µs/cmd")
+		b.ReportMetric(float64(floorCPU)/float64(realCPU), "cpu-ratio")
+	}
+}
+
+// BenchmarkHTTPLoadOpen offers loadRate commands/s of the mix for
+// loadSeconds (open loop: each request at its due time) and reports p50 and
+// p99 from due time to answer, and errors (target: p99 at most 50 ms, no
+// errors). The first half second warms up and is not counted.
+func BenchmarkHTTPLoadOpen(b *testing.B) {
+	e := newLoadEnv(b)
+	srv := httptest.NewServer(e.bot.Handler())
+	defer srv.Close()
+	c := loadClient(1024)
+	var all []time.Duration
+	var errs atomic.Int64
+	n := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		warm := loadRate / 2
+		reqs := e.sign(n, warm+loadRate*loadSeconds, "o")
+		n += len(reqs)
+		b.StartTimer()
+		lat := make([]time.Duration, len(reqs))
+		var wg sync.WaitGroup
+		start := time.Now()
+		interval := time.Second / loadRate
+		for j := range reqs {
+			due := start.Add(time.Duration(j) * interval)
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+			wg.Go(func() {
+				if !e.send(c, srv.URL, reqs[j], false) && j >= warm {
+					errs.Add(1)
+				}
+				lat[j] = time.Since(due)
+			})
+		}
+		wg.Wait()
+		all = append(all, lat[warm:]...)
+	}
+	b.StopTimer()
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(float64(errs.Load()), "errors")
+	b.ReportMetric(loadRate, "offered-cmds/s")
+}
