@@ -1,22 +1,12 @@
 package metrics
 
 import (
-	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/studybot/studybot/bot"
 )
-
-func scrape(t *testing.T, m *Metrics) string {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body, _ := io.ReadAll(rec.Body)
-	return string(body)
-}
 
 // TestNudgeFamiliesPresentFromStart: before any nudge or API call, every
 // family is exposed with zero values, so alerts work from the first scrape.
