@@ -51,6 +51,7 @@ Usage: studybot <command> [flags]
   backup          copy the database to a file: backup --db F [--compact] OUT
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
+  migrate-db      copy a database between bbolt and PostgreSQL: --from SRC --to DST
   slack-manifest  print the Slack app manifest
   version         print the version
 
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCheckConfig(args, stdout, stderr)
 	case "simulate":
 		return simulate.Run(ctx, args, stdout, stderr)
+	case "migrate-db":
+		return runMigrateDB(ctx, args, stdout, stderr)
 	case "slack-manifest":
 		return runSlackManifest(stdout)
 	case "version", "--version", "-version":
