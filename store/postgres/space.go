@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -546,14 +544,6 @@ func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.Ro
 	return f, nil
 }
 
-// roadmapVersion is RoadmapInfo.Version, computed as the bbolt store does, so
-// a database migrated between the two keeps its versions.
-func roadmapVersion(toml string) string {
-	h := fnv.New64a()
-	h.Write([]byte(toml))
-	return strconv.FormatUint(h.Sum64(), 36)
-}
-
 // PutRoadmapFile implements bot.Store under the space row's lock.
 func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFile, max int) error {
 	if err := checkSpace(sp); err != nil {
@@ -584,7 +574,7 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err != nil {
 			return err
 		}
-		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: roadmapVersion(f.TOML)}
+		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: bot.RoadmapVersion(f.TOML)}
 		if i := slices.IndexFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == f.ID }); i >= 0 {
 			rec.Roadmaps[i] = info
 		} else {

@@ -1220,7 +1220,8 @@ func testRoadmapFiles(t *testing.T, open Open) {
 		t.Errorf("replacing at max: %v", err)
 	}
 	rec, _ = db.Space(ctx, spaceA)
-	if len(rec.Roadmaps) != 2 || rec.Roadmaps[0].ID != "ai" || rec.Roadmaps[1].ID != "go" || rec.Roadmaps[1].Version == v1 {
+	if len(rec.Roadmaps) != 2 || rec.Roadmaps[0].ID != "ai" || rec.Roadmaps[1].ID != "go" || rec.Roadmaps[1].Version == v1 ||
+		rec.Roadmaps[1].Version != bot.RoadmapVersion("a2") {
 		t.Errorf("roadmaps = %+v, want ai, go with a new version", rec.Roadmaps)
 	}
 	fs, err := db.RoadmapFiles(ctx, spaceA)
