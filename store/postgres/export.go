@@ -42,3 +42,22 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 		+ (SELECT count(*) FROM (SELECT 1 FROM roadmap_files LIMIT 1) d)`).Scan(&n)
 	return n == 0, wrap("count rows", err)
 }
+
+// SizeBytes is the disk size of the studybot tables (with indexes and
+// TOAST) in the schema in use.
+func (db *DB) SizeBytes(ctx context.Context) (int64, error) {
+	var n *int64
+	err := db.pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c
+		JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
+	if err != nil || n == nil {
+		return 0, wrap("database size", err)
+	}
+	return *n, nil
+}
+
+// DropSchema drops the schema in use and everything in it: for tools that
+// made a scratch schema (studybot simulate). The DB is unusable afterwards.
+func (db *DB) DropSchema(ctx context.Context, schema string) error {
+	_, err := db.pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	return wrap("drop schema", err)
+}
