@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,4 +155,69 @@ func TestMigrateDB_RoundTrip(t *testing.T) {
 	if f, err := b.PendingRoadmap(ctx, sp, "ana"); err != nil || f.Base != "x" {
 		t.Errorf("pending upload after the round trip: %+v, %v", f, err)
 	}
+}
+
+// TestTwoConsolesOnePostgres: two consoles on one PostgreSQL URL run at once
+// and see each other's progress, and neither ticks.
+func TestTwoConsolesOnePostgres(t *testing.T) {
+	u := testSchemaURL(t)
+	ctx := context.Background()
+	open := func(member string, in io.Reader, out io.Writer) *Main {
+		cfg := DefaultConfig()
+		cfg.Database.URL = Secret(u)
+		m := NewMain(cfg)
+		m.Clock = bot.ClockFunc(func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) })
+		m.Stdin, m.Stdout, m.Stderr = in, out, io.Discard
+		m.ConsoleMember, m.ConsoleSpace = member, "local"
+		if err := m.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.dueIndex().(noDue); !ok {
+			t.Errorf("a console on a shared database ticks on %T", m.dueIndex())
+		}
+		return m
+	}
+	// ann's console stays open while bob's runs.
+	annIn, annW := io.Pipe()
+	var annOut lockedBuffer
+	ann := open("ann", annIn, &annOut)
+	annDone := make(chan error, 1)
+	go func() { annDone <- ann.Run(ctx) }()
+	fmt.Fprintln(annW, "done")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(annOut.String(), "Done:"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ann's done never answered:\n%s", annOut.String())
+		}
+	}
+	var bobOut lockedBuffer
+	bob := open("bob", strings.NewReader("leaderboard\n"), &bobOut)
+	if err := bob.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bob.Close()
+	if !strings.Contains(bobOut.String(), "ann: 1 done") {
+		t.Errorf("bob does not see ann's progress:\n%s", bobOut.String())
+	}
+	annW.Close()
+	if err := <-annDone; err != nil {
+		t.Fatal(err)
+	}
+	ann.Close()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
