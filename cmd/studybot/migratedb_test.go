@@ -37,9 +37,8 @@ func testSchemaURL(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := db.Pool()
 	t.Cleanup(func() {
-		pool.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+		db.DropSchema(ctx, schema)
 		db.Close()
 	})
 	sep := "?"

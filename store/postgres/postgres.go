@@ -131,9 +131,6 @@ func (db *DB) Close() error {
 // URL returns the database URL with its password redacted.
 func (db *DB) URL() string { return Redact(db.url) }
 
-// Pool is the connection pool, for tests and tools in this package's tree.
-func (db *DB) Pool() *pgxpool.Pool { return db.pool }
-
 type migration struct {
 	version int
 	name    string
