@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,8 +103,22 @@ func (e *Engine) roadmapIn(ctx context.Context, rec *SpaceRecord, id string) (*r
 		// It was valid when added; a parser change made it invalid.
 		return nil, Wrap(err, "parse stored roadmap "+id)
 	}
-	e.roadmaps.put(key, rm)
+	// Cache it under the version read only if it is that version: with
+	// several processes on one database the file may have changed between
+	// reading rec and reading the file, and an entry for the old version
+	// holding the new file would come back if the old version did.
+	if RoadmapVersion(f.TOML) == info.Version {
+		e.roadmaps.put(key, rm)
+	}
 	return rm, nil
+}
+
+// RoadmapVersion is RoadmapInfo.Version of a roadmap file: a hash of its
+// text, which the stores compute when a roadmap is put.
+func RoadmapVersion(toml string) string {
+	h := fnv.New64a()
+	h.Write([]byte(toml))
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // defaultRoadmap is the id of the roadmap the space's members follow until

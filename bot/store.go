@@ -238,3 +238,33 @@ type Deliveries interface {
 	// PruneDeliveries forgets keys marked before before, and says how many.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 }
+
+// DueFilter is the claim filter of a process that shares its database with
+// others: it claims only the nudges of the platforms it serves, so a
+// Slack-only process never claims (and so never loses) a Discord member's
+// nudge. The zero filter claims every platform.
+type DueFilter struct {
+	Platforms []Platform
+}
+
+// Allows reports whether the filter claims nudges of platform p.
+func (f DueFilter) Allows(p Platform) bool {
+	if len(f.Platforms) == 0 {
+		return true
+	}
+	for _, q := range f.Platforms {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// DueSharer is implemented by a store several processes can share
+// (PostgreSQL): DueFor is its due index as seen by a process serving f's
+// platforms, whose ClaimDue and NextDue skip every other platform's nudges.
+// A store one process owns (bbolt) has no need of it: that process claims
+// everything in it.
+type DueSharer interface {
+	DueFor(f DueFilter) DueIndex
+}

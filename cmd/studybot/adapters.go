@@ -46,7 +46,7 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		msgs[bot.PlatformSlack] = s
 		// Events API retries are handled once across restarts: the store
 		// remembers handled event ids (gateway helper).
-		if d, ok := any(m.DB).(bot.Deliveries); ok {
+		if d, ok := m.Store.(bot.Deliveries); ok && m.Store != nil {
 			s.UseDeliveries(d)
 		}
 		// slack.moderators is the engine's floor too: moderators list shows
@@ -78,11 +78,11 @@ func runSlackManifest(stdout io.Writer) error {
 }
 
 // dmChannels is where the Discord adapter keeps members' DM channel ids: the
-// store in use when it implements bot.DMChannels, else nil (memory only). A
-// nil *store.DB must not become a non-nil interface.
+// store in use (bbolt or PostgreSQL) when it implements bot.DMChannels, else
+// nil (memory only).
 func (m *Main) dmChannels() bot.DMChannels {
-	if m.DB == nil {
-		return nil
+	if d, ok := m.Store.(bot.DMChannels); ok && m.Store != nil {
+		return d
 	}
-	return m.DB
+	return nil
 }

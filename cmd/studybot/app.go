@@ -42,7 +42,8 @@ type Main struct {
 
 	Log       *slog.Logger
 	Metrics   *metrics.Metrics
-	DB        *store.DB
+	DB        *store.DB // the bbolt store; nil on PostgreSQL
+	Store     Store     // the store in use, either one (see openStore)
 	Engine    *bot.Engine
 	Scheduler *schedule.Scheduler
 	Console   *console.Console
@@ -84,16 +85,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.DB, err = store.Open(m.Config.Database.Path, store.Options{LockTimeout: m.Config.Database.LockTimeout.Duration})
-	if err != nil {
+	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	m.closers = append(m.closers, m.DB.Close)
 	if err := m.logRoadmapChanges(rm); err != nil {
 		return err
 	}
 	m.Engine = &bot.Engine{
-		Store:           m.DB,
+		Store:           m.Store,
 		Roadmap:         rm,
 		Clock:           m.Clock,
 		Log:             m.Log,
@@ -128,7 +127,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Grace:    m.Config.Nudge.Grace.Duration,
 		SendRate: m.Config.sendRate(),
 		Observer: m.Metrics.Nudges(),
-	}, m.DB, m.Engine, m.Clock, m.Log)
+	}, m.dueIndex(), m.Engine, m.Clock, m.Log)
 	m.Engine.Scheduler = m.Scheduler
 	if m.Config.HTTP.Listen != "" {
 		if err := m.openHTTP(); err != nil {
@@ -172,6 +171,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, func() error { <-m.Scheduler.Stop().Done(); return nil })
+	if m.shared() {
+		m.pollSchedules(ctx)
+	}
 
 	errc := make(chan error, len(m.adapters)+2)
 	var wg sync.WaitGroup
@@ -216,7 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.backupOnSignal(ctx)
 	ver, rev := buildVersion()
-	m.Log.Info("studybot running", "version", ver, "commit", rev, "adapters", len(m.adapters), "db", m.Config.Database.Path)
+	m.Log.Info("studybot running", "version", ver, "commit", rev, "adapters", len(m.adapters), "db", m.dbName())
 	select {
 	case <-ctx.Done():
 		m.Log.Info("shutting down")
@@ -233,6 +235,9 @@ func (m *Main) Run(ctx context.Context) error {
 // backupOnSignal writes a hot backup to <db>.backup on SIGUSR1: the running bot
 // holds the file lock, so this is how an operator backs up without stopping it.
 func (m *Main) backupOnSignal(ctx context.Context) {
+	if m.DB == nil {
+		return // PostgreSQL: the operator's own backups (pg_dump)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGUSR1)
 	go func() {
@@ -283,7 +288,7 @@ func (m *Main) logRoadmapChanges(rm *roadmap.Roadmap) error {
 	for _, t := range rm.Topics() {
 		now[t.ID] = t.Title
 	}
-	prev, err := m.DB.SeenRoadmap(now)
+	prev, err := m.Store.SeenRoadmap(now)
 	if err != nil || prev == nil {
 		return err
 	}

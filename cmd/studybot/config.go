@@ -15,6 +15,7 @@ import (
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/discord"
 	"github.com/studybot/studybot/bot/slack"
+	"github.com/studybot/studybot/store/postgres"
 )
 
 // Secret is a token or key. It never prints: fmt, logs and JSON show only
@@ -70,10 +71,22 @@ type Config struct {
 	Warnings []string `toml:"-" json:"-"`
 }
 
-// DatabaseConfig locates the bbolt file.
+// DatabaseConfig locates the bbolt file, or the PostgreSQL database that
+// replaces it when URL is set.
 type DatabaseConfig struct {
 	Path        string   `toml:"path"`
 	LockTimeout Duration `toml:"lock_timeout"`
+	// URL, a postgres:// or postgresql:// URL, selects the PostgreSQL store,
+	// which several studybot processes can share. A Secret because it may
+	// hold a password; URLFile reads it from a file instead.
+	URL     Secret `toml:"url"`
+	URLFile string `toml:"url_file"`
+	// MaxConns bounds this process's PostgreSQL connection pool (0: 4 per
+	// CPU, at least 4).
+	MaxConns int `toml:"max_conns"`
+	// Poll is how often a process on a shared PostgreSQL database re-reads
+	// the challenge schedules other processes set (default 1m).
+	Poll Duration `toml:"poll"`
 }
 
 // RoadmapConfig selects the roadmap.
@@ -189,7 +202,7 @@ func (c SlackConfig) adapter() slack.Config {
 func DefaultConfig() Config {
 	d, s := discord.DefaultConfig(), slack.DefaultConfig()
 	return Config{
-		Database:    DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}},
+		Database:    DatabaseConfig{Path: "./studybot.db", LockTimeout: Duration{time.Second}, Poll: Duration{time.Minute}},
 		Log:         LogConfig{Level: "info", Format: "text"},
 		Nudge:       NudgeConfig{DefaultZone: "UTC", Grace: Duration{2 * time.Hour}},
 		Challenges:  ChallengesConfig{RecentTopics: bot.DefaultChallengeMemory},
@@ -238,6 +251,7 @@ func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 		file string
 		name string
 	}{
+		{&c.Database.URL, c.Database.URLFile, "database.url_file"},
 		{&c.Discord.Token, c.Discord.TokenFile, "discord.token_file"},
 		{&c.Slack.BotToken, c.Slack.BotTokenFile, "slack.bot_token_file"},
 		{&c.Slack.AppToken, c.Slack.AppTokenFile, "slack.app_token_file"},
@@ -327,6 +341,12 @@ func setField(f reflect.Value, v string) error {
 			return fmt.Errorf("%q is not true or false", v)
 		}
 		f.SetBool(b)
+	case reflect.Int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		f.SetInt(int64(n))
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -353,8 +373,14 @@ func setField(f reflect.Value, v string) error {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
-	if c.Database.Path == "" {
+	if c.Database.Path == "" && c.Database.URL == "" {
 		bad("database.path is empty")
+	}
+	if u := string(c.Database.URL); u != "" && !postgres.IsURL(u) {
+		bad("database.url must start with postgres:// or postgresql://")
+	}
+	if c.Database.MaxConns < 0 {
+		bad("database.max_conns %d is negative", c.Database.MaxConns)
 	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

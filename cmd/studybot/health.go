@@ -72,12 +72,14 @@ func (m *Main) notReady() []string {
 	return reasons
 }
 
-// pingStore proves the store answers: one cheap read transaction on bbolt.
-// A store without a bbolt file (m.DB nil) is not checked here; a store that
-// can ping (PostgreSQL) should be asked the same way.
+// pingStore proves the store answers: one cheap read transaction on bbolt,
+// one round trip on PostgreSQL.
 func (m *Main) pingStore() error {
-	if m.DB == nil {
-		return nil
+	if m.DB != nil {
+		return m.DB.Ping()
 	}
-	return m.DB.Ping()
+	if p, ok := m.Store.(interface{ Ping() error }); ok {
+		return p.Ping()
+	}
+	return nil
 }

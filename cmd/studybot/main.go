@@ -23,6 +23,7 @@ import (
 	"github.com/studybot/studybot/cmd/studybot/simulate"
 	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
+	"github.com/studybot/studybot/store/postgres"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; see
@@ -51,6 +52,7 @@ Usage: studybot <command> [flags]
   backup          copy the database to a file: backup --db F [--compact] OUT
   check-config    validate a config file and the environment (--config F)
   simulate        capacity planning: nudge many members over many days
+  migrate-db      copy a database between bbolt and PostgreSQL: --from SRC --to DST
   slack-manifest  print the Slack app manifest
   healthcheck     exit 0 when the running bot's /healthz answers 200 (--ready: /readyz)
   version         print the version and commit
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCheckConfig(args, stdout, stderr)
 	case "simulate":
 		return simulate.Run(ctx, args, stdout, stderr)
+	case "migrate-db":
+		return runMigrateDB(ctx, args, stdout, stderr)
 	case "slack-manifest":
 		return runSlackManifest(stdout)
 	case "healthcheck":
@@ -119,7 +123,7 @@ func configPath() string {
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("console", stderr, "console [--db F] [--member NAME] [--space NAME] [--config F] [--roadmap F]")
 	cfgPath := fs.String("config", configPath(), "config file (TOML)")
-	db := fs.String("db", "", "database file (default: database.path from the config, ./studybot.db)")
+	db := fs.String("db", "", "database file, or a postgres:// URL (default: database.url or database.path from the config, ./studybot.db)")
 	member := fs.String("member", loginName(), "who you are in the console")
 	space := fs.String("space", "local", "console space; each space is a separate group")
 	rm := fs.String("roadmap", "", "roadmap TOML file (default: the built-in backend roadmap)")
@@ -136,8 +140,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	if *db != "" {
-		cfg.Database.Path = *db
+	if postgres.IsURL(*db) {
+		cfg.Database.URL = Secret(*db)
+	} else if *db != "" {
+		cfg.Database.Path, cfg.Database.URL = *db, ""
 	}
 	if *rm != "" {
 		cfg.Roadmap.File = *rm
@@ -274,7 +280,7 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) error {
 		src = "(no file: defaults and environment)"
 	}
 	fmt.Fprintf(stdout, "config %s is valid\n", src)
-	fmt.Fprintf(stdout, "database: %s\n", cfg.Database.Path)
+	fmt.Fprintf(stdout, "database: %s\n", redactedDB(cfg.Database))
 	fmt.Fprintf(stdout, "discord: enabled=%t mode=%s token=%s send_rate=%v\n", cfg.Discord.Enabled, cfg.Discord.Mode, cfg.Discord.Token, cfg.Discord.SendRate)
 	fmt.Fprintf(stdout, "slack: enabled=%t mode=%s bot_token=%s app_token=%s signing_secret=%s send_rate=%v\n", cfg.Slack.Enabled, cfg.Slack.Mode, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret, cfg.Slack.SendRate)
 	fmt.Fprintf(stdout, "http.listen: %q\n", cfg.HTTP.Listen)

@@ -28,6 +28,7 @@ import (
 	"github.com/studybot/studybot/bot/schedule"
 	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
+	"github.com/studybot/studybot/store/postgres"
 )
 
 // simZones spread simulated members over zones with every kind of offset and
@@ -58,6 +59,12 @@ type simResult struct {
 	PeakHeapBytes uint64  `json:"peak_heap_bytes"`
 	DBBytes       int64   `json:"db_bytes"`
 	WallSeconds   float64 `json:"wall_seconds"`
+	// With --processes and --kill-at only: how many schedulers shared the
+	// database, and how many nudges the killed one had claimed and not sent
+	// when it died (the at-most-once loss: misses must not exceed it).
+	Processes      int   `json:"processes,omitempty"`
+	KilledUnsent   int64 `json:"killed_claimed_unsent,omitempty"`
+	KilledAtMinute int64 `json:"killed_at_minute,omitempty"`
 }
 
 // Run parses args (the flags after "simulate"), builds a temporary database
@@ -75,6 +82,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed for zones and nudge times")
 	dir := fs.String("dir", "", "directory for the temporary database (default: the system's temp dir)")
 	grace := fs.Duration("grace", schedule.DefaultGrace, "how late a nudge may still be sent after downtime")
+	dbFlag := fs.String("db", "", "a postgres:// URL to simulate on PostgreSQL (in a scratch schema, dropped afterwards); default a temporary bbolt file")
+	procs := fs.Int("processes", 1, "schedulers sharing the database, each with its own connection pool (PostgreSQL only); they run in this one OS process on the shared fake clock")
+	killAt := fs.Duration("kill-at", 0, "kill the first scheduler this long after the start, in the middle of sending a batch (with --processes > 1)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: studybot simulate [--members N] [--days D] [--downtime START+DURATION] [--json]
 
@@ -96,6 +106,15 @@ Flags:
 		fs.Usage()
 		return fmt.Errorf("simulate: unexpected argument %q", fs.Arg(0))
 	}
+	if *procs < 1 || (*procs > 1 && !postgres.IsURL(*dbFlag)) {
+		return errors.New("simulate: --processes above 1 needs --db postgres://...: a bbolt file has one process")
+	}
+	if *killAt > 0 && *procs < 2 {
+		return errors.New("simulate: --kill-at needs --processes 2 or more, so that others go on")
+	}
+	if *dbFlag != "" && !postgres.IsURL(*dbFlag) {
+		return errors.New("simulate: --db takes a postgres:// URL; the bbolt simulation uses a temporary file (--dir)")
+	}
 	if *members < 1 || *days < 1 {
 		return errors.New("simulate: --members and --days must be at least 1")
 	}
@@ -108,6 +127,10 @@ Flags:
 		members: *members, days: *days, seed: *seed, grace: *grace,
 		start: start, end: start.Add(time.Duration(*days) * 24 * time.Hour),
 		progress: stderr,
+		dbURL:    *dbFlag, procs: *procs,
+	}
+	if *killAt > 0 {
+		sim.killAt = start.Add(*killAt)
 	}
 	if *downtime != "" {
 		if sim.downFrom, sim.downTo, err = parseDowntime(*downtime, start); err != nil {
@@ -138,6 +161,12 @@ Flags:
 	fmt.Fprintf(stdout, "peak_heap_bytes  %d (%.1f MB)\n", res.PeakHeapBytes, float64(res.PeakHeapBytes)/1e6)
 	fmt.Fprintf(stdout, "db_bytes         %d (%.1f MB)\n", res.DBBytes, float64(res.DBBytes)/1e6)
 	fmt.Fprintf(stdout, "wall_seconds     %.1f\n", res.WallSeconds)
+	if res.Processes > 0 {
+		fmt.Fprintf(stdout, "processes        %d\n", res.Processes)
+	}
+	if !sim.killAt.IsZero() {
+		fmt.Fprintf(stdout, "killed_claimed_unsent %d (at minute %d)\n", res.KilledUnsent, res.KilledAtMinute)
+	}
 	return nil
 }
 
@@ -169,9 +198,22 @@ type simRun struct {
 	start, end       time.Time
 	downFrom, downTo time.Time // zero: no downtime
 	progress         io.Writer
+	dbURL            string    // postgres:// or "" for bbolt
+	procs            int       // schedulers sharing the database
+	killAt           time.Time // zero: nobody is killed
 
 	clock bot.ManualClock
-	locs  []*time.Location
+	// The schedulers, each with its store (pool) and context; a killed one
+	// is cancelled and ticks no more.
+	procStores []bot.Store
+	scheds     []*schedule.Scheduler
+	ctxs       []context.Context
+	cancels    []context.CancelFunc
+	dead       []bool
+	killed     atomic.Bool
+	killedTick schedule.TickStats
+	killedMin  int64
+	locs       []*time.Location
 	// Per member (index = member number), kept in arrays, not maps: a million
 	// members cost a few MB.
 	zone      []uint8
@@ -197,11 +239,45 @@ func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
 		}
 		r.locs = append(r.locs, loc)
 	}
-	db, err := store.Open(path, store.Options{Clock: &r.clock, MaxBatchSize: 1000, MaxBatchDelay: 2 * time.Millisecond})
-	if err != nil {
-		return nil, err
+	var db bot.Store
+	size := func() int64 {
+		if fi, err := os.Stat(path); err == nil {
+			return fi.Size()
+		}
+		return 0
 	}
-	defer db.Close()
+	if r.dbURL == "" {
+		bdb, err := store.Open(path, store.Options{Clock: &r.clock, MaxBatchSize: 1000, MaxBatchDelay: 2 * time.Millisecond})
+		if err != nil {
+			return nil, err
+		}
+		defer bdb.Close()
+		db = bdb
+		r.procStores = []bot.Store{bdb}
+	} else {
+		// A scratch schema; each scheduler opens its own pool on it.
+		schema := fmt.Sprintf("studybot_simulate_%d_%d", os.Getpid(), time.Now().UnixNano())
+		for i := range r.procs {
+			pdb, err := postgres.Open(ctx, r.dbURL, postgres.Options{Schema: schema, Clock: &r.clock, MaxConns: 8})
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				defer func() {
+					pdb.DropSchema(context.Background(), schema)
+					pdb.Close()
+				}()
+			} else {
+				defer pdb.Close()
+			}
+			r.procStores = append(r.procStores, pdb)
+		}
+		db = r.procStores[0]
+		size = func() int64 {
+			n, _ := r.procStores[0].(*postgres.DB).SizeBytes(context.Background())
+			return n
+		}
+	}
 	if err := r.populate(ctx, db); err != nil {
 		return nil, err
 	}
@@ -209,9 +285,14 @@ func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
 	fmt.Fprintf(r.progress, "simulate: seeded %d members in %.1fs; running %d days\n", r.members, seeded.Seconds(), r.days)
 
 	log := slog.New(slog.DiscardHandler)
-	eng := &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: &r.clock, Log: log, Messenger: (*simMessenger)(r)}
-	sched := schedule.New(schedule.Config{Grace: r.grace}, db, eng, &r.clock, log)
-	if err := r.tick(ctx, db, sched); err != nil {
+	for i, st := range r.procStores {
+		eng := &bot.Engine{Store: st, Roadmap: roadmap.Default(), Clock: &r.clock, Log: log, Messenger: &simMessenger{r: r, proc: i}}
+		r.scheds = append(r.scheds, schedule.New(schedule.Config{Grace: r.grace}, st, eng, &r.clock, log))
+		pctx, cancel := context.WithCancel(ctx)
+		r.ctxs, r.cancels, r.dead = append(r.ctxs, pctx), append(r.cancels, cancel), append(r.dead, false)
+		defer cancel()
+	}
+	if err := r.tick(ctx, db); err != nil {
 		return nil, err
 	}
 	r.dups, r.misses = r.oracle.Finish()
@@ -228,8 +309,13 @@ func (r *simRun) run(ctx context.Context, path string) (*simResult, error) {
 	}
 	stopSampling()
 	res.PeakHeapBytes = r.peakHeap.Load()
-	if fi, err := os.Stat(path); err == nil {
-		res.DBBytes = fi.Size()
+	res.DBBytes = size()
+	if r.dbURL != "" {
+		res.Processes = r.procs
+	}
+	if r.killed.Load() {
+		res.KilledUnsent = int64(r.killedTick.Due - r.killedTick.Sent)
+		res.KilledAtMinute = r.killedMin
 	}
 	res.WallSeconds = math.Round(time.Since(began).Seconds()*10) / 10
 	return res, nil
@@ -272,7 +358,7 @@ func (r *simRun) sampleHeap() (stop func()) {
 
 // populate stores the members. The store has no bulk insert, so many goroutines
 // call UpdateMember and bbolt's Batch folds their writes into shared commits.
-func (r *simRun) populate(ctx context.Context, db *store.DB) error {
+func (r *simRun) populate(ctx context.Context, db bot.Store) error {
 	rng := rand.New(rand.NewPCG(r.seed, 0x5eed))
 	r.zone = make([]uint8, r.members)
 	r.hm = make([]uint16, r.members)
@@ -330,7 +416,7 @@ func (r *simRun) populate(ctx context.Context, db *store.DB) error {
 
 // tick runs the scheduler minute by minute from start to end as cron would,
 // jumping over minutes in which nobody is due, and not at all during downtime.
-func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Scheduler) error {
+func (r *simRun) tick(ctx context.Context, db bot.Store) error {
 	r.tickMicro = make([]int64, 0, r.days*1440)
 	report := r.start
 	for {
@@ -353,7 +439,7 @@ func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Schedul
 		}
 		r.clock.Set(at)
 		t0 := time.Now()
-		if _, err := sched.Tick(ctx); err != nil {
+		if err := r.tickAll(ctx); err != nil {
 			return err
 		}
 		r.tickMicro = append(r.tickMicro, time.Since(t0).Microseconds())
@@ -364,6 +450,34 @@ func (r *simRun) tick(ctx context.Context, db *store.DB, sched *schedule.Schedul
 	}
 }
 
+// tickAll runs one minute's tick in every live scheduler at once, as
+// several processes on one database would.
+func (r *simRun) tickAll(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(r.scheds))
+	for i, s := range r.scheds {
+		if r.dead[i] {
+			continue
+		}
+		wg.Go(func() {
+			st, err := s.Tick(r.ctxs[i])
+			if r.ctxs[i].Err() != nil && i == 0 && r.killed.Load() {
+				r.killedTick = st // killed partway: what it claimed and did not send is lost
+				return
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if r.killed.Load() && !r.dead[0] {
+		r.dead[0] = true
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
 // slot is member i's nudge slot.
 func (r *simRun) slot(i int) nudge.Slot {
 	return nudge.Slot{Hour: int(r.hm[i] / 60), Minute: int(r.hm[i] % 60), Zone: simZones[r.zone[i]]}
@@ -372,10 +486,20 @@ func (r *simRun) slot(i int) nudge.Slot {
 // simMessenger hands every nudge to the oracle (bot/nudge), which counts a
 // second nudge on a member's local date as a duplicate and a local date
 // skipped outside downtime as a miss.
-type simMessenger simRun
+type simMessenger struct {
+	r    *simRun
+	proc int // which scheduler sends through it
+}
 
 func (m *simMessenger) Direct(ctx context.Context, sp bot.Space, member string, _ *bot.Reply) error {
-	r := (*simRun)(m)
+	r := m.r
+	if m.proc == 0 && !r.killAt.IsZero() && !r.clock.Now().Before(r.killAt) && r.killed.CompareAndSwap(false, true) {
+		// Kill the first scheduler in the middle of a batch it claimed: its
+		// context ends here, so the rest of its batch is never sent.
+		r.killedMin = int64(r.clock.Now().Sub(r.start) / time.Minute)
+		r.cancels[0]()
+		return ctx.Err()
+	}
 	i, err := strconv.Atoi(strings.TrimPrefix(member, "m"))
 	if err != nil || i < 0 || i >= r.members {
 		return bot.Errorf(bot.NotFound, "No simulated member %q.", member)

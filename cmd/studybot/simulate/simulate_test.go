@@ -110,6 +110,9 @@ func TestSimulateBadFlags(t *testing.T) {
 		{"--downtime", "3h+0s"},
 		{"--start", "yesterday"},
 		{"extra"},
+		{"--processes", "2"},
+		{"--db", "some.db"},
+		{"--db", "postgres://x/y", "--kill-at", "1h"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if err := Run(context.Background(), args, &stdout, &stderr); err == nil {

@@ -1,0 +1,1264 @@
+// Package storetest is the contract test suite of bot.Store (and of
+// bot.DMChannels and bot.Deliveries where a store has them): the same tests
+// run against every backend, bbolt from package store and PostgreSQL from
+// store/postgres.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+)
+
+var (
+	spaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
+	spaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
+	// T0 is the time on the clock the open function gives its store
+	// (Member.Created of new members).
+	T0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	t0 = T0
+)
+
+// Open returns a new, empty store whose clock reads T0, closed when the test
+// ends.
+type Open func(t *testing.T) bot.Store
+
+// Run runs every contract test against stores from open.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		f    func(*testing.T, Open)
+	}{
+		{"Spaces_Isolated", testSpaces_Isolated},
+		{"UpdateMember_FnErrorChangesNothing", testUpdateMember_FnErrorChangesNothing},
+		{"UpdateMember_KeepsIdentity", testUpdateMember_KeepsIdentity},
+		{"Validation", testValidation},
+		{"DeleteMember_LeavesNoTrace", testDeleteMember_LeavesNoTrace},
+		{"ClaimDue", testClaimDue},
+		{"ClaimDue_ScheduleChanges", testClaimDue_ScheduleChanges},
+		{"ClaimDue_SubSecond", testClaimDue_SubSecond},
+		{"UpdateMember_ConcurrentLosesNothing", testUpdateMember_ConcurrentLosesNothing},
+		{"Members_PagesAndAllowsWrites", testMembers_PagesAndAllowsWrites},
+		{"SpacesAndChallenges", testSpacesAndChallenges},
+		{"ContextCanceled", testContextCanceled},
+		{"OpenChallenge_ClosesCurrent", testOpenChallenge_ClosesCurrent},
+		{"OpenChallenge_RefusesWhileOpen", testOpenChallenge_RefusesWhileOpen},
+		{"OpenChallenge_OncePerScheduledInstant", testOpenChallenge_OncePerScheduledInstant},
+		{"OpenChallenge_ConcurrentScheduledOpenOnce", testOpenChallenge_ConcurrentScheduledOpenOnce},
+		{"OpenChallenge_Invalid", testOpenChallenge_Invalid},
+		{"CloseChallenge", testCloseChallenge},
+		{"UpdateSpace_KeepsCurrent", testUpdateSpace_KeepsCurrent},
+		{"Answered_FollowsSubmissions", testAnswered_FollowsSubmissions},
+		{"OpenChallenge_ClosesAt", testOpenChallenge_ClosesAt},
+		{"MemberRoundTrip", testMemberRoundTrip},
+		{"DMChannels", testDMChannels},
+		{"Deliveries", testDeliveries},
+		{"DueFilter", testDueFilter},
+		{"RoadmapFiles", testRoadmapFiles},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.f(t, open) })
+	}
+}
+
+func mark(status roadmap.Status) func(*bot.Member) error {
+	return func(m *bot.Member) error {
+		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
+			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
+		}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
+		return nil
+	}
+}
+
+func setNext(next time.Time) func(*bot.Member) error {
+	return func(m *bot.Member) error {
+		m.Nudge.On = !next.IsZero()
+		m.Nudge.Next = next
+		return nil
+	}
+}
+
+func mustUpdate(tb testing.TB, db bot.Store, sp bot.Space, id string, fn func(*bot.Member) error) *bot.Member {
+	tb.Helper()
+	m, err := db.UpdateMember(context.Background(), sp, id, fn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// nudgeAt sets a member's nudge to hh:mm in zone, next due at next.
+func nudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
+	return func(m *bot.Member) error {
+		m.Nudge = bot.Nudge{On: true, Hour: hh, Minute: mm, Zone: zone, Next: next, LastDate: m.Nudge.LastDate}
+		return nil
+	}
+}
+
+// tomorrow is a claim's fn that moves each member a day on.
+func tomorrow(calls map[string]int) func(d *bot.Due) error {
+	return func(d *bot.Due) error {
+		calls[d.Member]++
+		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+		return nil
+	}
+}
+
+func dueIDs(ds []*bot.Due) string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Member
+	}
+	return fmt.Sprint(ids)
+}
+
+func mustOpenChallenge(tb testing.TB, db bot.Store, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) *bot.Opening {
+	tb.Helper()
+	res, err := db.OpenChallenge(context.Background(), sp, c, onOpen)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// challengeState is what a test compares before and after a call that must
+// change nothing: the space record and every challenge.
+func challengeState(tb testing.TB, db bot.Store, sp bot.Space) string {
+	tb.Helper()
+	ctx := context.Background()
+	rec, err := db.Space(ctx, sp)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cs, err := db.Challenges(ctx, sp, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := fmt.Sprintf("current %d", rec.Current)
+	for _, c := range cs {
+		out += fmt.Sprintf("; #%d %q closed %v", c.ID, c.Text, c.ClosedAt)
+	}
+	return out
+}
+
+func submit(tb testing.TB, db bot.Store, id uint64, members ...string) {
+	tb.Helper()
+	if _, err := db.UpdateChallenge(context.Background(), spaceA, id, func(c *bot.Challenge) error {
+		if c.Submissions == nil {
+			c.Submissions = map[string]*bot.Submission{}
+		}
+		for _, m := range members {
+			c.Submissions[m] = &bot.Submission{Member: m, Text: "answer by " + m, At: t0}
+		}
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// answered reads each member's Answered through Member and through Members,
+// which must agree.
+func answered(tb testing.TB, db bot.Store, ids ...string) []int {
+	tb.Helper()
+	ctx := context.Background()
+	scanned := map[string]int{}
+	if err := db.Members(ctx, spaceA, func(m *bot.Member) error { scanned[m.ID] = m.Answered; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		m, err := db.Member(ctx, spaceA, id)
+		if bot.ErrorCode(err) == bot.NotFound {
+			continue
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if scanned[id] != m.Answered {
+			tb.Errorf("%s: Members says %d answered, Member %d", id, scanned[id], m.Answered)
+		}
+		out[i] = m.Answered
+	}
+	return out
+}
+
+func testSpaces_Isolated(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustUpdate(t, db, spaceA, "sam", mark(roadmap.Done))
+	mustUpdate(t, db, spaceB, "sam", mark(roadmap.Learning))
+	mustUpdate(t, db, spaceB, "zoe", mark(roadmap.Learning))
+
+	a, err := db.Member(ctx, spaceA, "sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.Member(ctx, spaceB, "sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done || b.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Learning {
+		t.Errorf("same id in two spaces: A=%q B=%q", a.Track(bot.BuiltinRoadmap).Status("internet/dns"), b.Track(bot.BuiltinRoadmap).Status("internet/dns"))
+	}
+	if _, err := db.Member(ctx, spaceA, "zoe"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("zoe in A: err = %v, want not_found", err)
+	}
+	var ids []string
+	db.Members(ctx, spaceA, func(m *bot.Member) error { ids = append(ids, m.ID); return nil })
+	if fmt.Sprint(ids) != "[sam]" {
+		t.Errorf("members of A = %v, want [sam]", ids)
+	}
+
+	// Challenges number per space, and deleting in one space leaves the other.
+	ca := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "a", PostedAt: t0}, bot.CloseCurrent).Opened
+	cb := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "b", PostedAt: t0}, bot.RefuseWhileOpen).Opened
+	if ca.ID != 1 || cb.ID != 1 {
+		t.Errorf("first challenge ids = %d, %d, want 1, 1", ca.ID, cb.ID)
+	}
+	if err := db.DeleteMember(ctx, spaceA, "sam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Member(ctx, spaceB, "sam"); err != nil {
+		t.Errorf("sam in B after deleting sam in A: %v", err)
+	}
+}
+
+func testUpdateMember_FnErrorChangesNothing(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Learning))
+	errBoom := bot.Errorf(bot.Conflict, "boom")
+	_, err := db.UpdateMember(ctx, spaceA, "alice", func(m *bot.Member) error {
+		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"].Status = roadmap.Done
+		m.Nudge.Next = t0
+		return errBoom
+	})
+	if err != errBoom {
+		t.Fatalf("err = %v, want the fn's error unchanged", err)
+	}
+	m, _ := db.Member(ctx, spaceA, "alice")
+	if got := m.Track(bot.BuiltinRoadmap).Status("internet/dns"); got != roadmap.Learning {
+		t.Errorf("status = %q, want %q", got, roadmap.Learning)
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() {
+		t.Errorf("NextDue = %v, want zero", next)
+	}
+
+	// An absent member stays absent.
+	plain := errors.New("plain")
+	if _, err := db.UpdateMember(ctx, spaceA, "bob", func(*bot.Member) error { return plain }); err != plain {
+		t.Errorf("err = %v, want plain", err)
+	}
+	if _, err := db.Member(ctx, spaceA, "bob"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("bob after failed create: %v, want not_found", err)
+	}
+}
+
+func testUpdateMember_KeepsIdentity(t *testing.T, open Open) {
+	db := open(t)
+	m := mustUpdate(t, db, spaceA, "alice", func(m *bot.Member) error {
+		m.ID, m.Space = "mallory", spaceB
+		return nil
+	})
+	if m.ID != "alice" || m.Space != spaceA {
+		t.Errorf("got %s/%s, want %s/alice", m.Space, m.ID, spaceA)
+	}
+	if _, err := db.Member(context.Background(), spaceB, "mallory"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("fn moved the record: %v", err)
+	}
+}
+
+func testValidation(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	long := string(bytes.Repeat([]byte("x"), 256+1))
+	nop := func(*bot.Member) error { return nil }
+	tests := []struct {
+		name string
+		call func() error
+		want bot.Code
+	}{
+		{"ZeroSpaceInvalid", func() error { _, err := db.Member(ctx, bot.Space{}, "a"); return err }, bot.Invalid},
+		{"EmptyMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, "", nop); return err }, bot.Invalid},
+		{"LongMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, long, nop); return err }, bot.Invalid},
+		{"LongSpaceInvalid", func() error { _, err := db.Space(ctx, bot.Space{Platform: "x", ID: long}); return err }, bot.Invalid},
+		{"NulInMemberInvalid", func() error { return db.DeleteMember(ctx, spaceA, "a\x00b") }, bot.Invalid},
+		{"ColonInPlatformInvalid", func() error { return db.Members(ctx, bot.Space{Platform: "a:b", ID: "c"}, nil) }, bot.Invalid},
+		{"HugeRecordInvalid", func() error {
+			_, err := db.UpdateMember(ctx, spaceA, "big", func(m *bot.Member) error {
+				m.Name = string(bytes.Repeat([]byte("n"), 1<<20))
+				return nil
+			})
+			return err
+		}, bot.Invalid},
+		{"MissingMemberNotFound", func() error { _, err := db.Member(ctx, spaceA, "nobody"); return err }, bot.NotFound},
+		{"MissingChallengeNotFound", func() error { _, err := db.Challenge(ctx, spaceA, 7); return err }, bot.NotFound},
+		{"UpdateMissingChallengeNotFound", func() error {
+			_, err := db.UpdateChallenge(ctx, spaceA, 7, func(*bot.Challenge) error { return nil })
+			return err
+		}, bot.NotFound},
+		{"ClaimDueZeroLimitInvalid", func() error { _, err := db.ClaimDue(ctx, t0, 0, nil); return err }, bot.Invalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := bot.ErrorCode(tt.call()); got != tt.want {
+				t.Errorf("code = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if _, err := db.Member(ctx, spaceA, "big"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("oversized record was stored: %v", err)
+	}
+}
+
+func testDeleteMember_LeavesNoTrace(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	const gone = "U0GONE42"
+	mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error {
+		m.Name = "Gone"
+		m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Hour)}
+		return mark(roadmap.Done)(m)
+	})
+	mustUpdate(t, db, spaceA, "stay", setNext(t0.Add(50*time.Hour)))
+	// Claims move gone's entry where the member record does not look (+25h);
+	// a change then starts a new generation at +20h and leaves the moved entry
+	// stale; a claim moves the new one on to +44h.
+	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(20 * time.Hour)} {
+		if at.After(t0.Add(time.Hour)) {
+			mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error { m.Nudge.Next = at; return nil })
+		}
+		_, err := db.ClaimDue(ctx, at, 10, func(d *bot.Due) error {
+			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
+			d.Nudge.LastDate = "2026-01-05"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * MON", SetBy: gone}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		c := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0}, bot.CloseCurrent).Opened
+		_, err := db.UpdateChallenge(ctx, spaceA, c.ID, func(c *bot.Challenge) error {
+			c.Submissions = map[string]*bot.Submission{
+				gone:   {Member: gone, Name: "Gone", Text: "mine", At: t0},
+				"stay": {Member: "stay", Text: "theirs", At: t0},
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A moderator: on the moderators list, added a roadmap, has an upload waiting.
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+		r.Moderators = []string{"stay", gone}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rf := &bot.RoadmapFile{ID: "go", Title: "Go", TOML: "id = \"go\"", AddedBy: gone, AddedAt: t0}
+	if err := db.PutRoadmapFile(ctx, spaceA, rf, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPendingRoadmap(ctx, spaceA, gone, rf); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
+		t.Errorf("deleting an absent member: %v", err)
+	}
+	if f, err := db.RoadmapFile(ctx, spaceA, "go"); err != nil || f.TOML != rf.TOML {
+		t.Errorf("the roadmap the member added: %+v, %v; want it kept", f, err)
+	}
+	if rec, _ := db.Space(ctx, spaceA); len(rec.Moderators) != 1 || len(rec.Roadmaps) != 1 {
+		t.Errorf("space after delete: moderators %v, roadmaps %v; want stay and go", rec.Moderators, rec.Roadmaps)
+	}
+	if _, err := db.Member(ctx, spaceA, gone); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("Member after delete: %v, want not_found", err)
+	}
+	cs, _ := db.Challenges(ctx, spaceA, 0)
+	for _, c := range cs {
+		if c.Submissions["stay"] == nil {
+			t.Errorf("challenge %d lost another member's submission", c.ID)
+		}
+	}
+	// gone's slot is found empty when it comes due, and dropped.
+	if got, _ := db.ClaimDue(ctx, t0.Add(44*time.Hour), 10, tomorrow(map[string]int{})); len(got) != 0 {
+		t.Errorf("claimed %v at gone's slot", dueIDs(got))
+	}
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(50 * time.Hour)) {
+		t.Errorf("NextDue = %v, want the remaining member's", next)
+	}
+
+	// Every stored value of the backend, where it can list them.
+	if d, ok := db.(Dumper); ok {
+		if err := d.Dump(ctx, func(where string, v []byte) {
+			if bytes.Contains(v, []byte(gone)) {
+				t.Errorf("%s still holds the member id: %q", where, v)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func testClaimDue(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	spaceC := bot.Space{Platform: bot.PlatformSlack, ID: "T:1"} // a colon in the id
+	// Due in order: slot 08:00 (a, b, and c of another space), then 09:00 (d),
+	// then 09:01 (e); f has no nudge.
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	mustUpdate(t, db, spaceC, "c", func(m *bot.Member) error {
+		m.Nudge.LastDate = "2026-01-04"
+		m.DMClosed = true
+		return nudgeAt(8, 0, "UTC", t0.Add(-time.Hour))(m)
+	})
+	mustUpdate(t, db, spaceB, "d", nudgeAt(9, 0, "UTC", t0))
+	mustUpdate(t, db, spaceA, "e", nudgeAt(9, 1, "UTC", t0.Add(time.Minute)))
+	mustUpdate(t, db, spaceA, "f", mark(roadmap.Done))
+	// Moving a nudge moves it: g was due, now is not. Turning it off removes it.
+	mustUpdate(t, db, spaceA, "g", nudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
+	mustUpdate(t, db, spaceA, "g", nudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
+
+	// NextDue may still name h's and g's old slots (bbolt keeps their
+	// entries until found empty), never later than the first live one.
+	next, err := db.NextDue(ctx)
+	if err != nil || next.Before(t0.Add(-4*time.Hour)) || next.After(t0.Add(-time.Hour)) {
+		t.Fatalf("NextDue = %v, %v; want h's old slot %v or a's %v", next, err, t0.Add(-4*time.Hour), t0.Add(-time.Hour))
+	}
+	calls := map[string]int{}
+	// A limit smaller than a slot pauses the walk inside it.
+	got, err := db.ClaimDue(ctx, t0, 2, tomorrow(calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := dueIDs(got); ids != "[a b]" {
+		t.Errorf("first claim = %v, want [a b] (the slot's members in key order, limit 2)", ids)
+	}
+	if d := got[0]; d.Space != spaceA || d.Nudge.Hour != 8 || d.Nudge.Zone != "UTC" || !d.Nudge.On || !d.Nudge.Next.Equal(t0.Add(23*time.Hour)) {
+		t.Errorf("claimed a = %+v", d)
+	}
+	got, err = db.ClaimDue(ctx, t0, 10, tomorrow(calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := dueIDs(got); ids != "[c d]" {
+		t.Errorf("second claim = %v, want [c d]", ids)
+	}
+	if c := got[0]; c.Space != spaceC || !c.DMClosed || c.Nudge.LastDate != "2026-01-04" {
+		t.Errorf("claimed c = %+v, want its space, DMClosed and last date", c)
+	}
+	if got, _ = db.ClaimDue(ctx, t0, 10, tomorrow(calls)); len(got) != 0 {
+		t.Errorf("third claim = %v, want none", dueIDs(got))
+	}
+	for id, n := range calls {
+		if n != 1 {
+			t.Errorf("fn called %d times for %s, want 1", n, id)
+		}
+	}
+	// A claim never rewrites the member record, but reading the member
+	// tells where the claim moved their slot.
+	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("a after claim: next %v; want the claimed slot's %v", m.Nudge.Next, t0.Add(23*time.Hour))
+	}
+	if next, _ = db.NextDue(ctx); !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("NextDue after claims = %v, want e's %v", next, t0.Add(time.Minute))
+	}
+
+	// fn's error commits nothing; a member whose Next fn clears is turned off.
+	errStop := errors.New("stop")
+	if _, err := db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(*bot.Due) error { return errStop }); err != errStop {
+		t.Errorf("err = %v, want fn's", err)
+	}
+	got, _ = db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(d *bot.Due) error {
+		d.Nudge = bot.Nudge{}
+		return nil
+	})
+	if ids := dueIDs(got); ids != "[e]" {
+		t.Errorf("claim at +1m = %v, want [e]", ids)
+	}
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(15 * time.Hour)) {
+		t.Errorf("NextDue = %v, want g's %v (e's slot is gone)", next, t0.Add(15*time.Hour))
+	}
+	// The slot moved where fn put its members, all together.
+	clear(calls)
+	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(calls))
+	if ids := dueIDs(got); ids != "[g a b c]" {
+		t.Fatalf("claim at +23h = %v, want [g a b c]", ids)
+	}
+	// fn may not leave a member due (they would be claimed forever).
+	mustUpdate(t, db, spaceA, "i", nudgeAt(7, 0, "UTC", t0))
+	if _, err := db.ClaimDue(ctx, t0.Add(time.Hour), 10, func(*bot.Due) error { return nil }); err == nil {
+		t.Error("ClaimDue accepted an fn that left the nudge due")
+	}
+}
+
+// TestClaimDue_ScheduleChanges follows members through claims and changes of
+// their settings: a member joins the schedule their slot already has, the last
+// one out takes the slot's schedule with them, and a walk paused at a member
+// who leaves goes on after the one before them.
+func testClaimDue_ScheduleChanges(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	calls := map[string]int{}
+	claim := func(now time.Time, limit int) string {
+		t.Helper()
+		got, err := db.ClaimDue(ctx, now, limit, tomorrow(calls))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dueIDs(got)
+	}
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	if ids := claim(t0, 10); ids != "[a]" {
+		t.Fatalf("first claim = %v", ids)
+	}
+	// The slot is now at +23h. b joins it with their own Next (+23h too, as
+	// the engine computes it); the slot keeps its schedule.
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	// a moves to 11:00 (+2h): their old slot stays for b, theirs is new.
+	mustUpdate(t, db, spaceA, "a", nudgeAt(11, 0, "UTC", t0.Add(2*time.Hour)))
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("NextDue = %v, want a's new time %v", next, t0.Add(2*time.Hour))
+	}
+	if ids := claim(t0.Add(2*time.Hour), 10); ids != "[a]" {
+		t.Errorf("claim at the new time = %v, want [a]", ids)
+	}
+	if ids := claim(t0.Add(23*time.Hour), 10); ids != "[b]" {
+		t.Errorf("claim at +23h = %v, want [b] only", ids)
+	}
+	// Closing DMs changes the nudges record, not the schedule.
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
+	got, _ := db.ClaimDue(ctx, t0.Add(26*time.Hour), 10, tomorrow(calls))
+	if dueIDs(got) != "[a]" || !got[0].DMClosed {
+		t.Errorf("claim after DMClosed = %+v", got)
+	}
+	// A walk paused at c, who then leaves, resumes at d; nobody twice.
+	for _, id := range []string{"c", "d"} {
+		mustUpdate(t, db, spaceA, id, nudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
+	}
+	clear(calls)
+	if ids := claim(t0.Add(47*time.Hour), 2); ids != "[b c]" {
+		t.Fatalf("paused claim = %v, want [b c]", ids)
+	}
+	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
+	if ids := claim(t0.Add(47*time.Hour), 10); ids != "[d]" {
+		t.Errorf("resumed claim = %v, want [d]", ids)
+	}
+	for id, n := range calls {
+		if n != 1 {
+			t.Errorf("%s claimed %d times", id, n)
+		}
+	}
+	// Everyone off: the slots are found empty when they come due, and then
+	// no records are left.
+	for _, id := range []string{"a", "b", "d"} {
+		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
+	}
+	clear(calls)
+	for range 3 {
+		if next, _ := db.NextDue(ctx); !next.IsZero() {
+			claim(next, 10)
+		}
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() || len(calls) != 0 {
+		t.Errorf("NextDue = %v after all nudges off, want none; claimed %v", next, calls)
+	}
+}
+
+func testClaimDue_SubSecond(t *testing.T, open Open) {
+	db := open(t)
+	mustUpdate(t, db, spaceA, "a", nudgeAt(9, 0, "UTC", t0.Add(500*time.Millisecond)))
+	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(500 * time.Millisecond)) {
+		t.Errorf("NextDue = %v, want the exact instant", next)
+	}
+	got, _ := db.ClaimDue(context.Background(), t0, 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
+	if len(got) != 0 {
+		t.Errorf("claimed %v before its instant", dueIDs(got))
+	}
+	got, _ = db.ClaimDue(context.Background(), t0.Add(time.Second), 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
+	if len(got) != 1 {
+		t.Errorf("claimed %v after its instant, want [a]", dueIDs(got))
+	}
+}
+
+func testUpdateMember_ConcurrentLosesNothing(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	const writers, each = 64, 2
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := db.UpdateMember(ctx, spaceA, "crowd", func(m *bot.Member) error {
+					if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
+						m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
+					}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics[fmt.Sprintf("t%d-%d", w, i)] = &bot.Mark{Status: roadmap.Done}
+					m.Streak.Days++
+					return nil
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	m, err := db.Member(ctx, spaceA, "crowd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.WriteTrack(bot.BuiltinRoadmap).Topics) != writers*each || m.Streak.Days != writers*each {
+		t.Errorf("topics %d, days %d; want %d each", len(m.WriteTrack(bot.BuiltinRoadmap).Topics), m.Streak.Days, writers*each)
+	}
+}
+
+func testMembers_PagesAndAllowsWrites(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	const n = 256*2 + 3
+	for i := range n {
+		mustUpdate(t, db, spaceA, fmt.Sprintf("m%04d", i), func(*bot.Member) error { return nil })
+	}
+	var prev string
+	count := 0
+	err := db.Members(ctx, spaceA, func(m *bot.Member) error {
+		if m.ID <= prev {
+			t.Errorf("%s after %s: not in id order", m.ID, prev)
+		}
+		prev = m.ID
+		count++
+		if count%100 != 1 {
+			return nil
+		}
+		// Writing from fn must not deadlock: fn runs outside the read transaction.
+		_, err := db.UpdateMember(ctx, spaceA, m.ID, func(m *bot.Member) error { m.Streak.Days = 1; return nil })
+		return err
+	})
+	if err != nil || count != n {
+		t.Fatalf("Members visited %d, err %v; want %d", count, err, n)
+	}
+	errStop := errors.New("stop")
+	count = 0
+	if err := db.Members(ctx, spaceA, func(*bot.Member) error { count++; return errStop }); err != errStop || count != 1 {
+		t.Errorf("stop: err %v after %d calls", err, count)
+	}
+}
+
+func testSpacesAndChallenges(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	rec, err := db.Space(ctx, spaceA)
+	if err != nil || rec.Space != spaceA || rec.Challenge.Channel != "" {
+		t.Fatalf("empty space = %+v, %v", rec, err)
+	}
+	mustUpdate(t, db, spaceB, "x", mark(roadmap.Done)) // members only: no settings
+	for _, sp := range []bot.Space{spaceA, {Platform: bot.PlatformConsole, ID: "local"}} {
+		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	db.Spaces(ctx, func(r *bot.SpaceRecord) error { got = append(got, r.Space.Key()); return nil })
+	if fmt.Sprint(got) != "[console:local discord:111]" {
+		t.Errorf("Spaces = %v", got)
+	}
+
+	in := &bot.Challenge{Text: "one", PostedAt: t0, Submissions: map[string]*bot.Submission{}}
+	for _, text := range []string{"one", "two", "three"} {
+		in.Text = text
+		mustOpenChallenge(t, db, spaceA, in, bot.CloseCurrent)
+		if in.ID != 0 {
+			t.Error("OpenChallenge changed its argument")
+		}
+	}
+	cs, err := db.Challenges(ctx, spaceA, 2)
+	if err != nil || len(cs) != 2 || cs[0].ID != 3 || cs[1].ID != 2 || cs[0].Text != "three" {
+		t.Fatalf("Challenges(2) = %+v, %v", cs, err)
+	}
+	c, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
+		c.ID = 99 // ignored: the key decides
+		c.ClosedAt = t0
+		return nil
+	})
+	if err != nil || c.ID != 2 {
+		t.Fatalf("UpdateChallenge = %+v, %v", c, err)
+	}
+	c, _ = db.Challenge(ctx, spaceA, 2)
+	if !c.ClosedAt.Equal(t0) {
+		t.Errorf("ClosedAt = %v, want %v", c.ClosedAt, t0)
+	}
+	errNo := bot.Errorf(bot.Conflict, "closed")
+	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(*bot.Challenge) error { return errNo }); err != errNo {
+		t.Errorf("err = %v, want fn's", err)
+	}
+}
+
+func testContextCanceled(t *testing.T, open Open) {
+	db := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.UpdateMember(ctx, spaceA, "a", mark(roadmap.Done)); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func testOpenChallenge_ClosesCurrent(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	first := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", Channel: "C1", PostedAt: t0}, bot.CloseCurrent)
+	if first.Opened.ID != 1 || first.Closed != nil || first.Repeat {
+		t.Fatalf("first = %+v, want #1 opened, nothing closed", first)
+	}
+	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(c *bot.Challenge) error {
+		c.Submissions = map[string]*bot.Submission{"ana": {Member: "ana", Text: "mine", At: t0}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(7 * 24 * time.Hour)
+	second := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: later}, bot.CloseCurrent)
+	if second.Opened.ID != 2 || !second.Opened.ClosedAt.IsZero() {
+		t.Errorf("opened = %+v, want #2, open", second.Opened)
+	}
+	// The closed one comes back whole, so its summary can be posted.
+	if c := second.Closed; c == nil || c.ID != 1 || !c.ClosedAt.Equal(later) || c.Channel != "C1" || c.Submissions["ana"] == nil {
+		t.Errorf("closed = %+v, want #1 closed at %v with ana's submission", c, later)
+	}
+	if got, want := challengeState(t, db, spaceA), fmt.Sprintf("current 2; #2 \"two\" closed %v; #1 \"one\" closed %v", time.Time{}, later); got != want {
+		t.Errorf("state = %s, want %s", got, want)
+	}
+}
+
+func testOpenChallenge_RefusesWhileOpen(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
+	before := challengeState(t, db, spaceA)
+	res, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.RefuseWhileOpen)
+	if bot.ErrorCode(err) != bot.Conflict || bot.ErrorMessage(err) != "Challenge #1 is still open." || res != nil {
+		t.Errorf("second open = %+v, %v; want Conflict \"Challenge #1 is still open.\"", res, err)
+	}
+	if after := challengeState(t, db, spaceA); after != before {
+		t.Errorf("a refused open changed %s to %s", before, after)
+	}
+	// Closed, the space takes a new one, and the refused call used no id.
+	if _, c, err := db.CloseChallenge(ctx, spaceA, t0.Add(2*time.Hour), nil); err != nil || c == nil || c.ID != 1 {
+		t.Fatalf("CloseChallenge = %+v, %v", c, err)
+	}
+	res = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(3 * time.Hour)}, bot.RefuseWhileOpen)
+	if res.Opened.ID != 2 || res.Closed != nil {
+		t.Errorf("open after close = %+v, want #2 and nothing closed", res)
+	}
+}
+
+// TestOpenChallenge_OncePerScheduledInstant: a scheduled instant opens one
+// challenge per space, whoever asks and however often, even after a restart
+// and after later challenges closed it.
+func testOpenChallenge_OncePerScheduledInstant(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "by hand", PostedAt: t0.Add(-time.Hour)}, bot.CloseCurrent)
+	at := t0
+	res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent)
+	if res.Repeat || res.Opened.ID != 2 || res.Closed == nil || !res.Opened.ScheduledAt.Equal(at) {
+		t.Fatalf("first scheduled open = %+v", res)
+	}
+	before := challengeState(t, db, spaceA)
+
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sched := range []time.Time{at, at.In(berlin)} {
+		res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "again", PostedAt: at.Add(time.Second), ScheduledAt: sched}, bot.CloseCurrent)
+		if !res.Repeat || res.Opened.ID != 2 || res.Opened.Text != "weekly" || res.Closed != nil {
+			t.Errorf("repeat at %v = %+v, want #2 with Repeat", sched, res)
+		}
+		// Refusing does not apply to a repeat: there is nothing to refuse.
+		res, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "again", PostedAt: at, ScheduledAt: sched}, bot.RefuseWhileOpen)
+		if err != nil || !res.Repeat {
+			t.Errorf("repeat with RefuseWhileOpen = %+v, %v; want Repeat", res, err)
+		}
+	}
+	if after := challengeState(t, db, spaceA); after != before {
+		t.Errorf("repeats changed %s to %s", before, after)
+	}
+
+	// Another space at the same instant is its own.
+	if res := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 1 {
+		t.Errorf("other space = %+v, want its #1", res)
+	}
+
+	// The next week's instant opens #3; the old instant, late, still repeats.
+	next := at.Add(7 * 24 * time.Hour)
+	if res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "weekly 2", PostedAt: next, ScheduledAt: next}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 3 {
+		t.Errorf("next week = %+v, want #3", res)
+	}
+	before = challengeState(t, db, spaceA)
+	res = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "late", PostedAt: next.Add(time.Hour), ScheduledAt: at}, bot.CloseCurrent)
+	if !res.Repeat || res.Opened.ID != 2 || res.Opened.ClosedAt.IsZero() {
+		t.Errorf("late repeat after reopen = %+v, want #2 (closed) with Repeat", res)
+	}
+	if after := challengeState(t, db, spaceA); after != before {
+		t.Errorf("a late repeat changed %s to %s", before, after)
+	}
+}
+
+func testOpenChallenge_ConcurrentScheduledOpenOnce(t *testing.T, open Open) {
+	db := open(t)
+	const n = 16
+	var wg sync.WaitGroup
+	results := make([]*bot.Opening, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("try ", i), PostedAt: t0, ScheduledAt: t0}, bot.CloseCurrent)
+		})
+	}
+	wg.Wait()
+	fresh := 0
+	for _, r := range results {
+		if !r.Repeat {
+			fresh++
+		}
+		if r.Opened.ID != 1 {
+			t.Errorf("opened #%d, want every call to see #1", r.Opened.ID)
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d calls opened a challenge, want 1", fresh)
+	}
+	if cs, _ := db.Challenges(context.Background(), spaceA, 0); len(cs) != 1 {
+		t.Errorf("%d challenges, want 1", len(cs))
+	}
+}
+
+func testOpenChallenge_Invalid(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	tests := []struct {
+		name string
+		sp   bot.Space
+		c    *bot.Challenge
+	}{
+		{"NoChallenge", spaceA, nil},
+		{"NoPostedAt", spaceA, &bot.Challenge{Text: "x"}},
+		{"NoSpace", bot.Space{}, &bot.Challenge{Text: "x", PostedAt: t0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.OpenChallenge(ctx, tt.sp, tt.c, bot.CloseCurrent); bot.ErrorCode(err) != bot.Invalid {
+				t.Errorf("err = %v, want Invalid", err)
+			}
+		})
+	}
+	if _, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "x", PostedAt: t0}, bot.OnOpen(9)); err == nil || bot.ErrorCode(err) != bot.Internal {
+		t.Errorf("unknown OnOpen: %v, want an internal error", err)
+	}
+	if got := challengeState(t, db, spaceA); got != "current 0" {
+		t.Errorf("state = %s, want nothing stored", got)
+	}
+}
+
+func testCloseChallenge(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * 1"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := challengeState(t, db, spaceA)
+	errNo := bot.Errorf(bot.Conflict, "no")
+	calls := 0
+	if _, _, err := db.CloseChallenge(ctx, spaceA, t0, func(r *bot.SpaceRecord) error { calls++; r.Challenge = bot.ChallengeSchedule{}; return errNo }); err != errNo {
+		t.Errorf("err = %v, want fn's", err)
+	}
+	if after := challengeState(t, db, spaceA); after != before || calls != 1 {
+		t.Errorf("fn's error: %s -> %s after %d calls; want no change, one call", before, after, calls)
+	}
+
+	at := t0.Add(time.Hour)
+	rec, c, err := db.CloseChallenge(ctx, spaceA, at, func(r *bot.SpaceRecord) error {
+		r.Challenge = bot.ChallengeSchedule{}
+		r.Current = 42 // not fn's to set
+		return nil
+	})
+	if err != nil || c == nil || c.ID != 1 || !c.ClosedAt.Equal(at) {
+		t.Fatalf("CloseChallenge = %+v, %v; want #1 closed at %v", c, err, at)
+	}
+	if rec.Current != 0 || rec.Challenge.Spec != "" {
+		t.Errorf("record = %+v, want no schedule and no current", rec)
+	}
+	if stored, _ := db.Space(ctx, spaceA); !reflect.DeepEqual(stored, rec) {
+		t.Errorf("stored %+v, returned %+v", stored, rec)
+	}
+	if got, _ := db.Challenge(ctx, spaceA, 1); !got.ClosedAt.Equal(at) {
+		t.Errorf("stored ClosedAt = %v, want %v", got.ClosedAt, at)
+	}
+	// Nothing open: nothing closed, and a space never seen is no error.
+	for _, sp := range []bot.Space{spaceA, spaceB} {
+		if _, c, err := db.CloseChallenge(ctx, sp, at, nil); err != nil || c != nil {
+			t.Errorf("%s: CloseChallenge with none open = %+v, %v", sp.Key(), c, err)
+		}
+	}
+	if _, _, err := db.CloseChallenge(ctx, spaceA, time.Time{}, nil); bot.ErrorCode(err) != bot.Invalid {
+		t.Errorf("zero at: %v, want Invalid", err)
+	}
+}
+
+// Current belongs to OpenChallenge and CloseChallenge.
+func testUpdateSpace_KeepsCurrent(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	rec, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.Current = 0; r.Challenge.Channel = "C2"; return nil })
+	if err != nil || rec.Current != 1 || rec.Challenge.Channel != "C2" {
+		t.Errorf("UpdateSpace = %+v, %v; want Current 1 kept, the channel changed", rec, err)
+	}
+	if stored, _ := db.Space(ctx, spaceA); stored.Current != 1 {
+		t.Errorf("stored Current = %d, want 1", stored.Current)
+	}
+}
+
+func testAnswered_FollowsSubmissions(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	for _, id := range []string{"ana", "bo", "cy"} {
+		mustUpdate(t, db, spaceA, id, mark(roadmap.Done))
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	submit(t, db, 1, "ana", "bo")
+	submit(t, db, 1, "ana") // an edit counts once
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	submit(t, db, 2, "ana")
+	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{2, 1, 0}) {
+		t.Fatalf("answered after submissions = %v, want [2 1 0]", got)
+	}
+	// A refused update changes no count.
+	if _, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
+		c.Submissions["cy"] = &bot.Submission{Member: "cy"}
+		return bot.Errorf(bot.Conflict, "no")
+	}); bot.ErrorCode(err) != bot.Conflict {
+		t.Fatalf("err = %v, want the fn's Conflict", err)
+	}
+	// A removed submission counts no more; UpdateMember keeps the count.
+	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(c *bot.Challenge) error {
+		delete(c.Submissions, "ana")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if m := mustUpdate(t, db, spaceA, "ana", mark(roadmap.Learning)); m.Answered != 1 {
+		t.Errorf("UpdateMember's member has Answered %d, want 1", m.Answered)
+	}
+	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{1, 1, 0}) {
+		t.Fatalf("answered after a removal = %v, want [1 1 0]", got)
+	}
+	if err := db.DeleteMember(ctx, spaceA, "bo"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, db, spaceA, "bo", mark(roadmap.Done)) // rejoins with nothing
+	if got := answered(t, db, "bo"); got[0] != 0 {
+		t.Errorf("a rejoined member has Answered %d, want 0", got[0])
+	}
+}
+
+func testOpenChallenge_ClosesAt(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	closes := t0.Add(6 * 24 * time.Hour)
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0, ClosesAt: closes}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+		t.Fatalf("ClosesAt = %v, want %v", rec.ClosesAt, closes)
+	}
+	// UpdateSpace and CloseChallenge's fn cannot move it.
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.ClosesAt = t0; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+		t.Fatalf("UpdateSpace moved ClosesAt to %v", rec.ClosesAt)
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.IsZero() || rec.Current != 2 {
+		t.Fatalf("after an open-ended post: current %d, ClosesAt %v; want 2 and zero", rec.Current, rec.ClosesAt)
+	}
+	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "three", PostedAt: t0.Add(2 * time.Hour), ClosesAt: closes}, bot.CloseCurrent)
+	rec, _, err := db.CloseChallenge(ctx, spaceA, t0.Add(3*time.Hour), func(r *bot.SpaceRecord) error { r.ClosesAt = closes; return nil })
+	if err != nil || !rec.ClosesAt.IsZero() || rec.Current != 0 {
+		t.Fatalf("CloseChallenge = %+v, %v; want no current and no ClosesAt", rec, err)
+	}
+}
+
+// Dumper is implemented by a backend's test wrapper that can list every value
+// it stores (where names the table or bucket), so that a test can look for
+// an id that must be gone.
+type Dumper interface {
+	Dump(ctx context.Context, fn func(where string, v []byte)) error
+}
+
+// fullMember sets every field a member record keeps, so a backend that
+// stores fields one by one (PostgreSQL's columns) is caught dropping one.
+func fullMember(m *bot.Member) error {
+	m.Name = "Ana Lyst"
+	m.Seen = t0.Add(time.Minute)
+	m.Follow = "go"
+	m.Tracks = map[string]*bot.Track{
+		bot.BuiltinRoadmap: {
+			Topics:  map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, Started: t0.Add(-time.Hour), At: t0, Note: "a note"}},
+			Picks:   map[string]string{"lang": "go"},
+			Reviews: map[string]*bot.Review{"internet/dns": {Step: 1, Done: "2026-01-04", Due: "2026-01-08"}},
+		},
+		"go": {Topics: map[string]*bot.Mark{"basics": {Status: roadmap.Learning, Started: t0}}},
+	}
+	m.History = []bot.Change{{Roadmap: bot.BuiltinRoadmap, Topic: "internet/dns", Prev: roadmap.Learning, PrevAt: t0.Add(-time.Hour), At: t0,
+		PrevStreak: &bot.Streak{Days: 1}, PrevReview: &bot.Review{Step: 0, Done: "2026-01-01", Due: "2026-01-02"}},
+		{Pick: "lang", PrevPick: "rust", At: t0}}
+	m.Nudge = bot.Nudge{On: true, Hour: 8, Minute: 30, Zone: "Europe/Berlin", Next: t0.Add(22*time.Hour + 30*time.Minute), LastDate: "2026-01-04"} // 08:30 in Berlin
+	m.Streak = bot.Streak{Days: 3, Best: 7, Last: "2026-01-05"}
+	m.DMClosed = true
+	m.ProfileZone = "Asia/Tokyo"
+	m.Hidden = true
+	m.Buddy = true
+	return nil
+}
+
+func testMemberRoundTrip(t *testing.T, open Open) {
+	// A new field in bot.Member must be stored by every backend: add it to
+	// fullMember, then to each backend, then count it here.
+	if n := reflect.TypeFor[bot.Member]().NumField(); n != 15 {
+		t.Fatalf("bot.Member has %d fields, the test knows 15: set the new one in fullMember", n)
+	}
+	ctx := context.Background()
+	db := open(t)
+	want := mustUpdate(t, db, spaceA, "ana", fullMember)
+	got, err := db.Member(ctx, spaceA, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !want.Created.Equal(T0) {
+		t.Errorf("Created = %v, want the store clock's %v", want.Created, T0)
+	}
+	// Read, LastDate is the schedule's: the slot's firing before Next.
+	want.Nudge.LastDate = "2026-01-05"
+	// Compare as JSON plus the fields JSON leaves out, times as instants.
+	norm := func(m *bot.Member) string {
+		buf, _ := json.Marshal(m)
+		return fmt.Sprintf("%s next=%d answered=%d", buf, m.Nudge.Next.Unix(), m.Answered)
+	}
+	if norm(got) != norm(want) {
+		t.Errorf("read back:\n%s\nwant\n%s", norm(got), norm(want))
+	}
+	var scanned *bot.Member
+	db.Members(ctx, spaceA, func(m *bot.Member) error { scanned = m; return nil })
+	want.Nudge.Next, want.Nudge.LastDate = time.Time{}, "2026-01-04" // Members does not fill the schedule
+	if scanned == nil || norm(scanned) != norm(want) {
+		t.Errorf("Members gave:\n%v\nwant\n%s", scanned, norm(want))
+	}
+}
+
+func testDMChannels(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	dm, ok := db.(bot.DMChannels)
+	if !ok {
+		t.Skip("this store has no DM channels yet")
+	}
+	if ch, err := dm.DMChannel(ctx, spaceA, "ana"); err != nil || ch != "" {
+		t.Errorf("none stored = %q, %v", ch, err)
+	}
+	mustUpdate(t, db, spaceA, "ana", mark(roadmap.Done))
+	for _, ch := range []string{"D1", "D2"} {
+		if err := dm.SetDMChannel(ctx, spaceA, "ana", ch); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := dm.DMChannel(ctx, spaceA, "ana"); got != ch {
+			t.Errorf("DMChannel = %q, want %q", got, ch)
+		}
+	}
+	if got, _ := dm.DMChannel(ctx, spaceB, "ana"); got != "" {
+		t.Errorf("other space = %q", got)
+	}
+	dm.SetDMChannel(ctx, spaceA, "bo", "D3")
+	if err := dm.SetDMChannel(ctx, spaceA, "bo", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dm.DMChannel(ctx, spaceA, "bo"); got != "" {
+		t.Errorf("forgotten = %q", got)
+	}
+	if err := db.DeleteMember(ctx, spaceA, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dm.DMChannel(ctx, spaceA, "ana"); got != "" {
+		t.Errorf("after DeleteMember = %q, want forgotten", got)
+	}
+	if _, err := dm.DMChannel(ctx, bot.Space{}, "ana"); bot.ErrorCode(err) != bot.Invalid {
+		t.Errorf("zero space: %v", err)
+	}
+	if err := dm.SetDMChannel(ctx, spaceA, "", "D1"); bot.ErrorCode(err) != bot.Invalid {
+		t.Errorf("empty member: %v", err)
+	}
+}
+
+func testDeliveries(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	dv, ok := db.(bot.Deliveries)
+	if !ok {
+		t.Skip("this store has no deliveries yet")
+	}
+	if ok, err := dv.Delivered(ctx, "slack:event:Ev1"); err != nil || ok {
+		t.Errorf("unmarked = %v, %v", ok, err)
+	}
+	for range 2 {
+		if err := dv.MarkDelivered(ctx, "slack:event:Ev1", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dv.MarkDelivered(ctx, "slack:event:Ev2", t0.Add(time.Hour))
+	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); !ok {
+		t.Error("marked key not delivered")
+	}
+	n, err := dv.PruneDeliveries(ctx, t0.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Errorf("pruned %d, %v; want 1", n, err)
+	}
+	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); ok {
+		t.Error("pruned key still delivered")
+	}
+	if ok, _ := dv.Delivered(ctx, "slack:event:Ev2"); !ok {
+		t.Error("newer key pruned")
+	}
+}
+
+// testDueFilter: a store several processes share claims, for a process
+// serving some platforms, only their nudges.
+func testDueFilter(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	sh, ok := db.(bot.DueSharer)
+	if !ok {
+		t.Skip("a store one process owns claims every platform")
+	}
+	mustUpdate(t, db, spaceA, "d", nudgeAt(8, 0, "UTC", t0)) // discord
+	mustUpdate(t, db, spaceB, "s", nudgeAt(8, 0, "UTC", t0)) // slack, same slot
+	mustUpdate(t, db, spaceB, "s2", nudgeAt(7, 0, "UTC", t0.Add(-time.Hour)))
+	slack := sh.DueFor(bot.DueFilter{Platforms: []bot.Platform{bot.PlatformSlack}})
+	discord := sh.DueFor(bot.DueFilter{Platforms: []bot.Platform{bot.PlatformDiscord}})
+	if next, _ := discord.NextDue(ctx); !next.Equal(t0) {
+		t.Errorf("discord NextDue = %v, want %v", next, t0)
+	}
+	calls := map[string]int{}
+	got, err := slack.ClaimDue(ctx, t0, 10, tomorrow(calls))
+	if err != nil || dueIDs(got) != "[s2 s]" {
+		t.Errorf("slack claim = %v, %v; want [s2 s]", dueIDs(got), err)
+	}
+	got, _ = discord.ClaimDue(ctx, t0, 10, tomorrow(calls))
+	if dueIDs(got) != "[d]" {
+		t.Errorf("discord claim = %v, want [d]", dueIDs(got))
+	}
+	if next, _ := slack.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
+		t.Errorf("slack NextDue = %v", next)
+	}
+	if all := sh.DueFor(bot.DueFilter{}); all == nil {
+		t.Error("the zero filter gave no index")
+	}
+}
+
+func testRoadmapFiles(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t)
+	f := func(id, toml string) *bot.RoadmapFile {
+		return &bot.RoadmapFile{ID: id, Title: strings.ToUpper(id), TOML: toml, AddedBy: "mod", AddedAt: t0}
+	}
+	if err := db.PutRoadmapFile(ctx, spaceA, f("go", "a"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutRoadmapFile(ctx, spaceA, f("ai", "b"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutRoadmapFile(ctx, spaceA, f("zz", "c"), 2); bot.ErrorCode(err) != bot.Conflict {
+		t.Errorf("third of max 2: %v, want Conflict", err)
+	}
+	rec, _ := db.Space(ctx, spaceA)
+	v1 := rec.Roadmaps[1].Version
+	if err := db.PutRoadmapFile(ctx, spaceA, f("go", "a2"), 2); err != nil {
+		t.Errorf("replacing at max: %v", err)
+	}
+	rec, _ = db.Space(ctx, spaceA)
+	if len(rec.Roadmaps) != 2 || rec.Roadmaps[0].ID != "ai" || rec.Roadmaps[1].ID != "go" || rec.Roadmaps[1].Version == v1 ||
+		rec.Roadmaps[1].Version != bot.RoadmapVersion("a2") {
+		t.Errorf("roadmaps = %+v, want ai, go with a new version", rec.Roadmaps)
+	}
+	fs, err := db.RoadmapFiles(ctx, spaceA)
+	if err != nil || len(fs) != 2 || fs[0].ID != "ai" || fs[1].TOML != "a2" || !fs[1].AddedAt.Equal(t0) {
+		t.Errorf("RoadmapFiles = %+v, %v", fs, err)
+	}
+	if _, err := db.RoadmapFile(ctx, spaceA, "zz"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("missing: %v", err)
+	}
+	// UpdateSpace's fn cannot change the list.
+	db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.Roadmaps = nil; r.DefaultRoadmap = "go"; return nil })
+	errNo := errors.New("no")
+	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", func(*bot.SpaceRecord) error { return errNo }); err != errNo {
+		t.Errorf("fn's error: %v", err)
+	}
+	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", func(r *bot.SpaceRecord) error { r.DefaultRoadmap = ""; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = db.Space(ctx, spaceA)
+	if len(rec.Roadmaps) != 1 || rec.DefaultRoadmap != "" {
+		t.Errorf("after delete: %+v", rec)
+	}
+	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", nil); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("delete again: %v", err)
+	}
+	// Pending uploads.
+	if _, err := db.PendingRoadmap(ctx, spaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("no pending: %v", err)
+	}
+	p := f("go", "new")
+	p.Base = "v1"
+	db.SetPendingRoadmap(ctx, spaceA, "mod", p)
+	if got, err := db.PendingRoadmap(ctx, spaceA, "mod"); err != nil || got.Base != "v1" || got.TOML != "new" {
+		t.Errorf("pending = %+v, %v", got, err)
+	}
+	db.SetPendingRoadmap(ctx, spaceA, "mod", nil)
+	if _, err := db.PendingRoadmap(ctx, spaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
+		t.Errorf("removed pending: %v", err)
+	}
+}
