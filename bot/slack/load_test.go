@@ -172,9 +172,10 @@ func (e *loadEnv) sign(n0, count int, tag string) []loadReq {
 // then a canned answer without any work.
 func (e *loadEnv) floor() http.Handler {
 	answer := []byte(`{"response_type":"ephemeral","text":"Done.","blocks":[]}`)
-	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) {
+	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(answer)
+		return true
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 func TestAllowedTeams(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	tb.teams = teamSet([]string{"T9OTHER"}) // testTeam is not on it
-	tb.UseDeliveries(tb.rec.env.DB)         // as cmd/studybot wires it: handled event ids are stored
+	tb.UseDeliveries(tb.rec.env.DB)         // as cmd/studybot wires it: handled events and requests are stored
 	stats := func() int64 {
 		s, err := tb.rec.env.DB.Stats()
 		if err != nil {
