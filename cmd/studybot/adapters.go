@@ -30,6 +30,11 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformDiscord] = d
+		// HTTP interactions replayed to another process sharing the
+		// database, or after a restart, run once: the store remembers ids.
+		if dl := m.deliveries(); dl != nil {
+			d.UseDeliveries(dl)
+		}
 		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord, conn: d}
 		if c.Mode == discord.ModeHTTP {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
@@ -44,10 +49,11 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformSlack] = s
-		// Events API retries are handled once across restarts: the store
-		// remembers handled event ids (gateway helper).
-		if d, ok := m.Store.(bot.Deliveries); ok && m.Store != nil {
-			s.UseDeliveries(d)
+		// Events API retries, and commands and clicks replayed to another
+		// process or after a restart, are handled once: the store remembers
+		// event ids and request signatures.
+		if dl := m.deliveries(); dl != nil {
+			s.UseDeliveries(dl)
 		}
 		// slack.moderators is the engine's floor too: moderators list shows
 		// it and moderators remove cannot take it away.
@@ -82,6 +88,16 @@ func runSlackManifest(stdout io.Writer) error {
 // nil (memory only).
 func (m *Main) dmChannels() bot.DMChannels {
 	if d, ok := m.Store.(bot.DMChannels); ok && m.Store != nil {
+		return d
+	}
+	return nil
+}
+
+// deliveries is where the adapters record handled deliveries (Slack event
+// ids, request signatures, Discord interaction ids): the store in use when it
+// implements bot.Deliveries, else nil (each process's memory only).
+func (m *Main) deliveries() bot.Deliveries {
+	if d, ok := m.Store.(bot.Deliveries); ok && m.Store != nil {
 		return d
 	}
 	return nil
