@@ -65,6 +65,7 @@ type ops struct {
 	version  string
 	commit   string
 	adapters []adapterStatus
+	shards   []shardSource // shards.go
 	db       func() (DBStats, error)
 }
 
@@ -75,14 +76,15 @@ type adapterStatus struct {
 
 func (o *ops) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuild, descConnected, descReconnects, descSince,
-		descDBSize, descDBFree, descDBOpenReads, descDBReads, descDBCommit, descDBWrites, descDBTx, descDBUp} {
+		descDBSize, descDBFree, descDBOpenReads, descDBReads, descDBCommit, descDBWrites, descDBTx, descDBUp,
+		descShardState, descShardReconnects, descShardSince} {
 		ch <- d
 	}
 }
 
 func (o *ops) Collect(ch chan<- prometheus.Metric) {
 	o.mu.Lock()
-	version, commit, adapters, db := o.version, o.commit, o.adapters, o.db
+	version, commit, adapters, shards, db := o.version, o.commit, o.adapters, o.shards, o.db
 	o.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, version, commit, runtime.Version())
 	for _, a := range adapters {
@@ -97,6 +99,9 @@ func (o *ops) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descConnected, prometheus.GaugeValue, up, a.name)
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(s.Reconnects), a.name)
 		ch <- prometheus.MustNewConstMetric(descSince, prometheus.GaugeValue, since, a.name)
+	}
+	for _, s := range shards {
+		s.collect(ch)
 	}
 	if db == nil {
 		return

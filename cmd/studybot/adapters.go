@@ -38,6 +38,8 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord, conn: d}
 		if c.Mode == discord.ModeHTTP {
 			a.route = &route{"POST /discord/interactions", d.Handler()}
+		} else {
+			a.shards = d // per-shard state on /metrics, /readyz and /healthz
 		}
 		m.adapters = append(m.adapters, a) // Run logs the invite URL
 	}
