@@ -45,8 +45,8 @@ type Options struct {
 	// Schema, when set, is created if missing and used for every table
 	// (search_path), so several studybots, or tests, share one database.
 	Schema string
-	// MaxConns bounds the connection pool; default pgxpool's (4 per CPU, at
-	// least 4). URL parameter pool_max_conns overrides it.
+	// MaxConns bounds the connection pool; default pgxpool's (the number of
+	// CPUs, at least 4). URL parameter pool_max_conns overrides it.
 	MaxConns int32
 	// Clock stamps Member.Created on new members; default bot.SystemClock.
 	Clock bot.Clock
