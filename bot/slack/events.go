@@ -34,14 +34,23 @@ func newEventOnce() *eventOnce {
 	return &eventOnce{inflight: map[string]bool{}, done: newDedup(4096)}
 }
 
-// UseDeliveries makes d the record of handled Events API deliveries and of
-// handled slash commands and clicks (by their signature: the same body at
-// the same timestamp is the same request), so that a retry or a replay
-// after a restart, or one that reaches another process sharing the
-// database, has no second effect. Call it before Run. Without it, only this
-// process remembers.
+// UseDeliveries makes d the record of handled Events API deliveries, so
+// that a retry after a restart, or one that reaches another process sharing
+// the database, has no second effect. Call it before Run. Without it, only
+// this process remembers.
 func (b *Bot) UseDeliveries(d bot.Deliveries) {
 	b.deliveries = bot.NewDeliveryLog(d)
+}
+
+// UseRequestDeliveries makes d the record of handled slash commands and
+// clicks too (by their signature: the same body at the same timestamp is
+// the same request), so that a replay that reaches another process sharing
+// the database has no second effect. Call it before Run. It costs a read
+// before and a write after every request; cmd/studybot sets it only for a
+// database several processes share, since one process alone already
+// remembers what it handled.
+func (b *Bot) UseRequestDeliveries(d bot.Deliveries) {
+	b.requests = bot.NewDeliveryLog(d)
 }
 
 // handleEvent handles an Events API delivery unless its event id was already
@@ -97,7 +106,7 @@ func (b *Bot) beginEvent(ctx context.Context, key string) bool {
 func (b *Bot) endEvent(ctx context.Context, key string, handled bool) {
 	o := b.events
 	if handled {
-		b.markDelivered(ctx, key)
+		b.markDelivered(ctx, b.deliveries, key)
 	}
 	o.mu.Lock()
 	delete(o.inflight, key)
@@ -109,8 +118,8 @@ func (b *Bot) endEvent(ctx context.Context, key string, handled bool) {
 
 // markDelivered records key as handled in the store, if there is one, and
 // logs what failed: a retry or replay may then repeat the effect once.
-func (b *Bot) markDelivered(ctx context.Context, key string) {
-	n, err := b.deliveries.Mark(ctx, key, b.clock.Now())
+func (b *Bot) markDelivered(ctx context.Context, l *bot.DeliveryLog, key string) {
+	n, err := l.Mark(ctx, key, b.clock.Now())
 	if err != nil {
 		b.log.Warn("slack: cannot record a handled delivery; a retry may repeat it", "key", key, "err", err)
 	}

@@ -89,12 +89,12 @@ func (b *Bot) signedRetries(mediaType string, next handlerFunc, retries bool) ht
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		if retries || b.deliveries == nil {
+		if retries || b.requests == nil {
 			next(w, r, body)
 			return
 		}
 		key := "slack:req:" + sig
-		done, err := b.deliveries.Delivered(r.Context(), key)
+		done, err := b.requests.Delivered(r.Context(), key)
 		if err != nil {
 			// Handle it anyway: an answer given twice beats none.
 			b.log.Warn("slack: cannot tell whether a request was handled; handling it", "key", key, "err", err)
@@ -108,7 +108,7 @@ func (b *Bot) signedRetries(mediaType string, next handlerFunc, retries bool) ht
 			// The answer goes out before the record is written, so the store
 			// adds nothing to the member's wait.
 			_ = http.NewResponseController(w).Flush()
-			b.markDelivered(r.Context(), key)
+			b.markDelivered(r.Context(), b.requests, key)
 		}
 	})
 }

@@ -68,7 +68,7 @@ func (tb *testBot) twin(t *testing.T) *testBot {
 	t.Cleanup(b.cancel)
 	b.sleep = tb.naps.sleep
 	b.ackBudget = tb.ackBudget
-	b.deliveries = tb.deliveries
+	b.requests = tb.requests
 	return &testBot{Bot: b, fake: tb.fake, rec: tb.rec, logs: tb.logs, naps: tb.naps, clock: tb.clock}
 }
 
@@ -86,7 +86,7 @@ func (tb *testBot) signedHeaders(body string) map[string]string {
 func TestRequestReplayOnAnotherProcessRunsOnce(t *testing.T) {
 	a := newTestBot(t, ModeHTTP)
 	d := newMemDeliveries()
-	a.UseDeliveries(d)
+	a.UseRequestDeliveries(d)
 	b := a.twin(t)
 
 	cmd := commandBody("/study", "done dns", "U1", a.fake.responseURL(1))
@@ -128,7 +128,7 @@ func TestRequestReplayOnAnotherProcessRunsOnce(t *testing.T) {
 func TestMalformedRequestNotRecorded(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	d := newMemDeliveries()
-	tb.UseDeliveries(d)
+	tb.UseRequestDeliveries(d)
 	body := "team_id=T1&command=%2Fstudy" // no user_id
 	h := tb.signedHeaders(body)
 	if w := tb.post(t, "/slack/commands", body, h); w.Code != http.StatusBadRequest {
@@ -150,7 +150,7 @@ func TestMalformedRequestNotRecorded(t *testing.T) {
 func TestRequestsWithBrokenStore(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	d := &brokenDeliveries{}
-	tb.UseDeliveries(d)
+	tb.UseRequestDeliveries(d)
 	body := commandBody("/study", "done dns", "U1", tb.fake.responseURL(1))
 	if w := tb.post(t, "/slack/commands", body, nil); w.Code != http.StatusOK {
 		t.Fatalf("answered %d", w.Code)

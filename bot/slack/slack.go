@@ -171,9 +171,11 @@ type Bot struct {
 	pacer  *pacer
 	seen   *dedup     // envelope ids and HTTP signatures already handled
 	events *eventOnce // Events API event ids: handled once (events.go)
-	// deliveries is the store's record of handled events and requests, shared
-	// across restarts and processes; nil without a store (UseDeliveries).
+	// deliveries is the store's record of handled events, shared across
+	// restarts and processes; nil without a store (UseDeliveries). requests
+	// is that of handled commands and clicks (UseRequestDeliveries).
 	deliveries *bot.DeliveryLog
+	requests   *bot.DeliveryLog
 	dmMu       sync.Mutex
 	dms        map[string]string // space key + "/" + member -> DM channel id
 

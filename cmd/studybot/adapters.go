@@ -31,8 +31,8 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 		}
 		msgs[bot.PlatformDiscord] = d
 		// HTTP interactions replayed to another process sharing the
-		// database, or after a restart, run once: the store remembers ids.
-		if dl := m.deliveries(); dl != nil {
+		// database run once: the database remembers their ids.
+		if dl := m.sharedDeliveries(); dl != nil {
 			d.UseDeliveries(dl)
 		}
 		a := adapter{name: "discord", run: d.Run, platform: bot.PlatformDiscord, conn: d}
@@ -51,11 +51,15 @@ func (m *Main) openAdapters(ctx context.Context, msgs bot.Messengers) error {
 			return errors.Join(configErrors(err)...)
 		}
 		msgs[bot.PlatformSlack] = s
-		// Events API retries, and commands and clicks replayed to another
-		// process or after a restart, are handled once: the store remembers
-		// event ids and request signatures.
+		// Events API retries are handled once across restarts and
+		// processes: the store remembers event ids. Commands and clicks
+		// replayed to another process sharing the database are too: it
+		// remembers their signatures.
 		if dl := m.deliveries(); dl != nil {
 			s.UseDeliveries(dl)
+		}
+		if dl := m.sharedDeliveries(); dl != nil {
+			s.UseRequestDeliveries(dl)
 		}
 		// slack.moderators is the engine's floor too: moderators list shows
 		// it and moderators remove cannot take it away.
@@ -95,12 +99,28 @@ func (m *Main) dmChannels() bot.DMChannels {
 	return nil
 }
 
-// deliveries is where the adapters record handled deliveries (Slack event
-// ids, request signatures, Discord interaction ids): the store in use when it
-// implements bot.Deliveries, else nil (each process's memory only).
+// deliveries is where the Slack adapter records handled Events API
+// deliveries: the store in use when it implements bot.Deliveries, else nil
+// (this process's memory only). Slack retries events for real, and one whose
+// first delivery was never handled must be handled after a restart.
 func (m *Main) deliveries() bot.Deliveries {
 	if d, ok := m.Store.(bot.Deliveries); ok && m.Store != nil {
 		return d
 	}
 	return nil
+}
+
+// sharedDeliveries is where the adapters record handled requests (Slack
+// command and click signatures, Discord HTTP interaction ids): the store
+// when several processes can share it (PostgreSQL), else nil. A request is
+// never retried by the platform, only replayed, and one process alone
+// already remembers every request it handled; recording each one in a bbolt
+// file would cost a commit per command for nothing (the Discord load
+// benchmark ran at half its throughput with it: see
+// BenchmarkHTTPLoadClosedDeliveries).
+func (m *Main) sharedDeliveries() bot.Deliveries {
+	if _, ok := m.Store.(bot.DueSharer); !ok {
+		return nil
+	}
+	return m.deliveries()
 }

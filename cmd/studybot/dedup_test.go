@@ -82,3 +82,23 @@ func TestRequestDedupAcrossProcesses(t *testing.T) {
 		t.Errorf("the replay to the other process ran again: %s", again)
 	}
 }
+
+// TestRequestDedupOnlyOnSharedStore: on a bbolt file, which one process
+// holds, requests are deduplicated in memory (no commit per command), while
+// Slack events are still recorded in the file, for retries after a restart.
+func TestRequestDedupOnlyOnSharedStore(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Database.Path = t.TempDir() + "/a.db"
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = fixedClock, io.Discard
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.deliveries() == nil {
+		t.Error("Slack events are not recorded in the bbolt file")
+	}
+	if m.sharedDeliveries() != nil {
+		t.Error("requests are recorded in a bbolt file, which no other process can read")
+	}
+}
