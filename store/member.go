@@ -33,7 +33,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 		}
 		if v := b.Get([]byte(id)); v != nil {
 			m = new(bot.Member)
-			if err := decode("member", v, m); err != nil {
+			if err := decodeMember(v, m); err != nil {
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
@@ -69,7 +69,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		}
 		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
 		if v := b.Get([]byte(id)); v != nil {
-			if err := decode("member", v, m); err != nil {
+			if err := decodeMember(v, m); err != nil {
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
@@ -86,7 +86,9 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		}
 		// The key decides who this is; fn cannot move a record.
 		m.Space, m.ID = sp, id
-		buf, err := encode("member", m)
+		// Always the current form: a JSON record becomes binary on its
+		// first write (the lazy migration, see codec.go).
+		buf, err := encodeMember(m)
 		if err != nil {
 			return err
 		}
@@ -127,13 +129,11 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		if mb := sb.Bucket(bucketMembers); mb != nil {
 			if v := mb.Get([]byte(id)); v != nil {
 				// The nudge settings place the member's nudges record.
-				var old struct {
-					Nudge bot.Nudge `json:"nudge"`
-				}
-				if err := decode("member", v, &old); err != nil {
+				n, err := nudgeOf(v)
+				if err != nil {
 					return err
 				}
-				if err := forgetSchedule(tx, sp, id, old.Nudge); err != nil {
+				if err := forgetSchedule(tx, sp, id, n); err != nil {
 					return err
 				}
 				if err := mb.Delete([]byte(id)); err != nil {
@@ -272,7 +272,7 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 			}
 			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
 				m := new(bot.Member)
-				if err := decode("member", v, m); err != nil {
+				if err := decodeMember(v, m); err != nil {
 					return fmt.Errorf("member %q: %w", k, err)
 				}
 				m.Answered = int(answeredIn(ab, m.ID))

@@ -859,7 +859,7 @@ func TestContextCanceled(t *testing.T) {
 // putNew stores a new member as UpdateMember would, inside tx, so that tests
 // and benchmarks can fill a file with many members per commit.
 func putNew(tx *bolt.Tx, b *bolt.Bucket, m *bot.Member) error {
-	buf, err := encode("member", m)
+	buf, err := encodeMember(m)
 	if err != nil {
 		return err
 	}
