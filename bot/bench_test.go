@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/bottest"
@@ -144,4 +146,41 @@ func BenchmarkDone(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "done/s")
 		})
 	}
+}
+
+// benchFloor runs op and floor alternately, each timed on its own, and
+// reports their p50 and p99 (not only the mean: garbage collection shows in
+// the tail) and op's p50 as a multiple of the floor's. The floor is bbolt
+// doing the least the operation could (store.Floor) on the same file, in the
+// same run, so the ratio holds on any machine. ns/op counts both.
+func benchFloor(b *testing.B, op, floor func(i int)) {
+	b.Helper()
+	var ops, floors []time.Duration
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		op(i)
+		mid := time.Now()
+		floor(i)
+		ops = append(ops, mid.Sub(start))
+		floors = append(floors, time.Since(mid))
+	}
+	p50, p99 := percentiles(ops)
+	f50, f99 := percentiles(floors)
+	b.ReportMetric(float64(p50.Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(p99.Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(f50.Nanoseconds()), "floor-p50-ns")
+	b.ReportMetric(float64(f99.Nanoseconds()), "floor-p99-ns")
+	if f50 > 0 {
+		b.ReportMetric(float64(p50)/float64(f50), "x-floor-p50")
+	}
+}
+
+// percentiles returns the 50th and 99th percentiles of ds (sorted in place).
+func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)]
 }

@@ -70,10 +70,13 @@ func BenchmarkGroup(b *testing.B) {
 	seedGroup(b, env, groupBenchMembers)
 	req := &bot.Request{Space: bottest.Space, Member: "m000001", Access: bot.AccessModerator, Command: "group"}
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
+	benchFloor(b, func(int) {
 		if _, err := env.Engine.Handle(ctx, req); err != nil {
 			b.Fatal(err)
 		}
-	}
+	}, func(int) {
+		if n, err := env.DB.Floor().Scan(bottest.Space); err != nil || n != groupBenchMembers {
+			b.Fatal(n, err)
+		}
+	})
 }

@@ -118,6 +118,19 @@ type Store interface {
 	DueIndex
 }
 
+// MemberBriefs is an optional extension of Store for the views that read
+// every member of a space (group, leaderboard): they need each member's
+// marks and settings, never the undo history, reviews or notes, which can
+// be most of a record. The engine uses it when the store has it and
+// Members otherwise, so a store without it stays correct, only slower.
+type MemberBriefs interface {
+	// Briefs is Members (same order, same fn contract, Answered filled)
+	// with these left empty in every Member it gives: History, each
+	// Track's Reviews, and each Mark's Note and Started. Everything else
+	// is as Members gives it.
+	Briefs(ctx context.Context, sp Space, fn func(*Member) error) error
+}
+
 // RoadmapFile is a roadmap a space's moderators added: the file as they
 // uploaded it, which is what export gives back.
 type RoadmapFile struct {

@@ -52,7 +52,7 @@ func (r *Roadmap) Chosen(l Learner, p *Pick) string {
 // groups is, and of a group only the chosen option (or, before a choice, the group's
 // first option standing in for the whole group).
 func (r *Roadmap) Counts(l Learner, t *Topic) bool {
-	p := r.pickOf[t.ID]
+	p := t.pick
 	if p == nil {
 		return true
 	}
@@ -71,7 +71,7 @@ func (r *Roadmap) Finished(l Learner, t *Topic) bool { return r.finished(l, t) }
 // finished reports whether t (a counted topic) is off the path; an unchosen group
 // is finished only when the member skipped every option.
 func (r *Roadmap) finished(l Learner, t *Topic) bool {
-	if p := r.pickOf[t.ID]; p != nil && r.Chosen(l, p) == "" {
+	if p := t.pick; p != nil && r.Chosen(l, p) == "" {
 		for _, o := range p.Options {
 			if !l.Status(o).Finished() {
 				return false
@@ -118,7 +118,7 @@ func (r *Roadmap) Next(l Learner) Result {
 			}
 			continue
 		}
-		p := r.pickOf[t.ID]
+		p := t.pick
 		if p != nil && r.Chosen(l, p) == "" {
 			for _, o := range p.Options {
 				if !l.Status(o).Finished() && r.ready(l, r.byID[o]) {
@@ -283,7 +283,7 @@ func (r *Roadmap) progressFromMarks(l Learner, ml MarkLister, secs []SectionTall
 			continue
 		}
 		i := t.Section.index
-		p := r.pickOf[id]
+		p := t.pick
 		switch {
 		case t.Optional:
 			if s == Done {

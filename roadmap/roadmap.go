@@ -98,6 +98,11 @@ type Topic struct {
 
 	Section *Section `json:"-" toml:"-"`
 	Index   int      `json:"-" toml:"-"` // position in roadmap order
+
+	// pick is the group the topic is an option of (pickOf[ID]), kept on
+	// the topic so the walks of Next and Progress, which views over a
+	// whole space run for every member, need no map lookup for it.
+	pick *Pick
 }
 
 // Resource is a link for studying a topic.
@@ -255,7 +260,8 @@ func (r *Roadmap) index() {
 	for _, s := range r.Sections {
 		s.required = 0
 		for _, t := range s.Topics {
-			if r.pickOf[t.ID] == nil && !t.Optional {
+			t.pick = r.pickOf[t.ID]
+			if t.pick == nil && !t.Optional {
 				s.required++
 			}
 		}

@@ -250,6 +250,35 @@ func decodeMember(v []byte, m *bot.Member) error {
 	return nil
 }
 
+// decodeBrief reads a member for bot.MemberBriefs: without History,
+// Track.Reviews, Mark.Note and Mark.Started.
+func decodeBrief(v []byte, m *bot.Member) error {
+	if !isBinaryMember(v) {
+		if err := decode("member", v, m); err != nil {
+			return err
+		}
+		m.History = nil
+		for _, t := range m.Tracks {
+			if t == nil {
+				continue
+			}
+			t.Reviews = nil
+			for _, mk := range t.Topics {
+				if mk != nil {
+					mk.Note, mk.Started = "", time.Time{}
+				}
+			}
+		}
+		return nil
+	}
+	r := reader{s: string(v), i: 1}
+	r.member(m, true)
+	if r.err != nil {
+		return fmt.Errorf("decode member: %w", r.err)
+	}
+	return nil
+}
+
 // errCorrupt is a binary record that ends early or holds impossible counts.
 var errCorrupt = errors.New("corrupt binary record")
 
@@ -497,7 +526,9 @@ func (r *reader) track(t *bot.Track, brief bool) {
 			}
 			mk := &marks[i]
 			mk.Status = st
-			mk.Started = r.time()
+			if started := r.time(); !brief {
+				mk.Started = started
+			}
 			mk.At = r.time()
 			if note := r.str(); !brief {
 				mk.Note = note

@@ -244,6 +244,19 @@ func forgetInChallenges(sb *bolt.Bucket, id string) error {
 // transaction and calls fn between transactions, so fn may write; the scan is
 // therefore not one snapshot (a member added behind the cursor is missed).
 func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
+	return db.members(ctx, sp, false, fn)
+}
+
+// Briefs implements bot.MemberBriefs: Members with a partial decode that
+// skips what views over a whole space never show (history, reviews, notes).
+// A JSON record is decoded whole and trimmed, so both forms give the same.
+func (db *DB) Briefs(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
+	return db.members(ctx, sp, true, fn)
+}
+
+var _ bot.MemberBriefs = (*DB)(nil)
+
+func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bot.Member) error) error {
 	if err := checkSpace(sp); err != nil {
 		return err
 	}
@@ -272,7 +285,11 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 			}
 			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
 				m := new(bot.Member)
-				if err := decodeMember(v, m); err != nil {
+				decode := decodeMember
+				if brief {
+					decode = decodeBrief
+				}
+				if err := decode(v, m); err != nil {
 					return fmt.Errorf("member %q: %w", k, err)
 				}
 				m.Answered = int(answeredIn(ab, m.ID))
