@@ -98,6 +98,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		if err := b.Put([]byte(id), buf); err != nil {
 			return err
 		}
+		db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
 		out = m
 		return nil
 	})
@@ -139,6 +140,7 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 				if err := mb.Delete([]byte(id)); err != nil {
 					return err
 				}
+				db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
 			}
 		}
 		if err := forgetInSettings(sb, id); err != nil {
@@ -261,6 +263,10 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 		return err
 	}
 	var after []byte
+	var prefix []byte // the cache key so far: space key, 0x00
+	if brief && db.briefs != nil {
+		prefix = append([]byte(sp.Key()), 0)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -284,18 +290,21 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 				}
 			}
 			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
-				m := new(bot.Member)
-				decode := decodeMember
+				var m *bot.Member
 				if brief {
-					decode = decodeBrief
+					m, err = db.brief(tx, prefix, k, v)
+				} else {
+					m = new(bot.Member)
+					err = decodeMember(v, m)
 				}
-				if err := decode(v, m); err != nil {
+				if err != nil {
 					return fmt.Errorf("member %q: %w", k, err)
 				}
 				m.Answered = int(answeredIn(ab, m.ID))
 				page = append(page, m)
-				after = bytes.Clone(k)
+				after = k
 			}
+			after = bytes.Clone(after)
 			return nil
 		})
 		if err != nil {
@@ -310,4 +319,26 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 			return nil
 		}
 	}
+}
+
+// brief returns the brief of the member stored under k with value v: the
+// cached one when the cache has it (its maps shared, so fn must not change
+// them; see bot.MemberBriefs), else decoded and cached. The result is a
+// copy of the Member struct the caller may fill (Answered).
+func (db *DB) brief(tx *bolt.Tx, prefix, k, v []byte) (*bot.Member, error) {
+	if db.briefs == nil {
+		m := new(bot.Member)
+		return m, decodeBrief(v, m)
+	}
+	key := append(prefix, k...)
+	m := db.briefs.get(key)
+	if m == nil {
+		m = new(bot.Member)
+		if err := decodeBrief(v, m); err != nil {
+			return nil, err
+		}
+		db.briefs.put(string(key), m, uint64(tx.ID()), len(v))
+	}
+	cp := *m
+	return &cp, nil
 }

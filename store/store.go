@@ -78,6 +78,10 @@ type Options struct {
 	ReadOnly bool
 	// Clock stamps Member.Created on new members; default bot.SystemClock.
 	Clock bot.Clock
+	// BriefCacheBytes bounds the cache of decoded members that group and
+	// leaderboard read (see briefCache); 0 means DefaultBriefCacheBytes,
+	// negative turns it off.
+	BriefCacheBytes int64
 }
 
 // DB is a studybot database: one bbolt file. It is safe for concurrent use.
@@ -85,6 +89,9 @@ type DB struct {
 	bolt  *bolt.DB
 	path  string
 	clock bot.Clock
+
+	// briefs caches decoded members for Briefs; nil when off.
+	briefs *briefCache
 
 	// claim holds ClaimDue's scratch buffers between calls. Only a write
 	// transaction touches it, and bbolt runs one at a time.
@@ -155,7 +162,10 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 	bdb.MaxBatchDelay = opt.MaxBatchDelay
 	bdb.MaxBatchSize = opt.MaxBatchSize
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock}
+	if opt.BriefCacheBytes == 0 {
+		opt.BriefCacheBytes = DefaultBriefCacheBytes
+	}
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
