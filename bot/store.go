@@ -133,6 +133,18 @@ type MemberBriefs interface {
 	Briefs(ctx context.Context, sp Space, fn func(*Member) error) error
 }
 
+// MemberInSpace is an optional extension of Store: a space's settings and
+// one member of it as of one read, for the commands that need both (next,
+// progress, done and most others: the space says which roadmap a member
+// follows). The engine uses it when the store has it and Space plus Member
+// otherwise.
+type MemberInSpace interface {
+	// MemberInSpace returns what Space(sp) and Member(sp, id) would, from
+	// one consistent read. m is nil, with no error, when the member has no
+	// record (where Member says NotFound); rec is never nil.
+	MemberInSpace(ctx context.Context, sp Space, id string) (m *Member, rec *SpaceRecord, err error)
+}
+
 // RoadmapFile is a roadmap a space's moderators added: the file as they
 // uploaded it, which is what export gives back.
 type RoadmapFile struct {

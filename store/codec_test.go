@@ -276,3 +276,35 @@ func TestMember_DecodeAllocs(t *testing.T) {
 	}
 	t.Logf("%d bytes, %.0f allocations", len(buf), allocs)
 }
+
+// TestMemberInSpace: one read gives what Member and Space give; no record
+// is a nil member and no error, and the space record is there either way.
+func TestMemberInSpace(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m, rec, err := db.MemberInSpace(ctx, spaceA, "nobody")
+	if err != nil || m != nil || rec == nil || rec.Space != spaceA {
+		t.Fatalf("absent member: %v, %+v, %v", m, rec, err)
+	}
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.DefaultRoadmap = "go"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateMember(ctx, spaceA, "ana", func(m *bot.Member) error {
+		m.Name, m.Nudge = "Ana", bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: t0.Add(time.Hour)}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, rec, err = db.MemberInSpace(ctx, spaceA, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantM, _ := db.Member(ctx, spaceA, "ana")
+	wantRec, _ := db.Space(ctx, spaceA)
+	if !reflect.DeepEqual(m, wantM) || !reflect.DeepEqual(rec, wantRec) {
+		t.Fatalf("MemberInSpace = %+v, %+v; want %+v, %+v", m, rec, wantM, wantRec)
+	}
+	if _, _, err := db.MemberInSpace(ctx, spaceA, ""); bot.ErrorCode(err) != bot.Invalid {
+		t.Fatalf("empty id: %v", err)
+	}
+}

@@ -50,6 +50,49 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 	return m, nil
 }
 
+// MemberInSpace implements bot.MemberInSpace: Space and Member in one read
+// transaction, so a command that needs both (most do: the space says which
+// roadmap a member follows) pays one.
+func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.Member, *bot.SpaceRecord, error) {
+	if err := checkMember(sp, id); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var m *bot.Member
+	rec := &bot.SpaceRecord{Space: sp}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, false)
+		if err != nil || sb == nil {
+			return err
+		}
+		if v := sb.Get(keySettings); v != nil {
+			if err := decode("space", v, rec); err != nil {
+				return err
+			}
+		}
+		if b := sb.Bucket(bucketMembers); b != nil {
+			if v := b.Get([]byte(id)); v != nil {
+				m = new(bot.Member)
+				if err := decodeMember(v, m); err != nil {
+					return err
+				}
+				fillSchedule(tx, m, db.clock.Now())
+				fillAnswered(tx, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read member and space: %w", err)
+	}
+	rec.Space = sp
+	return m, rec, nil
+}
+
+var _ bot.MemberInSpace = (*DB)(nil)
+
 // UpdateMember implements bot.Store. Concurrent calls share commits through
 // DB.Batch; each run of fn gets a fresh decode of the stored member.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
