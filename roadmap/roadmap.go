@@ -146,6 +146,10 @@ func Default() *Roadmap {
 // Topics returns every topic in roadmap order.
 func (r *Roadmap) Topics() []*Topic { return r.topics }
 
+// Group returns the pick group t is an option of, nil when it is in none:
+// PickOf without the lookup.
+func (t *Topic) Group() *Pick { return t.pick }
+
 // Topic returns the topic with the given id, or nil.
 func (r *Roadmap) Topic(id string) *Topic { return r.byID[id] }
 

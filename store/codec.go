@@ -489,6 +489,10 @@ func (r *reader) member(m *bot.Member, brief bool) {
 	}
 	if n := r.count(9); n > 0 {
 		m.History = make([]bot.Change, n)
+		// The previous streaks and reviews come from two slabs: two
+		// allocations, not one per change (a full history has 20).
+		var streaks []bot.Streak
+		var reviews []bot.Review
 		for i := range m.History {
 			c := &m.History[i]
 			c.Roadmap = r.str()
@@ -499,11 +503,19 @@ func (r *reader) member(m *bot.Member, brief bool) {
 			c.PrevPick = r.str()
 			c.At = r.time()
 			if r.byte() != 0 {
-				c.PrevStreak = new(bot.Streak)
+				if streaks == nil {
+					streaks = make([]bot.Streak, 0, n-i)
+				}
+				streaks = append(streaks, bot.Streak{})
+				c.PrevStreak = &streaks[len(streaks)-1]
 				r.streak(c.PrevStreak)
 			}
 			if r.byte() != 0 {
-				c.PrevReview = new(bot.Review)
+				if reviews == nil {
+					reviews = make([]bot.Review, 0, n-i)
+				}
+				reviews = append(reviews, bot.Review{})
+				c.PrevReview = &reviews[len(reviews)-1]
 				r.review(c.PrevReview)
 			}
 		}

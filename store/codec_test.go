@@ -257,7 +257,8 @@ func TestMember_DecodeAllocs(t *testing.T) {
 		m.WriteTrack(bot.BuiltinRoadmap).Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)}
 	}
 	for i := range bot.MaxHistory {
-		m.History = append(m.History, bot.Change{Topic: topics[i].ID, At: t0})
+		m.History = append(m.History, bot.Change{Topic: topics[i].ID, At: t0,
+			PrevStreak: &bot.Streak{Days: i}, PrevReview: &bot.Review{Step: i}})
 	}
 	buf, err := encodeMember(m)
 	if err != nil {
@@ -270,7 +271,8 @@ func TestMember_DecodeAllocs(t *testing.T) {
 		}
 	})
 	// One string, tracks map and slice, topics map (a few allocations for
-	// its groups), marks slice, picks map, history slice.
+	// its groups), marks slice, history slice and its streak and review
+	// slabs.
 	if allocs > 16 {
 		t.Errorf("decode costs %.0f allocations, want at most 16", allocs)
 	}
