@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -27,8 +25,9 @@ import (
 //   - Counts come first, so maps are made at their final size and all of a
 //     track's marks live in one []Mark.
 //   - Statuses are one byte, times are varints, fields have a fixed order
-//     (no tags), and a track carries its length so a partial read (Briefs)
-//     skips the parts a view does not need.
+//     (no tags), and a track carries its length (a reader can skip it).
+//   - Encoding writes in place into one buffer sized from the previous
+//     record, in map order (no sorting inside the write transaction).
 //
 // The first byte marks the form: JSON records start with '{' (or white
 // space), never with a byte below 0x09, so memberV1 (0x01) cannot be
@@ -46,7 +45,7 @@ import (
 //	follow:str flags:byte(nudge.on, dm_closed, hidden, buddy)
 //	nudge.hour:int nudge.minute:int nudge.zone:str nudge.last_date:str
 //	streak.days:int streak.best:int streak.last:str profile_zone:str
-//	tracks:uvarint { roadmap:str nil:byte len:uvarint body }   (sorted by roadmap)
+//	tracks:uvarint { roadmap:str nil:byte [len:4 bytes big-endian body] }
 //	  body: topics:uvarint { id:str status:byte [started:time at:time note:str] }
 //	        picks:uvarint { group:str option:str }
 //	        reviews:uvarint { id:str nil:byte [step:int done:str due:str] }
@@ -76,9 +75,13 @@ const (
 // isBinaryMember reports whether v is in the binary form.
 func isBinaryMember(v []byte) bool { return len(v) > 0 && v[0] == memberV1 }
 
-// encodeMember appends m in the current binary form and bounds its size.
-func encodeMember(m *bot.Member) ([]byte, error) {
-	e := make([]byte, 0, 256+64*len(m.History))
+// encodeMember returns m in the current binary form and bounds its size.
+func encodeMember(m *bot.Member) ([]byte, error) { return encodeMemberSize(m, 0) }
+
+// encodeMemberSize is encodeMember with a guess of the encoded size (the
+// record's previous length, when updating), so the buffer is allocated once.
+func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
+	e := make([]byte, 0, max(size+64, 256+64*len(m.History)))
 	e = append(e, memberV1)
 	e = putStr(e, string(m.Space.Platform))
 	e = putStr(e, m.Space.ID)
@@ -109,17 +112,19 @@ func encodeMember(m *bot.Member) ([]byte, error) {
 	e = putStr(e, m.ProfileZone)
 
 	e = binary.AppendUvarint(e, uint64(len(m.Tracks)))
-	for _, rid := range slices.Sorted(maps.Keys(m.Tracks)) {
-		t := m.Tracks[rid]
+	for rid, t := range m.Tracks {
 		e = putStr(e, rid)
 		if t == nil {
 			e = append(e, 1)
 			continue
 		}
 		e = append(e, 0)
-		body := encodeTrack(nil, t)
-		e = binary.AppendUvarint(e, uint64(len(body)))
-		e = append(e, body...)
+		// The body's length, patched in once it is written: a fixed
+		// four bytes, so the body is written in place.
+		at := len(e)
+		e = append(e, 0, 0, 0, 0)
+		e = encodeTrack(e, t)
+		binary.BigEndian.PutUint32(e[at:], uint32(len(e)-at-4))
 	}
 
 	e = binary.AppendUvarint(e, uint64(len(m.History)))
@@ -151,12 +156,13 @@ func encodeMember(m *bot.Member) ([]byte, error) {
 	return e, nil
 }
 
-// encodeTrack appends a track's body. Topics are sorted by id, so equal
-// members encode to equal bytes and a reader may binary-search them.
+// encodeTrack appends a track's body. Entries are in map order: sorting
+// 64 topic ids cost as much as the rest of the encoding, inside the write
+// transaction that every batched update waits on, and no reader needs an
+// order.
 func encodeTrack(e []byte, t *bot.Track) []byte {
 	e = binary.AppendUvarint(e, uint64(len(t.Topics)))
-	for _, id := range slices.Sorted(maps.Keys(t.Topics)) {
-		mk := t.Topics[id]
+	for id, mk := range t.Topics {
 		e = putStr(e, id)
 		if mk == nil {
 			e = append(e, statusNil)
@@ -168,14 +174,14 @@ func encodeTrack(e []byte, t *bot.Track) []byte {
 		e = putStr(e, mk.Note)
 	}
 	e = binary.AppendUvarint(e, uint64(len(t.Picks)))
-	for _, id := range slices.Sorted(maps.Keys(t.Picks)) {
+	for id, o := range t.Picks {
 		e = putStr(e, id)
-		e = putStr(e, t.Picks[id])
+		e = putStr(e, o)
 	}
 	e = binary.AppendUvarint(e, uint64(len(t.Reviews)))
-	for _, id := range slices.Sorted(maps.Keys(t.Reviews)) {
+	for id, r := range t.Reviews {
 		e = putStr(e, id)
-		if r := t.Reviews[id]; r == nil {
+		if r == nil {
 			e = append(e, 1)
 		} else {
 			e = append(e, 0)
@@ -327,6 +333,16 @@ func (r *reader) uvarint() uint64 {
 	return 0
 }
 
+func (r *reader) uint32() uint64 {
+	if len(r.s)-r.i < 4 {
+		r.fail()
+		return 0
+	}
+	x := uint64(r.s[r.i])<<24 | uint64(r.s[r.i+1])<<16 | uint64(r.s[r.i+2])<<8 | uint64(r.s[r.i+3])
+	r.i += 4
+	return x
+}
+
 func (r *reader) varint() int64 {
 	ux := r.uvarint()
 	x := int64(ux >> 1)
@@ -358,14 +374,6 @@ func (r *reader) str() string {
 	s := r.s[r.i : r.i+int(n)]
 	r.i += int(n)
 	return s
-}
-
-func (r *reader) skip(n int) {
-	if n < 0 || n > len(r.s)-r.i {
-		r.fail()
-		return
-	}
-	r.i += n
 }
 
 func (r *reader) status() (roadmap.Status, bool) {
@@ -470,7 +478,7 @@ func (r *reader) member(m *bot.Member, brief bool) {
 				m.Tracks[rid] = nil
 				continue
 			}
-			size := r.uvarint()
+			size := r.uint32()
 			if size > uint64(len(r.s)-r.i) {
 				r.fail()
 				return

@@ -111,7 +111,8 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 			return err
 		}
 		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
-		if v := b.Get([]byte(id)); v != nil {
+		v := b.Get([]byte(id))
+		if v != nil {
 			if err := decodeMember(v, m); err != nil {
 				return err
 			}
@@ -131,7 +132,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		m.Space, m.ID = sp, id
 		// Always the current form: a JSON record becomes binary on its
 		// first write (the lazy migration, see codec.go).
-		buf, err := encodeMember(m)
+		buf, err := encodeMemberSize(m, len(v))
 		if err != nil {
 			return err
 		}
