@@ -293,8 +293,16 @@ func TestLeaderboardEmptyAndBadPeriod(t *testing.T) {
 // 10,000, each with random done and skipped marks over the last 90 days on
 // the built-in roadmap, for each period.
 func BenchmarkLeaderboard(b *testing.B) {
+	for _, cache := range []bool{true, false} {
+		b.Run(fmt.Sprintf("cache=%s", onOff(cache)), func(b *testing.B) { benchLeaderboard(b, cache) })
+	}
+}
+
+// benchLeaderboard is BenchmarkLeaderboard on a store that caches briefs
+// or not (see BenchmarkGroup).
+func benchLeaderboard(b *testing.B, cache bool) {
 	const n = 10_000
-	env := bottest.New(b)
+	env := viewEnv(b, cache)
 	ctx := context.Background()
 	topics := counted()
 	now := env.Clock.Now()
