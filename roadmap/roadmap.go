@@ -99,10 +99,12 @@ type Topic struct {
 	Section *Section `json:"-" toml:"-"`
 	Index   int      `json:"-" toml:"-"` // position in roadmap order
 
-	// pick is the group the topic is an option of (pickOf[ID]), kept on
-	// the topic so the walks of Next and Progress, which views over a
-	// whole space run for every member, need no map lookup for it.
-	pick *Pick
+	// pick is the group the topic is an option of (pickOf[ID]), and after
+	// the topics After names (nil where one names none), kept on the topic
+	// so the walks of Next and Progress, which views over a whole space
+	// run for every member, need no map lookup for them.
+	pick  *Pick
+	after []*Topic
 }
 
 // Resource is a link for studying a topic.
@@ -119,7 +121,8 @@ type Pick struct {
 	Options  []string          `json:"options" toml:"options"`
 	Suggests map[string]string `json:"suggests,omitempty" toml:"suggests"`
 
-	index int // position in Picks
+	index   int      // position in Picks
+	options []*Topic // Options resolved (nil where one names no topic)
 }
 
 //go:embed backend.toml
@@ -257,8 +260,16 @@ func (r *Roadmap) index() {
 	for i, p := range r.Picks {
 		p.index = i
 		r.pickIDs[p.ID] = p
-		for _, o := range p.Options {
+		p.options = make([]*Topic, len(p.Options))
+		for j, o := range p.Options {
 			r.pickOf[o] = p
+			p.options[j] = r.byID[o]
+		}
+	}
+	for _, t := range r.topics {
+		t.after = make([]*Topic, len(t.After))
+		for j, a := range t.After {
+			t.after[j] = r.byID[a]
 		}
 	}
 	for _, s := range r.Sections {
