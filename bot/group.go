@@ -70,7 +70,7 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		members++
 		tr := m.Track(s.id)
-		all, _ := s.rm.Progress(tr)
+		all := s.rm.Overall(tr)
 		percents[min(100, max(0, all.Percent()))]++
 		if t := onTopic(s.rm, s.rm.Next(tr)); t != nil {
 			bySection[t.Section]++

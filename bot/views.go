@@ -48,7 +48,7 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 // says what changed, one line names what is next (with its buttons). The
 // whole topic card comes with next or topic.
 func (s study) changeReply(tr *Track, title string) *Reply {
-	all, _ := s.rm.Progress(tr)
+	all := s.rm.Overall(tr)
 	res := s.rm.Next(tr)
 	r := &Reply{Title: title}
 	switch {

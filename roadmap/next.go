@@ -349,6 +349,28 @@ func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
 	return all, secs
 }
 
+// Overall is Progress's overall tally alone, without building the
+// per-section slice: what views over a whole space need of each member.
+func (r *Roadmap) Overall(l Learner) Tally {
+	var buf [32]SectionTally
+	secs := buf[:0]
+	if len(r.Sections) <= len(buf) {
+		secs = buf[:len(r.Sections)]
+	} else {
+		secs = make([]SectionTally, len(r.Sections))
+	}
+	d := r.dense(l)
+	defer d.release()
+	r.progress(d, secs)
+	var all Tally
+	for i := range secs {
+		all.Done += secs[i].Done
+		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
+	}
+	return all
+}
+
 // progress fills in secs: totals come from counts made at Parse plus one
 // slot per pick group, and the statuses are read from d's array.
 func (r *Roadmap) progress(d *denseMarks, secs []SectionTally) {

@@ -94,7 +94,10 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 				}
 				want := make([]SectionTally, len(r.Sections))
 				progressFromTopics(r, learnerMarks{l}, want)
-				_, got := r.Progress(ll)
+				all, got := r.Progress(ll)
+				if o := r.Overall(ll); o != all {
+					t.Fatalf("%s: Overall %+v, Progress %+v", name, o, all)
+				}
 				for i := range want {
 					if want[i].Tally != got[i].Tally {
 						t.Fatalf("%s: section %s asking %+v, dense %+v (learner %v)", name, r.Sections[i].ID, want[i].Tally, got[i].Tally, l)

@@ -316,6 +316,9 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 			return err
 		}
 		page := make([]*bot.Member, 0, membersPage)
+		// The page's Members in one allocation: what they point to is
+		// decoded (or cached) apart.
+		slab := make([]bot.Member, 0, membersPage)
 		err := db.bolt.View(func(tx *bolt.Tx) error {
 			b, err := child(tx, sp, bucketMembers, false)
 			if err != nil || b == nil {
@@ -334,11 +337,11 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 				}
 			}
 			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
-				var m *bot.Member
+				slab = append(slab, bot.Member{})
+				m := &slab[len(slab)-1]
 				if brief {
-					m, err = db.brief(tx, prefix, k, v)
+					err = db.brief(tx, prefix, k, v, m)
 				} else {
-					m = new(bot.Member)
 					err = decodeMember(v, m)
 				}
 				if err != nil {
@@ -365,24 +368,23 @@ func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bo
 	}
 }
 
-// brief returns the brief of the member stored under k with value v: the
-// cached one when the cache has it (its maps shared, so fn must not change
-// them; see bot.MemberBriefs), else decoded and cached. The result is a
-// copy of the Member struct the caller may fill (Answered).
-func (db *DB) brief(tx *bolt.Tx, prefix, k, v []byte) (*bot.Member, error) {
+// brief reads into m the brief of the member stored under k with value v:
+// the cached one when the cache has it (its maps shared, so fn must not
+// change them; see bot.MemberBriefs), else decoded and cached. m itself is
+// the caller's to fill (Answered).
+func (db *DB) brief(tx *bolt.Tx, prefix, k, v []byte, m *bot.Member) error {
 	if db.briefs == nil {
-		m := new(bot.Member)
-		return m, decodeBrief(v, m)
+		return decodeBrief(v, m)
 	}
 	key := append(prefix, k...)
-	m := db.briefs.get(key)
-	if m == nil {
-		m = new(bot.Member)
-		if err := decodeBrief(v, m); err != nil {
-			return nil, err
+	c := db.briefs.get(key)
+	if c == nil {
+		c = new(bot.Member)
+		if err := decodeBrief(v, c); err != nil {
+			return err
 		}
-		db.briefs.put(string(key), m, uint64(tx.ID()), len(v))
+		db.briefs.put(string(key), c, uint64(tx.ID()), len(v))
 	}
-	cp := *m
-	return &cp, nil
+	*m = *c
+	return nil
 }
