@@ -179,27 +179,32 @@ func BenchmarkDone(b *testing.B) {
 			}
 			const rounds = 4
 			var doneTime, putTime time.Duration
+			var doneCommits, putCommits int
 			b.ResetTimer()
 			for r := range rounds {
 				n := b.N/rounds + 1
 				if r == 0 {
 					n += b.N % rounds
 				}
-				start := time.Now()
+				c, start := env.DB.Floor().Commits(), time.Now()
 				doneRound(n)
 				doneTime += time.Since(start)
+				doneCommits += env.DB.Floor().Commits() - c
 				if writers > 1 {
-					start = time.Now()
+					c, start = env.DB.Floor().Commits(), time.Now()
 					putRound(n)
 					putTime += time.Since(start)
+					putCommits += env.DB.Floor().Commits() - c
 				}
 			}
 			b.StopTimer()
 			donePerSec := float64(done.Load()) / doneTime.Seconds()
 			b.ReportMetric(donePerSec, "done/s")
+			b.ReportMetric(float64(done.Load())/float64(max(1, doneCommits)), "done/commit")
 			if writers > 1 {
 				putsPerSec := float64(puts.Load()) / putTime.Seconds()
 				b.ReportMetric(putsPerSec, "batch-puts/s")
+				b.ReportMetric(float64(puts.Load())/float64(max(1, putCommits)), "puts/commit")
 				b.ReportMetric(donePerSec/putsPerSec, "x-floor")
 			}
 		})

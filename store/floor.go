@@ -60,6 +60,15 @@ func (f Floor) Scan(sp bot.Space) (int, error) {
 	return n, err
 }
 
+// Commits returns the id of the last committed write transaction: the
+// difference over a run is how many commits it took, so a benchmark can
+// tell how many writes shared each.
+func (f Floor) Commits() int {
+	var id int
+	f.db.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+	return id
+}
+
 var floorBucket = []byte("floor")
 
 // BatchPut puts value under key in a scratch bucket of its own through
