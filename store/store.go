@@ -6,7 +6,7 @@
 //	meta/                        "schema" -> 8-byte big-endian schema version
 //	spaces/<platform:id>/        one bucket per space, so spaces are isolated
 //	    "settings"               -> JSON bot.SpaceRecord
-//	    members/<member id>      -> JSON bot.Member
+//	    members/<member id>      -> bot.Member, binary (codec.go); JSON in files from before schema 5, until rewritten
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
 //	    scheduled/<8-byte unix second><4-byte ns> -> 8-byte id of the challenge opened for that instant
 //	nudges/<slot><platform:id>0x00<member id> -> binary {dm closed, last date}
