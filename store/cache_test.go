@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,5 +183,66 @@ func TestBriefCache_Bounded(t *testing.T) {
 	}
 	if got := len(briefsOf(t, off, spaceA)); got != 200 || off.CacheStats() != (CacheStats{}) {
 		t.Errorf("cache off: %d briefs, stats %+v", got, off.CacheStats())
+	}
+}
+
+// TestBriefs_ConcurrentWritesNeverStale: while members are rewritten and
+// deleted, views keep reading (and filling the cache); once the writes
+// stop, every brief is the stored member, never a read from before a
+// write.
+func TestBriefs_ConcurrentWritesNeverStale(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	const members, writes = 8, 60
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := db.Briefs(ctx, spaceA, func(*bot.Member) error { return nil }); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range members {
+		wg.Go(func() {
+			id := fmt.Sprintf("m%d", w)
+			for i := range writes {
+				if i%20 == 19 {
+					if err := db.DeleteMember(ctx, spaceA, id); err != nil {
+						t.Error(err)
+					}
+					continue
+				}
+				if _, err := db.UpdateMember(ctx, spaceA, id, func(m *bot.Member) error { m.Name = fmt.Sprint(i); return nil }); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-readerDone
+	got := briefsOf(t, db, spaceA)
+	for w := range members {
+		id := fmt.Sprintf("m%d", w)
+		want, err := db.Member(ctx, spaceA, id)
+		switch {
+		case bot.ErrorCode(err) == bot.NotFound:
+			if got[id] != nil {
+				t.Errorf("%s was deleted, but its brief says %q", id, got[id].Name)
+			}
+		case err != nil:
+			t.Fatal(err)
+		case got[id] == nil || got[id].Name != want.Name:
+			t.Errorf("%s: brief %v, stored name %q", id, got[id], want.Name)
+		}
 	}
 }
