@@ -70,9 +70,9 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		members++
 		tr := m.Track(s.id)
-		all := s.rm.Overall(tr)
+		res, all := s.rm.NextAndOverall(tr)
 		percents[min(100, max(0, all.Percent()))]++
-		if t := onTopic(s.rm, s.rm.Next(tr)); t != nil {
+		if t := onTopic(s.rm, res); t != nil {
 			bySection[t.Section]++
 			on[t]++
 		} else {

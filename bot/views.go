@@ -48,8 +48,7 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 // says what changed, one line names what is next (with its buttons). The
 // whole topic card comes with next or topic.
 func (s study) changeReply(tr *Track, title string) *Reply {
-	all := s.rm.Overall(tr)
-	res := s.rm.Next(tr)
+	res, all := s.rm.NextAndOverall(tr)
 	r := &Reply{Title: title}
 	switch {
 	case res.Complete:

@@ -352,6 +352,20 @@ func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
 // Overall is Progress's overall tally alone, without building the
 // per-section slice: what views over a whole space need of each member.
 func (r *Roadmap) Overall(l Learner) Tally {
+	d := r.dense(l)
+	defer d.release()
+	return r.overall(d)
+}
+
+// NextAndOverall is Next and Overall from one reading of the learner, for
+// callers that need both (group for every member, a change's reply).
+func (r *Roadmap) NextAndOverall(l Learner) (Result, Tally) {
+	d := r.dense(l)
+	defer d.release()
+	return next(r, d), r.overall(d)
+}
+
+func (r *Roadmap) overall(d *denseMarks) Tally {
 	var buf [32]SectionTally
 	secs := buf[:0]
 	if len(r.Sections) <= len(buf) {
@@ -359,8 +373,6 @@ func (r *Roadmap) Overall(l Learner) Tally {
 	} else {
 		secs = make([]SectionTally, len(r.Sections))
 	}
-	d := r.dense(l)
-	defer d.release()
 	r.progress(d, secs)
 	var all Tally
 	for i := range secs {

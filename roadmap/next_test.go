@@ -98,6 +98,9 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 				if o := r.Overall(ll); o != all {
 					t.Fatalf("%s: Overall %+v, Progress %+v", name, o, all)
 				}
+				if n, o := r.NextAndOverall(ll); n != r.Next(ll) || o != all {
+					t.Fatalf("%s: NextAndOverall %+v %+v, want %+v %+v", name, n, o, r.Next(ll), all)
+				}
 				for i := range want {
 					if want[i].Tally != got[i].Tally {
 						t.Fatalf("%s: section %s asking %+v, dense %+v (learner %v)", name, r.Sections[i].ID, want[i].Tally, got[i].Tally, l)
