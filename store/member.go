@@ -94,7 +94,7 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 var _ bot.MemberInSpace = (*DB)(nil)
 
 // UpdateMember implements bot.Store. Concurrent calls share commits through
-// DB.Batch; each run of fn gets a fresh decode of the stored member.
+// the group commit (batch.go); each run of fn gets a fresh decode of the stored member.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
 	if err := checkMember(sp, id); err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	}
 	var out *bot.Member
 	var fnErr error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
 		b, err := child(tx, sp, bucketMembers, true)
 		if err != nil {

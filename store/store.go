@@ -22,8 +22,9 @@
 // the nudges bucket and moves each slot, never a member record; see due.go.
 //
 // Every write commits (and fsyncs) before the method returns. Member, space and
-// challenge updates go through bbolt's DB.Batch so that concurrent members share
-// one commit; MaxBatchDelay is tuned for that (see DefaultMaxBatchDelay).
+// challenge updates share commits through the store's group commit (batch.go,
+// DB.Batch's contract with batches that stay open while a commit runs);
+// MaxBatchDelay is tuned for that (see DefaultMaxBatchDelay).
 // Opening and closing a challenge go through DB.Update, which runs its function
 // once: they decide, and must not decide twice.
 package store
@@ -92,6 +93,8 @@ type DB struct {
 
 	// briefs caches decoded members for Briefs; nil when off.
 	briefs *briefCache
+	// batch is the group commit of member, space and challenge updates.
+	batch *batcher
 
 	// claim holds ClaimDue's scratch buffers between calls. Only a write
 	// transaction touches it, and bbolt runs one at a time.
@@ -165,7 +168,8 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.BriefCacheBytes == 0 {
 		opt.BriefCacheBytes = DefaultBriefCacheBytes
 	}
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes)}
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes),
+		batch: newBatcher(bdb, opt.MaxBatchDelay, opt.MaxBatchSize)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
