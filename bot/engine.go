@@ -245,18 +245,31 @@ func (e *Engine) checkArgs(cmd *Command, args map[string]string) error {
 // would mean the server's zone, not the member's.
 func LoadZone(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
+	loc, ok := resolved.get(name)
+	if !ok {
+		loc = resolveZone(name)
+		resolved.put(name, loc)
+	}
+	if loc == nil {
+		return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", Clip(name, 40))
+	}
+	return loc, nil
+}
+
+// resolveZone is LoadZone's lookup, nil for an unknown name.
+func resolveZone(name string) *time.Location {
 	if strings.EqualFold(name, "utc") {
-		return time.UTC, nil
+		return time.UTC
 	}
 	if loc, ok := nudge.Location(name); ok {
-		return loc, nil
+		return loc
 	}
 	for _, z := range zoneNames {
 		if strings.EqualFold(z, name) {
 			if loc, ok := nudge.Location(z); ok {
-				return loc, nil
+				return loc
 			}
 		}
 	}
-	return nil, Errorf(Invalid, "%q is not a time zone; use an IANA name such as Europe/Berlin.", Clip(name, 40))
+	return nil
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"fmt"
 	"time"
+
+	"github.com/studybot/studybot/roadmap"
 )
 
 // Pace and estimate windows.
@@ -16,17 +18,39 @@ const (
 // the last four weeks, when they would finish. Hours of optional topics and
 // of options not on their path count for nothing.
 func (s study) estimate(m *Member, tr *Track, now time.Time) (left int, text string) {
+	// The member's marks by topic index, from one pass over them: the walk
+	// below then asks the roadmap (map lookups) only for pick options.
+	topics := s.rm.Topics()
+	var buf [256]*Mark
+	marks := buf[:0]
+	if len(topics) <= len(buf) {
+		marks = buf[:len(topics)]
+	} else {
+		marks = make([]*Mark, len(topics))
+	}
+	for id, mk := range tr.Topics {
+		if t := s.rm.Topic(id); t != nil && mk != nil {
+			marks[t.Index] = mk
+		}
+	}
 	var pace int // hours of topics done in the window
-	for _, t := range s.rm.Topics() {
-		if t.Optional || !s.rm.Counts(tr, t) {
+	for _, t := range topics {
+		if t.Optional {
 			continue
 		}
-		st := tr.Status(t.ID)
-		if !s.rm.Finished(tr, t) { // a pick not chosen from yet stays ahead
+		mk := marks[t.Index]
+		finished := mk != nil && mk.Status.Finished()
+		if t.Group() != nil {
+			if !s.rm.Counts(tr, t) {
+				continue
+			}
+			finished = s.rm.Finished(tr, t) // a pick not chosen from yet stays ahead
+		}
+		if !finished {
 			left += t.Hours
 			continue
 		}
-		if mk := tr.Topics[t.ID]; mk != nil && st == "done" && now.Sub(mk.At) <= paceWindow {
+		if mk != nil && mk.Status == roadmap.Done && now.Sub(mk.At) <= paceWindow {
 			pace += t.Hours
 		}
 	}

@@ -60,7 +60,7 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 	moderator := req.Access >= AccessModerator || (req.Space.Platform != PlatformDiscord &&
 		(slices.Contains(e.configured(req.Space), req.Member) || slices.Contains(rec.Moderators, req.Member)))
 	var fast []string // moderators see who marked topics done too fast to rank
-	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
+	err = e.briefs(ctx, req.Space, func(m *Member) error {
 		id := followedID(rec, m)
 		if id == defaultRoadmap(rec) {
 			id = s.id // the default as it loaded (the built-in if it does not)
@@ -69,23 +69,29 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 			return nil
 		}
 		members++
-		if moderator {
-			if st := e.standing(m, s, time.Time{}); st.fast > 0 {
-				fast = append(fast, fmt.Sprintf("%s (%d)", memberName(m), st.fast))
-			}
-		}
 		tr := m.Track(s.id)
-		all, _ := s.rm.Progress(tr)
+		res, all := s.rm.NextAndOverall(tr)
 		percents[min(100, max(0, all.Percent()))]++
-		if t := onTopic(s.rm, s.rm.Next(tr)); t != nil {
+		if t := onTopic(s.rm, res); t != nil {
 			bySection[t.Section]++
 			on[t]++
 		} else {
 			finished++
 		}
+		// One pass over the marks for the week, the pace and (moderators)
+		// the done instants that could be too fast: this runs for every
+		// member of the space.
 		var week []*roadmap.Topic
+		var doneBuf [160]int64
+		done := doneBuf[:0]
 		for id, mk := range tr.Topics {
-			if mk.Status != roadmap.Done || mk.At.Before(paceFrom) || mk.At.After(now) {
+			if mk.Status != roadmap.Done {
+				continue
+			}
+			if moderator && !mk.At.IsZero() {
+				done = append(done, mk.At.UnixNano())
+			}
+			if mk.At.Before(paceFrom) || mk.At.After(now) {
 				continue
 			}
 			t := s.rm.Topic(id)
@@ -95,6 +101,11 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 			paceDone++
 			if !mk.At.Before(weekFrom) {
 				week = append(week, t)
+			}
+		}
+		if moderator && e.mayBeFast(done) {
+			if st := e.standing(m, s, time.Time{}); st.fast > 0 {
+				fast = append(fast, fmt.Sprintf("%s (%d)", memberName(m), st.fast))
 			}
 		}
 		if len(week) > 0 {
@@ -295,4 +306,33 @@ func (e *Engine) nextChallenge(sp Space, rec *SpaceRecord) string {
 		}
 	}
 	return scheduleName(sch) + " in " + where
+}
+
+// briefs reads every member of a space for a view over all of them (group,
+// leaderboard): through MemberBriefs when the store has it, which leaves
+// out what such views never show, else through Members.
+func (e *Engine) briefs(ctx context.Context, sp Space, fn func(*Member) error) error {
+	if mb, ok := e.Store.(MemberBriefs); ok {
+		return mb.Briefs(ctx, sp, fn)
+	}
+	return e.Store.Members(ctx, sp, fn)
+}
+
+// mayBeFast reports whether more than fastDone of the done instants
+// (Unix nanoseconds, of all a track's done marks) fall within one minute,
+// before standing asks which of them count on the member's path: most
+// members have none, and this costs no roadmap lookups, where standing
+// costs several per mark. It sorts done.
+func (e *Engine) mayBeFast(done []int64) bool {
+	limit := e.fastDone()
+	if len(done) <= limit {
+		return false
+	}
+	slices.Sort(done)
+	for i := limit; i < len(done); i++ {
+		if done[i]-done[i-limit] < int64(time.Minute) {
+			return true
+		}
+	}
+	return false
 }

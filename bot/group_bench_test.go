@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
 )
 
 // groupBenchMembers is the space size of the group benchmark (issue 12).
@@ -63,17 +66,51 @@ func seedGroup(b *testing.B, env *bottest.Env, n int) {
 	wg.Wait()
 }
 
-// BenchmarkGroup: "group" as a moderator (the idle list too) in a space of
-// 10,000 members: one pass over every member record.
-func BenchmarkGroup(b *testing.B) {
-	env := bottest.New(b)
-	seedGroup(b, env, groupBenchMembers)
-	req := &bot.Request{Space: bottest.Space, Member: "m000001", Access: bot.AccessModerator, Command: "group"}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := env.Engine.Handle(ctx, req); err != nil {
-			b.Fatal(err)
-		}
+// viewEnv is an engine on a fresh file whose store caches briefs or not
+// (store.Options.BriefCacheBytes), for the views over a whole space.
+func viewEnv(b *testing.B, cache bool) *bottest.Env {
+	b.Helper()
+	clock := bottest.NewClock(bottest.Start)
+	opt := store.Options{Clock: clock}
+	if !cache {
+		opt.BriefCacheBytes = -1
 	}
+	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return &bottest.Env{DB: db, Clock: clock, Engine: &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: clock, Log: slog.New(slog.DiscardHandler)}}
+}
+
+// BenchmarkGroup: "group" as a moderator (the idle list too) in a space of
+// 10,000 members: one pass over every member, against a raw scan of their
+// records in the same run (benchFloor; target x-floor-p50 <= 5). cache=on
+// is a space nobody wrote to since the last view (every brief cached),
+// cache=off decodes every record.
+func BenchmarkGroup(b *testing.B) {
+	for _, cache := range []bool{true, false} {
+		b.Run(fmt.Sprintf("cache=%s", onOff(cache)), func(b *testing.B) {
+			env := viewEnv(b, cache)
+			seedGroup(b, env, groupBenchMembers)
+			req := &bot.Request{Space: bottest.Space, Member: "m000001", Access: bot.AccessModerator, Command: "group"}
+			ctx := context.Background()
+			benchFloor(b, func(int) {
+				if _, err := env.Engine.Handle(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}, func(int) {
+				if n, err := env.DB.Floor().Scan(bottest.Space); err != nil || n != groupBenchMembers {
+					b.Fatal(n, err)
+				}
+			})
+		})
+	}
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

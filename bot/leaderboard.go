@@ -75,7 +75,11 @@ func (e *Engine) fastDone() int {
 func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 	s := standing{m: m, st: st}
 	tr := st.trackOf(m)
-	var done []time.Time
+	// Instants as Unix nanoseconds in a buffer on the stack: the group
+	// and leaderboard call this for every member of a space, so a slice
+	// of time.Time grown per member was a good part of their cost.
+	var buf [160]int64
+	done := buf[:0]
 	for id, mk := range tr.Topics {
 		if !mk.Status.Finished() {
 			continue
@@ -96,16 +100,17 @@ func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 			}
 			continue
 		}
-		done = append(done, mk.At)
+		done = append(done, mk.At.UnixNano())
 	}
-	slices.SortFunc(done, func(a, b time.Time) int { return a.Compare(b) })
+	slices.Sort(done)
 	limit := e.fastDone()
 	lo := 0
+	var last int64
 	for i, at := range done {
-		for at.Sub(done[lo]) >= time.Minute {
+		for at-done[lo] >= int64(time.Minute) {
 			lo++
 		}
-		if !since.IsZero() && at.Before(since) {
+		if !since.IsZero() && at < since.UnixNano() {
 			continue
 		}
 		if i-lo+1 > limit {
@@ -113,7 +118,10 @@ func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 			continue
 		}
 		s.done++
-		s.last = at
+		last = at
+	}
+	if s.done > 0 && last != 0 {
+		s.last = time.Unix(0, last)
 	}
 	return s
 }
@@ -146,7 +154,7 @@ func (e *Engine) readBoard(ctx context.Context, req *Request) (*board, error) {
 	}
 	b := &board{period: p, me: -1}
 	active := now.Add(-boardInactive)
-	err = e.Store.Members(ctx, req.Space, func(m *Member) error {
+	err = e.briefs(ctx, req.Space, func(m *Member) error {
 		if m.Hidden {
 			b.hidden = b.hidden || m.ID == req.Member
 			return nil

@@ -293,8 +293,16 @@ func TestLeaderboardEmptyAndBadPeriod(t *testing.T) {
 // 10,000, each with random done and skipped marks over the last 90 days on
 // the built-in roadmap, for each period.
 func BenchmarkLeaderboard(b *testing.B) {
+	for _, cache := range []bool{true, false} {
+		b.Run(fmt.Sprintf("cache=%s", onOff(cache)), func(b *testing.B) { benchLeaderboard(b, cache) })
+	}
+}
+
+// benchLeaderboard is BenchmarkLeaderboard on a store that caches briefs
+// or not (see BenchmarkGroup).
+func benchLeaderboard(b *testing.B, cache bool) {
 	const n = 10_000
-	env := bottest.New(b)
+	env := viewEnv(b, cache)
 	ctx := context.Background()
 	topics := counted()
 	now := env.Clock.Now()
@@ -332,13 +340,17 @@ func BenchmarkLeaderboard(b *testing.B) {
 	wg.Wait()
 	for _, period := range []string{"all", "week"} {
 		b.Run(period, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
+			// Against a raw scan of the same records (benchFloor).
+			benchFloor(b, func(i int) {
 				req := &bot.Request{Space: bottest.Space, Member: fmt.Sprintf("m%05d", i%n), Command: "leaderboard show", Args: map[string]string{"period": period}}
 				if _, err := env.Engine.Handle(ctx, req); err != nil {
 					b.Fatal(err)
 				}
-			}
+			}, func(int) {
+				if got, err := env.DB.Floor().Scan(bottest.Space); err != nil || got != n {
+					b.Fatal(got, err)
+				}
+			})
 		})
 	}
 }

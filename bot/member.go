@@ -312,12 +312,46 @@ type Submission struct {
 // TouchInHandler read the requester through here.
 func (e *Engine) member(ctx context.Context, req *Request) (*Member, error) {
 	m, err := e.Store.Member(ctx, req.Space, req.Member)
+	if ErrorCode(err) == NotFound {
+		m, err = nil, nil
+	}
+	if err != nil {
+		return nil, Wrap(err, "read member")
+	}
+	return e.touched(ctx, req, m)
+}
+
+// memberIn is member that also returns the space's settings, read with
+// the member in one transaction when the store can (MemberInSpace).
+func (e *Engine) memberIn(ctx context.Context, req *Request) (*Member, *SpaceRecord, error) {
+	mis, ok := e.Store.(MemberInSpace)
+	if !ok {
+		m, err := e.member(ctx, req)
+		if err != nil {
+			return nil, nil, err
+		}
+		rec, err := e.Store.Space(ctx, req.Space)
+		if err != nil {
+			return nil, nil, Wrap(err, "read space")
+		}
+		return m, rec, nil
+	}
+	m, rec, err := mis.MemberInSpace(ctx, req.Space, req.Member)
+	if err != nil {
+		return nil, nil, Wrap(err, "read member")
+	}
+	if m, err = e.touched(ctx, req, m); err != nil {
+		return nil, nil, err
+	}
+	return m, rec, nil
+}
+
+// touched finishes member's read of m (nil when there is no record).
+func (e *Engine) touched(ctx context.Context, req *Request, m *Member) (*Member, error) {
 	switch {
-	case ErrorCode(err) == NotFound:
+	case m == nil:
 		req.newcomer = true // Handle welcomes them above the answer
 		return &Member{Space: req.Space, ID: req.Member, Name: req.Name}, nil
-	case err != nil:
-		return nil, Wrap(err, "read member")
 	case m.DMClosed:
 		return e.update(ctx, req, func(*Member) error { return nil })
 	}

@@ -162,13 +162,9 @@ func (e *Engine) learner(ctx context.Context, req *Request) (*Member, study, err
 // learnerIn is learner that also returns the space record it read, for
 // handlers that need it too.
 func (e *Engine) learnerIn(ctx context.Context, req *Request) (*Member, study, *SpaceRecord, error) {
-	m, err := e.member(ctx, req)
+	m, rec, err := e.memberIn(ctx, req)
 	if err != nil {
 		return nil, study{}, nil, err
-	}
-	rec, err := e.Store.Space(ctx, req.Space)
-	if err != nil {
-		return nil, study{}, nil, Wrap(err, "read space")
 	}
 	s, err := e.followed(ctx, rec, m)
 	return m, s, rec, err

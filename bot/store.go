@@ -118,6 +118,33 @@ type Store interface {
 	DueIndex
 }
 
+// MemberBriefs is an optional extension of Store for the views that read
+// every member of a space (group, leaderboard): they need each member's
+// marks and settings, never the undo history, reviews or notes, which can
+// be most of a record. The engine uses it when the store has it and
+// Members otherwise, so a store without it stays correct, only slower.
+type MemberBriefs interface {
+	// Briefs is Members (same order, same fn contract, Answered filled)
+	// with these left empty in every Member it gives: History, each
+	// Track's Reviews, and each Mark's Note and Started. Everything else
+	// is as Members gives it. The Member is fn's to keep and its fields
+	// to set, but what they point to (Tracks and the maps and marks in
+	// them) may be shared with a cache and must not be changed.
+	Briefs(ctx context.Context, sp Space, fn func(*Member) error) error
+}
+
+// MemberInSpace is an optional extension of Store: a space's settings and
+// one member of it as of one read, for the commands that need both (next,
+// progress, done and most others: the space says which roadmap a member
+// follows). The engine uses it when the store has it and Space plus Member
+// otherwise.
+type MemberInSpace interface {
+	// MemberInSpace returns what Space(sp) and Member(sp, id) would, from
+	// one consistent read. m is nil, with no error, when the member has no
+	// record (where Member says NotFound); rec is never nil.
+	MemberInSpace(ctx context.Context, sp Space, id string) (m *Member, rec *SpaceRecord, err error)
+}
+
 // RoadmapFile is a roadmap a space's moderators added: the file as they
 // uploaded it, which is what export gives back.
 type RoadmapFile struct {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/studybot/studybot/roadmap"
@@ -47,8 +48,7 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 // says what changed, one line names what is next (with its buttons). The
 // whole topic card comes with next or topic.
 func (s study) changeReply(tr *Track, title string) *Reply {
-	all, _ := s.rm.Progress(tr)
-	res := s.rm.Next(tr)
+	res, all := s.rm.NextAndOverall(tr)
 	r := &Reply{Title: title}
 	switch {
 	case res.Complete:
@@ -170,13 +170,21 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 	for _, s := range secs {
 		r.Bars = append(r.Bars, Bar{Label: s.Section.Title, Done: s.Done, Total: s.Total})
 	}
-	var learning []string
-	for _, t := range st.rm.Topics() {
-		if tr.Status(t.ID) == roadmap.Learning {
-			learning = append(learning, t.Title)
+	// From the marks, not a status lookup per topic of the roadmap.
+	var learningTopics []*roadmap.Topic
+	for id, mk := range tr.Topics {
+		if mk != nil && mk.Status == roadmap.Learning {
+			if t := st.rm.Topic(id); t != nil {
+				learningTopics = append(learningTopics, t)
+			}
 		}
 	}
-	if len(learning) > 0 {
+	if len(learningTopics) > 0 {
+		slices.SortFunc(learningTopics, func(a, b *roadmap.Topic) int { return a.Index - b.Index })
+		learning := make([]string, len(learningTopics))
+		for i, t := range learningTopics {
+			learning[i] = t.Title
+		}
 		r.Fields = append(r.Fields, Field{Name: "Learning", Value: strings.Join(learning, ", ")})
 	}
 	if res := st.rm.Next(tr); res.Topic != nil {

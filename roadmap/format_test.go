@@ -212,7 +212,7 @@ func TestOptionalTopics(t *testing.T) {
 	}
 	// "after" on an unfinished optional topic alone does not block: a/two is
 	// ready as soon as a/one is finished, even though a/extra comes first.
-	if !r.ready(learner{status: st("a/one", "done")}, r.Topic("a/two")) {
+	if !ready(r, learnerMarks{learner{status: st("a/one", "done")}}, r.Topic("a/two")) {
 		t.Error("a/two is blocked by its optional prerequisite")
 	}
 }

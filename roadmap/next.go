@@ -1,5 +1,7 @@
 package roadmap
 
+import "sync"
+
 // Status is a member's mark on a topic. The zero value means "not started".
 type Status string
 
@@ -33,15 +35,125 @@ type MarkLister interface {
 	Marks(yield func(topic string, s Status) bool)
 }
 
+// marks is how the walks below ask about a learner. learnerMarks asks the
+// Learner itself (a map lookup per question, for the exported one-topic
+// helpers); denseMarks reads the learner once into arrays by topic and pick
+// index, so Next and Progress, which views over a whole space run for every
+// member, ask an array instead of a map. The walks are generic functions
+// rather than taking the interface, so a learnerMarks is not boxed (one
+// allocation per Counts) on the way in.
+type marks interface {
+	status(t *Topic) Status
+	// statusOf is status for an id that may name no topic here.
+	statusOf(id string) Status
+	choice(p *Pick) string
+}
+
+type learnerMarks struct{ l Learner }
+
+func (m learnerMarks) status(t *Topic) Status    { return m.l.Status(t.ID) }
+func (m learnerMarks) statusOf(id string) Status { return m.l.Status(id) }
+func (m learnerMarks) choice(p *Pick) string     { return m.l.Choice(p.ID) }
+
+// denseMarks holds a learner's statuses by Topic.Index and choices by
+// Pick.index, in buffers of its own for roadmaps of up to denseTopics
+// topics; they come from densePool.
+type denseMarks struct {
+	r       *Roadmap
+	l       Learner
+	st      []Status
+	choices []string
+	stBuf   [denseTopics]Status
+	chBuf   [8]string
+}
+
+const denseTopics = 160
+
+// densePool recycles denseMarks: the walks reach them through the marks
+// interface, so they would escape to the heap, 2.6 KB a call.
+var densePool = sync.Pool{New: func() any { return new(denseMarks) }}
+
+// dense reads l into a denseMarks, which the caller releases: from its
+// marks when it lists them (the cost of what it marked), else by asking
+// for every topic.
+func (r *Roadmap) dense(l Learner) *denseMarks {
+	d := densePool.Get().(*denseMarks)
+	d.r, d.l = r, l
+	if len(r.topics) <= len(d.stBuf) {
+		d.st = d.stBuf[:len(r.topics)]
+	} else {
+		d.st = make([]Status, len(r.topics))
+	}
+	if len(r.Picks) <= len(d.chBuf) {
+		d.choices = d.chBuf[:len(r.Picks)]
+	} else {
+		d.choices = make([]string, len(r.Picks))
+	}
+	if ml, ok := l.(MarkLister); ok {
+		for id, s := range ml.Marks {
+			if t := r.byID[id]; t != nil {
+				d.st[t.Index] = s
+			}
+		}
+	} else {
+		for i, t := range r.topics {
+			d.st[i] = l.Status(t.ID)
+		}
+	}
+	for i, p := range r.Picks {
+		d.choices[i] = l.Choice(p.ID)
+	}
+	return d
+}
+
+// release returns d to the pool, holding nothing of the learner's.
+func (d *denseMarks) release() {
+	clear(d.st)
+	clear(d.choices)
+	d.r, d.l, d.st, d.choices = nil, nil, nil, nil
+	densePool.Put(d)
+}
+
+func (d *denseMarks) status(t *Topic) Status {
+	if t.Index < len(d.st) && d.r.topics[t.Index] == t {
+		return d.st[t.Index]
+	}
+	return d.l.Status(t.ID)
+}
+
+func (d *denseMarks) statusOf(id string) Status {
+	if t := d.r.byID[id]; t != nil {
+		return d.status(t)
+	}
+	return d.l.Status(id)
+}
+
+func (d *denseMarks) choice(p *Pick) string {
+	if p.index < len(d.choices) && d.r.Picks[p.index] == p {
+		return d.choices[p.index]
+	}
+	return d.l.Choice(p.ID)
+}
+
+// optionStatus is the learner's status on option i of p.
+func optionStatus[M marks](r *Roadmap, m M, p *Pick, i int) Status {
+	if i < len(p.options) && p.options[i] != nil {
+		return m.status(p.options[i])
+	}
+	return m.statusOf(p.Options[i])
+}
+
 // Chosen returns the option the learner follows in group p: their explicit pick,
 // else the first option they are learning or have done (starting an option is
 // choosing it), else "".
-func (r *Roadmap) Chosen(l Learner, p *Pick) string {
-	if c := l.Choice(p.ID); c != "" && r.pickOf[c] == p {
+func (r *Roadmap) Chosen(l Learner, p *Pick) string { return chosen(r, learnerMarks{l}, p) }
+
+func chosen[M marks](r *Roadmap, m M, p *Pick) string {
+	if c := m.choice(p); c != "" && r.pickOf[c] == p {
 		return c
 	}
-	for _, o := range p.Options {
-		if s := l.Status(o); s == Learning || s == Done {
+	for i, o := range p.Options {
+		if s := optionStatus(r, m, p, i); s == Learning || s == Done {
 			return o
 		}
 	}
@@ -51,12 +163,14 @@ func (r *Roadmap) Chosen(l Learner, p *Pick) string {
 // Counts reports whether topic t is on the learner's path: every topic outside pick
 // groups is, and of a group only the chosen option (or, before a choice, the group's
 // first option standing in for the whole group).
-func (r *Roadmap) Counts(l Learner, t *Topic) bool {
-	p := r.pickOf[t.ID]
+func (r *Roadmap) Counts(l Learner, t *Topic) bool { return counts(r, learnerMarks{l}, t) }
+
+func counts[M marks](r *Roadmap, m M, t *Topic) bool {
+	p := t.pick
 	if p == nil {
 		return true
 	}
-	c := r.Chosen(l, p)
+	c := chosen(r, m, p)
 	if c == "" {
 		return t.ID == p.Options[0]
 	}
@@ -66,20 +180,20 @@ func (r *Roadmap) Counts(l Learner, t *Topic) bool {
 // Finished reports whether t, a topic that Counts for the learner, is off
 // their path: done or skipped, and for a pick group not chosen from yet,
 // every option skipped.
-func (r *Roadmap) Finished(l Learner, t *Topic) bool { return r.finished(l, t) }
+func (r *Roadmap) Finished(l Learner, t *Topic) bool { return finished(r, learnerMarks{l}, t) }
 
 // finished reports whether t (a counted topic) is off the path; an unchosen group
 // is finished only when the member skipped every option.
-func (r *Roadmap) finished(l Learner, t *Topic) bool {
-	if p := r.pickOf[t.ID]; p != nil && r.Chosen(l, p) == "" {
-		for _, o := range p.Options {
-			if !l.Status(o).Finished() {
+func finished[M marks](r *Roadmap, m M, t *Topic) bool {
+	if p := t.pick; p != nil && chosen(r, m, p) == "" {
+		for i := range p.Options {
+			if !optionStatus(r, m, p, i).Finished() {
 				return false
 			}
 		}
 		return true
 	}
-	return l.Status(t.ID).Finished()
+	return m.status(t).Finished()
 }
 
 // Result is the answer to "what's next?".
@@ -102,14 +216,22 @@ type Result struct {
 // hold the roadmap open: once every required topic is finished the result is
 // Complete, whatever optional topics remain.
 func (r *Roadmap) Next(l Learner) Result {
-	if t := r.learning(l); t != nil {
+	d := r.dense(l)
+	defer d.release()
+	return next(r, d)
+}
+
+// next is Next over marks (TestDenseGivesSameAnswers runs it over the
+// Learner itself too).
+func next[M marks](r *Roadmap, d M) Result {
+	if t := learning(r, d); t != nil {
 		return Result{Topic: t}
 	}
 	// The walk stops at the first ready topic, so it costs the finished
 	// prefix of the roadmap, not the whole of it.
 	var optional *Topic // the first ready optional topic, until a required one shows up
 	for _, t := range r.topics {
-		if !r.Counts(l, t) || r.finished(l, t) {
+		if !counts(r, d, t) || finished(r, d, t) {
 			continue
 		}
 		if optional != nil {
@@ -118,16 +240,16 @@ func (r *Roadmap) Next(l Learner) Result {
 			}
 			continue
 		}
-		p := r.pickOf[t.ID]
-		if p != nil && r.Chosen(l, p) == "" {
-			for _, o := range p.Options {
-				if !l.Status(o).Finished() && r.ready(l, r.byID[o]) {
-					return Result{Pick: p, Suggested: r.suggested(l, p)}
+		p := t.pick
+		if p != nil && chosen(r, d, p) == "" {
+			for i, o := range p.Options {
+				if !optionStatus(r, d, p, i).Finished() && ready(r, d, r.byID[o]) {
+					return Result{Pick: p, Suggested: suggested(r, d, p)}
 				}
 			}
 			continue
 		}
-		if r.ready(l, t) {
+		if ready(r, d, t) {
 			if !t.Optional {
 				return Result{Topic: t}
 			}
@@ -139,21 +261,9 @@ func (r *Roadmap) Next(l Learner) Result {
 
 // learning returns the earliest topic on the learner's path that they are
 // learning, or nil.
-func (r *Roadmap) learning(l Learner) *Topic {
-	if ml, ok := l.(MarkLister); ok {
-		var first *Topic
-		for id, s := range ml.Marks {
-			if s != Learning {
-				continue
-			}
-			if t := r.byID[id]; t != nil && (first == nil || t.Index < first.Index) && r.Counts(l, t) {
-				first = t
-			}
-		}
-		return first
-	}
+func learning[M marks](r *Roadmap, m M) *Topic {
 	for _, t := range r.topics {
-		if l.Status(t.ID) == Learning && r.Counts(l, t) {
+		if m.status(t) == Learning && counts(r, m, t) {
 			return t
 		}
 	}
@@ -162,13 +272,20 @@ func (r *Roadmap) learning(l Learner) *Topic {
 
 // ready reports whether every prerequisite of t is satisfied for the learner.
 // An optional prerequisite never blocks: it orders topics, it does not gate them.
-func (r *Roadmap) ready(l Learner, t *Topic) bool {
-	for _, a := range t.After {
-		if l.Status(a).Finished() || r.byID[a].Optional {
+func ready[M marks](r *Roadmap, m M, t *Topic) bool {
+	for i, a := range t.After {
+		var at *Topic
+		if i < len(t.after) {
+			at = t.after[i]
+		}
+		if at == nil {
+			at = r.byID[a]
+		}
+		if m.status(at).Finished() || at.Optional {
 			continue
 		}
-		if p := r.pickOf[a]; p != nil {
-			if c := r.Chosen(l, p); c != "" && c != a {
+		if p := at.pick; p != nil {
+			if c := chosen(r, m, p); c != "" && c != a {
 				continue // an alternative the member did not choose
 			}
 		}
@@ -178,12 +295,12 @@ func (r *Roadmap) ready(l Learner, t *Topic) bool {
 }
 
 // suggested returns the option of p that the learner's other choices suggest.
-func (r *Roadmap) suggested(l Learner, p *Pick) string {
+func suggested[M marks](r *Roadmap, m M, p *Pick) string {
 	for _, q := range r.Picks {
 		if q == p {
 			continue
 		}
-		if c := r.Chosen(l, q); c != "" {
+		if c := chosen(r, m, q); c != "" {
 			if s, ok := q.Suggests[c]; ok && r.pickOf[s] == p {
 				return s
 			}
@@ -219,11 +336,9 @@ type SectionTally struct {
 // learner, overall and per section in roadmap order.
 func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
 	secs := make([]SectionTally, len(r.Sections))
-	if ml, ok := l.(MarkLister); ok {
-		r.progressFromMarks(l, ml, secs)
-	} else {
-		r.progressFromTopics(l, secs)
-	}
+	d := r.dense(l)
+	defer d.release()
+	r.progress(d, secs)
 	var all Tally
 	for i, s := range r.Sections {
 		secs[i].Section = s
@@ -234,37 +349,51 @@ func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
 	return all, secs
 }
 
-// progressFromTopics fills in secs by asking about every topic.
-func (r *Roadmap) progressFromTopics(l Learner, secs []SectionTally) {
-	for _, t := range r.topics {
-		sec := &secs[t.Section.index]
-		switch {
-		case t.Optional:
-			if l.Status(t.ID) == Done {
-				sec.OptionalDone++
-			}
-		case !r.Counts(l, t):
-		default:
-			sec.Total++
-			if r.finished(l, t) {
-				sec.Done++
-			}
-		}
-	}
+// Overall is Progress's overall tally alone, without building the
+// per-section slice: what views over a whole space need of each member.
+func (r *Roadmap) Overall(l Learner) Tally {
+	d := r.dense(l)
+	defer d.release()
+	return r.overall(d)
 }
 
-// progressFromMarks fills in secs from the learner's marks: totals come from
-// counts made at Parse plus one slot per pick group, and only marked topics are
-// looked at for what is finished.
-func (r *Roadmap) progressFromMarks(l Learner, ml MarkLister, secs []SectionTally) {
+// NextAndOverall is Next and Overall from one reading of the learner, for
+// callers that need both (group for every member, a change's reply).
+func (r *Roadmap) NextAndOverall(l Learner) (Result, Tally) {
+	d := r.dense(l)
+	defer d.release()
+	return next(r, d), r.overall(d)
+}
+
+func (r *Roadmap) overall(d *denseMarks) Tally {
+	var buf [32]SectionTally
+	secs := buf[:0]
+	if len(r.Sections) <= len(buf) {
+		secs = buf[:len(r.Sections)]
+	} else {
+		secs = make([]SectionTally, len(r.Sections))
+	}
+	r.progress(d, secs)
+	var all Tally
+	for i := range secs {
+		all.Done += secs[i].Done
+		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
+	}
+	return all
+}
+
+// progress fills in secs: totals come from counts made at Parse plus one
+// slot per pick group, and the statuses are read from d's array.
+func (r *Roadmap) progress(d *denseMarks, secs []SectionTally) {
 	for i, s := range r.Sections {
 		secs[i].Total = s.required
 	}
 	var buf [8]string
-	chosen := buf[:0]
+	picked := buf[:0]
 	for _, p := range r.Picks {
-		c := r.Chosen(l, p)
-		chosen = append(chosen, c)
+		c := chosen(r, d, p)
+		picked = append(picked, c)
 		// Before a choice the first option stands in for the group, and is
 		// finished only when every option was skipped.
 		slot := c
@@ -273,24 +402,47 @@ func (r *Roadmap) progressFromMarks(l Learner, ml MarkLister, secs []SectionTall
 		}
 		i := r.byID[slot].Section.index
 		secs[i].Total++
-		if c == "" && r.finished(l, r.byID[slot]) {
+		if c == "" && finished(r, d, r.byID[slot]) {
 			secs[i].Done++
 		}
 	}
-	for id, s := range ml.Marks {
-		t := r.byID[id]
-		if t == nil || !s.Finished() {
+	for idx, s := range d.st {
+		if !s.Finished() {
 			continue
 		}
+		t := r.topics[idx]
+		if r.byID[t.ID] != t {
+			continue // a later topic with a duplicate id: the marks name the first
+		}
 		i := t.Section.index
-		p := r.pickOf[id]
+		p := t.pick
 		switch {
 		case t.Optional:
 			if s == Done {
 				secs[i].OptionalDone++
 			}
-		case p == nil, chosen[p.index] == id:
+		case p == nil, picked[p.index] == t.ID:
 			secs[i].Done++
+		}
+	}
+}
+
+// progressFromTopics fills in secs by asking about every topic: the plain
+// reading of Progress, which TestDenseGivesSameAnswers holds progress to.
+func progressFromTopics[M marks](r *Roadmap, m M, secs []SectionTally) {
+	for _, t := range r.topics {
+		sec := &secs[t.Section.index]
+		switch {
+		case t.Optional:
+			if m.status(t) == Done {
+				sec.OptionalDone++
+			}
+		case !counts(r, m, t):
+		default:
+			sec.Total++
+			if finished(r, m, t) {
+				sec.Done++
+			}
 		}
 	}
 }

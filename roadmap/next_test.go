@@ -76,6 +76,41 @@ func TestMarksGiveSameAnswers(t *testing.T) {
 	}
 }
 
+// TestDenseGivesSameAnswers: Next and Progress read a learner once into
+// arrays (denseMarks); asking the Learner at every step, topic by topic,
+// gives exactly the same answers.
+func TestDenseGivesSameAnswers(t *testing.T) {
+	gen, err := Parse("gen.toml", generate(MaxTopics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for name, r := range map[string]*Roadmap{"builtin": Default(), "custom500": gen, "small": mustParse(t, small), "optional": mustParse(t, optionalMap)} {
+		for range 3000 {
+			l := randomLearner(rng, r)
+			for _, ll := range []Learner{l, marked{l}} {
+				if a, b := next(r, learnerMarks{l}), r.Next(ll); a != b {
+					t.Fatalf("%s: asking gives Next %+v, dense %+v (learner %v)", name, a, b, l)
+				}
+				want := make([]SectionTally, len(r.Sections))
+				progressFromTopics(r, learnerMarks{l}, want)
+				all, got := r.Progress(ll)
+				if o := r.Overall(ll); o != all {
+					t.Fatalf("%s: Overall %+v, Progress %+v", name, o, all)
+				}
+				if n, o := r.NextAndOverall(ll); n != r.Next(ll) || o != all {
+					t.Fatalf("%s: NextAndOverall %+v %+v, want %+v %+v", name, n, o, r.Next(ll), all)
+				}
+				for i := range want {
+					if want[i].Tally != got[i].Tally {
+						t.Fatalf("%s: section %s asking %+v, dense %+v (learner %v)", name, r.Sections[i].ID, want[i].Tally, got[i].Tally, l)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestNextWithMarks runs the Next table for a learner that lists its marks.
 func TestNextWithMarks(t *testing.T) {
 	r := mustParse(t, small)

@@ -98,6 +98,13 @@ type Topic struct {
 
 	Section *Section `json:"-" toml:"-"`
 	Index   int      `json:"-" toml:"-"` // position in roadmap order
+
+	// pick is the group the topic is an option of (pickOf[ID]), and after
+	// the topics After names (nil where one names none), kept on the topic
+	// so the walks of Next and Progress, which views over a whole space
+	// run for every member, need no map lookup for them.
+	pick  *Pick
+	after []*Topic
 }
 
 // Resource is a link for studying a topic.
@@ -114,7 +121,8 @@ type Pick struct {
 	Options  []string          `json:"options" toml:"options"`
 	Suggests map[string]string `json:"suggests,omitempty" toml:"suggests"`
 
-	index int // position in Picks
+	index   int      // position in Picks
+	options []*Topic // Options resolved (nil where one names no topic)
 }
 
 //go:embed backend.toml
@@ -140,6 +148,10 @@ func Default() *Roadmap {
 
 // Topics returns every topic in roadmap order.
 func (r *Roadmap) Topics() []*Topic { return r.topics }
+
+// Group returns the pick group t is an option of, nil when it is in none:
+// PickOf without the lookup.
+func (t *Topic) Group() *Pick { return t.pick }
 
 // Topic returns the topic with the given id, or nil.
 func (r *Roadmap) Topic(id string) *Topic { return r.byID[id] }
@@ -248,14 +260,23 @@ func (r *Roadmap) index() {
 	for i, p := range r.Picks {
 		p.index = i
 		r.pickIDs[p.ID] = p
-		for _, o := range p.Options {
+		p.options = make([]*Topic, len(p.Options))
+		for j, o := range p.Options {
 			r.pickOf[o] = p
+			p.options[j] = r.byID[o]
+		}
+	}
+	for _, t := range r.topics {
+		t.after = make([]*Topic, len(t.After))
+		for j, a := range t.After {
+			t.after[j] = r.byID[a]
 		}
 	}
 	for _, s := range r.Sections {
 		s.required = 0
 		for _, t := range s.Topics {
-			if r.pickOf[t.ID] == nil && !t.Optional {
+			t.pick = r.pickOf[t.ID]
+			if t.pick == nil && !t.Optional {
 				s.required++
 			}
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -214,5 +215,42 @@ func BenchmarkMigrateFile(b *testing.B) {
 		b.StopTimer()
 		db.Close()
 		b.StartTimer()
+	}
+}
+
+// BenchmarkDecodeMember decodes a member with every topic of the built-in
+// roadmap marked and a full undo history, in the binary form and in the
+// JSON form records had before schema 5 (which still reads).
+func BenchmarkDecodeMember(b *testing.B) {
+	m := &bot.Member{Space: spaceA, ID: "U00000001", Name: "Ada", Created: t0, Seen: t0}
+	topics := roadmap.Default().Topics()
+	for i, tp := range topics {
+		m.WriteTrack(bot.BuiltinRoadmap).Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)}
+	}
+	for i := range bot.MaxHistory {
+		m.History = append(m.History, bot.Change{Roadmap: bot.BuiltinRoadmap, Topic: topics[i].ID, Prev: roadmap.Learning, PrevAt: t0, At: t0})
+	}
+	bin, err := encodeMember(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []struct {
+		name string
+		buf  []byte
+	}{{"binary", bin}, {"json", js}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var got bot.Member
+				if err := decodeMember(f.buf, &got); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(f.buf)), "record-bytes")
+		})
 	}
 }

@@ -308,7 +308,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 	}
 	var out *bot.Challenge
 	var fnErr error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
 		sb, err := spaceBucket(tx, sp, false)
 		if err != nil {

@@ -33,7 +33,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 		}
 		if v := b.Get([]byte(id)); v != nil {
 			m = new(bot.Member)
-			if err := decode("member", v, m); err != nil {
+			if err := decodeMember(v, m); err != nil {
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
@@ -50,8 +50,51 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 	return m, nil
 }
 
+// MemberInSpace implements bot.MemberInSpace: Space and Member in one read
+// transaction, so a command that needs both (most do: the space says which
+// roadmap a member follows) pays one.
+func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.Member, *bot.SpaceRecord, error) {
+	if err := checkMember(sp, id); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var m *bot.Member
+	rec := &bot.SpaceRecord{Space: sp}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		sb, err := spaceBucket(tx, sp, false)
+		if err != nil || sb == nil {
+			return err
+		}
+		if v := sb.Get(keySettings); v != nil {
+			if err := decode("space", v, rec); err != nil {
+				return err
+			}
+		}
+		if b := sb.Bucket(bucketMembers); b != nil {
+			if v := b.Get([]byte(id)); v != nil {
+				m = new(bot.Member)
+				if err := decodeMember(v, m); err != nil {
+					return err
+				}
+				fillSchedule(tx, m, db.clock.Now())
+				fillAnswered(tx, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read member and space: %w", err)
+	}
+	rec.Space = sp
+	return m, rec, nil
+}
+
+var _ bot.MemberInSpace = (*DB)(nil)
+
 // UpdateMember implements bot.Store. Concurrent calls share commits through
-// DB.Batch; each run of fn gets a fresh decode of the stored member.
+// the group commit (batch.go); each run of fn gets a fresh decode of the stored member.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
 	if err := checkMember(sp, id); err != nil {
 		return nil, err
@@ -61,15 +104,16 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	}
 	var out *bot.Member
 	var fnErr error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
 		b, err := child(tx, sp, bucketMembers, true)
 		if err != nil {
 			return err
 		}
 		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
-		if v := b.Get([]byte(id)); v != nil {
-			if err := decode("member", v, m); err != nil {
+		v := b.Get([]byte(id))
+		if v != nil {
+			if err := decodeMember(v, m); err != nil {
 				return err
 			}
 			fillSchedule(tx, m, db.clock.Now())
@@ -86,7 +130,9 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		}
 		// The key decides who this is; fn cannot move a record.
 		m.Space, m.ID = sp, id
-		buf, err := encode("member", m)
+		// Always the current form: a JSON record becomes binary on its
+		// first write (the lazy migration, see codec.go).
+		buf, err := encodeMemberSize(m, len(v))
 		if err != nil {
 			return err
 		}
@@ -96,6 +142,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		if err := b.Put([]byte(id), buf); err != nil {
 			return err
 		}
+		db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
 		out = m
 		return nil
 	})
@@ -127,18 +174,17 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		if mb := sb.Bucket(bucketMembers); mb != nil {
 			if v := mb.Get([]byte(id)); v != nil {
 				// The nudge settings place the member's nudges record.
-				var old struct {
-					Nudge bot.Nudge `json:"nudge"`
-				}
-				if err := decode("member", v, &old); err != nil {
+				n, err := nudgeOf(v)
+				if err != nil {
 					return err
 				}
-				if err := forgetSchedule(tx, sp, id, old.Nudge); err != nil {
+				if err := forgetSchedule(tx, sp, id, n); err != nil {
 					return err
 				}
 				if err := mb.Delete([]byte(id)); err != nil {
 					return err
 				}
+				db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
 			}
 		}
 		if err := forgetInSettings(sb, id); err != nil {
@@ -247,15 +293,35 @@ func forgetInChallenges(sb *bolt.Bucket, id string) error {
 // transaction and calls fn between transactions, so fn may write; the scan is
 // therefore not one snapshot (a member added behind the cursor is missed).
 func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
+	return db.members(ctx, sp, false, fn)
+}
+
+// Briefs implements bot.MemberBriefs: Members with a partial decode that
+// skips what views over a whole space never show (history, reviews, notes).
+// A JSON record is decoded whole and trimmed, so both forms give the same.
+func (db *DB) Briefs(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
+	return db.members(ctx, sp, true, fn)
+}
+
+var _ bot.MemberBriefs = (*DB)(nil)
+
+func (db *DB) members(ctx context.Context, sp bot.Space, brief bool, fn func(*bot.Member) error) error {
 	if err := checkSpace(sp); err != nil {
 		return err
 	}
 	var after []byte
+	var prefix []byte // the cache key so far: space key, 0x00
+	if brief && db.briefs != nil {
+		prefix = append([]byte(sp.Key()), 0)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		page := make([]*bot.Member, 0, membersPage)
+		// The page's Members in one allocation: what they point to is
+		// decoded (or cached) apart.
+		slab := make([]bot.Member, 0, membersPage)
 		err := db.bolt.View(func(tx *bolt.Tx) error {
 			b, err := child(tx, sp, bucketMembers, false)
 			if err != nil || b == nil {
@@ -274,14 +340,21 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 				}
 			}
 			for ; k != nil && len(page) < membersPage; k, v = c.Next() {
-				m := new(bot.Member)
-				if err := decode("member", v, m); err != nil {
+				slab = append(slab, bot.Member{})
+				m := &slab[len(slab)-1]
+				if brief {
+					err = db.brief(tx, prefix, k, v, m)
+				} else {
+					err = decodeMember(v, m)
+				}
+				if err != nil {
 					return fmt.Errorf("member %q: %w", k, err)
 				}
 				m.Answered = int(answeredIn(ab, m.ID))
 				page = append(page, m)
-				after = bytes.Clone(k)
+				after = k
 			}
+			after = bytes.Clone(after)
 			return nil
 		})
 		if err != nil {
@@ -296,4 +369,25 @@ func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) er
 			return nil
 		}
 	}
+}
+
+// brief reads into m the brief of the member stored under k with value v:
+// the cached one when the cache has it (its maps shared, so fn must not
+// change them; see bot.MemberBriefs), else decoded and cached. m itself is
+// the caller's to fill (Answered).
+func (db *DB) brief(tx *bolt.Tx, prefix, k, v []byte, m *bot.Member) error {
+	if db.briefs == nil {
+		return decodeBrief(v, m)
+	}
+	key := append(prefix, k...)
+	c := db.briefs.get(key)
+	if c == nil {
+		c = new(bot.Member)
+		if err := decodeBrief(v, c); err != nil {
+			return err
+		}
+		db.briefs.put(string(key), c, uint64(tx.ID()), len(v))
+	}
+	*m = *c
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // SchemaVersion is the newest schema this binary knows: len(migrations).
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migration brings a file from version-1 to version. Migrations run in order in
 // one transaction, so a failed one leaves the file as it was.
@@ -42,6 +42,12 @@ var migrations = []migration{
 	{2, "nudges bucket and per-member due values (superseded by 3)", func(*bolt.Tx) error { return nil }},
 	{3, "one schedule per slot", migrateSlots},
 	{4, "answered counts per member", migrateAnswered},
+	// Version 5 writes member records in the binary form (codec.go). The
+	// records migrate lazily, each on its next write, so opening a file
+	// of a million members stays instant; the version only makes an older
+	// studybot, which reads JSON alone, refuse the file with a clear
+	// message.
+	{5, "binary member records, rewritten lazily", func(*bolt.Tx) error { return nil }},
 }
 
 // migrateAnswered counts each member's submissions over the space's
@@ -127,6 +133,7 @@ func migrateSlots(tx *bolt.Tx) error {
 			return nil
 		}
 		return mb.ForEach(func(k, v []byte) error {
+			// Files before version 3 hold JSON records only (codec.go).
 			var m struct {
 				Nudge struct {
 					bot.Nudge

@@ -45,7 +45,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 	}
 	var out *bot.SpaceRecord
 	var fnErr error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
 		sb, err := spaceBucket(tx, sp, true)
 		if err != nil {

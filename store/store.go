@@ -6,7 +6,7 @@
 //	meta/                        "schema" -> 8-byte big-endian schema version
 //	spaces/<platform:id>/        one bucket per space, so spaces are isolated
 //	    "settings"               -> JSON bot.SpaceRecord
-//	    members/<member id>      -> JSON bot.Member
+//	    members/<member id>      -> bot.Member, binary (codec.go); JSON in files from before schema 5, until rewritten
 //	    challenges/<8-byte id>   -> JSON bot.Challenge (ids from the bucket's sequence)
 //	    scheduled/<8-byte unix second><4-byte ns> -> 8-byte id of the challenge opened for that instant
 //	    dms/<member id>          -> the member's direct-message channel id (dm.go)
@@ -23,8 +23,9 @@
 // the nudges bucket and moves each slot, never a member record; see due.go.
 //
 // Every write commits (and fsyncs) before the method returns. Member, space and
-// challenge updates go through bbolt's DB.Batch so that concurrent members share
-// one commit; MaxBatchDelay is tuned for that (see DefaultMaxBatchDelay).
+// challenge updates share commits through the store's group commit (batch.go,
+// DB.Batch's contract with batches that stay open while a commit runs);
+// MaxBatchDelay is tuned for that (see DefaultMaxBatchDelay).
 // Opening and closing a challenge go through DB.Update, which runs its function
 // once: they decide, and must not decide twice.
 package store
@@ -79,6 +80,10 @@ type Options struct {
 	ReadOnly bool
 	// Clock stamps Member.Created on new members; default bot.SystemClock.
 	Clock bot.Clock
+	// BriefCacheBytes bounds the cache of decoded members that group and
+	// leaderboard read (see briefCache); 0 means DefaultBriefCacheBytes,
+	// negative turns it off.
+	BriefCacheBytes int64
 }
 
 // DB is a studybot database: one bbolt file. It is safe for concurrent use.
@@ -86,6 +91,11 @@ type DB struct {
 	bolt  *bolt.DB
 	path  string
 	clock bot.Clock
+
+	// briefs caches decoded members for Briefs; nil when off.
+	briefs *briefCache
+	// batch is the group commit of member, space and challenge updates.
+	batch *batcher
 
 	// claim holds ClaimDue's scratch buffers between calls. Only a write
 	// transaction touches it, and bbolt runs one at a time.
@@ -156,7 +166,11 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 	bdb.MaxBatchDelay = opt.MaxBatchDelay
 	bdb.MaxBatchSize = opt.MaxBatchSize
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock}
+	if opt.BriefCacheBytes == 0 {
+		opt.BriefCacheBytes = DefaultBriefCacheBytes
+	}
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes),
+		batch: newBatcher(bdb, opt.MaxBatchDelay, opt.MaxBatchSize)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err

@@ -859,7 +859,7 @@ func TestContextCanceled(t *testing.T) {
 // putNew stores a new member as UpdateMember would, inside tx, so that tests
 // and benchmarks can fill a file with many members per commit.
 func putNew(tx *bolt.Tx, b *bolt.Bucket, m *bot.Member) error {
-	buf, err := encode("member", m)
+	buf, err := encodeMember(m)
 	if err != nil {
 		return err
 	}
@@ -1156,6 +1156,54 @@ func TestUpdateMember_RefusalDoesNotRerunBatch(t *testing.T) {
 		m, err := db.Member(ctx, spaceA, fmt.Sprintf("m%02d", i))
 		if stored := err == nil && m.Name == "ok"; stored == (i%4 == 0) {
 			t.Errorf("m%02d stored %v (%v)", i, stored, err)
+		}
+	}
+}
+
+// TestUpdateMember_RefusalInOneCommit is the test above with the batch
+// forced: n updates, one refusing, all join one bbolt batch (MaxBatchSize
+// n, a delay far longer than the test), and that batch commits once (one
+// transaction id) with every function run exactly once. Before refusals
+// were results, bbolt rolled the batch back and ran all n again, and the
+// refused one a third time alone.
+func TestUpdateMember_RefusalInOneCommit(t *testing.T) {
+	const n = 16
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{MaxBatchSize: n, MaxBatchDelay: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	txid := func() (id int) {
+		db.bolt.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	before := txid()
+	var calls [n]atomic.Int32
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = db.UpdateMember(ctx, spaceA, fmt.Sprintf("m%02d", i), func(m *bot.Member) error {
+				calls[i].Add(1)
+				if i == 7 {
+					return bot.Errorf(bot.Conflict, "already marked done")
+				}
+				m.Name = "ok"
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if got := txid() - before; got != 1 {
+		t.Errorf("the %d updates took %d commits, want 1 (one batch)", n, got)
+	}
+	for i := range n {
+		if got := calls[i].Load(); got != 1 {
+			t.Errorf("m%02d's fn ran %d times, want once", i, got)
+		}
+		if (i == 7) != (bot.ErrorCode(errs[i]) == bot.Conflict) || (i != 7 && errs[i] != nil) {
+			t.Errorf("m%02d: %v", i, errs[i])
 		}
 	}
 }

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestBatcher_FailureIsItsCallersAlone: in a shared commit, a function that
+// fails gets its own error and writes nothing; the others are committed.
+// A panic comes back as an error of its caller's, never kills the loop.
+func TestBatcher_FailureIsItsCallersAlone(t *testing.T) {
+	bdb, err := bolt.Open(filepath.Join(t.TempDir(), "b.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	const n = 8
+	b := newBatcher(bdb, time.Minute, n) // all n share the first commit
+	boom := errors.New("boom")
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("panicked: %v", p)
+				}
+			}()
+			errs[i] = b.do(func(tx *bolt.Tx) error {
+				bk, err := tx.CreateBucketIfNotExists([]byte("b"))
+				if err != nil {
+					return err
+				}
+				if err := bk.Put(fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+					return err
+				}
+				switch i {
+				case 3:
+					return boom
+				case 5:
+					panic("five")
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		switch i {
+		case 3:
+			if !errors.Is(errs[i], boom) {
+				t.Errorf("call 3: %v, want boom", errs[i])
+			}
+		case 5:
+			if errs[i] == nil {
+				t.Error("call 5 panicked, but returned no error")
+			}
+		default:
+			if errs[i] != nil {
+				t.Errorf("call %d: %v", i, errs[i])
+			}
+		}
+	}
+	bdb.View(func(tx *bolt.Tx) error {
+		for i := range n {
+			got := tx.Bucket([]byte("b")).Get(fmt.Appendf(nil, "k%d", i))
+			if (got != nil) != (i != 3 && i != 5) {
+				t.Errorf("k%d stored: %v", i, got != nil)
+			}
+		}
+		return nil
+	})
+	// The loop lives on: a later call commits (a short delay, so the
+	// lone call does not wait a minute for company).
+	b.mu.Lock()
+	b.delay = time.Millisecond
+	b.mu.Unlock()
+	if err := b.do(func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte("later"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+}

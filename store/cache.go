@@ -1,0 +1,152 @@
+package store
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/studybot/studybot/bot"
+)
+
+// DefaultBriefCacheBytes bounds the cache of decoded briefs (see briefCache):
+// about 10,000 members with 65 marks each.
+const DefaultBriefCacheBytes = 64 << 20
+
+// briefCache keeps members as Briefs decoded them, so group and leaderboard
+// over a space nobody wrote to since the last view decode nothing again.
+// It lives in the bbolt store only: bbolt's file lock makes this process
+// the only writer, so every write passes through invalidate. (A PostgreSQL
+// store shared by several processes could not know of another's writes.)
+//
+// Entries are shared and never changed: Briefs hands fn a shallow copy
+// (Answered is filled per read) whose maps are the entry's; bot.MemberBriefs
+// says fn must not change them.
+//
+// Staleness: a reader's snapshot may predate a write that invalidated the
+// key while it was decoding. Each entry carries the transaction id it was
+// read at, and invalidation leaves a tombstone with the writing
+// transaction's id: a reader only stores what it read at or after the last
+// write of that key. Evicting a tombstone raises floor, below which no
+// reader stores anything, so eviction never lets a stale read back in.
+type briefCache struct {
+	mu      sync.Mutex
+	max     int64
+	bytes   int64
+	floor   uint64 // no entry read before this transaction is stored
+	entries map[string]briefEntry
+
+	hits, misses, evictions atomic.Uint64
+}
+
+type briefEntry struct {
+	m    *bot.Member // nil for a tombstone
+	txid uint64      // read at (entry) or written at (tombstone)
+	size int64
+}
+
+// tombstoneSize is what a tombstone counts against the bound.
+const tombstoneSize = 64
+
+func newBriefCache(max int64) *briefCache {
+	if max <= 0 {
+		return nil
+	}
+	return &briefCache{max: max, entries: map[string]briefEntry{}}
+}
+
+func cacheKey(sp bot.Space, id string) string { return sp.Key() + "\x00" + id }
+
+// get returns the brief of key when cached and read at or after the last
+// write (any entry is), nil otherwise. key is a []byte so that a lookup
+// builds no string.
+func (c *briefCache) get(key []byte) *bot.Member {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	e, ok := c.entries[string(key)]
+	c.mu.Unlock()
+	if !ok || e.m == nil {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return e.m
+}
+
+// put stores a brief read in the read transaction txid, unless a write at a
+// later transaction invalidated the key (or may have: floor).
+func (c *briefCache) put(key string, m *bot.Member, txid uint64, recordLen int) {
+	if c == nil {
+		return
+	}
+	// Decoded, a member takes about four times its binary record (marks
+	// are 80-byte structs with map slots), plus the key.
+	size := int64(4*recordLen + len(key) + 256)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if txid < c.floor {
+		return
+	}
+	old, ok := c.entries[key]
+	if ok && old.txid > txid {
+		return // written (or read) later than this snapshot
+	}
+	c.bytes += size - old.size
+	c.entries[key] = briefEntry{m: m, txid: txid, size: size}
+	c.evict()
+}
+
+// invalidate drops key for a write in transaction txid, leaving a tombstone.
+// It is called inside the write transaction, before the commit: until the
+// commit every reader's snapshot is older than txid, so none stores it.
+func (c *briefCache) invalidate(key string, txid uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.entries[key]
+	c.bytes += tombstoneSize - old.size
+	c.entries[key] = briefEntry{txid: max(txid, old.txid), size: tombstoneSize}
+	c.evict()
+}
+
+// evict drops random entries (map order) until the cache is under its
+// bound: a view scans a whole space, so no entry is much hotter than
+// another. c.mu is held.
+func (c *briefCache) evict() {
+	for key, e := range c.entries {
+		if c.bytes <= c.max {
+			return
+		}
+		if e.m == nil {
+			c.floor = max(c.floor, e.txid)
+		}
+		delete(c.entries, key)
+		c.bytes -= e.size
+		c.evictions.Add(1)
+	}
+}
+
+// CacheStats are counters of the store's cache of decoded members (the
+// briefs group and leaderboard read), for /metrics.
+type CacheStats struct {
+	Hits, Misses, Evictions uint64 // since Open
+	Entries                 int    // now, tombstones included
+	Bytes, MaxBytes         int64  // estimated size now, and the bound
+}
+
+// CacheStats returns the counters of the cache of decoded members; zero when
+// the cache is off (Options.BriefCacheBytes < 0).
+func (db *DB) CacheStats() CacheStats {
+	c := db.briefs
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return CacheStats{
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
+		Entries: len(c.entries), Bytes: c.bytes, MaxBytes: c.max,
+	}
+}

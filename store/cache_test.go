@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+)
+
+func briefsOf(t *testing.T, db *DB, sp bot.Space) map[string]*bot.Member {
+	t.Helper()
+	out := map[string]*bot.Member{}
+	if err := db.Briefs(context.Background(), sp, func(m *bot.Member) error { out[m.ID] = m; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBriefs_AreMembersWithoutHistory: Briefs gives what Members gives,
+// less history, reviews, notes and learning starts; from the cache too.
+func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	for i := range 3 {
+		_, err := db.UpdateMember(ctx, spaceA, fmt.Sprintf("m%d", i), func(m *bot.Member) error {
+			m.Name, m.Buddy, m.Follow = fmt.Sprintf("Member %d", i), i == 1, "backend"
+			tr := m.WriteTrack(bot.BuiltinRoadmap)
+			tr.Topics["internet/dns"] = &bot.Mark{Status: roadmap.Learning, Started: t0, At: t0, Note: "note"}
+			tr.Picks["language"] = "language/go"
+			tr.Reviews = map[string]*bot.Review{"internet/dns": {Step: 1}}
+			m.History = []bot.Change{{Topic: "internet/dns", At: t0}}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []*bot.Member
+	if err := db.Members(ctx, spaceA, func(m *bot.Member) error { want = append(want, m); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // a miss, then a hit
+		got := briefsOf(t, db, spaceA)
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d briefs, want %d", round, len(got), len(want))
+		}
+		for _, w := range want {
+			cp := *w
+			cp.History = nil
+			tr := *cp.Tracks[bot.BuiltinRoadmap]
+			tr.Reviews = nil
+			tr.Topics = map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, At: t0}}
+			cp.Tracks = map[string]*bot.Track{bot.BuiltinRoadmap: &tr}
+			if !reflect.DeepEqual(got[w.ID], &cp) {
+				t.Errorf("round %d: brief of %s = %+v, want %+v", round, w.ID, got[w.ID], &cp)
+			}
+		}
+	}
+	if st := db.CacheStats(); st.Hits != 3 || st.Misses != 3 || st.Entries != 3 {
+		t.Errorf("CacheStats = %+v, want 3 hits, 3 misses, 3 entries", st)
+	}
+}
+
+// TestBriefs_SeeEveryWrite: a cached brief never outlives a write: an
+// update, a refused update (no write: still cached), a delete, a load.
+func TestBriefs_SeeEveryWrite(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	name := func(n string) func(*bot.Member) error {
+		return func(m *bot.Member) error { m.Name = n; return nil }
+	}
+	if _, err := db.UpdateMember(ctx, spaceA, "a", name("one")); err != nil {
+		t.Fatal(err)
+	}
+	briefsOf(t, db, spaceA) // cached
+	if _, err := db.UpdateMember(ctx, spaceA, "a", name("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := briefsOf(t, db, spaceA)["a"].Name; got != "two" {
+		t.Fatalf("after an update the brief says %q", got)
+	}
+	refuse := func(*bot.Member) error { return bot.Errorf(bot.Conflict, "no") }
+	if _, err := db.UpdateMember(ctx, spaceA, "a", refuse); bot.ErrorCode(err) != bot.Conflict {
+		t.Fatal(err)
+	}
+	hits := db.CacheStats().Hits
+	if got := briefsOf(t, db, spaceA)["a"].Name; got != "two" {
+		t.Fatalf("after a refusal the brief says %q", got)
+	}
+	if db.CacheStats().Hits != hits+1 {
+		t.Error("a refused update dropped the cached brief")
+	}
+	if err := db.Floor().LoadMembers(ctx, spaceA, []*bot.Member{{ID: "a", Name: "loaded"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := briefsOf(t, db, spaceA)["a"].Name; got != "loaded" {
+		t.Fatalf("after a load the brief says %q", got)
+	}
+	if err := db.DeleteMember(ctx, spaceA, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := briefsOf(t, db, spaceA); len(got) != 0 {
+		t.Fatalf("after a delete Briefs gives %v", got)
+	}
+	// fn may set the Member's own fields without changing the cache.
+	if _, err := db.UpdateMember(ctx, spaceA, "b", name("bee")); err != nil {
+		t.Fatal(err)
+	}
+	db.Briefs(ctx, spaceA, func(m *bot.Member) error { m.Name = "changed"; return nil })
+	if got := briefsOf(t, db, spaceA)["b"].Name; got != "bee" {
+		t.Fatalf("fn's change reached the cache: %q", got)
+	}
+}
+
+// TestBriefCache_StaleReadNotStored: a reader whose snapshot predates a
+// write does not store what it read, whether it finishes before the
+// write's invalidation or after, and whether the tombstone was evicted.
+func TestBriefCache_StaleReadNotStored(t *testing.T) {
+	old, cur := &bot.Member{Name: "old"}, &bot.Member{Name: "new"}
+	c := newBriefCache(1 << 20)
+	c.invalidate("k", 10)  // a write in transaction 10
+	c.put("k", old, 9, 10) // a reader at 9 finishing late
+	if got := c.get([]byte("k")); got != nil {
+		t.Fatalf("a read from before the write was stored: %v", got.Name)
+	}
+	c.put("k", cur, 10, 10) // a reader that saw the write
+	if got := c.get([]byte("k")); got != cur {
+		t.Fatal("a read at the write's transaction was not stored")
+	}
+	c.put("k", old, 9, 10) // the late reader again
+	if got := c.get([]byte("k")); got != cur {
+		t.Fatal("an older read replaced a newer one")
+	}
+
+	// A tombstone evicted: the floor keeps the stale reader out.
+	small := newBriefCache(tombstoneSize)
+	small.invalidate("k", 20)
+	small.invalidate("other", 5) // evicts one of the two at random
+	small.invalidate("other2", 6)
+	small.put("k", old, 19, 0)
+	if got := small.get([]byte("k")); got != nil {
+		t.Fatal("after evicting its tombstone a stale read was stored")
+	}
+	if small.bytes > small.max {
+		t.Errorf("cache holds %d bytes, over its bound %d", small.bytes, small.max)
+	}
+}
+
+// TestBriefCache_Bounded: filling past the bound evicts, and the estimate
+// stays under it.
+func TestBriefCache_Bounded(t *testing.T) {
+	db, err := Open(t.TempDir()+"/s.db", Options{BriefCacheBytes: 20_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ms []*bot.Member
+	for i := range 200 {
+		ms = append(ms, &bot.Member{ID: fmt.Sprintf("m%03d", i), Created: t0, Seen: t0.Add(time.Duration(i))})
+	}
+	if err := db.Floor().LoadMembers(context.Background(), spaceA, ms); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(briefsOf(t, db, spaceA)); got != 200 {
+		t.Fatalf("%d briefs, want 200", got)
+	}
+	st := db.CacheStats()
+	if st.Bytes > st.MaxBytes || st.Evictions == 0 {
+		t.Errorf("CacheStats = %+v: want evictions and bytes within the bound", st)
+	}
+	off, err := Open(t.TempDir()+"/off.db", Options{BriefCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer off.Close()
+	if err := off.Floor().LoadMembers(context.Background(), spaceA, ms); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(briefsOf(t, off, spaceA)); got != 200 || off.CacheStats() != (CacheStats{}) {
+		t.Errorf("cache off: %d briefs, stats %+v", got, off.CacheStats())
+	}
+}
+
+// TestBriefs_ConcurrentWritesNeverStale: while members are rewritten and
+// deleted, views keep reading (and filling the cache); once the writes
+// stop, every brief is the stored member, never a read from before a
+// write.
+func TestBriefs_ConcurrentWritesNeverStale(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	const members, writes = 8, 60
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := db.Briefs(ctx, spaceA, func(*bot.Member) error { return nil }); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range members {
+		wg.Go(func() {
+			id := fmt.Sprintf("m%d", w)
+			for i := range writes {
+				if i%20 == 19 {
+					if err := db.DeleteMember(ctx, spaceA, id); err != nil {
+						t.Error(err)
+					}
+					continue
+				}
+				if _, err := db.UpdateMember(ctx, spaceA, id, func(m *bot.Member) error { m.Name = fmt.Sprint(i); return nil }); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-readerDone
+	got := briefsOf(t, db, spaceA)
+	for w := range members {
+		id := fmt.Sprintf("m%d", w)
+		want, err := db.Member(ctx, spaceA, id)
+		switch {
+		case bot.ErrorCode(err) == bot.NotFound:
+			if got[id] != nil {
+				t.Errorf("%s was deleted, but its brief says %q", id, got[id].Name)
+			}
+		case err != nil:
+			t.Fatal(err)
+		case got[id] == nil || got[id].Name != want.Name:
+			t.Errorf("%s: brief %v, stored name %q", id, got[id], want.Name)
+		}
+	}
+}

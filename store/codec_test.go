@@ -1,0 +1,312 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+)
+
+// notStored are the Member fields (by path) the record does not keep: the
+// store fills them from elsewhere on every read.
+var notStored = map[string]bool{
+	"Member.Answered":   true, // counted beside the challenges
+	"Member.Nudge.Next": true, // the nudge schedule
+}
+
+// fillAll sets every field reachable from v to a distinct non-zero value (two
+// entries in each map and slice), except those in notStored, so a field
+// the codec forgets makes the round trip differ.
+func fillAll(t *testing.T, v reflect.Value, path string, n *int) {
+	t.Helper()
+	*n++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(strings.Repeat("s", *n%3+1) + path[strings.LastIndexByte(path, '.')+1:] + string(rune('a'+*n%26)))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(*n) * 37)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillAll(t, v.Elem(), path, n)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fillAll(t, v.Index(i), path, n)
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		for range 2 {
+			k := reflect.New(v.Type().Key()).Elem()
+			fillAll(t, k, path+"[k]", n)
+			e := reflect.New(v.Type().Elem()).Elem()
+			fillAll(t, e, path+"[v]", n)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 3, 1+*n%28, 10, *n%60, 7, *n*1001, time.UTC)))
+			return
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			p := v.Type().Name() + "." + f.Name
+			if strings.HasPrefix(path, "Member.") && v.Type().Name() != "Member" {
+				p = path + "." + f.Name
+			}
+			if notStored[p] {
+				continue
+			}
+			fillAll(t, v.Field(i), p, n)
+		}
+	default:
+		t.Fatalf("%s: the test cannot fill a %s; teach fillAll (and the codec)", path, v.Kind())
+	}
+}
+
+// TestMemberCodec_EveryField round-trips a member with every stored field
+// set. A field added to bot.Member (or Track, Mark, Change...) without
+// codec support comes back zero and fails here.
+func TestMemberCodec_EveryField(t *testing.T) {
+	var m bot.Member
+	n := 0
+	fillAll(t, reflect.ValueOf(&m).Elem(), "Member", &n)
+	buf, err := encodeMember(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isBinaryMember(buf) {
+		t.Fatalf("encoded form starts with %#x", buf[0])
+	}
+	var got bot.Member
+	if err := decodeMember(buf, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, &m) {
+		gj, _ := json.Marshal(&got)
+		wj, _ := json.Marshal(&m)
+		t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
+	}
+	// What JSON keeps, binary keeps: the two forms decode alike.
+	js, err := json.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromJSON bot.Member
+	if err := decodeMember(js, &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&fromJSON, &got) {
+		t.Fatal("the JSON and binary forms of one member decode differently")
+	}
+}
+
+// TestMemberCodec_Values covers the values fill does not: the known
+// statuses, nil marks and tracks, zero and offset times, negative numbers.
+func TestMemberCodec_Values(t *testing.T) {
+	berlin := time.FixedZone("", 2*3600)
+	m := bot.Member{
+		Space: spaceA, ID: "U1", Created: t0,
+		Seen:   time.Date(2026, 7, 1, 9, 30, 0, 5, berlin),
+		Streak: bot.Streak{Days: -1},
+		Tracks: map[string]*bot.Track{
+			"backend": {Topics: map[string]*bot.Mark{
+				"a": {Status: roadmap.Learning, Started: t0},
+				"b": {Status: roadmap.Done, At: t0},
+				"c": {Status: roadmap.Skipped},
+				"d": {},
+				"e": nil,
+			}},
+			"gone": nil,
+		},
+		History: []bot.Change{{Topic: "a", Prev: roadmap.Done}},
+	}
+	buf, err := encodeMember(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bot.Member
+	if err := decodeMember(buf, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Seen.Equal(m.Seen) {
+		t.Errorf("Seen = %v, want %v", got.Seen, m.Seen)
+	}
+	if _, off := got.Seen.Zone(); off != 7200 {
+		t.Errorf("Seen's offset = %d, want 7200 (JSON keeps it)", off)
+	}
+	got.Seen, m.Seen = time.Time{}, time.Time{}
+	if !reflect.DeepEqual(&got, &m) {
+		gj, _ := json.Marshal(&got)
+		wj, _ := json.Marshal(&m)
+		t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
+	}
+}
+
+// TestMemberCodec_Corrupt: every truncation of a record, and a record
+// with impossible counts, is an error, never a panic or a huge allocation.
+func TestMemberCodec_Corrupt(t *testing.T) {
+	var m bot.Member
+	n := 0
+	fillAll(t, reflect.ValueOf(&m).Elem(), "Member", &n)
+	buf, err := encodeMember(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(buf); i++ {
+		var got bot.Member
+		if err := decodeMember(buf[:i], &got); err == nil {
+			t.Fatalf("a record cut to %d of %d bytes decoded", i, len(buf))
+		}
+	}
+	huge := append([]byte{memberV1}, make([]byte, 40)...)
+	huge = append(huge, 0xff, 0xff, 0xff, 0xff, 0x0f) // a track count of 2^32-1
+	var got bot.Member
+	if err := decodeMember(huge, &got); err == nil {
+		t.Fatal("a record with an impossible count decoded")
+	}
+	if err := decodeMember(append(buf, 0), &got); err == nil {
+		t.Fatal("a record with trailing bytes decoded")
+	}
+}
+
+// TestMember_JSONRecordMigratesOnWrite: a record written as JSON (every
+// file before schema version 5) reads as before, stays JSON while only
+// read, and is binary after its next write, with nothing lost.
+func TestMember_JSONRecordMigratesOnWrite(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	old := &bot.Member{Space: spaceA, ID: "old", Name: "Ada", Created: t0, Seen: t0,
+		Nudge: bot.Nudge{Hour: 8, Zone: "Europe/Berlin", LastDate: "2026-01-01"},
+		Tracks: map[string]*bot.Track{bot.BuiltinRoadmap: {
+			Topics: map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, At: t0, Note: "ok"}},
+			Picks:  map[string]string{"language": "language/go"},
+		}},
+		History: []bot.Change{{Topic: "internet/dns", At: t0}},
+	}
+	js, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func() []byte {
+		var v []byte
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			b, err := child(tx, spaceA, bucketMembers, true)
+			if err != nil {
+				return err
+			}
+			if v == nil && b.Get([]byte("old")) == nil {
+				return b.Put([]byte("old"), js)
+			}
+			v = append([]byte(nil), b.Get([]byte("old"))...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	raw() // store the JSON record
+	got, err := db.Member(ctx, spaceA, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, old) {
+		t.Fatalf("JSON record read as %+v, want %+v", got, old)
+	}
+	if v := raw(); isBinaryMember(v) || v[0] != '{' {
+		t.Fatalf("a read rewrote the record: %q", v[:min(len(v), 10)])
+	}
+	if _, err := db.UpdateMember(ctx, spaceA, "old", func(m *bot.Member) error { m.Name = "Ada L."; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v := raw(); !isBinaryMember(v) {
+		t.Fatalf("after a write the record is still %q", v[:min(len(v), 10)])
+	}
+	got, err = db.Member(ctx, spaceA, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Name = "Ada L."
+	if !reflect.DeepEqual(got, old) {
+		t.Fatalf("binary record read as %+v, want %+v", got, old)
+	}
+	// DeleteMember reads the nudge of either form.
+	if err := db.DeleteMember(ctx, spaceA, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Member(ctx, spaceA, "old"); bot.ErrorCode(err) != bot.NotFound {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// TestMember_DecodeAllocs: decoding a realistic member (50 marks, a full
+// undo history) costs a handful of allocations, not one per field.
+func TestMember_DecodeAllocs(t *testing.T) {
+	m := &bot.Member{Space: spaceA, ID: "U1", Name: "Ada", Created: t0, Seen: t0}
+	topics := roadmap.Default().Topics()
+	for i, tp := range topics[:50] {
+		m.WriteTrack(bot.BuiltinRoadmap).Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)}
+	}
+	for i := range bot.MaxHistory {
+		m.History = append(m.History, bot.Change{Topic: topics[i].ID, At: t0,
+			PrevStreak: &bot.Streak{Days: i}, PrevReview: &bot.Review{Step: i}})
+	}
+	buf, err := encodeMember(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		var got bot.Member
+		if err := decodeMember(buf, &got); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// One string, tracks map and slice, topics map (a few allocations for
+	// its groups), marks slice, history slice and its streak and review
+	// slabs.
+	if allocs > 16 {
+		t.Errorf("decode costs %.0f allocations, want at most 16", allocs)
+	}
+	t.Logf("%d bytes, %.0f allocations", len(buf), allocs)
+}
+
+// TestMemberInSpace: one read gives what Member and Space give; no record
+// is a nil member and no error, and the space record is there either way.
+func TestMemberInSpace(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m, rec, err := db.MemberInSpace(ctx, spaceA, "nobody")
+	if err != nil || m != nil || rec == nil || rec.Space != spaceA {
+		t.Fatalf("absent member: %v, %+v, %v", m, rec, err)
+	}
+	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.DefaultRoadmap = "go"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateMember(ctx, spaceA, "ana", func(m *bot.Member) error {
+		m.Name, m.Nudge = "Ana", bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: t0.Add(time.Hour)}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, rec, err = db.MemberInSpace(ctx, spaceA, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantM, _ := db.Member(ctx, spaceA, "ana")
+	wantRec, _ := db.Space(ctx, spaceA)
+	if !reflect.DeepEqual(m, wantM) || !reflect.DeepEqual(rec, wantRec) {
+		t.Fatalf("MemberInSpace = %+v, %+v; want %+v, %+v", m, rec, wantM, wantRec)
+	}
+	if _, _, err := db.MemberInSpace(ctx, spaceA, ""); bot.ErrorCode(err) != bot.Invalid {
+		t.Fatalf("empty id: %v", err)
+	}
+}
