@@ -38,7 +38,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,8 +62,15 @@ const (
 
 // Limits that keep one record or key from growing without bound.
 const (
-	MaxIDLen     = 256     // bytes of a member id or a space key
-	MaxRecordLen = 1 << 20 // bytes of one encoded record
+	MaxIDLen     = bot.MaxIDLen // bytes of a member id or a space key
+	MaxRecordLen = 1 << 20      // bytes of one encoded record
+)
+
+// The rules for which spaces and member ids a store keeps are the Store
+// contract's, shared with store/postgres.
+var (
+	checkSpace  = bot.CheckSpace
+	checkMember = bot.CheckMember
 )
 
 // Options configure Open. The zero value is ready to use.
@@ -233,38 +239,6 @@ func (db *DB) migrate(readOnly bool) error {
 	})
 	if err != nil {
 		return fmt.Errorf("migrate db %s: %w", db.path, err)
-	}
-	return nil
-}
-
-// checkSpace validates a space before it becomes a key.
-func checkSpace(sp bot.Space) error {
-	if sp.Platform == "" || sp.ID == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell which server or workspace this is.")
-	}
-	if len(sp.Key()) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That server or workspace id is too long (%d bytes; the limit is %d).", len(sp.Key()), MaxIDLen)
-	}
-	// ':' separates platform from id in the key, and 0x00 ends the space in due
-	// index keys.
-	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
-		return bot.Errorf(bot.Invalid, "That server or workspace id contains characters I cannot store.")
-	}
-	return nil
-}
-
-func checkMember(sp bot.Space, id string) error {
-	if err := checkSpace(sp); err != nil {
-		return err
-	}
-	if id == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell who you are.")
-	}
-	if len(id) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That member id is too long (%d bytes; the limit is %d).", len(id), MaxIDLen)
-	}
-	if strings.ContainsRune(id, 0) {
-		return bot.Errorf(bot.Invalid, "That member id contains characters I cannot store.")
 	}
 	return nil
 }

@@ -33,8 +33,15 @@ import (
 
 // Limits, the same as the bbolt store's.
 const (
-	MaxIDLen     = 256
+	MaxIDLen     = bot.MaxIDLen
 	MaxRecordLen = 1 << 20
+)
+
+// The rules for which spaces and member ids a store keeps are the Store
+// contract's, shared with the bbolt store.
+var (
+	checkSpace  = bot.CheckSpace
+	checkMember = bot.CheckMember
 )
 
 //go:embed migrations/*.sql
@@ -207,35 +214,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-func checkSpace(sp bot.Space) error {
-	if sp.Platform == "" || sp.ID == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell which server or workspace this is.")
-	}
-	if len(sp.Key()) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That server or workspace id is too long (%d bytes; the limit is %d).", len(sp.Key()), MaxIDLen)
-	}
-	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
-		return bot.Errorf(bot.Invalid, "That server or workspace id contains characters I cannot store.")
-	}
-	return nil
-}
-
-func checkMember(sp bot.Space, id string) error {
-	if err := checkSpace(sp); err != nil {
-		return err
-	}
-	if id == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell who you are.")
-	}
-	if len(id) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That member id is too long (%d bytes; the limit is %d).", len(id), MaxIDLen)
-	}
-	if strings.ContainsRune(id, 0) {
-		return bot.Errorf(bot.Invalid, "That member id contains characters I cannot store.")
-	}
-	return nil
 }
 
 // encode marshals v for a jsonb column and bounds its size like the bbolt

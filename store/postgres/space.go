@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,20 +34,6 @@ func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error)
 	return rec, nil
 }
 
-// keepOwned restores the fields of a space record that belong to the store's
-// own methods (see bot.SpaceRecord) after a caller's fn had it.
-func keepOwned(rec, owned *bot.SpaceRecord) {
-	rec.Space = owned.Space
-	rec.Current, rec.ClosesAt = owned.Current, owned.ClosesAt
-	rec.Roadmaps = owned.Roadmaps
-}
-
-func ownedOf(rec *bot.SpaceRecord) bot.SpaceRecord {
-	o := *rec
-	o.Roadmaps = slices.Clone(rec.Roadmaps)
-	return o
-}
-
 // UpdateSpace implements bot.Store, under the space row's lock.
 func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, error) {
 	if err := checkSpace(sp); err != nil {
@@ -62,12 +47,10 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		if err != nil {
 			return err
 		}
-		owned := ownedOf(rec)
-		if err := fn(rec); err != nil {
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
 			fnErr = err
 			return err
 		}
-		keepOwned(rec, &owned)
 		if err := putSpace(ctx, tx, rec); err != nil {
 			return err
 		}
@@ -239,7 +222,7 @@ func openChallenge(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) (*bot.C
 		return nil, nil
 	}
 	c, err := getChallenge(ctx, tx, rec.Space, rec.Current, true)
-	if err != nil || c == nil || !c.ClosedAt.IsZero() {
+	if err != nil || !c.IsOpen() {
 		return nil, err
 	}
 	return c, nil
@@ -252,14 +235,8 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 	if err := checkSpace(sp); err != nil {
 		return nil, err
 	}
-	if c == nil {
-		return nil, bot.Errorf(bot.Invalid, "There is no challenge to store.")
-	}
-	if c.PostedAt.IsZero() {
-		return nil, bot.Errorf(bot.Invalid, "A challenge needs the time it was posted.")
-	}
-	if onOpen != bot.CloseCurrent && onOpen != bot.RefuseWhileOpen {
-		return nil, fmt.Errorf("open challenge: unknown OnOpen %d", onOpen)
+	if err := bot.CheckOpening(c, onOpen); err != nil {
+		return nil, err
 	}
 	var out *bot.Opening
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -286,11 +263,10 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err != nil {
 			return err
 		}
+		if err := bot.CloseForOpening(closed, c, onOpen); err != nil {
+			return err
+		}
 		if closed != nil {
-			if onOpen == bot.RefuseWhileOpen {
-				return bot.Errorf(bot.Conflict, "Challenge #%d is still open.", closed.ID)
-			}
-			closed.ClosedAt = c.PostedAt
 			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), c.PostedAt); err != nil {
 				return err
 			}
@@ -299,20 +275,8 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err := tx.QueryRow(ctx, "UPDATE spaces SET next_challenge = next_challenge + 1 WHERE space = $1 RETURNING next_challenge", sp.Key()).Scan(&id); err != nil {
 			return err
 		}
-		cp := *c
-		cp.ID = uint64(id)
-		cp.ClosedAt = time.Time{}
-		cp.Submissions = nil
-		for m, s := range c.Submissions {
-			if cp.Submissions == nil {
-				cp.Submissions = map[string]*bot.Submission{}
-			}
-			if s != nil {
-				sc := *s
-				cp.Submissions[m] = &sc
-			}
-		}
-		if err := insertChallenge(ctx, tx, sp, &cp); err != nil {
+		cp := c.Opened(uint64(id))
+		if err := insertChallenge(ctx, tx, sp, cp); err != nil {
 			return err
 		}
 		rec.Current, rec.ClosesAt = cp.ID, cp.ClosesAt
@@ -351,13 +315,9 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 		if rec, err = lockSpace(ctx, tx, sp); err != nil {
 			return err
 		}
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
 		if closed, err = openChallenge(ctx, tx, rec); err != nil {
 			return err
@@ -549,8 +509,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 	if err := checkSpace(sp); err != nil {
 		return err
 	}
-	if f == nil || f.ID == "" || len(f.ID) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "A roadmap needs an id.")
+	if err := bot.CheckRoadmapFile(f); err != nil {
+		return err
 	}
 	if len(f.TOML) > MaxRecordLen {
 		return bot.Errorf(bot.Invalid, "That is more than I can store for one roadmap (%d bytes; the limit is %d).", len(f.TOML), MaxRecordLen)
@@ -565,8 +525,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err := tx.QueryRow(ctx, "SELECT count(*), bool_or(id = $2) IS TRUE FROM roadmap_files WHERE space = $1", sp.Key(), f.ID).Scan(&n, &exists); err != nil {
 			return err
 		}
-		if !exists && n >= max {
-			return bot.Errorf(bot.Conflict, "This group has %d roadmaps, the most it can have; remove one first.", max)
+		if err := bot.RoadmapLimit(n, exists, max); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO roadmap_files (space, id, title, toml, added_by, added_at) VALUES ($1,$2,$3,$4,$5,$6)
 			ON CONFLICT (space, id) DO UPDATE SET title=EXCLUDED.title, toml=EXCLUDED.toml, added_by=EXCLUDED.added_by, added_at=EXCLUDED.added_at`,
@@ -574,13 +534,7 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err != nil {
 			return err
 		}
-		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: bot.RoadmapVersion(f.TOML)}
-		if i := slices.IndexFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == f.ID }); i >= 0 {
-			rec.Roadmaps[i] = info
-		} else {
-			rec.Roadmaps = append(rec.Roadmaps, info)
-			slices.SortFunc(rec.Roadmaps, func(a, b bot.RoadmapInfo) int { return strings.Compare(a.ID, b.ID) })
-		}
+		rec.PutRoadmapInfo(f)
 		return putSpace(ctx, tx, rec)
 	})
 	return wrap("store roadmap", err)
@@ -605,13 +559,9 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 			return roadmapNotFound(id)
 		}
 		rec.Roadmaps = slices.DeleteFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == id })
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
 		return putSpace(ctx, tx, rec)
 	})

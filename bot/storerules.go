@@ -1,0 +1,162 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The rules below are part of the Store contract rather than of one backend:
+// store.DB (bbolt) and store/postgres both call them, so the two cannot
+// drift apart on what they accept, what they keep and when a challenge is
+// open. Each store still does its own reading and writing.
+
+// MaxIDLen is the most bytes of a member id, a space key, a roadmap id or a
+// delivery key any store keeps.
+const MaxIDLen = 256
+
+// CheckSpace tells whether a store can keep sp: it needs a platform and an
+// id, a key of at most MaxIDLen bytes, no ':' in the platform (it separates
+// platform from id in Space.Key) and no NUL anywhere (it ends a space in the
+// bbolt due index's keys).
+func CheckSpace(sp Space) error {
+	if sp.Platform == "" || sp.ID == "" {
+		return Errorf(Invalid, "I could not tell which server or workspace this is.")
+	}
+	if len(sp.Key()) > MaxIDLen {
+		return Errorf(Invalid, "That server or workspace id is too long (%d bytes; the limit is %d).", len(sp.Key()), MaxIDLen)
+	}
+	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
+		return Errorf(Invalid, "That server or workspace id contains characters I cannot store.")
+	}
+	return nil
+}
+
+// CheckMember tells whether a store can keep member id of sp: CheckSpace's
+// rules, and an id of 1 to MaxIDLen bytes without NUL.
+func CheckMember(sp Space, id string) error {
+	if err := CheckSpace(sp); err != nil {
+		return err
+	}
+	if id == "" {
+		return Errorf(Invalid, "I could not tell who you are.")
+	}
+	if len(id) > MaxIDLen {
+		return Errorf(Invalid, "That member id is too long (%d bytes; the limit is %d).", len(id), MaxIDLen)
+	}
+	if strings.ContainsRune(id, 0) {
+		return Errorf(Invalid, "That member id contains characters I cannot store.")
+	}
+	return nil
+}
+
+// CheckRoadmapFile tells whether a store can keep f: it needs an id of 1 to
+// MaxIDLen bytes.
+func CheckRoadmapFile(f *RoadmapFile) error {
+	if f == nil || f.ID == "" || len(f.ID) > MaxIDLen {
+		return Errorf(Invalid, "A roadmap needs an id.")
+	}
+	return nil
+}
+
+// ApplySpaceUpdate runs a caller's fn (Store.UpdateSpace, CloseChallenge,
+// DeleteRoadmapFile) on rec, then puts back the fields that belong to the
+// store's own methods: Space, Current, ClosesAt and Roadmaps. Whatever fn does
+// to them is not stored. A nil fn changes nothing; fn's error comes back
+// as it is, and rec is then not to be stored.
+func ApplySpaceUpdate(rec *SpaceRecord, fn func(*SpaceRecord) error) error {
+	if fn == nil {
+		return nil
+	}
+	// Roadmaps is cloned so fn cannot reach the kept copy through the slice.
+	space, current, closesAt, roadmaps := rec.Space, rec.Current, rec.ClosesAt, slices.Clone(rec.Roadmaps)
+	if err := fn(rec); err != nil {
+		return err
+	}
+	rec.Space = space
+	rec.Current, rec.ClosesAt = current, closesAt
+	rec.Roadmaps = roadmaps
+	return nil
+}
+
+// PutRoadmapInfo lists f on the space, replacing the entry with its id, in id
+// order, with the version of its TOML (what Store.PutRoadmapFile keeps).
+func (r *SpaceRecord) PutRoadmapInfo(f *RoadmapFile) {
+	info := RoadmapInfo{ID: f.ID, Title: f.Title, Version: RoadmapVersion(f.TOML)}
+	if i := slices.IndexFunc(r.Roadmaps, func(ri RoadmapInfo) bool { return ri.ID == f.ID }); i >= 0 {
+		r.Roadmaps[i] = info
+		return
+	}
+	r.Roadmaps = append(r.Roadmaps, info)
+	slices.SortFunc(r.Roadmaps, func(a, b RoadmapInfo) int { return strings.Compare(a.ID, b.ID) })
+}
+
+// RoadmapLimit is Store.PutRoadmapFile's refusal: a space with have roadmaps
+// (exists: f's id among them) may add a new one only below max.
+func RoadmapLimit(have int, exists bool, max int) error {
+	if !exists && have >= max {
+		return Errorf(Conflict, "This group has %d roadmaps, the most it can have; remove one first.", max)
+	}
+	return nil
+}
+
+// CheckOpening tells whether Store.OpenChallenge can open c: it needs a
+// challenge with the time it was posted, and a known OnOpen. An unknown
+// OnOpen is the caller's bug, not the member's, so it is a plain error.
+func CheckOpening(c *Challenge, onOpen OnOpen) error {
+	if c == nil {
+		return Errorf(Invalid, "There is no challenge to store.")
+	}
+	if c.PostedAt.IsZero() {
+		return Errorf(Invalid, "A challenge needs the time it was posted.")
+	}
+	if onOpen != CloseCurrent && onOpen != RefuseWhileOpen {
+		return fmt.Errorf("open challenge: unknown OnOpen %d", onOpen)
+	}
+	return nil
+}
+
+// IsOpen tells whether c, the challenge a SpaceRecord.Current names, is still
+// open: a Current naming a missing challenge (nil) or a closed one (left by
+// older versions, which closed and cleared in separate commits) counts as
+// none open.
+func (c *Challenge) IsOpen() bool {
+	return c != nil && c.ClosedAt.IsZero()
+}
+
+// CloseForOpening decides what opening next does to current, the space's
+// open challenge (nil when none): with RefuseWhileOpen it refuses with a
+// Conflict error; with CloseCurrent it closes current at next's PostedAt,
+// which the store then writes.
+func CloseForOpening(current, next *Challenge, onOpen OnOpen) error {
+	if current == nil {
+		return nil
+	}
+	if onOpen == RefuseWhileOpen {
+		return Errorf(Conflict, "Challenge #%d is still open.", current.ID)
+	}
+	current.ClosedAt = next.PostedAt
+	return nil
+}
+
+// Opened is the record Store.OpenChallenge stores for c under id: a copy,
+// open, whose submissions are its own, so the caller's c is not shared with
+// the store.
+func (c *Challenge) Opened(id uint64) *Challenge {
+	cp := *c
+	cp.ID = id
+	cp.ClosedAt = time.Time{}
+	cp.Submissions = nil
+	for m, s := range c.Submissions {
+		if s == nil {
+			continue
+		}
+		if cp.Submissions == nil {
+			cp.Submissions = make(map[string]*Submission, len(c.Submissions))
+		}
+		sc := *s
+		cp.Submissions[m] = &sc
+	}
+	return &cp
+}
