@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -14,35 +13,6 @@ import (
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/roadmap"
 )
-
-func mustOpenChallenge(tb testing.TB, db *DB, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) *bot.Opening {
-	tb.Helper()
-	res, err := db.OpenChallenge(context.Background(), sp, c, onOpen)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return res
-}
-
-// challengeState is what a test compares before and after a call that must
-// change nothing: the space record and every challenge.
-func challengeState(tb testing.TB, db *DB, sp bot.Space) string {
-	tb.Helper()
-	ctx := context.Background()
-	rec, err := db.Space(ctx, sp)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cs, err := db.Challenges(ctx, sp, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := fmt.Sprintf("current %d", rec.Current)
-	for _, c := range cs {
-		out += fmt.Sprintf("; #%d %q closed %v", c.ID, c.Text, c.ClosedAt)
-	}
-	return out
-}
 
 // A Current naming a missing or closed challenge (left by older versions, which
 // closed and cleared in separate commits) counts as none open.
@@ -94,47 +64,6 @@ func TestOpenChallenge_RepeatSurvivesReopen(t *testing.T) {
 	if after := challengeState(t, db, spaceA); after != before {
 		t.Errorf("a late repeat changed %s to %s", before, after)
 	}
-}
-
-func submit(tb testing.TB, db *DB, id uint64, members ...string) {
-	tb.Helper()
-	if _, err := db.UpdateChallenge(context.Background(), spaceA, id, func(c *bot.Challenge) error {
-		if c.Submissions == nil {
-			c.Submissions = map[string]*bot.Submission{}
-		}
-		for _, m := range members {
-			c.Submissions[m] = &bot.Submission{Member: m, Text: "answer by " + m, At: t0}
-		}
-		return nil
-	}); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// answered reads each member's Answered through Member and through Members,
-// which must agree.
-func answered(tb testing.TB, db *DB, ids ...string) []int {
-	tb.Helper()
-	ctx := context.Background()
-	scanned := map[string]int{}
-	if err := db.Members(ctx, spaceA, func(m *bot.Member) error { scanned[m.ID] = m.Answered; return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		m, err := db.Member(ctx, spaceA, id)
-		if bot.ErrorCode(err) == bot.NotFound {
-			continue
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if scanned[id] != m.Answered {
-			tb.Errorf("%s: Members says %d answered, Member %d", id, scanned[id], m.Answered)
-		}
-		out[i] = m.Answered
-	}
-	return out
 }
 
 // TestOpen_MigratesAnswered: a version 3 file (no answered counts) gets them

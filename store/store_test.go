@@ -19,12 +19,25 @@ import (
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store/storetest"
 )
 
+// The bbolt tests use the contract suite's spaces, clock and helpers, so the
+// two cannot drift apart.
 var (
-	spaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
-	spaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
-	t0     = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	spaceA, spaceB = storetest.SpaceA, storetest.SpaceB
+	t0             = storetest.T0
+
+	mark              = storetest.Mark
+	mustUpdate        = storetest.MustUpdate
+	setNext           = storetest.SetNext
+	nudgeAt           = storetest.NudgeAt
+	tomorrow          = storetest.Tomorrow
+	dueIDs            = storetest.DueIDs
+	mustOpenChallenge = storetest.MustOpenChallenge
+	challengeState    = storetest.ChallengeState
+	submit            = storetest.Submit
+	answered          = storetest.Answered
 )
 
 // MustOpenDB opens a store on a new file in a temp directory and closes it when
@@ -42,33 +55,6 @@ func mustOpenAt(tb testing.TB, path string) *DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
-}
-
-func mark(status roadmap.Status) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-		}
-		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
-		return nil
-	}
-}
-
-func setNext(next time.Time) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		m.Nudge.On = !next.IsZero()
-		m.Nudge.Next = next
-		return nil
-	}
-}
-
-func mustUpdate(tb testing.TB, db *DB, sp bot.Space, id string, fn func(*bot.Member) error) *bot.Member {
-	tb.Helper()
-	m, err := db.UpdateMember(context.Background(), sp, id, fn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
 }
 
 func TestOpen_ReopenKeepsData(t *testing.T) {
@@ -179,23 +165,6 @@ func TestOpen_ReadOnly(t *testing.T) {
 	}
 }
 
-// nudgeAt sets a member's nudge to hh:mm in zone, next due at next.
-func nudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		m.Nudge = bot.Nudge{On: true, Hour: hh, Minute: mm, Zone: zone, Next: next, LastDate: m.Nudge.LastDate}
-		return nil
-	}
-}
-
-// tomorrow is a claim's fn that moves each member a day on.
-func tomorrow(calls map[string]int) func(d *bot.Due) error {
-	return func(d *bot.Due) error {
-		calls[d.Member]++
-		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
-		return nil
-	}
-}
-
 func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	db := MustOpenDB(t)
 	mustUpdate(t, db, spaceA, "a", nudgeAt(10, 0, "UTC", t0.Add(time.Hour)))
@@ -226,14 +195,6 @@ func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	if got, _ := db.ClaimDue(context.Background(), t0.Add(time.Hour), 10, tomorrow(map[string]int{})); dueIDs(got) != "[a]" {
 		t.Errorf("the live slot after repairs = %v, want [a]", dueIDs(got))
 	}
-}
-
-func dueIDs(ds []*bot.Due) string {
-	ids := make([]string, len(ds))
-	for i, d := range ds {
-		ids[i] = d.Member
-	}
-	return fmt.Sprint(ids)
 }
 
 func TestBackup(t *testing.T) {
