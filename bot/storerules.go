@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,4 +161,63 @@ func (c *Challenge) Opened(id uint64) *Challenge {
 		cp.Submissions[m] = &sc
 	}
 	return &cp
+}
+
+// SetCurrent records on the space that c, just opened, is its open challenge
+// (what Store.OpenChallenge stores with it).
+func (r *SpaceRecord) SetCurrent(c *Challenge) {
+	r.Current, r.ClosesAt = c.ID, c.ClosesAt
+}
+
+// CheckClosing tells whether Store.CloseChallenge can close at at.
+func CheckClosing(at time.Time) error {
+	if at.IsZero() {
+		return Errorf(Invalid, "Closing a challenge needs the time it closes.")
+	}
+	return nil
+}
+
+// CloseOpen is Store.CloseChallenge's decision: open, the space's open
+// challenge (nil when none), closes at at, and the space has none open. The
+// store then writes both.
+func (r *SpaceRecord) CloseOpen(open *Challenge, at time.Time) {
+	if open != nil {
+		open.ClosedAt = at
+	}
+	r.Current, r.ClosesAt = 0, time.Time{}
+}
+
+// StoreError is how a Store reports that op failed: a bot error (for the
+// member) and a context error (the caller's own) as they are, anything else
+// with op's context. A nil err stays nil.
+func StoreError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *Error
+	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// StoreFnError is what a Store method returns after a transaction that ran
+// the caller's fn: fn's own error exactly as fn returned it (fnErr, which the
+// store keeps apart because a storage error could look the same), else the
+// storage failure as StoreError reports it, else nil.
+func StoreFnError(op string, fnErr, err error) error {
+	if fnErr != nil {
+		return fnErr
+	}
+	return StoreError(op, err)
+}
+
+// StoreResult is StoreFnError for a method that also returns what it stored:
+// out only without an error.
+func StoreResult[T any](op string, out T, fnErr, err error) (T, error) {
+	if err := StoreFnError(op, fnErr, err); err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +141,53 @@ func TestChallengeOpened_IsACopy(t *testing.T) {
 	got.Submissions["cy"] = &Submission{}
 	if c.Submissions["ana"].Text != "a" || len(c.Submissions) != 2 || c.ID != 1 || !c.ClosedAt.Equal(at) {
 		t.Errorf("the caller's challenge changed: %+v", c)
+	}
+}
+
+func TestClosingRules(t *testing.T) {
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	if ErrorCode(CheckClosing(time.Time{})) != Invalid || CheckClosing(at) != nil {
+		t.Error("CheckClosing: a zero time accepted or a real one refused")
+	}
+	rec := &SpaceRecord{}
+	rec.SetCurrent(&Challenge{ID: 5, ClosesAt: at.Add(time.Hour)})
+	if rec.Current != 5 || !rec.ClosesAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("after SetCurrent = %+v, want #5 closing in an hour", rec)
+	}
+	open := &Challenge{ID: 5}
+	rec.CloseOpen(open, at)
+	if !open.ClosedAt.Equal(at) || rec.Current != 0 || !rec.ClosesAt.IsZero() {
+		t.Errorf("after CloseOpen: challenge closed at %v, space %+v; want closed at %v, none open", open.ClosedAt, rec, at)
+	}
+	rec.SetCurrent(&Challenge{ID: 6})
+	rec.CloseOpen(nil, at) // a Current naming a closed or missing challenge
+	if rec.Current != 0 {
+		t.Errorf("CloseOpen(nil) left Current %d", rec.Current)
+	}
+}
+
+func TestStoreErrors(t *testing.T) {
+	disk := errors.New("disk full")
+	member := Errorf(NotFound, "There is no such member.")
+	if err := StoreError("update member", disk); err == nil || err.Error() != "update member: disk full" || !errors.Is(err, disk) {
+		t.Errorf("a storage failure = %v, want it in op's context", err)
+	}
+	for _, err := range []error{member, context.Canceled, fmt.Errorf("read: %w", context.DeadlineExceeded)} {
+		if got := StoreError("op", err); got != err {
+			t.Errorf("StoreError(%v) = %v, want it as it is", err, got)
+		}
+	}
+	if StoreError("op", nil) != nil || StoreFnError("op", nil, nil) != nil {
+		t.Error("no error became one")
+	}
+	fnErr := errors.New("fn said no")
+	if got := StoreFnError("op", fnErr, fnErr); got != fnErr {
+		t.Errorf("fn's error = %v, want it unwrapped", got)
+	}
+	if out, err := StoreResult("op", &Member{ID: "ana"}, nil, disk); out != nil || !errors.Is(err, disk) {
+		t.Errorf("on a failure StoreResult = %v, %v; want nil and the error", out, err)
+	}
+	if out, err := StoreResult("op", &Member{ID: "ana"}, nil, nil); out == nil || out.ID != "ana" || err != nil {
+		t.Errorf("on success StoreResult = %v, %v", out, err)
 	}
 }

@@ -134,7 +134,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = id, cp.ClosesAt
+		rec.SetCurrent(cp)
 		if err := putSpace(sb, rec); err != nil {
 			return err
 		}
@@ -157,8 +157,8 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 	if err := checkSpace(sp); err != nil {
 		return nil, nil, err
 	}
-	if at.IsZero() {
-		return nil, nil, bot.Errorf(bot.Invalid, "Closing a challenge needs the time it closes.")
+	if err := bot.CheckClosing(at); err != nil {
+		return nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -180,25 +180,22 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 			fnErr = err
 			return err
 		}
-		if cb := sb.Bucket(bucketChallenges); cb != nil {
+		cb := sb.Bucket(bucketChallenges)
+		if cb != nil {
 			if closed, err = openChallenge(cb, rec); err != nil {
 				return err
 			}
-			if closed != nil {
-				closed.ClosedAt = at
-				if err := putChallenge(cb, closed); err != nil {
-					return err
-				}
+		}
+		rec.CloseOpen(closed, at)
+		if closed != nil {
+			if err := putChallenge(cb, closed); err != nil {
+				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = 0, time.Time{}
 		return putSpace(sb, rec)
 	})
-	if fnErr != nil {
-		return nil, nil, fnErr
-	}
-	if err != nil {
-		return nil, nil, wrap("close challenge", err)
+	if err := fnResult("close challenge", fnErr, err); err != nil {
+		return nil, nil, err
 	}
 	return rec, closed, nil
 }
@@ -332,13 +329,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		out = c
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update challenge", err)
-	}
-	return out, nil
+	return result("update challenge", out, fnErr, err)
 }
 
 // Challenges implements bot.Store: newest (highest id) first. limit <= 0 means

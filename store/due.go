@@ -210,13 +210,7 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*b
 		out, fnErr = c.out, c.fnErr
 		return err
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("claim due", err)
-	}
-	return out, nil
+	return result("claim due", out, fnErr, err)
 }
 
 // claimScratch is what ClaimDue reuses between calls instead of allocating

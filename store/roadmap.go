@@ -170,10 +170,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 		}
 		return putSpace(sb, rec)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return wrap("delete roadmap", err)
+	return fnResult("delete roadmap", fnErr, err)
 }
 
 // SetPendingRoadmap implements bot.Store.

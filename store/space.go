@@ -72,13 +72,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		out = rec
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update space", err)
-	}
-	return out, nil
+	return result("update space", out, fnErr, err)
 }
 
 // Spaces implements bot.Store. It reads every record first and calls fn after

@@ -31,7 +31,6 @@
 package store
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -72,6 +71,17 @@ var (
 	checkSpace  = bot.CheckSpace
 	checkMember = bot.CheckMember
 )
+
+// Failures are reported as the Store contract says, like store/postgres.
+var (
+	wrap     = bot.StoreError
+	fnResult = bot.StoreFnError
+)
+
+// result is bot.StoreResult; a generic function cannot be a variable.
+func result[T any](op string, out T, fnErr, err error) (T, error) {
+	return bot.StoreResult(op, out, fnErr, err)
+}
 
 // Options configure Open. The zero value is ready to use.
 type Options struct {
@@ -289,19 +299,6 @@ func child(tx *bolt.Tx, sp bot.Space, name []byte, create bool) (*bolt.Bucket, e
 		return sb.Bucket(name), nil
 	}
 	return sb.CreateBucketIfNotExists(name)
-}
-
-// wrap adds context to a storage failure; bot errors (a validation failure
-// inside a transaction) and context errors come back unchanged.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *bot.Error
-	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 func u64(n uint64) []byte {

@@ -137,13 +137,7 @@ func (db *DB) claimDue(ctx context.Context, platforms []string, now time.Time, l
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("claim due", err)
-	}
-	return out, nil
+	return result("claim due", out, fnErr, err)
 }
 
 func (db *DB) nextDue(ctx context.Context, platforms []string) (time.Time, error) {

@@ -213,13 +213,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		out = m
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update member", err)
-	}
-	return out, nil
+	return result("update member", out, fnErr, err)
 }
 
 // writeMember stores m's row and the changes to its marks (old: as read).

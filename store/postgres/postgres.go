@@ -44,6 +44,17 @@ var (
 	checkMember = bot.CheckMember
 )
 
+// Failures are reported as the Store contract says, like the bbolt store.
+var (
+	wrap     = bot.StoreError
+	fnResult = bot.StoreFnError
+)
+
+// result is bot.StoreResult; a generic function cannot be a variable.
+func result[T any](op string, out T, fnErr, err error) (T, error) {
+	return bot.StoreResult(op, out, fnErr, err)
+}
+
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
@@ -227,19 +238,6 @@ func encode(what string, v any) ([]byte, error) {
 		return nil, bot.Errorf(bot.Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, len(buf), MaxRecordLen)
 	}
 	return buf, nil
-}
-
-// wrap adds context to a storage failure; bot errors and context errors come
-// back unchanged.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *bot.Error
-	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 // tx runs fn in a transaction, retrying it when PostgreSQL reports a

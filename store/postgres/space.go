@@ -57,13 +57,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		out = rec
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update space", err)
-	}
-	return out, nil
+	return result("update space", out, fnErr, err)
 }
 
 // Spaces implements bot.Store: every space with stored settings, read first,
@@ -267,7 +261,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 			return err
 		}
 		if closed != nil {
-			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), c.PostedAt); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), closed.ClosedAt); err != nil {
 				return err
 			}
 		}
@@ -279,7 +273,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err := insertChallenge(ctx, tx, sp, cp); err != nil {
 			return err
 		}
-		rec.Current, rec.ClosesAt = cp.ID, cp.ClosesAt
+		rec.SetCurrent(cp)
 		if err := putSpace(ctx, tx, rec); err != nil {
 			return err
 		}
@@ -302,8 +296,8 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 	if err := checkSpace(sp); err != nil {
 		return nil, nil, err
 	}
-	if at.IsZero() {
-		return nil, nil, bot.Errorf(bot.Invalid, "Closing a challenge needs the time it closes.")
+	if err := bot.CheckClosing(at); err != nil {
+		return nil, nil, err
 	}
 	var (
 		rec    *bot.SpaceRecord
@@ -322,20 +316,16 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 		if closed, err = openChallenge(ctx, tx, rec); err != nil {
 			return err
 		}
+		rec.CloseOpen(closed, at)
 		if closed != nil {
-			closed.ClosedAt = at
 			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), at); err != nil {
 				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = 0, time.Time{}
 		return putSpace(ctx, tx, rec)
 	})
-	if fnErr != nil {
-		return nil, nil, fnErr
-	}
-	if err != nil {
-		return nil, nil, wrap("close challenge", err)
+	if err := fnResult("close challenge", fnErr, err); err != nil {
+		return nil, nil, err
 	}
 	return rec, closed, nil
 }
@@ -408,13 +398,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		out = c
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update challenge", err)
-	}
-	return out, nil
+	return result("update challenge", out, fnErr, err)
 }
 
 // Challenges implements bot.Store: newest first; limit <= 0 means all.
@@ -565,10 +549,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 		}
 		return putSpace(ctx, tx, rec)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return wrap("delete roadmap", err)
+	return fnResult("delete roadmap", fnErr, err)
 }
 
 // PendingRoadmap implements bot.Store.
