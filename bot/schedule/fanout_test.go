@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,11 +100,7 @@ func subscribeAt(t testing.TB, db *store.DB, next time.Time, ids ...string) {
 func TestNextMinuteClaimsWhileSending(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	subscribeAt(t, db, t0, "a1", "a2", "a3", "a4", "a5")
 	subscribeAt(t, db, t0.Add(time.Minute), "b1", "b2", "b3")
 	clock.Set(t0)
@@ -173,11 +168,7 @@ func waitFor(t *testing.T, c <-chan string, what string) {
 func TestTickSendsConcurrently(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	var ids []string
 	for i := range 20 {
 		ids = append(ids, fmt.Sprintf("m%02d", i))
@@ -341,11 +332,7 @@ func (p *panicEngine) DeliverNudge(ctx context.Context, sp bot.Space, member str
 func TestSenderPanicFailsOneNudge(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	subscribeAt(t, db, t0, "ana", "boom", "cy")
 	clock.Set(t0)
 	s := schedule.New(schedule.Config{}, db, &panicEngine{}, clock, slog.New(slog.DiscardHandler))
