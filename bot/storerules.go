@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -220,4 +221,31 @@ func StoreResult[T any](op string, out T, fnErr, err error) (T, error) {
 		return zero, err
 	}
 	return out, nil
+}
+
+// MaxRecordLen is the most bytes of one stored record (a member, a space's
+// settings, a challenge, a roadmap file) in any store, so that one member
+// cannot fill it.
+const MaxRecordLen = 1 << 20
+
+// CheckRecordLen refuses a record of n bytes over MaxRecordLen; what names
+// the record for the member ("member", "challenge", ...).
+func CheckRecordLen(what string, n int) error {
+	if n > MaxRecordLen {
+		return Errorf(Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, n, MaxRecordLen)
+	}
+	return nil
+}
+
+// MarshalRecord is the JSON a store keeps a record as (the json tags of the
+// types in this package), bounded by CheckRecordLen.
+func MarshalRecord(what string, v any) ([]byte, error) {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", what, err)
+	}
+	if err := CheckRecordLen(what, len(buf)); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }

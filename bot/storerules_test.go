@@ -191,3 +191,23 @@ func TestStoreErrors(t *testing.T) {
 		t.Errorf("on success StoreResult = %v, %v", out, err)
 	}
 }
+
+func TestRecordLen(t *testing.T) {
+	if CheckRecordLen("member", MaxRecordLen) != nil {
+		t.Error("a record at the limit was refused")
+	}
+	err := CheckRecordLen("challenge", MaxRecordLen+1)
+	var be *Error
+	if !errors.As(err, &be) || be.Code != Invalid || !strings.Contains(be.Message, "one challenge") {
+		t.Errorf("over the limit: %v, want Invalid naming the challenge", err)
+	}
+	if buf, err := MarshalRecord("space", &SpaceRecord{Current: 2}); err != nil || !strings.Contains(string(buf), `"current":2`) {
+		t.Errorf("MarshalRecord = %s, %v", buf, err)
+	}
+	if _, err := MarshalRecord("space", &SpaceRecord{Moderators: []string{strings.Repeat("m", MaxRecordLen)}}); ErrorCode(err) != Invalid {
+		t.Errorf("an oversized record: %v, want Invalid", err)
+	}
+	if _, err := MarshalRecord("space", func() {}); err == nil || ErrorCode(err) == Invalid {
+		t.Errorf("an unencodable value: %v, want a plain error", err)
+	}
+}

@@ -61,8 +61,8 @@ const (
 
 // Limits that keep one record or key from growing without bound.
 const (
-	MaxIDLen     = bot.MaxIDLen // bytes of a member id or a space key
-	MaxRecordLen = 1 << 20      // bytes of one encoded record
+	MaxIDLen     = bot.MaxIDLen     // bytes of a member id or a space key
+	MaxRecordLen = bot.MaxRecordLen // bytes of one encoded record
 )
 
 // The rules for which spaces and member ids a store keeps are the Store
@@ -76,6 +76,7 @@ var (
 var (
 	wrap     = bot.StoreError
 	fnResult = bot.StoreFnError
+	encode   = bot.MarshalRecord
 )
 
 // result is bot.StoreResult; a generic function cannot be a variable.
@@ -251,19 +252,6 @@ func (db *DB) migrate(readOnly bool) error {
 		return fmt.Errorf("migrate db %s: %w", db.path, err)
 	}
 	return nil
-}
-
-// encode marshals a record and bounds its size, so one member cannot fill the
-// file.
-func encode(what string, v any) ([]byte, error) {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	if len(buf) > MaxRecordLen {
-		return nil, bot.Errorf(bot.Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, len(buf), MaxRecordLen)
-	}
-	return buf, nil
 }
 
 // decode unmarshals a record. json.Unmarshal copies everything it keeps, so the

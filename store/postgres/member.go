@@ -220,8 +220,8 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 // A new member's row is inserted; one that another process inserted first
 // makes the insert fail, and the transaction is retried.
 func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old map[markKey]bot.Mark) error {
-	if len(m.Name) > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one member (%d bytes; the limit is %d).", len(m.Name), MaxRecordLen)
+	if err := bot.CheckRecordLen("member", len(m.Name)); err != nil {
+		return err
 	}
 	history, err := encode("member", m.History)
 	if err != nil {
@@ -240,8 +240,8 @@ func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old 
 	if err != nil {
 		return err
 	}
-	if n := len(history) + len(tracks) + len(m.Name); n > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one member (%d bytes; the limit is %d).", n, MaxRecordLen)
+	if err := bot.CheckRecordLen("member", len(history)+len(tracks)+len(m.Name)); err != nil {
+		return err
 	}
 	args := []any{m.Space.Key(), m.ID, m.Name, ts(m.Created), ts(m.Seen), m.Follow, m.Nudge.On, m.Nudge.Hour, m.Nudge.Minute, m.Nudge.Zone,
 		m.Nudge.LastDate, m.Streak.Days, m.Streak.Best, m.Streak.Last, m.DMClosed, m.ProfileZone, m.Hidden, m.Buddy, history, tracks}

@@ -34,7 +34,7 @@ import (
 // Limits, the same as the bbolt store's.
 const (
 	MaxIDLen     = bot.MaxIDLen
-	MaxRecordLen = 1 << 20
+	MaxRecordLen = bot.MaxRecordLen
 )
 
 // The rules for which spaces and member ids a store keeps are the Store
@@ -48,6 +48,7 @@ var (
 var (
 	wrap     = bot.StoreError
 	fnResult = bot.StoreFnError
+	encode   = bot.MarshalRecord
 )
 
 // result is bot.StoreResult; a generic function cannot be a variable.
@@ -225,19 +226,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-// encode marshals v for a jsonb column and bounds its size like the bbolt
-// store bounds a record.
-func encode(what string, v any) ([]byte, error) {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	if len(buf) > MaxRecordLen {
-		return nil, bot.Errorf(bot.Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, len(buf), MaxRecordLen)
-	}
-	return buf, nil
 }
 
 // tx runs fn in a transaction, retrying it when PostgreSQL reports a

@@ -173,8 +173,8 @@ func getChallenge(ctx context.Context, tx pgx.Tx, sp bot.Space, id uint64, lock 
 
 // insertChallenge stores a new challenge and its submissions.
 func insertChallenge(ctx context.Context, tx pgx.Tx, sp bot.Space, c *bot.Challenge) error {
-	if n := len(c.Text); n > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one challenge (%d bytes; the limit is %d).", n, MaxRecordLen)
+	if err := bot.CheckRecordLen("challenge", len(c.Text)); err != nil {
+		return err
 	}
 	_, err := tx.Exec(ctx, "INSERT INTO challenges (space, "+challengeCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
 		sp.Key(), int64(c.ID), c.Roadmap, c.Topic, c.Text, c.Channel, c.PostedBy, c.PostedAt, ts(c.ScheduledAt), ts(c.ClosesAt), c.Zone, ts(c.ClosedAt))
@@ -383,8 +383,8 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			return err
 		}
 		c.ID = id
-		if n := len(c.Text); n > MaxRecordLen {
-			return bot.Errorf(bot.Invalid, "That is more than I can store for one challenge (%d bytes; the limit is %d).", n, MaxRecordLen)
+		if err := bot.CheckRecordLen("challenge", len(c.Text)); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE challenges SET roadmap=$3, topic=$4, text=$5, channel=$6, posted_by=$7, posted_at=$8,
 			scheduled_at=$9, closes_at=$10, zone=$11, closed_at=$12 WHERE space=$1 AND id=$2`,
@@ -496,8 +496,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 	if err := bot.CheckRoadmapFile(f); err != nil {
 		return err
 	}
-	if len(f.TOML) > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one roadmap (%d bytes; the limit is %d).", len(f.TOML), MaxRecordLen)
+	if err := bot.CheckRecordLen("roadmap", len(f.TOML)); err != nil {
+		return err
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		rec, err := lockSpace(ctx, tx, sp)
