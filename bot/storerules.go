@@ -249,3 +249,31 @@ func MarshalRecord(what string, v any) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// MaxChannelLen bounds a stored DM channel id; platform ids are a few dozen
+// bytes.
+const MaxChannelLen = 128
+
+// CheckDMChannel tells whether DMChannels.SetDMChannel can keep channel for
+// member of sp ("" forgets it).
+func CheckDMChannel(sp Space, member, channel string) error {
+	if err := CheckMember(sp, member); err != nil {
+		return err
+	}
+	if len(channel) > MaxChannelLen {
+		return Errorf(Invalid, "That channel id is too long (%d bytes; the limit is %d).", len(channel), MaxChannelLen)
+	}
+	return nil
+}
+
+// CheckDeliveryKey tells whether Deliveries can keep key: 1 to MaxIDLen
+// bytes.
+func CheckDeliveryKey(key string) error {
+	if key == "" {
+		return Errorf(Invalid, "A delivery needs a key.")
+	}
+	if len(key) > MaxIDLen {
+		return Errorf(Invalid, "That delivery key is too long (%d bytes; the limit is %d).", len(key), MaxIDLen)
+	}
+	return nil
+}

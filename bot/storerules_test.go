@@ -211,3 +211,20 @@ func TestRecordLen(t *testing.T) {
 		t.Errorf("an unencodable value: %v, want a plain error", err)
 	}
 }
+
+func TestCheckDMChannelAndDeliveryKey(t *testing.T) {
+	sp := Space{Platform: PlatformDiscord, ID: "111"}
+	for name, err := range map[string]error{
+		"bad member":   CheckDMChannel(sp, "", "D1"),
+		"long channel": CheckDMChannel(sp, "ana", strings.Repeat("1", MaxChannelLen+1)),
+		"no key":       CheckDeliveryKey(""),
+		"long key":     CheckDeliveryKey(strings.Repeat("k", MaxIDLen+1)),
+	} {
+		if ErrorCode(err) != Invalid {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
+	}
+	if CheckDMChannel(sp, "ana", strings.Repeat("1", MaxChannelLen)) != nil || CheckDMChannel(sp, "ana", "") != nil || CheckDeliveryKey(strings.Repeat("k", MaxIDLen)) != nil {
+		t.Error("a channel at the limit, forgetting one, or a key at the limit was refused")
+	}
+}

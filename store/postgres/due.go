@@ -137,7 +137,7 @@ func (db *DB) claimDue(ctx context.Context, platforms []string, now time.Time, l
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
-	return result("claim due", out, fnErr, err)
+	return bot.StoreResult("claim due", out, fnErr, err)
 }
 
 func (db *DB) nextDue(ctx context.Context, platforms []string) (time.Time, error) {
@@ -151,7 +151,7 @@ func (db *DB) nextDue(ctx context.Context, platforms []string) (time.Time, error
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, wrap("next due", err)
+		return time.Time{}, bot.StoreError("next due", err)
 	}
 	return next.UTC(), nil
 }

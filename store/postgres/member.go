@@ -166,12 +166,12 @@ func readMember(ctx context.Context, q interface {
 
 // Member implements bot.Store.
 func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member, error) {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return nil, err
 	}
 	m, _, _, err := readMember(ctx, db.pool, sp, id, false)
 	if err != nil {
-		return nil, wrap("read member", err)
+		return nil, bot.StoreError("read member", err)
 	}
 	if m == nil {
 		return nil, bot.Errorf(bot.NotFound, "I have nothing stored for that member yet.")
@@ -183,7 +183,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 // transaction, so concurrent updates of one member (from any process) run
 // one after the other; fn runs once per attempt.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return nil, err
 	}
 	var out *bot.Member
@@ -213,7 +213,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		out = m
 		return nil
 	})
-	return result("update member", out, fnErr, err)
+	return bot.StoreResult("update member", out, fnErr, err)
 }
 
 // writeMember stores m's row and the changes to its marks (old: as read).
@@ -223,7 +223,7 @@ func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old 
 	if err := bot.CheckRecordLen("member", len(m.Name)); err != nil {
 		return err
 	}
-	history, err := encode("member", m.History)
+	history, err := bot.MarshalRecord("member", m.History)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old 
 			rest[rm] = trackRest{Picks: t.Picks, Reviews: t.Reviews}
 		}
 	}
-	tracks, err := encode("member", rest)
+	tracks, err := bot.MarshalRecord("member", rest)
 	if err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func slotDue(ctx context.Context, tx pgx.Tx, s nudge.Slot, space, id string) (ti
 // where they posted a challenge, set the schedule, moderate or added a
 // roadmap.
 func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return err
 	}
 	key := sp.Key()
@@ -386,7 +386,7 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		b.Queue("DELETE FROM dm_channels WHERE space=$1 AND member=$2", key, id)
 		return tx.SendBatch(ctx, b).Close()
 	})
-	return wrap("delete member", err)
+	return bot.StoreError("delete member", err)
 }
 
 // membersPage is how many members Members reads per query; fn runs between
@@ -396,14 +396,14 @@ const membersPage = 256
 // Members implements bot.Store, in id order, a page at a time (not one
 // snapshot, like the bbolt store's).
 func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
 	after := ""
 	for {
 		page, err := db.membersPage(ctx, sp, after)
 		if err != nil {
-			return wrap("list members", err)
+			return bot.StoreError("list members", err)
 		}
 		for _, m := range page {
 			if err := fn(m); err != nil {

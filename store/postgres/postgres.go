@@ -31,30 +31,11 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// Limits, the same as the bbolt store's.
+// Limits: the Store contract's (package bot), as in the bbolt store.
 const (
 	MaxIDLen     = bot.MaxIDLen
 	MaxRecordLen = bot.MaxRecordLen
 )
-
-// The rules for which spaces and member ids a store keeps are the Store
-// contract's, shared with the bbolt store.
-var (
-	checkSpace  = bot.CheckSpace
-	checkMember = bot.CheckMember
-)
-
-// Failures are reported as the Store contract says, like the bbolt store.
-var (
-	wrap     = bot.StoreError
-	fnResult = bot.StoreFnError
-	encode   = bot.MarshalRecord
-)
-
-// result is bot.StoreResult; a generic function cannot be a variable.
-func result[T any](op string, out T, fnErr, err error) (T, error) {
-	return bot.StoreResult(op, out, fnErr, err)
-}
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -281,7 +262,7 @@ func lockSpace(ctx context.Context, tx pgx.Tx, sp bot.Space) (*bot.SpaceRecord, 
 }
 
 func putSpace(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) error {
-	buf, err := encode("space", rec)
+	buf, err := bot.MarshalRecord("space", rec)
 	if err != nil {
 		return err
 	}

@@ -16,14 +16,14 @@ import (
 
 // Space implements bot.Store.
 func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	rec := &bot.SpaceRecord{}
 	var raw []byte
 	err := db.pool.QueryRow(ctx, "SELECT record FROM spaces WHERE space = $1", sp.Key()).Scan(&raw)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, wrap("read space", err)
+		return nil, bot.StoreError("read space", err)
 	}
 	if raw != nil {
 		if err := json.Unmarshal(raw, rec); err != nil {
@@ -36,7 +36,7 @@ func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error)
 
 // UpdateSpace implements bot.Store, under the space row's lock.
 func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var out *bot.SpaceRecord
@@ -57,7 +57,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		out = rec
 		return nil
 	})
-	return result("update space", out, fnErr, err)
+	return bot.StoreResult("update space", out, fnErr, err)
 }
 
 // Spaces implements bot.Store: every space with stored settings, read first,
@@ -65,7 +65,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error {
 	rows, err := db.pool.Query(ctx, "SELECT space, record FROM spaces WHERE record IS NOT NULL ORDER BY space")
 	if err != nil {
-		return wrap("list spaces", err)
+		return bot.StoreError("list spaces", err)
 	}
 	var recs []*bot.SpaceRecord
 	for rows.Next() {
@@ -73,7 +73,7 @@ func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error
 		var raw []byte
 		if err := rows.Scan(&key, &raw); err != nil {
 			rows.Close()
-			return wrap("list spaces", err)
+			return bot.StoreError("list spaces", err)
 		}
 		sp, ok := bot.ParseSpace(key)
 		if !ok {
@@ -90,7 +90,7 @@ func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return wrap("list spaces", err)
+		return bot.StoreError("list spaces", err)
 	}
 	for _, rec := range recs {
 		if err := fn(rec); err != nil {
@@ -226,7 +226,7 @@ func openChallenge(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) (*bot.C
 // of one space, in any process, run one at a time; the scheduled instant's
 // unique index backs the once-per-instant rule.
 func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) (*bot.Opening, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	if err := bot.CheckOpening(c, onOpen); err != nil {
@@ -285,7 +285,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("open challenge", err)
+		return nil, bot.StoreError("open challenge", err)
 	}
 	return out, nil
 }
@@ -293,7 +293,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 // CloseChallenge implements bot.Store under the space row's lock; fn runs
 // once (the transaction is not retried).
 func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, *bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, nil, err
 	}
 	if err := bot.CheckClosing(at); err != nil {
@@ -324,7 +324,7 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 		}
 		return putSpace(ctx, tx, rec)
 	})
-	if err := fnResult("close challenge", fnErr, err); err != nil {
+	if err := bot.StoreFnError("close challenge", fnErr, err); err != nil {
 		return nil, nil, err
 	}
 	return rec, closed, nil
@@ -336,7 +336,7 @@ func challengeNotFound(id uint64) error {
 
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var c *bot.Challenge
@@ -346,7 +346,7 @@ func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Chal
 		return err
 	})
 	if err != nil {
-		return nil, wrap("read challenge", err)
+		return nil, bot.StoreError("read challenge", err)
 	}
 	if c == nil {
 		return nil, challengeNotFound(id)
@@ -356,7 +356,7 @@ func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Chal
 
 // UpdateChallenge implements bot.Store, under the challenge row's lock.
 func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn func(*bot.Challenge) error) (*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var out *bot.Challenge
@@ -398,12 +398,12 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		out = c
 		return nil
 	})
-	return result("update challenge", out, fnErr, err)
+	return bot.StoreResult("update challenge", out, fnErr, err)
 }
 
 // Challenges implements bot.Store: newest first; limit <= 0 means all.
 func (db *DB) Challenges(ctx context.Context, sp bot.Space, limit int) ([]*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	q := "SELECT " + challengeCols + " FROM challenges WHERE space = $1 ORDER BY id DESC"
@@ -433,30 +433,30 @@ func (db *DB) Challenges(ctx context.Context, sp bot.Space, limit int) ([]*bot.C
 		return loadSubmissions(ctx, tx, nil, sp, out...)
 	})
 	if err != nil {
-		return nil, wrap("list challenges", err)
+		return nil, bot.StoreError("list challenges", err)
 	}
 	return out, nil
 }
 
 // RoadmapFiles implements bot.Store.
 func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFile, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	rows, err := db.pool.Query(ctx, "SELECT id, title, toml, added_by, added_at FROM roadmap_files WHERE space = $1 ORDER BY id", sp.Key())
 	if err != nil {
-		return nil, wrap("list roadmaps", err)
+		return nil, bot.StoreError("list roadmaps", err)
 	}
 	defer rows.Close()
 	var out []*bot.RoadmapFile
 	for rows.Next() {
 		f, err := scanRoadmap(rows)
 		if err != nil {
-			return nil, wrap("list roadmaps", err)
+			return nil, bot.StoreError("list roadmaps", err)
 		}
 		out = append(out, f)
 	}
-	return out, wrap("list roadmaps", rows.Err())
+	return out, bot.StoreError("list roadmaps", rows.Err())
 }
 
 func scanRoadmap(row scanner) (*bot.RoadmapFile, error) {
@@ -475,7 +475,7 @@ func roadmapNotFound(id string) error {
 
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	f, err := scanRoadmap(db.pool.QueryRow(ctx, "SELECT id, title, toml, added_by, added_at FROM roadmap_files WHERE space = $1 AND id = $2", sp.Key(), id))
@@ -483,14 +483,14 @@ func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.Ro
 		return nil, roadmapNotFound(id)
 	}
 	if err != nil {
-		return nil, wrap("read roadmap", err)
+		return nil, bot.StoreError("read roadmap", err)
 	}
 	return f, nil
 }
 
 // PutRoadmapFile implements bot.Store under the space row's lock.
 func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFile, max int) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
 	if err := bot.CheckRoadmapFile(f); err != nil {
@@ -521,12 +521,12 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		rec.PutRoadmapInfo(f)
 		return putSpace(ctx, tx, rec)
 	})
-	return wrap("store roadmap", err)
+	return bot.StoreError("store roadmap", err)
 }
 
 // DeleteRoadmapFile implements bot.Store under the space row's lock.
 func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn func(*bot.SpaceRecord) error) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
 	var fnErr error
@@ -549,12 +549,12 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 		}
 		return putSpace(ctx, tx, rec)
 	})
-	return fnResult("delete roadmap", fnErr, err)
+	return bot.StoreFnError("delete roadmap", fnErr, err)
 }
 
 // PendingRoadmap implements bot.Store.
 func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (*bot.RoadmapFile, error) {
-	if err := checkMember(sp, member); err != nil {
+	if err := bot.CheckMember(sp, member); err != nil {
 		return nil, err
 	}
 	var raw []byte
@@ -563,7 +563,7 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 		return nil, bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
 	}
 	if err != nil {
-		return nil, wrap("read pending roadmap", err)
+		return nil, bot.StoreError("read pending roadmap", err)
 	}
 	f := &bot.RoadmapFile{}
 	if err := json.Unmarshal(raw, f); err != nil {
@@ -574,18 +574,18 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 
 // SetPendingRoadmap implements bot.Store.
 func (db *DB) SetPendingRoadmap(ctx context.Context, sp bot.Space, member string, f *bot.RoadmapFile) error {
-	if err := checkMember(sp, member); err != nil {
+	if err := bot.CheckMember(sp, member); err != nil {
 		return err
 	}
 	if f == nil {
 		_, err := db.pool.Exec(ctx, "DELETE FROM pending_roadmaps WHERE space = $1 AND member = $2", sp.Key(), member)
-		return wrap("store pending roadmap", err)
+		return bot.StoreError("store pending roadmap", err)
 	}
-	buf, err := encode("roadmap", f)
+	buf, err := bot.MarshalRecord("roadmap", f)
 	if err != nil {
 		return err
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO pending_roadmaps (space, member, file) VALUES ($1,$2,$3)
 		ON CONFLICT (space, member) DO UPDATE SET file = EXCLUDED.file`, sp.Key(), member, buf)
-	return wrap("store pending roadmap", err)
+	return bot.StoreError("store pending roadmap", err)
 }

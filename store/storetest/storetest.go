@@ -1101,15 +1101,30 @@ func testMemberRoundTrip(t *testing.T, open Open) {
 	}
 }
 
+// openAs opens a store and returns it also as the optional interface T,
+// skipping the test when the store does not have it.
+func openAs[T any](t *testing.T, open Open, what string) (bot.Store, T) {
+	db := open(t)
+	x, ok := db.(T)
+	if !ok {
+		t.Skipf("this store has no %s yet", what)
+	}
+	return db, x
+}
+
 func testDMChannels(t *testing.T, open Open) {
 	ctx := context.Background()
-	db := open(t)
-	dm, ok := db.(bot.DMChannels)
-	if !ok {
-		t.Skip("this store has no DM channels yet")
-	}
+	db, dm := openAs[bot.DMChannels](t, open, "DM channels")
 	if ch, err := dm.DMChannel(ctx, SpaceA, "ana"); err != nil || ch != "" {
 		t.Errorf("none stored = %q, %v", ch, err)
+	}
+	// A DM channel alone does not make a space with settings.
+	if err := dm.SetDMChannel(ctx, SpaceA, "cy", "D9"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := db.Spaces(ctx, func(*bot.SpaceRecord) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("Spaces lists %d spaces, %v; want 0", n, err)
 	}
 	MustUpdate(t, db, SpaceA, "ana", Mark(roadmap.Done))
 	for _, ch := range []string{"D1", "D2"} {
@@ -1130,48 +1145,100 @@ func testDMChannels(t *testing.T, open Open) {
 	if got, _ := dm.DMChannel(ctx, SpaceA, "bo"); got != "" {
 		t.Errorf("forgotten = %q", got)
 	}
+	// Forgetting what was never stored, in a space with nothing, is fine.
+	if err := dm.SetDMChannel(ctx, SpaceB, "U1", ""); err != nil {
+		t.Errorf("forgetting nothing: %v", err)
+	}
 	if err := db.DeleteMember(ctx, SpaceA, "ana"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := dm.DMChannel(ctx, SpaceA, "ana"); got != "" {
 		t.Errorf("after DeleteMember = %q, want forgotten", got)
 	}
-	if _, err := dm.DMChannel(ctx, bot.Space{}, "ana"); bot.ErrorCode(err) != bot.Invalid {
-		t.Errorf("zero space: %v", err)
+	if got, _ := dm.DMChannel(ctx, SpaceA, "cy"); got != "D9" {
+		t.Errorf("another member's channel after DeleteMember = %q, want D9", got)
 	}
-	if err := dm.SetDMChannel(ctx, SpaceA, "", "D1"); bot.ErrorCode(err) != bot.Invalid {
-		t.Errorf("empty member: %v", err)
+	// A member with only a channel stored (never a record) is forgotten too.
+	if err := db.DeleteMember(ctx, SpaceA, "cy"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dm.DMChannel(ctx, SpaceA, "cy"); got != "" {
+		t.Errorf("channel of a member without a record after DeleteMember = %q", got)
+	}
+	for name, err := range map[string]error{
+		"read, zero space":   func() error { _, err := dm.DMChannel(ctx, bot.Space{}, "ana"); return err }(),
+		"read, empty member": func() error { _, err := dm.DMChannel(ctx, SpaceA, ""); return err }(),
+		"zero space":         dm.SetDMChannel(ctx, bot.Space{}, "42", "1"),
+		"empty member":       dm.SetDMChannel(ctx, SpaceA, "", "D1"),
+		"long channel":       dm.SetDMChannel(ctx, SpaceA, "42", strings.Repeat("1", bot.MaxChannelLen+1)),
+	} {
+		if bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
 	}
 }
 
 func testDeliveries(t *testing.T, open Open) {
 	ctx := context.Background()
-	db := open(t)
-	dv, ok := db.(bot.Deliveries)
-	if !ok {
-		t.Skip("this store has no deliveries yet")
-	}
+	_, dv := openAs[bot.Deliveries](t, open, "deliveries")
 	if ok, err := dv.Delivered(ctx, "slack:event:Ev1"); err != nil || ok {
 		t.Errorf("unmarked = %v, %v", ok, err)
 	}
-	for range 2 {
-		if err := dv.MarkDelivered(ctx, "slack:event:Ev1", t0); err != nil {
+	if n, err := dv.PruneDeliveries(ctx, t0); err != nil || n != 0 {
+		t.Errorf("prune of nothing = %d, %v", n, err)
+	}
+	for i, key := range []string{"a", "b", "c", "d"} {
+		if err := dv.MarkDelivered(ctx, key, t0.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dv.MarkDelivered(ctx, "slack:event:Ev2", t0.Add(time.Hour))
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); !ok {
-		t.Error("marked key not delivered")
+	if err := dv.MarkDelivered(ctx, "b", t0.Add(time.Minute)); err != nil {
+		t.Errorf("marking twice: %v", err)
 	}
-	n, err := dv.PruneDeliveries(ctx, t0.Add(time.Minute))
+	// "a" marked again later is kept as long as its last mark; an older mark
+	// does not move it back.
+	for _, at := range []time.Time{t0.Add(10 * time.Minute), t0} {
+		if err := dv.MarkDelivered(ctx, "a", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := dv.PruneDeliveries(ctx, t0.Add(2*time.Minute)) // forgets b (t0+1m); keeps c at exactly the cut
 	if err != nil || n != 1 {
 		t.Errorf("pruned %d, %v; want 1", n, err)
 	}
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); ok {
-		t.Error("pruned key still delivered")
+	for key, want := range map[string]bool{"a": true, "b": false, "c": true, "d": true, "e": false} {
+		if got, err := dv.Delivered(ctx, key); err != nil || got != want {
+			t.Errorf("Delivered(%q) = %v, %v; want %v", key, got, err, want)
+		}
 	}
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev2"); !ok {
-		t.Error("newer key pruned")
+	if n, err := dv.PruneDeliveries(ctx, t0.Add(time.Hour)); err != nil || n != 3 {
+		t.Errorf("prune all = %d, %v; want 3", n, err)
+	}
+	if n, _ := dv.PruneDeliveries(ctx, t0.Add(48*time.Hour)); n != 0 {
+		t.Errorf("second prune forgot %d more", n)
+	}
+
+	for _, key := range []string{"", strings.Repeat("k", 256+1)} {
+		if _, err := dv.Delivered(ctx, key); bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("Delivered(%d bytes) = %v, want Invalid", len(key), err)
+		}
+		if err := dv.MarkDelivered(ctx, key, t0); bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("MarkDelivered(%d bytes) = %v, want Invalid", len(key), err)
+		}
+	}
+
+	// Concurrent marks all land.
+	errs := make(chan error, 64)
+	for i := range 64 {
+		go func() { errs <- dv.MarkDelivered(ctx, fmt.Sprintf("k%02d", i), t0) }()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := dv.PruneDeliveries(ctx, t0.Add(time.Second)); err != nil || n != 64 {
+		t.Errorf("pruned %d concurrent marks, %v; want 64", n, err)
 	}
 }
 
