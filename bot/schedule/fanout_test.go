@@ -1,7 +1,6 @@
 package schedule_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/schedule"
 	"github.com/studybot/studybot/store"
 )
@@ -286,7 +286,7 @@ func TestTickLogLineShowsSendRates(t *testing.T) {
 	for _, id := range []string{"ana", "bob"} {
 		h.subscribe(id, "08:30", "UTC")
 	}
-	var logs syncBuffer
+	var logs bottest.LogBuffer
 	h.s = schedule.New(schedule.Config{SendRate: 45}, h.db, h.eng, h.clock, slog.New(slog.NewTextHandler(&logs, nil)))
 	h.clock.Set(utc("2025-06-02 08:30"))
 	schedule.RunTick(h.s)
@@ -296,24 +296,6 @@ func TestTickLogLineShowsSendRates(t *testing.T) {
 			t.Errorf("log line lacks %s: %s", want, line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // panicEngine panics delivering one member's nudge.
