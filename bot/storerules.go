@@ -277,3 +277,35 @@ func CheckDeliveryKey(key string) error {
 	}
 	return nil
 }
+
+// The Store contract's not-found and refusal errors, worded the same by every
+// store.
+
+// MemberNotFound is Store.Member's error for a member with nothing stored.
+func MemberNotFound() error {
+	return Errorf(NotFound, "I have nothing stored for that member yet.")
+}
+
+// ChallengeNotFound is the error for a challenge id the space does not have.
+func ChallengeNotFound(id uint64) error {
+	return Errorf(NotFound, "There is no challenge #%d.", id)
+}
+
+// RoadmapNotFound is the error for a roadmap id the space does not have.
+func RoadmapNotFound(id string) error {
+	return Errorf(NotFound, "This group has no roadmap %q.", Clip(id, 40))
+}
+
+// NoPendingRoadmap is Store.PendingRoadmap's error when the member has no
+// upload waiting.
+func NoPendingRoadmap() error {
+	return Errorf(NotFound, "You have no roadmap upload waiting.")
+}
+
+// CheckClaimLimit refuses a DueIndex.ClaimDue limit that is not positive.
+func CheckClaimLimit(limit int) error {
+	if limit <= 0 {
+		return Errorf(Invalid, "ClaimDue needs a positive limit, not %d.", limit)
+	}
+	return nil
+}

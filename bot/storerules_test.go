@@ -228,3 +228,27 @@ func TestCheckDMChannelAndDeliveryKey(t *testing.T) {
 		t.Error("a channel at the limit, forgetting one, or a key at the limit was refused")
 	}
 }
+
+func TestStoreNotFoundErrors(t *testing.T) {
+	for name, err := range map[string]error{
+		"member":    MemberNotFound(),
+		"challenge": ChallengeNotFound(3),
+		"roadmap":   RoadmapNotFound(strings.Repeat("r", 100)),
+		"pending":   NoPendingRoadmap(),
+	} {
+		var be *Error
+		if !errors.As(err, &be) || be.Code != NotFound || be.Message == "" {
+			t.Errorf("%s: %v, want NotFound with a message", name, err)
+		}
+	}
+	var be *Error
+	if errors.As(ChallengeNotFound(3), &be); !strings.Contains(be.Message, "#3") {
+		t.Errorf("challenge message %q does not name #3", be.Message)
+	}
+	if errors.As(RoadmapNotFound(strings.Repeat("r", 100)), &be); len(be.Message) > 80 {
+		t.Errorf("roadmap message %q repeats a long id whole", be.Message)
+	}
+	if ErrorCode(CheckClaimLimit(0)) != Invalid || CheckClaimLimit(1) != nil {
+		t.Error("CheckClaimLimit: 0 accepted or 1 refused")
+	}
+}

@@ -257,11 +257,7 @@ func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
 
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
-	return getRecord[bot.Challenge](ctx, db, sp, bucketChallenges, u64(id), "challenge", func() error { return challengeNotFound(id) })
-}
-
-func challengeNotFound(id uint64) error {
-	return bot.Errorf(bot.NotFound, "There is no challenge #%d.", id)
+	return getRecord[bot.Challenge](ctx, db, sp, bucketChallenges, u64(id), "challenge", func() error { return bot.ChallengeNotFound(id) })
 }
 
 // UpdateChallenge implements bot.Store, sharing commits like UpdateMember.
@@ -289,7 +285,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			v = cb.Get(u64(id))
 		}
 		if v == nil {
-			fnErr = challengeNotFound(id) // a result, not a failed batch (see UpdateMember)
+			fnErr = bot.ChallengeNotFound(id) // a result, not a failed batch (see UpdateMember)
 			return nil
 		}
 		c := new(bot.Challenge)

@@ -195,8 +195,8 @@ func readSlot(v []byte) (st slotState, paused, ok bool) {
 // 1,000,000 members claims ~700, and a heap that grows by a megabyte a tick
 // makes the GC, not the claim, the slow part on a 2-core machine.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
-	if limit <= 0 {
-		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
+	if err := bot.CheckClaimLimit(limit); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFil
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
 	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketRoadmaps, []byte(id), "roadmap", func() error {
-		return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+		return bot.RoadmapNotFound(id)
 	})
 }
 
@@ -60,9 +60,7 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 	if err := checkMember(sp, member); err != nil {
 		return nil, err
 	}
-	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketPending, []byte(member), "roadmap", func() error {
-		return bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
-	})
+	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketPending, []byte(member), "roadmap", bot.NoPendingRoadmap)
 }
 
 // getRecord reads one record of a space, key in the space's bucket named
@@ -154,7 +152,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 		}
 		b := sb.Bucket(bucketRoadmaps)
 		if b == nil || b.Get([]byte(id)) == nil {
-			return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+			return bot.RoadmapNotFound(id)
 		}
 		if err := b.Delete([]byte(id)); err != nil {
 			return err

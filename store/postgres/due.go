@@ -53,8 +53,8 @@ func (v *dueView) NextDue(ctx context.Context) (time.Time, error) {
 // per row (the transaction is not retried); its error rolls back and comes
 // back unchanged.
 func (db *DB) claimDue(ctx context.Context, platforms []string, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
-	if limit <= 0 {
-		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
+	if err := bot.CheckClaimLimit(limit); err != nil {
+		return nil, err
 	}
 	var out []*bot.Due
 	var fnErr error

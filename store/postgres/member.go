@@ -174,7 +174,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 		return nil, bot.StoreError("read member", err)
 	}
 	if m == nil {
-		return nil, bot.Errorf(bot.NotFound, "I have nothing stored for that member yet.")
+		return nil, bot.MemberNotFound()
 	}
 	return m, nil
 }

@@ -330,10 +330,6 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 	return rec, closed, nil
 }
 
-func challengeNotFound(id uint64) error {
-	return bot.Errorf(bot.NotFound, "There is no challenge #%d.", id)
-}
-
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
 	if err := bot.CheckSpace(sp); err != nil {
@@ -349,7 +345,7 @@ func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Chal
 		return nil, bot.StoreError("read challenge", err)
 	}
 	if c == nil {
-		return nil, challengeNotFound(id)
+		return nil, bot.ChallengeNotFound(id)
 	}
 	return c, nil
 }
@@ -368,7 +364,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			return err
 		}
 		if c == nil {
-			fnErr = challengeNotFound(id)
+			fnErr = bot.ChallengeNotFound(id)
 			return fnErr
 		}
 		had := map[string]*bot.Submission{}
@@ -469,10 +465,6 @@ func scanRoadmap(row scanner) (*bot.RoadmapFile, error) {
 	return f, nil
 }
 
-func roadmapNotFound(id string) error {
-	return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
-}
-
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
 	if err := bot.CheckSpace(sp); err != nil {
@@ -480,7 +472,7 @@ func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.Ro
 	}
 	f, err := scanRoadmap(db.pool.QueryRow(ctx, "SELECT id, title, toml, added_by, added_at FROM roadmap_files WHERE space = $1 AND id = $2", sp.Key(), id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, roadmapNotFound(id)
+		return nil, bot.RoadmapNotFound(id)
 	}
 	if err != nil {
 		return nil, bot.StoreError("read roadmap", err)
@@ -540,7 +532,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return roadmapNotFound(id)
+			return bot.RoadmapNotFound(id)
 		}
 		rec.Roadmaps = slices.DeleteFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == id })
 		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
@@ -560,7 +552,7 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 	var raw []byte
 	err := db.pool.QueryRow(ctx, "SELECT file FROM pending_roadmaps WHERE space = $1 AND member = $2", sp.Key(), member).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
+		return nil, bot.NoPendingRoadmap()
 	}
 	if err != nil {
 		return nil, bot.StoreError("read pending roadmap", err)
