@@ -17,41 +17,32 @@ const (
 // the member's path (from the roadmap's estimates) and, from their pace over
 // the last four weeks, when they would finish. Hours of optional topics and
 // of options not on their path count for nothing.
-func (s study) estimate(m *Member, tr *Track, now time.Time) (left int, text string) {
-	// The member's marks by topic index, from one pass over them: the walk
-	// below then asks the roadmap (map lookups) only for pick options.
-	topics := s.rm.Topics()
-	var buf [256]*Mark
-	marks := buf[:0]
-	if len(topics) <= len(buf) {
-		marks = buf[:len(topics)]
-	} else {
-		marks = make([]*Mark, len(topics))
-	}
-	for id, mk := range tr.Topics {
-		if t := s.rm.Topic(id); t != nil && mk != nil {
-			marks[t.Index] = mk
-		}
-	}
+//
+// x is the member's track read once (progress reads it for its tally and
+// next step too); a topic's mark is looked up only for a done one, for its
+// date.
+func (s study) estimate(m *Member, tr *Track, x roadmap.Reading, now time.Time) (left int, text string) {
 	var pace int // hours of topics done in the window
-	for _, t := range topics {
+	for _, t := range s.rm.Topics() {
 		if t.Optional {
 			continue
 		}
-		mk := marks[t.Index]
-		finished := mk != nil && mk.Status.Finished()
+		st := x.Status(t)
+		finished := st.Finished()
 		if t.Group() != nil {
-			if !s.rm.Counts(tr, t) {
+			if !x.Counts(t) {
 				continue
 			}
-			finished = s.rm.Finished(tr, t) // a pick not chosen from yet stays ahead
+			finished = x.Finished(t) // a pick not chosen from yet stays ahead
 		}
 		if !finished {
 			left += t.Hours
 			continue
 		}
-		if mk != nil && mk.Status == roadmap.Done && now.Sub(mk.At) <= paceWindow {
-			pace += t.Hours
+		if st == roadmap.Done {
+			if mk := tr.Topics[t.ID]; mk != nil && now.Sub(mk.At) <= paceWindow {
+				pace += t.Hours
+			}
 		}
 	}
 	switch {

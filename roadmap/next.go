@@ -335,18 +335,9 @@ type SectionTally struct {
 // Progress returns (done + skipped) / required topics that count for the
 // learner, overall and per section in roadmap order.
 func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
-	secs := make([]SectionTally, len(r.Sections))
-	d := r.dense(l)
-	defer d.release()
-	r.progress(d, secs)
-	var all Tally
-	for i, s := range r.Sections {
-		secs[i].Section = s
-		all.Done += secs[i].Done
-		all.Total += secs[i].Total
-		all.OptionalDone += secs[i].OptionalDone
-	}
-	return all, secs
+	x := r.Read(l)
+	defer x.Release()
+	return x.Progress()
 }
 
 // Overall is Progress's overall tally alone, without building the
@@ -446,3 +437,46 @@ func progressFromTopics[M marks](r *Roadmap, m M, secs []SectionTally) {
 		}
 	}
 }
+
+// Reading is a learner read once, for a caller that asks several questions
+// of the same member (progress asks for the tally, the next step and, per
+// topic, whether it counts and is finished): each question then reads
+// arrays by topic index instead of reading the learner again. Answers are
+// the ones the Roadmap methods of the same names give. Release it when done;
+// it must not be used after.
+type Reading struct {
+	r *Roadmap
+	d *denseMarks
+}
+
+// Read reads l for several questions (see Reading).
+func (r *Roadmap) Read(l Learner) Reading { return Reading{r, r.dense(l)} }
+
+// Release returns the reading's buffers for reuse.
+func (x Reading) Release() { x.d.release() }
+
+// Next is Roadmap.Next.
+func (x Reading) Next() Result { return next(x.r, x.d) }
+
+// Progress is Roadmap.Progress.
+func (x Reading) Progress() (Tally, []SectionTally) {
+	secs := make([]SectionTally, len(x.r.Sections))
+	x.r.progress(x.d, secs)
+	var all Tally
+	for i, s := range x.r.Sections {
+		secs[i].Section = s
+		all.Done += secs[i].Done
+		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
+	}
+	return all, secs
+}
+
+// Status is the learner's status on t, a topic of this roadmap.
+func (x Reading) Status(t *Topic) Status { return x.d.status(t) }
+
+// Counts is Roadmap.Counts.
+func (x Reading) Counts(t *Topic) bool { return counts(x.r, x.d, t) }
+
+// Finished is Roadmap.Finished.
+func (x Reading) Finished(t *Topic) bool { return finished(x.r, x.d, t) }

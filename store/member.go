@@ -79,7 +79,7 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 					return err
 				}
 				fillSchedule(tx, m, db.clock.Now())
-				fillAnswered(tx, m)
+				fillAnsweredIn(sb, m)
 			}
 		}
 		return nil
