@@ -110,10 +110,7 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 		if prev := m.Streak; e.touchStreak(m, now) {
 			ch.PrevStreak = &prev
 		}
-		m.History = append(m.History, ch)
-		if len(m.History) > MaxHistory {
-			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
-		}
+		m.History = appendHistory(m.History, ch)
 		return nil
 	})
 }
@@ -182,9 +179,15 @@ func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadma
 	if err != nil {
 		return nil, err
 	}
-	r := s.changeReply(s.trackOf(m), prefix+t.Title)
+	// One reading of the track for the next step, the tally and the
+	// milestone (each used to read it again).
+	tr := s.trackOf(m)
+	x := s.rm.Read(tr)
+	defer x.Release()
+	all, secs := x.Progress()
+	r := s.changeReplyOf(tr, x.Next(), all, prefix+t.Title)
 	e.streakFooter(r, m)
-	if line := e.milestone(s, m, t); line != "" {
+	if line := e.milestone(s, m, t, secs); line != "" {
 		// Celebrated in the reply only: nothing is stored, so undoing the
 		// change undoes the milestone too. The card is shared only on a click.
 		r.Text = append([]string{line}, r.Text...)
@@ -199,11 +202,11 @@ func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadma
 var StreakMilestones = []int{7, 30, 100}
 
 // milestone names what the change to t just completed: t's section, or a
-// streak of a milestone length reached today; "" when nothing.
-func (e *Engine) milestone(s study, m *Member, t *roadmap.Topic) string {
+// streak of a milestone length reached today; "" when nothing. secs is the
+// member's progress by section after the change.
+func (e *Engine) milestone(s study, m *Member, t *roadmap.Topic, secs []roadmap.SectionTally) string {
 	tr := s.trackOf(m)
 	if st := tr.Status(t.ID); st.Finished() {
-		_, secs := s.rm.Progress(tr)
 		for _, sec := range secs {
 			if sec.Section == t.Section && sec.Total > 0 && sec.Done == sec.Total {
 				return fmt.Sprintf("🎉 You finished the %s section!", sec.Section.Title)
@@ -322,10 +325,7 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 			return Errorf(Conflict, "You already picked %s.", s.title(opt))
 		}
 		tr.Picks[p.ID] = opt
-		m.History = append(m.History, Change{Roadmap: s.id, Pick: p.ID, PrevPick: prev, At: now})
-		if len(m.History) > MaxHistory {
-			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
-		}
+		m.History = appendHistory(m.History, Change{Roadmap: s.id, Pick: p.ID, PrevPick: prev, At: now})
 		return nil
 	})
 	if err != nil {
@@ -388,4 +388,17 @@ func (t *Track) setMark(topic string, mk Mark) {
 		return
 	}
 	t.Topics[topic] = &mk
+}
+
+// appendHistory adds c to history h, keeping the last MaxHistory changes in
+// a slice of its own: with a full history (the usual case) one allocation
+// and one copy, where append then trimming made two.
+func appendHistory(h []Change, c Change) []Change {
+	if len(h) < MaxHistory {
+		return append(h, c)
+	}
+	out := make([]Change, MaxHistory)
+	n := copy(out, h[len(h)-MaxHistory+1:])
+	out[n] = c
+	return out
 }

@@ -49,6 +49,12 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 // whole topic card comes with next or topic.
 func (s study) changeReply(tr *Track, title string) *Reply {
 	res, all := s.rm.NextAndOverall(tr)
+	return s.changeReplyOf(tr, res, all, title)
+}
+
+// changeReplyOf is changeReply for a caller that has the member's next step
+// and tally already.
+func (s study) changeReplyOf(tr *Track, res roadmap.Result, all roadmap.Tally, title string) *Reply {
 	r := &Reply{Title: title}
 	switch {
 	case res.Complete:

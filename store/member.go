@@ -102,22 +102,41 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Decoding is half of an update's work inside the write transaction,
+	// where every update of the commit waits on it. So the record is read
+	// and decoded first, outside it, in a read transaction that runs beside
+	// the writer; inside, the record is only compared with the bytes
+	// decoded and, unless another write changed it meanwhile, the decoded
+	// member is used. Only binary records: their decode sets every field,
+	// so the result is the one decoding inside would give.
+	pre, preM := db.preDecode(sp, id)
 	var out *bot.Member
 	var fnErr error
 	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
-		b, err := child(tx, sp, bucketMembers, true)
+		sb, err := spaceBucket(tx, sp, true)
 		if err != nil {
 			return err
 		}
-		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
+		b, err := sb.CreateBucketIfNotExists(bucketMembers)
+		if err != nil {
+			return err
+		}
+		var m *bot.Member
 		v := b.Get([]byte(id))
-		if v != nil {
-			if err := decodeMember(v, m); err != nil {
-				return err
+		if preM != nil && v != nil && bytes.Equal(v, pre) {
+			m, preM = preM, nil // once: fn changes it, and a re-run needs a fresh one
+		} else {
+			m = &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
+			if v != nil {
+				if err := decodeMember(v, m); err != nil {
+					return err
+				}
 			}
+		}
+		if v != nil {
 			fillSchedule(tx, m, db.clock.Now())
-			fillAnswered(tx, m)
+			fillAnsweredIn(sb, m)
 		}
 		// Values: fn cannot change them.
 		oldNudge, oldDM := m.Nudge, m.DMClosed
@@ -153,6 +172,32 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		return nil, wrap("update member", err)
 	}
 	return out, nil
+}
+
+// preDecode reads and decodes a member's binary record for UpdateMember,
+// outside the write transaction. It returns the record's bytes (a copy)
+// and the member, or nils when there is no binary record or it does not
+// decode (the transaction then decodes, and reports, as usual).
+func (db *DB) preDecode(sp bot.Space, id string) ([]byte, *bot.Member) {
+	var pre []byte
+	var m *bot.Member
+	db.bolt.View(func(tx *bolt.Tx) error {
+		b, _ := child(tx, sp, bucketMembers, false)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(id))
+		if !isBinaryMember(v) {
+			return nil
+		}
+		pre = bytes.Clone(v)
+		m = new(bot.Member)
+		if decodeMember(pre, m) != nil {
+			pre, m = nil, nil
+		}
+		return nil
+	})
+	return pre, m
 }
 
 // DeleteMember implements bot.Store. Besides the record and its nudges record it
