@@ -77,9 +77,10 @@ func (s study) topic(arg string) (*roadmap.Topic, error) {
 }
 
 // mark sets a topic of the study's roadmap to status as one undoable change.
-func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
+// read is the member as the command read it (see updateAfter), nil for none.
+func (e *Engine) mark(ctx context.Context, req *Request, read *Member, s study, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
 	now := e.now()
-	return e.update(ctx, req, func(m *Member) error {
+	return e.updateAfter(ctx, req, read, func(m *Member) error {
 		tr := m.track(s.id)
 		prev := tr.Topics[t.ID]
 		if prev != nil && prev.Status == status {
@@ -116,7 +117,7 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 }
 
 func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
-	_, s, err := e.learner(ctx, req)
+	read, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := e.mark(ctx, req, s, t, roadmap.Learning)
+	m, err := e.mark(ctx, req, read, s, t, roadmap.Learning)
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +159,11 @@ func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		t = res.Topic
 	}
-	return e.markReply(ctx, req, s, t, roadmap.Done, "✅ Done: ")
+	return e.markReply(ctx, req, m, s, t, roadmap.Done, "✅ Done: ")
 }
 
 func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
-	_, s, err := e.learner(ctx, req)
+	read, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -170,12 +171,12 @@ func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.markReply(ctx, req, s, t, roadmap.Skipped, "⏭ Skipped: ")
+	return e.markReply(ctx, req, read, s, t, roadmap.Skipped, "⏭ Skipped: ")
 }
 
 // markReply marks t and answers with the confirmation and the member's next step.
-func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
-	m, err := e.mark(ctx, req, s, t, status)
+func (e *Engine) markReply(ctx context.Context, req *Request, read *Member, s study, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
+	m, err := e.mark(ctx, req, read, s, t, status)
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,12 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 		if b := sb.Bucket(bucketMembers); b != nil {
 			if v := b.Get([]byte(id)); v != nil {
 				m = new(bot.Member)
-				if err := decodeMember(v, m); err != nil {
+				raw, err := decodeMemberRaw(v, m)
+				if err != nil {
 					return err
+				}
+				if raw != "" {
+					db.reads.put(m, raw) // for UpdateMemberAfter
 				}
 				fillSchedule(tx, m, db.clock.Now())
 				fillAnsweredIn(sb, m)
@@ -110,6 +114,12 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	// member is used. Only binary records: their decode sets every field,
 	// so the result is the one decoding inside would give.
 	pre, preM := db.preDecode(sp, id)
+	return db.updateMember(ctx, sp, id, pre, preM, fn)
+}
+
+// updateMember is UpdateMember given the member decoded beforehand (nil
+// for none) and the record it came from.
+func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre string, preM *bot.Member, fn func(*bot.Member) error) (*bot.Member, error) {
 	var out *bot.Member
 	var fnErr error
 	err := db.batch.do(func(tx *bolt.Tx) error {
@@ -124,7 +134,7 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		}
 		var m *bot.Member
 		v := b.Get([]byte(id))
-		if preM != nil && v != nil && bytes.Equal(v, pre) {
+		if preM != nil && v != nil && string(v) == pre {
 			m, preM = preM, nil // once: fn changes it, and a re-run needs a fresh one
 		} else {
 			m = &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
@@ -178,8 +188,8 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 // outside the write transaction. It returns the record's bytes (a copy)
 // and the member, or nils when there is no binary record or it does not
 // decode (the transaction then decodes, and reports, as usual).
-func (db *DB) preDecode(sp bot.Space, id string) ([]byte, *bot.Member) {
-	var pre []byte
+func (db *DB) preDecode(sp bot.Space, id string) (string, *bot.Member) {
+	var pre string
 	var m *bot.Member
 	db.bolt.View(func(tx *bolt.Tx) error {
 		b, _ := child(tx, sp, bucketMembers, false)
@@ -190,10 +200,10 @@ func (db *DB) preDecode(sp bot.Space, id string) ([]byte, *bot.Member) {
 		if !isBinaryMember(v) {
 			return nil
 		}
-		pre = bytes.Clone(v)
 		m = new(bot.Member)
-		if decodeMember(pre, m) != nil {
-			pre, m = nil, nil
+		var err error
+		if pre, err = decodeMemberRaw(v, m); err != nil {
+			pre, m = "", nil
 		}
 		return nil
 	})
