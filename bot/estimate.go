@@ -19,30 +19,26 @@ const (
 // of options not on their path count for nothing.
 //
 // x is the member's track read once (progress reads it for its tally and
-// next step too); a topic's mark is looked up only for a done one, for its
-// date.
+// next step too). The pace, which needs each done topic's date from the
+// marks, is counted only when the answer uses it.
 func (s study) estimate(m *Member, tr *Track, x roadmap.Reading, now time.Time) (left int, text string) {
-	var pace int // hours of topics done in the window
+	// Topics on the path and finished: required ones, and of a pick group
+	// only what counts (a pick not chosen from yet stays ahead).
+	finished := func(t *roadmap.Topic) (counts, finished bool) {
+		if t.Group() != nil {
+			if !x.Counts(t) {
+				return false, false
+			}
+			return true, x.Finished(t)
+		}
+		return true, x.Status(t).Finished()
+	}
 	for _, t := range s.rm.Topics() {
 		if t.Optional {
 			continue
 		}
-		st := x.Status(t)
-		finished := st.Finished()
-		if t.Group() != nil {
-			if !x.Counts(t) {
-				continue
-			}
-			finished = x.Finished(t) // a pick not chosen from yet stays ahead
-		}
-		if !finished {
+		if counts, fin := finished(t); counts && !fin {
 			left += t.Hours
-			continue
-		}
-		if st == roadmap.Done {
-			if mk := tr.Topics[t.ID]; mk != nil && now.Sub(mk.At) <= paceWindow {
-				pace += t.Hours
-			}
 		}
 	}
 	switch {
@@ -50,7 +46,20 @@ func (s study) estimate(m *Member, tr *Track, x roadmap.Reading, now time.Time) 
 		return 0, "Nothing left on your path."
 	case m.Created.IsZero() || now.Sub(m.Created) < paceMinAfter:
 		return left, "An estimated finish date needs 2 weeks of your history; keep going."
-	case pace == 0:
+	}
+	var pace int // hours of topics done in the window
+	for _, t := range s.rm.Topics() {
+		if t.Optional || x.Status(t) != roadmap.Done {
+			continue
+		}
+		if counts, fin := finished(t); !counts || !fin {
+			continue
+		}
+		if mk := tr.Topics[t.ID]; mk != nil && now.Sub(mk.At) <= paceWindow {
+			pace += t.Hours
+		}
+	}
+	if pace == 0 {
 		return left, "No topics done in the last 4 weeks, so no finish date yet."
 	}
 	perDay := float64(pace) / paceWindow.Hours() * 24
