@@ -77,6 +77,24 @@ var densePool = sync.Pool{New: func() any { return new(denseMarks) }}
 // marks when it lists them (the cost of what it marked), else by asking
 // for every topic.
 func (r *Roadmap) dense(l Learner) *denseMarks {
+	d := r.denseChoices(l)
+	if ml, ok := l.(MarkLister); ok {
+		for id, s := range ml.Marks {
+			if t := r.byID[id]; t != nil {
+				d.st[t.Index] = s
+			}
+		}
+	} else {
+		for i, t := range r.topics {
+			d.st[i] = l.Status(t.ID)
+		}
+	}
+	return d
+}
+
+// denseChoices is a denseMarks for l with its choices read and every
+// status Todo.
+func (r *Roadmap) denseChoices(l Learner) *denseMarks {
 	d := densePool.Get().(*denseMarks)
 	d.r, d.l = r, l
 	if len(r.topics) <= len(d.stBuf) {
@@ -88,17 +106,6 @@ func (r *Roadmap) dense(l Learner) *denseMarks {
 		d.choices = d.chBuf[:len(r.Picks)]
 	} else {
 		d.choices = make([]string, len(r.Picks))
-	}
-	if ml, ok := l.(MarkLister); ok {
-		for id, s := range ml.Marks {
-			if t := r.byID[id]; t != nil {
-				d.st[t.Index] = s
-			}
-		}
-	} else {
-		for i, t := range r.topics {
-			d.st[i] = l.Status(t.ID)
-		}
 	}
 	for i, p := range r.Picks {
 		d.choices[i] = l.Choice(p.ID)
@@ -451,6 +458,24 @@ type Reading struct {
 
 // Read reads l for several questions (see Reading).
 func (r *Roadmap) Read(l Learner) Reading { return Reading{r, r.dense(l)} }
+
+// ReadChoices starts a Reading of l with its picks but no statuses, for a
+// caller that walks l's marks itself anyway and sets each with Set: views
+// over a whole space look at every mark of every member for their own
+// counts, and a second walk for Read cost as much again.
+func (r *Roadmap) ReadChoices(l Learner) Reading { return Reading{r, r.denseChoices(l)} }
+
+// Set records the learner's status s on t, which must be Topic(t.ID) of
+// this roadmap (the topic a mark's id names), as Read takes it from
+// MarkLister.Marks.
+func (x Reading) Set(t *Topic, s Status) {
+	if t.Index < len(x.d.st) && x.r.topics[t.Index] == t {
+		x.d.st[t.Index] = s
+	}
+}
+
+// Overall is Roadmap.Overall.
+func (x Reading) Overall() Tally { return x.r.overall(x.d) }
 
 // Release returns the reading's buffers for reuse.
 func (x Reading) Release() { x.d.release() }
