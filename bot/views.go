@@ -109,11 +109,11 @@ func (s study) nextReply(tr *Track, res roadmap.Result, heading string) *Reply {
 
 func (s study) pickReply(res roadmap.Result) *Reply {
 	p := res.Pick
-	var opts []string
-	var bs []Button
+	opts := make([]string, 0, len(p.Options))
+	bs := make([]Button, 0, min(5, len(p.Options)))
 	for _, o := range p.Options {
 		name := roadmap.OptionName(o)
-		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", s.title(o), p.ID, name))
+		opts = append(opts, s.title(o)+" (pick "+p.ID+" "+name+")")
 		if len(bs) < 5 {
 			style := ButtonSecondary
 			if o == res.Suggested {
@@ -133,6 +133,21 @@ func (s study) pickReply(res roadmap.Result) *Reply {
 }
 
 func hours(h int) string {
+	if h >= 0 && h < len(hourTexts) {
+		return hourTexts[h]
+	}
+	return hoursText(h)
+}
+
+// hourTexts are hours' answers for the estimates topics have, made once.
+var hourTexts = func() (t [100]string) {
+	for h := range t {
+		t[h] = hoursText(h)
+	}
+	return t
+}()
+
+func hoursText(h int) string {
 	if h == 1 {
 		return "about 1 hour"
 	}
