@@ -86,7 +86,7 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for name, r := range map[string]*Roadmap{"builtin": Default(), "custom500": gen, "small": mustParse(t, small), "optional": mustParse(t, optionalMap)} {
-		for range 3000 {
+		for i := range 3000 {
 			l := randomLearner(rng, r)
 			for _, ll := range []Learner{l, marked{l}} {
 				if a, b := next(r, learnerMarks{l}), r.Next(ll); a != b {
@@ -107,7 +107,11 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 					}
 				}
 				// A Reading, from Read or from marks Set one by one,
-				// answers as the methods do.
+				// answers as the methods do (fewer learners: it asks
+				// about every topic).
+				if i >= 300 {
+					continue
+				}
 				readings := []Reading{r.Read(ll), r.ReadChoices(l)}
 				for id, s := range l.status {
 					if tp := r.Topic(id); tp != nil && s != Todo {
