@@ -47,6 +47,11 @@ type marks interface {
 	// statusOf is status for an id that may name no topic here.
 	statusOf(id string) Status
 	choice(p *Pick) string
+	// memo and keep remember chosen's answer per pick group, where the
+	// marks cannot change (denseMarks): the walks ask it for every topic
+	// of a group, and it walks the group's options each time.
+	memo(p *Pick) (string, bool)
+	keep(p *Pick, chosen string)
 }
 
 type learnerMarks struct{ l Learner }
@@ -54,6 +59,8 @@ type learnerMarks struct{ l Learner }
 func (m learnerMarks) status(t *Topic) Status    { return m.l.Status(t.ID) }
 func (m learnerMarks) statusOf(id string) Status { return m.l.Status(id) }
 func (m learnerMarks) choice(p *Pick) string     { return m.l.Choice(p.ID) }
+func (learnerMarks) memo(*Pick) (string, bool)   { return "", false }
+func (learnerMarks) keep(*Pick, string)          {}
 
 // denseMarks holds a learner's statuses by Topic.Index and choices by
 // Pick.index, in buffers of its own for roadmaps of up to denseTopics
@@ -65,6 +72,9 @@ type denseMarks struct {
 	choices []string
 	stBuf   [denseTopics]Status
 	chBuf   [8]string
+	// chosen's answers by pick index, for the first len(known) groups.
+	chosen [8]string
+	known  [8]bool
 }
 
 const denseTopics = 160
@@ -117,6 +127,7 @@ func (r *Roadmap) denseChoices(l Learner) *denseMarks {
 func (d *denseMarks) release() {
 	clear(d.st)
 	clear(d.choices)
+	d.chosen, d.known = [8]string{}, [8]bool{}
 	d.r, d.l, d.st, d.choices = nil, nil, nil, nil
 	densePool.Put(d)
 }
@@ -133,6 +144,19 @@ func (d *denseMarks) statusOf(id string) Status {
 		return d.status(t)
 	}
 	return d.l.Status(id)
+}
+
+func (d *denseMarks) memo(p *Pick) (string, bool) {
+	if p.index < len(d.known) && d.known[p.index] && d.r.Picks[p.index] == p {
+		return d.chosen[p.index], true
+	}
+	return "", false
+}
+
+func (d *denseMarks) keep(p *Pick, c string) {
+	if p.index < len(d.known) && d.r.Picks[p.index] == p {
+		d.chosen[p.index], d.known[p.index] = c, true
+	}
 }
 
 func (d *denseMarks) choice(p *Pick) string {
@@ -156,6 +180,15 @@ func optionStatus[M marks](r *Roadmap, m M, p *Pick, i int) Status {
 func (r *Roadmap) Chosen(l Learner, p *Pick) string { return chosen(r, learnerMarks{l}, p) }
 
 func chosen[M marks](r *Roadmap, m M, p *Pick) string {
+	if c, ok := m.memo(p); ok {
+		return c
+	}
+	c := chosenOf(r, m, p)
+	m.keep(p, c)
+	return c
+}
+
+func chosenOf[M marks](r *Roadmap, m M, p *Pick) string {
 	if c := m.choice(p); c != "" && r.pickOf[c] == p {
 		return c
 	}
@@ -471,6 +504,7 @@ func (r *Roadmap) ReadChoices(l Learner) Reading { return Reading{r, r.denseChoi
 func (x Reading) Set(t *Topic, s Status) {
 	if t.Index < len(x.d.st) && x.r.topics[t.Index] == t {
 		x.d.st[t.Index] = s
+		x.d.known = [8]bool{} // a status can change what a group chose
 	}
 }
 
