@@ -64,13 +64,15 @@ func (learnerMarks) keep(*Pick, string)          {}
 
 // denseMarks holds a learner's statuses by Topic.Index and choices by
 // Pick.index, in buffers of its own for roadmaps of up to denseTopics
-// topics; they come from densePool.
+// topics; they come from densePool. Statuses are kept as one-byte codes
+// (a status string is 16 bytes): the struct is what every reading clears
+// on release, and allocates when the pool was emptied by a collection.
 type denseMarks struct {
 	r       *Roadmap
 	l       Learner
-	st      []Status
+	st      []statusCode
 	choices []string
-	stBuf   [denseTopics]Status
+	stBuf   [denseTopics]statusCode
 	chBuf   [8]string
 	// chosen's answers by pick index, for the first len(known) groups.
 	chosen [8]string
@@ -91,12 +93,12 @@ func (r *Roadmap) dense(l Learner) *denseMarks {
 	if ml, ok := l.(MarkLister); ok {
 		for id, s := range ml.Marks {
 			if t := r.byID[id]; t != nil {
-				d.st[t.Index] = s
+				d.st[t.Index] = codeOf(s)
 			}
 		}
 	} else {
 		for i, t := range r.topics {
-			d.st[i] = l.Status(t.ID)
+			d.st[i] = codeOf(l.Status(t.ID))
 		}
 	}
 	return d
@@ -110,7 +112,7 @@ func (r *Roadmap) denseChoices(l Learner) *denseMarks {
 	if len(r.topics) <= len(d.stBuf) {
 		d.st = d.stBuf[:len(r.topics)]
 	} else {
-		d.st = make([]Status, len(r.topics))
+		d.st = make([]statusCode, len(r.topics))
 	}
 	if len(r.Picks) <= len(d.chBuf) {
 		d.choices = d.chBuf[:len(r.Picks)]
@@ -134,7 +136,16 @@ func (d *denseMarks) release() {
 
 func (d *denseMarks) status(t *Topic) Status {
 	if t.Index < len(d.st) && d.r.topics[t.Index] == t {
-		return d.st[t.Index]
+		switch d.st[t.Index] {
+		case codeTodo:
+			return Todo
+		case codeLearning:
+			return Learning
+		case codeDone:
+			return Done
+		case codeSkipped:
+			return Skipped
+		}
 	}
 	return d.l.Status(t.ID)
 }
@@ -437,9 +448,13 @@ func (r *Roadmap) progress(d *denseMarks, secs []SectionTally) {
 			secs[i].Done++
 		}
 	}
-	for idx, s := range d.st {
-		if !s.Finished() {
-			continue
+	for idx, c := range d.st {
+		if c != codeDone && c != codeSkipped {
+			continue // only done and skipped finish a topic
+		}
+		s := Skipped
+		if c == codeDone {
+			s = Done
 		}
 		t := r.topics[idx]
 		if r.byID[t.ID] != t {
@@ -503,7 +518,7 @@ func (r *Roadmap) ReadChoices(l Learner) Reading { return Reading{r, r.denseChoi
 // MarkLister.Marks.
 func (x Reading) Set(t *Topic, s Status) {
 	if t.Index < len(x.d.st) && x.r.topics[t.Index] == t {
-		x.d.st[t.Index] = s
+		x.d.st[t.Index] = codeOf(s)
 		x.d.known = [8]bool{} // a status can change what a group chose
 	}
 }
@@ -539,3 +554,29 @@ func (x Reading) Counts(t *Topic) bool { return counts(x.r, x.d, t) }
 
 // Finished is Roadmap.Finished.
 func (x Reading) Finished(t *Topic) bool { return finished(x.r, x.d, t) }
+
+// statusCode is a Status in denseMarks: codeOther stands for any status
+// this package does not name, which status asks the learner for.
+type statusCode uint8
+
+const (
+	codeTodo statusCode = iota
+	codeLearning
+	codeDone
+	codeSkipped
+	codeOther
+)
+
+func codeOf(s Status) statusCode {
+	switch s {
+	case Todo:
+		return codeTodo
+	case Learning:
+		return codeLearning
+	case Done:
+		return codeDone
+	case Skipped:
+		return codeSkipped
+	}
+	return codeOther
+}
