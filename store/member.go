@@ -100,26 +100,21 @@ var _ bot.MemberInSpace = (*DB)(nil)
 // UpdateMember implements bot.Store. Concurrent calls share commits through
 // the group commit (batch.go); each run of fn gets a fresh decode of the stored member.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
+	return db.updateMember(ctx, sp, id, "", nil, fn)
+}
+
+// updateMember is UpdateMember given, by UpdateMemberAfter, a member
+// decoded before the write (preM, nil for none) and the binary record it
+// came from (pre): inside the write, where every update of the commit
+// waits, the record is then only compared with pre and, unless another
+// write changed it meanwhile, preM is used rather than a fresh decode.
+func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre string, preM *bot.Member, fn func(*bot.Member) error) (*bot.Member, error) {
 	if err := checkMember(sp, id); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Decoding is half of an update's work inside the write transaction,
-	// where every update of the commit waits on it. So the record is read
-	// and decoded first, outside it, in a read transaction that runs beside
-	// the writer; inside, the record is only compared with the bytes
-	// decoded and, unless another write changed it meanwhile, the decoded
-	// member is used. Only binary records: their decode sets every field,
-	// so the result is the one decoding inside would give.
-	pre, preM := db.preDecode(sp, id)
-	return db.updateMember(ctx, sp, id, pre, preM, fn)
-}
-
-// updateMember is UpdateMember given the member decoded beforehand (nil
-// for none) and the record it came from.
-func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre string, preM *bot.Member, fn func(*bot.Member) error) (*bot.Member, error) {
 	var out *bot.Member
 	var fnErr error
 	err := db.batch.do(func(tx *bolt.Tx) error {
@@ -182,32 +177,6 @@ func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre str
 		return nil, wrap("update member", err)
 	}
 	return out, nil
-}
-
-// preDecode reads and decodes a member's binary record for UpdateMember,
-// outside the write transaction. It returns the record's bytes (a copy)
-// and the member, or nils when there is no binary record or it does not
-// decode (the transaction then decodes, and reports, as usual).
-func (db *DB) preDecode(sp bot.Space, id string) (string, *bot.Member) {
-	var pre string
-	var m *bot.Member
-	db.bolt.View(func(tx *bolt.Tx) error {
-		b, _ := child(tx, sp, bucketMembers, false)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(id))
-		if !isBinaryMember(v) {
-			return nil
-		}
-		m = new(bot.Member)
-		var err error
-		if pre, err = decodeMemberRaw(v, m); err != nil {
-			pre, m = "", nil
-		}
-		return nil
-	})
-	return pre, m
 }
 
 // DeleteMember implements bot.Store. Besides the record and its nudges record it
