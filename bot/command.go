@@ -162,6 +162,13 @@ func Commands() []*Command { return commandTable }
 // Lookup finds a command by path; moderator tells which slash command it was
 // typed under when the platform knows ("" matches either).
 func Lookup(path string) *Command {
+	// The adapters' usual path is already normal: find it without
+	// building a new string.
+	for _, c := range commandTable {
+		if c.Name == path {
+			return c
+		}
+	}
 	path = strings.Join(strings.Fields(strings.ToLower(path)), " ")
 	for _, c := range commandTable {
 		if c.Name == path {

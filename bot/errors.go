@@ -57,12 +57,12 @@ func Wrap(err error, op string) error {
 
 // ErrorCode returns err's code: Internal for errors that carry none.
 func ErrorCode(err error) Code {
+	if err == nil {
+		return "" // before errors.As, whose target escapes: no allocation on success
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
-	}
-	if err == nil {
-		return ""
 	}
 	return Internal
 }

@@ -17,41 +17,28 @@ const (
 // the member's path (from the roadmap's estimates) and, from their pace over
 // the last four weeks, when they would finish. Hours of optional topics and
 // of options not on their path count for nothing.
-func (s study) estimate(m *Member, tr *Track, now time.Time) (left int, text string) {
-	// The member's marks by topic index, from one pass over them: the walk
-	// below then asks the roadmap (map lookups) only for pick options.
-	topics := s.rm.Topics()
-	var buf [256]*Mark
-	marks := buf[:0]
-	if len(topics) <= len(buf) {
-		marks = buf[:len(topics)]
-	} else {
-		marks = make([]*Mark, len(topics))
-	}
-	for id, mk := range tr.Topics {
-		if t := s.rm.Topic(id); t != nil && mk != nil {
-			marks[t.Index] = mk
+//
+// x is the member's track read once (progress reads it for its tally and
+// next step too). The pace, which needs each done topic's date from the
+// marks, is counted only when the answer uses it.
+func (s study) estimate(m *Member, tr *Track, x roadmap.Reading, now time.Time) (left int, text string) {
+	// Topics on the path and finished: required ones, and of a pick group
+	// only what counts (a pick not chosen from yet stays ahead).
+	finished := func(t *roadmap.Topic) (counts, finished bool) {
+		if t.Group() != nil {
+			if !x.Counts(t) {
+				return false, false
+			}
+			return true, x.Finished(t)
 		}
+		return true, x.Status(t).Finished()
 	}
-	var pace int // hours of topics done in the window
-	for _, t := range topics {
+	for _, t := range s.rm.Topics() {
 		if t.Optional {
 			continue
 		}
-		mk := marks[t.Index]
-		finished := mk != nil && mk.Status.Finished()
-		if t.Group() != nil {
-			if !s.rm.Counts(tr, t) {
-				continue
-			}
-			finished = s.rm.Finished(tr, t) // a pick not chosen from yet stays ahead
-		}
-		if !finished {
+		if counts, fin := finished(t); counts && !fin {
 			left += t.Hours
-			continue
-		}
-		if mk != nil && mk.Status == roadmap.Done && now.Sub(mk.At) <= paceWindow {
-			pace += t.Hours
 		}
 	}
 	switch {
@@ -59,7 +46,20 @@ func (s study) estimate(m *Member, tr *Track, now time.Time) (left int, text str
 		return 0, "Nothing left on your path."
 	case m.Created.IsZero() || now.Sub(m.Created) < paceMinAfter:
 		return left, "An estimated finish date needs 2 weeks of your history; keep going."
-	case pace == 0:
+	}
+	var pace int // hours of topics done in the window
+	for _, t := range s.rm.Topics() {
+		if t.Optional || x.Status(t) != roadmap.Done {
+			continue
+		}
+		if counts, fin := finished(t); !counts || !fin {
+			continue
+		}
+		if mk := tr.Topics[t.ID]; mk != nil && now.Sub(mk.At) <= paceWindow {
+			pace += t.Hours
+		}
+	}
+	if pace == 0 {
 		return left, "No topics done in the last 4 weeks, so no finish date yet."
 	}
 	perDay := float64(pace) / paceWindow.Hours() * 24

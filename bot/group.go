@@ -70,21 +70,22 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		members++
 		tr := m.Track(s.id)
-		res, all := s.rm.NextAndOverall(tr)
-		percents[min(100, max(0, all.Percent()))]++
-		if t := onTopic(s.rm, res); t != nil {
-			bySection[t.Section]++
-			on[t]++
-		} else {
-			finished++
-		}
-		// One pass over the marks for the week, the pace and (moderators)
-		// the done instants that could be too fast: this runs for every
-		// member of the space.
+		// One pass over the marks for the roadmap's reading (next step,
+		// tally), the week, the pace and (moderators) the done instants
+		// that could be too fast: this runs for every member of the space,
+		// and a pass of its own for the reading cost as much again.
+		x := s.rm.ReadChoices(tr)
 		var week []*roadmap.Topic
 		var doneBuf [160]int64
 		done := doneBuf[:0]
 		for id, mk := range tr.Topics {
+			if mk.Status == roadmap.Todo {
+				continue
+			}
+			t := s.rm.Topic(id)
+			if t != nil {
+				x.Set(t, mk.Status)
+			}
 			if mk.Status != roadmap.Done {
 				continue
 			}
@@ -94,7 +95,6 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 			if mk.At.Before(paceFrom) || mk.At.After(now) {
 				continue
 			}
-			t := s.rm.Topic(id)
 			if t == nil {
 				continue // a topic this version of the roadmap no longer has
 			}
@@ -102,6 +102,15 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 			if !mk.At.Before(weekFrom) {
 				week = append(week, t)
 			}
+		}
+		res, all := x.Next(), x.Overall()
+		x.Release()
+		percents[min(100, max(0, all.Percent()))]++
+		if t := onTopic(s.rm, res); t != nil {
+			bySection[t.Section]++
+			on[t]++
+		} else {
+			finished++
 		}
 		if moderator && e.mayBeFast(done) {
 			if st := e.standing(m, s, time.Time{}); st.fast > 0 {

@@ -365,16 +365,42 @@ func (e *Engine) touched(ctx context.Context, req *Request, m *Member) (*Member,
 func (e *Engine) update(ctx context.Context, req *Request, fn func(m *Member) error) (*Member, error) {
 	now := e.now()
 	return e.writeMember(ctx, req.Space, req.Member, func(m *Member) error {
-		if req.Name != "" {
-			m.Name = req.Name
-		}
-		m.Seen = now
-		m.DMClosed = false
-		if req.Zone != "" {
-			m.ProfileZone = req.Zone // Slack's profile: streak days until nudge zone
-		}
+		e.touch(req, m, now)
 		return fn(m)
 	})
+}
+
+// updateAfter is update for a command that read the member (read, from
+// learner) just before and does not use it again: a store that can
+// (UpdateAfterRead) hands fn that member rather than decoding the record a
+// second time. read nil, or a store without it, is update.
+func (e *Engine) updateAfter(ctx context.Context, req *Request, read *Member, fn func(m *Member) error) (*Member, error) {
+	ua, ok := e.Store.(UpdateAfterRead)
+	if !ok || read == nil {
+		return e.update(ctx, req, fn)
+	}
+	now := e.now()
+	m, err := ua.UpdateMemberAfter(ctx, req.Space, req.Member, read, func(m *Member) error {
+		e.touch(req, m, now)
+		return fn(m)
+	})
+	if err != nil {
+		return nil, Wrap(err, "update member")
+	}
+	return m, nil
+}
+
+// touch is update's refresh of the member: name and Seen, direct messages
+// re-opened, the platform's zone.
+func (e *Engine) touch(req *Request, m *Member, now time.Time) {
+	if req.Name != "" {
+		m.Name = req.Name
+	}
+	m.Seen = now
+	m.DMClosed = false
+	if req.Zone != "" {
+		m.ProfileZone = req.Zone // Slack's profile: streak days until nudge zone
+	}
 }
 
 // writeMember is the one path by which the engine writes a member: update for

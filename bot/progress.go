@@ -77,9 +77,10 @@ func (s study) topic(arg string) (*roadmap.Topic, error) {
 }
 
 // mark sets a topic of the study's roadmap to status as one undoable change.
-func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
+// read is the member as the command read it (see updateAfter), nil for none.
+func (e *Engine) mark(ctx context.Context, req *Request, read *Member, s study, t *roadmap.Topic, status roadmap.Status) (*Member, error) {
 	now := e.now()
-	return e.update(ctx, req, func(m *Member) error {
+	return e.updateAfter(ctx, req, read, func(m *Member) error {
 		tr := m.track(s.id)
 		prev := tr.Topics[t.ID]
 		if prev != nil && prev.Status == status {
@@ -110,16 +111,13 @@ func (e *Engine) mark(ctx context.Context, req *Request, s study, t *roadmap.Top
 		if prev := m.Streak; e.touchStreak(m, now) {
 			ch.PrevStreak = &prev
 		}
-		m.History = append(m.History, ch)
-		if len(m.History) > MaxHistory {
-			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
-		}
+		m.History = appendHistory(m.History, ch)
 		return nil
 	})
 }
 
 func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
-	_, s, err := e.learner(ctx, req)
+	read, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +125,7 @@ func (e *Engine) cmdStart(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := e.mark(ctx, req, s, t, roadmap.Learning)
+	m, err := e.mark(ctx, req, read, s, t, roadmap.Learning)
 	if err != nil {
 		return nil, err
 	}
@@ -161,11 +159,11 @@ func (e *Engine) cmdDone(ctx context.Context, req *Request) (*Reply, error) {
 		}
 		t = res.Topic
 	}
-	return e.markReply(ctx, req, s, t, roadmap.Done, "✅ Done: ")
+	return e.markReply(ctx, req, m, s, t, roadmap.Done, "✅ Done: ")
 }
 
 func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
-	_, s, err := e.learner(ctx, req)
+	read, s, err := e.learner(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -173,18 +171,24 @@ func (e *Engine) cmdSkip(ctx context.Context, req *Request) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.markReply(ctx, req, s, t, roadmap.Skipped, "⏭ Skipped: ")
+	return e.markReply(ctx, req, read, s, t, roadmap.Skipped, "⏭ Skipped: ")
 }
 
 // markReply marks t and answers with the confirmation and the member's next step.
-func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
-	m, err := e.mark(ctx, req, s, t, status)
+func (e *Engine) markReply(ctx context.Context, req *Request, read *Member, s study, t *roadmap.Topic, status roadmap.Status, prefix string) (*Reply, error) {
+	m, err := e.mark(ctx, req, read, s, t, status)
 	if err != nil {
 		return nil, err
 	}
-	r := s.changeReply(s.trackOf(m), prefix+t.Title)
+	// One reading of the track for the next step, the tally and the
+	// milestone (each used to read it again).
+	tr := s.trackOf(m)
+	x := s.rm.Read(tr)
+	defer x.Release()
+	all, secs := x.Progress()
+	r := s.changeReplyOf(tr, x.Next(), all, prefix+t.Title)
 	e.streakFooter(r, m)
-	if line := e.milestone(s, m, t); line != "" {
+	if line := e.milestone(s, m, t, secs); line != "" {
 		// Celebrated in the reply only: nothing is stored, so undoing the
 		// change undoes the milestone too. The card is shared only on a click.
 		r.Text = append([]string{line}, r.Text...)
@@ -199,11 +203,11 @@ func (e *Engine) markReply(ctx context.Context, req *Request, s study, t *roadma
 var StreakMilestones = []int{7, 30, 100}
 
 // milestone names what the change to t just completed: t's section, or a
-// streak of a milestone length reached today; "" when nothing.
-func (e *Engine) milestone(s study, m *Member, t *roadmap.Topic) string {
+// streak of a milestone length reached today; "" when nothing. secs is the
+// member's progress by section after the change.
+func (e *Engine) milestone(s study, m *Member, t *roadmap.Topic, secs []roadmap.SectionTally) string {
 	tr := s.trackOf(m)
 	if st := tr.Status(t.ID); st.Finished() {
-		_, secs := s.rm.Progress(tr)
 		for _, sec := range secs {
 			if sec.Section == t.Section && sec.Total > 0 && sec.Done == sec.Total {
 				return fmt.Sprintf("🎉 You finished the %s section!", sec.Section.Title)
@@ -322,10 +326,7 @@ func (e *Engine) cmdPick(ctx context.Context, req *Request) (*Reply, error) {
 			return Errorf(Conflict, "You already picked %s.", s.title(opt))
 		}
 		tr.Picks[p.ID] = opt
-		m.History = append(m.History, Change{Roadmap: s.id, Pick: p.ID, PrevPick: prev, At: now})
-		if len(m.History) > MaxHistory {
-			m.History = slices.Clone(m.History[len(m.History)-MaxHistory:])
-		}
+		m.History = appendHistory(m.History, Change{Roadmap: s.id, Pick: p.ID, PrevPick: prev, At: now})
 		return nil
 	})
 	if err != nil {
@@ -388,4 +389,17 @@ func (t *Track) setMark(topic string, mk Mark) {
 		return
 	}
 	t.Topics[topic] = &mk
+}
+
+// appendHistory adds c to history h, keeping the last MaxHistory changes in
+// a slice of its own: with a full history (the usual case) one allocation
+// and one copy, where append then trimming made two.
+func appendHistory(h []Change, c Change) []Change {
+	if len(h) < MaxHistory {
+		return append(h, c)
+	}
+	out := make([]Change, MaxHistory)
+	n := copy(out, h[len(h)-MaxHistory+1:])
+	out[n] = c
+	return out
 }

@@ -97,6 +97,17 @@ func (s *fnCounter) UpdateMember(ctx context.Context, sp bot.Space, id string, f
 	})
 }
 
+// UpdateMemberAfter counts like UpdateMember (done takes this path on a
+// store that has it).
+func (s *fnCounter) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, read *bot.Member, fn func(*bot.Member) error) (*bot.Member, error) {
+	return s.DB.UpdateMemberAfter(ctx, sp, id, read, func(m *bot.Member) error {
+		s.mu.Lock()
+		s.calls[id]++
+		s.mu.Unlock()
+		return fn(m)
+	})
+}
+
 // TestDone_RefusedInBatchRunsOthersOnce: n members mark a topic done at
 // once and share one commit (MaxBatchSize n); one of them had it done
 // already and is refused. Every member's update runs once: the refusal is

@@ -145,6 +145,20 @@ type MemberInSpace interface {
 	MemberInSpace(ctx context.Context, sp Space, id string) (m *Member, rec *SpaceRecord, err error)
 }
 
+// UpdateAfterRead is an optional extension of Store for the change that
+// follows a read of the same member (done, skip and start read the member
+// to find their roadmap, then mark a topic): the store may hand fn the
+// member it already decoded rather than decode the record again inside
+// the write.
+type UpdateAfterRead interface {
+	// UpdateMemberAfter is UpdateMember for a caller that got read from
+	// MemberInSpace, has not changed it, and gives it up: fn may be given
+	// read itself (with the record's fields as stored, Nudge.Next and
+	// Answered as UpdateMember fills them) when the stored record is still
+	// the one read came from, and a fresh decode otherwise.
+	UpdateMemberAfter(ctx context.Context, sp Space, id string, read *Member, fn func(*Member) error) (*Member, error)
+}
+
 // RoadmapFile is a roadmap a space's moderators added: the file as they
 // uploaded it, which is what export gives back.
 type RoadmapFile struct {

@@ -3,14 +3,14 @@ package bot
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/studybot/studybot/roadmap"
 )
 
 func topicButtons(t *roadmap.Topic, status roadmap.Status) []Button {
-	var bs []Button
+	bs := make([]Button, 0, 4)
 	if status != roadmap.Done {
 		bs = append(bs, Button{Label: "Done", Action: Action("done", t.ID), Style: ButtonSuccess})
 	}
@@ -49,6 +49,12 @@ func (e *Engine) followUp(m *Member, s study) *Reply {
 // whole topic card comes with next or topic.
 func (s study) changeReply(tr *Track, title string) *Reply {
 	res, all := s.rm.NextAndOverall(tr)
+	return s.changeReplyOf(tr, res, all, title)
+}
+
+// changeReplyOf is changeReply for a caller that has the member's next step
+// and tally already.
+func (s study) changeReplyOf(tr *Track, res roadmap.Result, all roadmap.Tally, title string) *Reply {
 	r := &Reply{Title: title}
 	switch {
 	case res.Complete:
@@ -75,20 +81,23 @@ func (s study) nextReply(tr *Track, res roadmap.Result, heading string) *Reply {
 		return s.pickReply(res)
 	}
 	t := res.Topic
+	status := tr.Status(t.ID)
+	// Sized for what this reply can hold: next runs for one member in
+	// microseconds, and growing these slices was a good part of it.
+	fields := make([]Field, 2, 3)
+	fields[0] = Field{Name: "Section", Value: t.Section.Title, Inline: true}
+	fields[1] = Field{Name: "Estimate", Value: hours(t.Hours), Inline: true}
 	r := &Reply{
-		Title: fmt.Sprintf("%s: %s", heading, t.Title),
-		Text:  []string{t.Summary},
-		Fields: []Field{
-			{Name: "Section", Value: t.Section.Title, Inline: true},
-			{Name: "Estimate", Value: hours(t.Hours), Inline: true},
-		},
-		Buttons: topicButtons(t, tr.Status(t.ID)),
+		Title:   heading + ": " + t.Title,
+		Text:    []string{t.Summary},
+		Fields:  fields,
+		Buttons: topicButtons(t, status),
 		Footer:  t.ID,
 	}
 	if s.id != BuiltinRoadmap {
 		r.Footer = s.rm.Title + " · " + t.ID
 	}
-	if tr.Status(t.ID) == roadmap.Learning {
+	if status == roadmap.Learning {
 		r.Fields = append(r.Fields, Field{Name: "Status", Value: "learning", Inline: true})
 	}
 	if len(t.Resources) > 0 {
@@ -100,11 +109,11 @@ func (s study) nextReply(tr *Track, res roadmap.Result, heading string) *Reply {
 
 func (s study) pickReply(res roadmap.Result) *Reply {
 	p := res.Pick
-	var opts []string
-	var bs []Button
+	opts := make([]string, 0, len(p.Options))
+	bs := make([]Button, 0, min(5, len(p.Options)))
 	for _, o := range p.Options {
 		name := roadmap.OptionName(o)
-		opts = append(opts, fmt.Sprintf("%s (pick %s %s)", s.title(o), p.ID, name))
+		opts = append(opts, s.title(o)+" (pick "+p.ID+" "+name+")")
 		if len(bs) < 5 {
 			style := ButtonSecondary
 			if o == res.Suggested {
@@ -124,10 +133,25 @@ func (s study) pickReply(res roadmap.Result) *Reply {
 }
 
 func hours(h int) string {
+	if h >= 0 && h < len(hourTexts) {
+		return hourTexts[h]
+	}
+	return hoursText(h)
+}
+
+// hourTexts are hours' answers for the estimates topics have, made once.
+var hourTexts = func() (t [100]string) {
+	for h := range t {
+		t[h] = hoursText(h)
+	}
+	return t
+}()
+
+func hoursText(h int) string {
 	if h == 1 {
 		return "about 1 hour"
 	}
-	return fmt.Sprintf("about %d hours", h)
+	return "about " + strconv.Itoa(h) + " hours"
 }
 
 func (e *Engine) streakFooter(r *Reply, m *Member) {
@@ -161,37 +185,37 @@ func (e *Engine) cmdProgress(ctx context.Context, req *Request) (*Reply, error) 
 		return nil, err
 	}
 	tr := st.trackOf(m)
-	all, secs := st.rm.Progress(tr)
+	// One reading of the track answers the tally, the learning list, the
+	// next step and the estimate (each used to read the track again).
+	x := st.rm.Read(tr)
+	defer x.Release()
+	all, secs := x.Progress()
 	r := &Reply{
-		Title: "Your progress: " + st.rm.Title,
-		Text:  []string{fmt.Sprintf("%d of %d topics done or skipped (%d%%).", all.Done, all.Total, all.Percent())},
-		Bars:  []Bar{{Label: "Overall", Done: all.Done, Total: all.Total}},
+		Title:  "Your progress: " + st.rm.Title,
+		Text:   make([]string, 1, 2),
+		Bars:   make([]Bar, 1, 1+len(secs)),
+		Fields: make([]Field, 0, 6),
 	}
+	r.Text[0] = fmt.Sprintf("%d of %d topics done or skipped (%d%%).", all.Done, all.Total, all.Percent())
+	r.Bars[0] = Bar{Label: "Overall", Done: all.Done, Total: all.Total}
 	for _, s := range secs {
 		r.Bars = append(r.Bars, Bar{Label: s.Section.Title, Done: s.Done, Total: s.Total})
 	}
-	// From the marks, not a status lookup per topic of the roadmap.
-	var learningTopics []*roadmap.Topic
-	for id, mk := range tr.Topics {
-		if mk != nil && mk.Status == roadmap.Learning {
-			if t := st.rm.Topic(id); t != nil {
-				learningTopics = append(learningTopics, t)
-			}
+	// In roadmap order, from the reading's array by topic index.
+	var learning []string
+	for _, t := range st.rm.Topics() {
+		if x.Status(t) == roadmap.Learning {
+			learning = append(learning, t.Title)
 		}
 	}
-	if len(learningTopics) > 0 {
-		slices.SortFunc(learningTopics, func(a, b *roadmap.Topic) int { return a.Index - b.Index })
-		learning := make([]string, len(learningTopics))
-		for i, t := range learningTopics {
-			learning[i] = t.Title
-		}
+	if len(learning) > 0 {
 		r.Fields = append(r.Fields, Field{Name: "Learning", Value: strings.Join(learning, ", ")})
 	}
-	if res := st.rm.Next(tr); res.Topic != nil {
+	if res := x.Next(); res.Topic != nil {
 		r.Fields = append(r.Fields, Field{Name: "Next", Value: res.Topic.Title, Inline: true})
 	}
-	if left, text := st.estimate(m, tr, e.now()); left > 0 || text != "" {
-		r.Fields = append(r.Fields, Field{Name: "Hours left", Value: fmt.Sprintf("about %d", left), Inline: true})
+	if left, text := st.estimate(m, tr, x, e.now()); left > 0 || text != "" {
+		r.Fields = append(r.Fields, Field{Name: "Hours left", Value: "about " + strconv.Itoa(left), Inline: true})
 		r.Text = append(r.Text, text)
 	}
 	if all.OptionalDone > 0 {

@@ -47,6 +47,11 @@ type marks interface {
 	// statusOf is status for an id that may name no topic here.
 	statusOf(id string) Status
 	choice(p *Pick) string
+	// memo and keep remember chosen's answer per pick group, where the
+	// marks cannot change (denseMarks): the walks ask it for every topic
+	// of a group, and it walks the group's options each time.
+	memo(p *Pick) (string, bool)
+	keep(p *Pick, chosen string)
 }
 
 type learnerMarks struct{ l Learner }
@@ -54,17 +59,24 @@ type learnerMarks struct{ l Learner }
 func (m learnerMarks) status(t *Topic) Status    { return m.l.Status(t.ID) }
 func (m learnerMarks) statusOf(id string) Status { return m.l.Status(id) }
 func (m learnerMarks) choice(p *Pick) string     { return m.l.Choice(p.ID) }
+func (learnerMarks) memo(*Pick) (string, bool)   { return "", false }
+func (learnerMarks) keep(*Pick, string)          {}
 
 // denseMarks holds a learner's statuses by Topic.Index and choices by
 // Pick.index, in buffers of its own for roadmaps of up to denseTopics
-// topics; they come from densePool.
+// topics; they come from densePool. Statuses are kept as one-byte codes
+// (a status string is 16 bytes): the struct is what every reading clears
+// on release, and allocates when the pool was emptied by a collection.
 type denseMarks struct {
 	r       *Roadmap
 	l       Learner
-	st      []Status
+	st      []statusCode
 	choices []string
-	stBuf   [denseTopics]Status
+	stBuf   [denseTopics]statusCode
 	chBuf   [8]string
+	// chosen's answers by pick index, for the first len(known) groups.
+	chosen [8]string
+	known  [8]bool
 }
 
 const denseTopics = 160
@@ -77,28 +89,35 @@ var densePool = sync.Pool{New: func() any { return new(denseMarks) }}
 // marks when it lists them (the cost of what it marked), else by asking
 // for every topic.
 func (r *Roadmap) dense(l Learner) *denseMarks {
+	d := r.denseChoices(l)
+	if ml, ok := l.(MarkLister); ok {
+		for id, s := range ml.Marks {
+			if t := r.byID[id]; t != nil {
+				d.st[t.Index] = codeOf(s)
+			}
+		}
+	} else {
+		for i, t := range r.topics {
+			d.st[i] = codeOf(l.Status(t.ID))
+		}
+	}
+	return d
+}
+
+// denseChoices is a denseMarks for l with its choices read and every
+// status Todo.
+func (r *Roadmap) denseChoices(l Learner) *denseMarks {
 	d := densePool.Get().(*denseMarks)
 	d.r, d.l = r, l
 	if len(r.topics) <= len(d.stBuf) {
 		d.st = d.stBuf[:len(r.topics)]
 	} else {
-		d.st = make([]Status, len(r.topics))
+		d.st = make([]statusCode, len(r.topics))
 	}
 	if len(r.Picks) <= len(d.chBuf) {
 		d.choices = d.chBuf[:len(r.Picks)]
 	} else {
 		d.choices = make([]string, len(r.Picks))
-	}
-	if ml, ok := l.(MarkLister); ok {
-		for id, s := range ml.Marks {
-			if t := r.byID[id]; t != nil {
-				d.st[t.Index] = s
-			}
-		}
-	} else {
-		for i, t := range r.topics {
-			d.st[i] = l.Status(t.ID)
-		}
 	}
 	for i, p := range r.Picks {
 		d.choices[i] = l.Choice(p.ID)
@@ -110,13 +129,23 @@ func (r *Roadmap) dense(l Learner) *denseMarks {
 func (d *denseMarks) release() {
 	clear(d.st)
 	clear(d.choices)
+	d.chosen, d.known = [8]string{}, [8]bool{}
 	d.r, d.l, d.st, d.choices = nil, nil, nil, nil
 	densePool.Put(d)
 }
 
 func (d *denseMarks) status(t *Topic) Status {
 	if t.Index < len(d.st) && d.r.topics[t.Index] == t {
-		return d.st[t.Index]
+		switch d.st[t.Index] {
+		case codeTodo:
+			return Todo
+		case codeLearning:
+			return Learning
+		case codeDone:
+			return Done
+		case codeSkipped:
+			return Skipped
+		}
 	}
 	return d.l.Status(t.ID)
 }
@@ -126,6 +155,19 @@ func (d *denseMarks) statusOf(id string) Status {
 		return d.status(t)
 	}
 	return d.l.Status(id)
+}
+
+func (d *denseMarks) memo(p *Pick) (string, bool) {
+	if p.index < len(d.known) && d.known[p.index] && d.r.Picks[p.index] == p {
+		return d.chosen[p.index], true
+	}
+	return "", false
+}
+
+func (d *denseMarks) keep(p *Pick, c string) {
+	if p.index < len(d.known) && d.r.Picks[p.index] == p {
+		d.chosen[p.index], d.known[p.index] = c, true
+	}
 }
 
 func (d *denseMarks) choice(p *Pick) string {
@@ -149,6 +191,15 @@ func optionStatus[M marks](r *Roadmap, m M, p *Pick, i int) Status {
 func (r *Roadmap) Chosen(l Learner, p *Pick) string { return chosen(r, learnerMarks{l}, p) }
 
 func chosen[M marks](r *Roadmap, m M, p *Pick) string {
+	if c, ok := m.memo(p); ok {
+		return c
+	}
+	c := chosenOf(r, m, p)
+	m.keep(p, c)
+	return c
+}
+
+func chosenOf[M marks](r *Roadmap, m M, p *Pick) string {
 	if c := m.choice(p); c != "" && r.pickOf[c] == p {
 		return c
 	}
@@ -335,18 +386,9 @@ type SectionTally struct {
 // Progress returns (done + skipped) / required topics that count for the
 // learner, overall and per section in roadmap order.
 func (r *Roadmap) Progress(l Learner) (Tally, []SectionTally) {
-	secs := make([]SectionTally, len(r.Sections))
-	d := r.dense(l)
-	defer d.release()
-	r.progress(d, secs)
-	var all Tally
-	for i, s := range r.Sections {
-		secs[i].Section = s
-		all.Done += secs[i].Done
-		all.Total += secs[i].Total
-		all.OptionalDone += secs[i].OptionalDone
-	}
-	return all, secs
+	x := r.Read(l)
+	defer x.Release()
+	return x.Progress()
 }
 
 // Overall is Progress's overall tally alone, without building the
@@ -406,9 +448,13 @@ func (r *Roadmap) progress(d *denseMarks, secs []SectionTally) {
 			secs[i].Done++
 		}
 	}
-	for idx, s := range d.st {
-		if !s.Finished() {
-			continue
+	for idx, c := range d.st {
+		if c != codeDone && c != codeSkipped {
+			continue // only done and skipped finish a topic
+		}
+		s := Skipped
+		if c == codeDone {
+			s = Done
 		}
 		t := r.topics[idx]
 		if r.byID[t.ID] != t {
@@ -445,4 +491,92 @@ func progressFromTopics[M marks](r *Roadmap, m M, secs []SectionTally) {
 			}
 		}
 	}
+}
+
+// Reading is a learner read once, for a caller that asks several questions
+// of the same member (progress asks for the tally, the next step and, per
+// topic, whether it counts and is finished): each question then reads
+// arrays by topic index instead of reading the learner again. Answers are
+// the ones the Roadmap methods of the same names give. Release it when done;
+// it must not be used after.
+type Reading struct {
+	r *Roadmap
+	d *denseMarks
+}
+
+// Read reads l for several questions (see Reading).
+func (r *Roadmap) Read(l Learner) Reading { return Reading{r, r.dense(l)} }
+
+// ReadChoices starts a Reading of l with its picks but no statuses, for a
+// caller that walks l's marks itself anyway and sets each with Set: views
+// over a whole space look at every mark of every member for their own
+// counts, and a second walk for Read cost as much again.
+func (r *Roadmap) ReadChoices(l Learner) Reading { return Reading{r, r.denseChoices(l)} }
+
+// Set records the learner's status s on t, which must be Topic(t.ID) of
+// this roadmap (the topic a mark's id names), as Read takes it from
+// MarkLister.Marks.
+func (x Reading) Set(t *Topic, s Status) {
+	if t.Index < len(x.d.st) && x.r.topics[t.Index] == t {
+		x.d.st[t.Index] = codeOf(s)
+		x.d.known = [8]bool{} // a status can change what a group chose
+	}
+}
+
+// Overall is Roadmap.Overall.
+func (x Reading) Overall() Tally { return x.r.overall(x.d) }
+
+// Release returns the reading's buffers for reuse.
+func (x Reading) Release() { x.d.release() }
+
+// Next is Roadmap.Next.
+func (x Reading) Next() Result { return next(x.r, x.d) }
+
+// Progress is Roadmap.Progress.
+func (x Reading) Progress() (Tally, []SectionTally) {
+	secs := make([]SectionTally, len(x.r.Sections))
+	x.r.progress(x.d, secs)
+	var all Tally
+	for i, s := range x.r.Sections {
+		secs[i].Section = s
+		all.Done += secs[i].Done
+		all.Total += secs[i].Total
+		all.OptionalDone += secs[i].OptionalDone
+	}
+	return all, secs
+}
+
+// Status is the learner's status on t, a topic of this roadmap.
+func (x Reading) Status(t *Topic) Status { return x.d.status(t) }
+
+// Counts is Roadmap.Counts.
+func (x Reading) Counts(t *Topic) bool { return counts(x.r, x.d, t) }
+
+// Finished is Roadmap.Finished.
+func (x Reading) Finished(t *Topic) bool { return finished(x.r, x.d, t) }
+
+// statusCode is a Status in denseMarks: codeOther stands for any status
+// this package does not name, which status asks the learner for.
+type statusCode uint8
+
+const (
+	codeTodo statusCode = iota
+	codeLearning
+	codeDone
+	codeSkipped
+	codeOther
+)
+
+func codeOf(s Status) statusCode {
+	switch s {
+	case Todo:
+		return codeTodo
+	case Learning:
+		return codeLearning
+	case Done:
+		return codeDone
+	case Skipped:
+		return codeSkipped
+	}
+	return codeOther
 }

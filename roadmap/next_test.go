@@ -86,7 +86,7 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for name, r := range map[string]*Roadmap{"builtin": Default(), "custom500": gen, "small": mustParse(t, small), "optional": mustParse(t, optionalMap)} {
-		for range 3000 {
+		for i := range 3000 {
 			l := randomLearner(rng, r)
 			for _, ll := range []Learner{l, marked{l}} {
 				if a, b := next(r, learnerMarks{l}), r.Next(ll); a != b {
@@ -105,6 +105,38 @@ func TestDenseGivesSameAnswers(t *testing.T) {
 					if want[i].Tally != got[i].Tally {
 						t.Fatalf("%s: section %s asking %+v, dense %+v (learner %v)", name, r.Sections[i].ID, want[i].Tally, got[i].Tally, l)
 					}
+				}
+				// A Reading, from Read or from marks Set one by one,
+				// answers as the methods do (fewer learners: it asks
+				// about every topic).
+				if i >= 300 {
+					continue
+				}
+				readings := []Reading{r.Read(ll), r.ReadChoices(l)}
+				for id, s := range l.status {
+					if tp := r.Topic(id); tp != nil && s != Todo {
+						readings[1].Set(tp, s)
+					}
+				}
+				for k, x := range readings {
+					xa, xs := x.Progress()
+					if x.Next() != r.Next(ll) || xa != all || x.Overall() != all || len(xs) != len(got) {
+						t.Fatalf("%s: reading %d Next %+v tally %+v, want %+v %+v", name, k, x.Next(), xa, r.Next(ll), all)
+					}
+					for i := range xs {
+						if xs[i] != got[i] {
+							t.Fatalf("%s: reading %d section %d %+v, want %+v", name, k, i, xs[i], got[i])
+						}
+					}
+					for _, tp := range r.Topics() {
+						if r.Topic(tp.ID) == tp && x.Status(tp) != l.Status(tp.ID) {
+							t.Fatalf("%s: reading %d status of %s", name, k, tp.ID)
+						}
+						if x.Counts(tp) != r.Counts(ll, tp) || (r.Counts(ll, tp) && x.Finished(tp) != r.Finished(ll, tp)) {
+							t.Fatalf("%s: reading %d counts/finished of %s", name, k, tp.ID)
+						}
+					}
+					x.Release()
 				}
 			}
 		}

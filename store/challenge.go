@@ -51,8 +51,14 @@ func answeredIn(ab *bolt.Bucket, id string) uint32 {
 // fillAnswered sets m.Answered from the space's answered bucket.
 func fillAnswered(tx *bolt.Tx, m *bot.Member) {
 	if sb, _ := spaceBucket(tx, m.Space, false); sb != nil {
-		m.Answered = int(answeredIn(sb.Bucket(bucketAnswered), m.ID))
+		fillAnsweredIn(sb, m)
 	}
+}
+
+// fillAnsweredIn is fillAnswered for a caller holding the space's bucket
+// (opening it again is a lookup and two allocations per read).
+func fillAnsweredIn(sb *bolt.Bucket, m *bot.Member) {
+	m.Answered = int(answeredIn(sb.Bucket(bucketAnswered), m.ID))
 }
 
 func scheduledKey(t time.Time) []byte {

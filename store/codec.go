@@ -245,15 +245,22 @@ func putReview(e []byte, r *bot.Review) []byte {
 // decodeMember reads a member record of any form into m. The result never
 // aliases v (bbolt's memory): binary strings are cut from one copy.
 func decodeMember(v []byte, m *bot.Member) error {
+	_, err := decodeMemberRaw(v, m)
+	return err
+}
+
+// decodeMemberRaw is decodeMember that also returns, for a binary record,
+// the copy of it that m's strings are cut from ("" for a JSON record).
+func decodeMemberRaw(v []byte, m *bot.Member) (string, error) {
 	if !isBinaryMember(v) {
-		return decode("member", v, m)
+		return "", decode("member", v, m)
 	}
 	r := reader{s: string(v), i: 1}
 	r.member(m, false)
 	if r.err != nil {
-		return fmt.Errorf("decode member: %w", r.err)
+		return "", fmt.Errorf("decode member: %w", r.err)
 	}
-	return nil
+	return r.s, nil
 }
 
 // decodeBrief reads a member for bot.MemberBriefs: without History,

@@ -75,11 +75,15 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 		if b := sb.Bucket(bucketMembers); b != nil {
 			if v := b.Get([]byte(id)); v != nil {
 				m = new(bot.Member)
-				if err := decodeMember(v, m); err != nil {
+				raw, err := decodeMemberRaw(v, m)
+				if err != nil {
 					return err
 				}
+				if raw != "" {
+					db.reads.put(m, raw) // for UpdateMemberAfter
+				}
 				fillSchedule(tx, m, db.clock.Now())
-				fillAnswered(tx, m)
+				fillAnsweredIn(sb, m)
 			}
 		}
 		return nil
@@ -96,6 +100,15 @@ var _ bot.MemberInSpace = (*DB)(nil)
 // UpdateMember implements bot.Store. Concurrent calls share commits through
 // the group commit (batch.go); each run of fn gets a fresh decode of the stored member.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
+	return db.updateMember(ctx, sp, id, "", nil, fn)
+}
+
+// updateMember is UpdateMember given, by UpdateMemberAfter, a member
+// decoded before the write (preM, nil for none) and the binary record it
+// came from (pre): inside the write, where every update of the commit
+// waits, the record is then only compared with pre and, unless another
+// write changed it meanwhile, preM is used rather than a fresh decode.
+func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre string, preM *bot.Member, fn func(*bot.Member) error) (*bot.Member, error) {
 	if err := checkMember(sp, id); err != nil {
 		return nil, err
 	}
@@ -106,18 +119,29 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 	var fnErr error
 	err := db.batch.do(func(tx *bolt.Tx) error {
 		out, fnErr = nil, nil
-		b, err := child(tx, sp, bucketMembers, true)
+		sb, err := spaceBucket(tx, sp, true)
 		if err != nil {
 			return err
 		}
-		m := &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
+		b, err := sb.CreateBucketIfNotExists(bucketMembers)
+		if err != nil {
+			return err
+		}
+		var m *bot.Member
 		v := b.Get([]byte(id))
-		if v != nil {
-			if err := decodeMember(v, m); err != nil {
-				return err
+		if preM != nil && v != nil && string(v) == pre {
+			m, preM = preM, nil // once: fn changes it, and a re-run needs a fresh one
+		} else {
+			m = &bot.Member{Space: sp, ID: id, Created: db.clock.Now()}
+			if v != nil {
+				if err := decodeMember(v, m); err != nil {
+					return err
+				}
 			}
+		}
+		if v != nil {
 			fillSchedule(tx, m, db.clock.Now())
-			fillAnswered(tx, m)
+			fillAnsweredIn(sb, m)
 		}
 		// Values: fn cannot change them.
 		oldNudge, oldDM := m.Nudge, m.DMClosed

@@ -111,6 +111,9 @@ type DB struct {
 
 	// briefs caches decoded members for Briefs; nil when off.
 	briefs *briefCache
+	// reads are the recent MemberInSpace reads UpdateMemberAfter can take
+	// over (handoff.go).
+	reads *readRing
 	// batch is the group commit of member, space and challenge updates.
 	batch *batcher
 
@@ -186,7 +189,7 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.BriefCacheBytes == 0 {
 		opt.BriefCacheBytes = DefaultBriefCacheBytes
 	}
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes),
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes), reads: newReadRing(),
 		batch: newBatcher(bdb, opt.MaxBatchDelay, opt.MaxBatchSize)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
 		bdb.Close()

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+)
+
+// TestUpdateMemberAfter_TakesOverTheRead: an update right after a read of an
+// unchanged record gives fn the member read (no second decode), and the
+// write lands as with UpdateMember.
+func TestUpdateMemberAfter_TakesOverTheRead(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Done))
+	read, _, err := db.MemberInSpace(ctx, spaceA, "a")
+	if err != nil || read == nil {
+		t.Fatal(read, err)
+	}
+	var got *bot.Member
+	m, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, func(m *bot.Member) error {
+		got = m
+		m.Name = "Ada"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != read || m != read {
+		t.Errorf("fn got %p, returned %p; want the member read, %p", got, m, read)
+	}
+	back, err := db.Member(ctx, spaceA, "a")
+	if err != nil || back.Name != "Ada" || back.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done {
+		t.Errorf("stored %+v, %v; want the name and the mark", back, err)
+	}
+	// Taken once: a second update from the same read decodes afresh.
+	m2, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, func(m *bot.Member) error {
+		got = m
+		return nil
+	})
+	if err != nil || got == read || m2.Name != "Ada" {
+		t.Errorf("second update got the read member again (%v) or lost the name %q", err, m2.Name)
+	}
+}
+
+// TestUpdateMemberAfter_ChangedSinceReadDecodesAgain: when another write
+// changed the record after the read, fn gets the stored member, not the
+// stale read, so that write is not lost.
+func TestUpdateMemberAfter_ChangedSinceReadDecodesAgain(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Done))
+	read, _, err := db.MemberInSpace(ctx, spaceA, "a")
+	if err != nil || read == nil {
+		t.Fatal(read, err)
+	}
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.Follow = "other"; return nil })
+	var got *bot.Member
+	m, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, func(m *bot.Member) error {
+		got = m
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == read || m.Follow != "other" {
+		t.Errorf("fn got the stale read (%v) or the other write was lost (follow %q)", got == read, m.Follow)
+	}
+}
+
+// TestUpdateMemberAfter_OtherMember: a member read for one id is never
+// handed to an update of another.
+func TestUpdateMemberAfter_OtherMember(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Done))
+	mustUpdate(t, db, spaceA, "b", mark(roadmap.Skipped))
+	read, _, _ := db.MemberInSpace(ctx, spaceA, "a")
+	m, err := db.UpdateMemberAfter(ctx, spaceA, "b", read, func(m *bot.Member) error {
+		if m == read {
+			t.Error("b's update got a's member")
+		}
+		return nil
+	})
+	if err != nil || m.ID != "b" {
+		t.Fatal(m, err)
+	}
+}
