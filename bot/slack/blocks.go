@@ -62,8 +62,18 @@ func errorPayload(msg string) payload {
 	}
 }
 
+// payloadSize is what a message's buffer starts with: a full answer (next,
+// with fields, bars, links and buttons) is 2-3 KB, so one allocation is
+// usually all it takes.
+const payloadSize = 4096
+
+// json encodes the message: by hand (encode.go) for the blocks render
+// makes, else with encoding/json.
 func (p payload) json() []byte {
-	data, err := json.Marshal(p)
+	if data, ok := appendPayload(make([]byte, 0, payloadSize), &p); ok {
+		return data
+	}
+	data, err := marshalPayload(p)
 	if err != nil { // Block Kit structs always marshal; keep a valid message anyway
 		data, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
 	}
@@ -289,6 +299,12 @@ var escapedChannel = regexp.MustCompile(`&lt;#([CG][A-Z0-9]+)&gt;`)
 // notifies nobody, while in a public one a member's own text (a submission)
 // could make the bot ping anyone.
 func escPrivate(s string) string {
+	// Without <, > or & there is nothing to escape, and no "&lt;" for the
+	// mention patterns to find (esc writes it only for a '<'): most text
+	// takes this way, and skips two regexp scans.
+	if !strings.ContainsAny(s, "<>&") {
+		return s
+	}
 	s = escapedMention.ReplaceAllString(esc(s), "<@$1>")
 	return escapedChannel.ReplaceAllString(s, "<#$1>")
 }
