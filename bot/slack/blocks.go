@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -168,8 +169,16 @@ func barGlyphs(b bot.Bar) string {
 	if b.Total > 0 {
 		filled = min(max(b.Done*barWidth/b.Total, 0), barWidth)
 	}
-	return strings.Repeat("▓", filled) + strings.Repeat("░", barWidth-filled)
+	return bars[filled]
 }
+
+// bars are the barWidth+1 drawn bars, from empty to full, made once.
+var bars = func() (out [barWidth + 1]string) {
+	for filled := range out {
+		out[filled] = strings.Repeat("▓", filled) + strings.Repeat("░", barWidth-filled)
+	}
+	return out
+}()
 
 // barLine is the bar's words first, then the drawn bar (see bot.Bar.Text).
 func barLine(b bot.Bar) string {
@@ -317,7 +326,42 @@ func escFor(r *bot.Reply) func(string) string {
 	return escPrivate
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine collapses every run of white space in s to one space and trims
+// the ends (strings.Fields, joined). Most titles and labels are one line
+// already: those are returned as they are, without the slice and the copy
+// (the profile of an answer's rendering showed this as its largest part).
+func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether oneLine would return s unchanged: no white space
+// but single ASCII spaces between other characters.
+func isOneLine(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ':
+				if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+					return false
+				}
+			case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
 
 // clip shortens s to at most n runes, marking the cut.
 func clip(s string, n int) string {

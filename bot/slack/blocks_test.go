@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -163,5 +164,25 @@ func TestEscPrivateKeepsMentions(t *testing.T) {
 	}
 	if got := esc("<#C0123ABC>"); got != "&lt;#C0123ABC&gt;" {
 		t.Errorf("esc kept a mention: %q", got)
+	}
+}
+
+// TestOneLineMatchesFields holds oneLine's shortcut to what it shortcuts:
+// strings.Fields joined with single spaces.
+func TestOneLineMatchesFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 1))
+	alphabet := []string{"a", "Z", " ", "  ", "\t", "\n", "\v", "\f", "\r", "\u0085", "\u00a0", "\u2028", "\u3000", "\u200b", "é", "\xff", "\xe2\x80", "▓"}
+	cases := []string{"", " ", "a", "a b", " a", "a ", "a  b", "Next: DNS and how it works"}
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := oneLine(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("oneLine(%q) = %q, want %q", s, got, want)
+		}
 	}
 }
