@@ -214,7 +214,7 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(form.get("payload")), &cb); err != nil {
+	if err := decodeInteraction([]byte(form.get("payload")), &cb); err != nil {
 		http.Error(w, "malformed payload", http.StatusBadRequest)
 		return
 	}
