@@ -260,7 +260,8 @@ type Deliveries interface {
 	// Delivered reports whether key was marked.
 	Delivered(ctx context.Context, key string) (bool, error)
 	// MarkDelivered records key as handled at at. Marking twice is not an
-	// error.
+	// error; the later time is kept, so a key stays for the window after its
+	// last mark (storetest checks this on every store).
 	MarkDelivered(ctx context.Context, key string, at time.Time) error
 	// PruneDeliveries forgets keys marked before before, and says how many.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)

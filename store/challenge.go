@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -68,14 +67,8 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 	if err := checkSpace(sp); err != nil {
 		return nil, err
 	}
-	if c == nil {
-		return nil, bot.Errorf(bot.Invalid, "There is no challenge to store.")
-	}
-	if c.PostedAt.IsZero() {
-		return nil, bot.Errorf(bot.Invalid, "A challenge needs the time it was posted.")
-	}
-	if onOpen != bot.CloseCurrent && onOpen != bot.RefuseWhileOpen {
-		return nil, fmt.Errorf("open challenge: unknown OnOpen %d", onOpen)
+	if err := bot.CheckOpening(c, onOpen); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -116,11 +109,10 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err != nil {
 			return err
 		}
+		if err := bot.CloseForOpening(closed, c, onOpen); err != nil {
+			return err
+		}
 		if closed != nil {
-			if onOpen == bot.RefuseWhileOpen {
-				return bot.Errorf(bot.Conflict, "Challenge #%d is still open.", closed.ID)
-			}
-			closed.ClosedAt = c.PostedAt
 			if err := putChallenge(cb, closed); err != nil {
 				return err
 			}
@@ -129,10 +121,8 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err != nil {
 			return err
 		}
-		cp := *c
-		cp.ID = id
-		cp.ClosedAt = time.Time{}
-		buf, err := encode("challenge", &cp)
+		cp := c.Opened(id)
+		buf, err := encode("challenge", cp)
 		if err != nil {
 			return err
 		}
@@ -144,7 +134,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = id, cp.ClosesAt
+		rec.SetCurrent(cp)
 		if err := putSpace(sb, rec); err != nil {
 			return err
 		}
@@ -167,8 +157,8 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 	if err := checkSpace(sp); err != nil {
 		return nil, nil, err
 	}
-	if at.IsZero() {
-		return nil, nil, bot.Errorf(bot.Invalid, "Closing a challenge needs the time it closes.")
+	if err := bot.CheckClosing(at); err != nil {
+		return nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -186,33 +176,26 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 		if rec, err = getSpace(sb, sp); err != nil {
 			return err
 		}
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
-		if cb := sb.Bucket(bucketChallenges); cb != nil {
+		cb := sb.Bucket(bucketChallenges)
+		if cb != nil {
 			if closed, err = openChallenge(cb, rec); err != nil {
 				return err
 			}
-			if closed != nil {
-				closed.ClosedAt = at
-				if err := putChallenge(cb, closed); err != nil {
-					return err
-				}
+		}
+		rec.CloseOpen(closed, at)
+		if closed != nil {
+			if err := putChallenge(cb, closed); err != nil {
+				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = 0, time.Time{}
 		return putSpace(sb, rec)
 	})
-	if fnErr != nil {
-		return nil, nil, fnErr
-	}
-	if err != nil {
-		return nil, nil, wrap("close challenge", err)
+	if err := fnResult("close challenge", fnErr, err); err != nil {
+		return nil, nil, err
 	}
 	return rec, closed, nil
 }
@@ -224,7 +207,7 @@ func openChallenge(cb *bolt.Bucket, rec *bot.SpaceRecord) (*bot.Challenge, error
 		return nil, nil
 	}
 	c, err := getChallenge(cb, rec.Current)
-	if err != nil || c == nil || !c.ClosedAt.IsZero() {
+	if err != nil || !c.IsOpen() {
 		return nil, err
 	}
 	return c, nil
@@ -264,23 +247,6 @@ func getSpace(sb *bolt.Bucket, sp bot.Space) (*bot.SpaceRecord, error) {
 	return rec, nil
 }
 
-// keepOwned restores in rec the fields of a space record that belong to the
-// store's own methods (the open challenge: OpenChallenge, CloseChallenge;
-// the added roadmaps: PutRoadmapFile, DeleteRoadmapFile) from owned, the
-// record as read, after a caller's fn had it: fn cannot change them.
-func keepOwned(rec, owned *bot.SpaceRecord) {
-	rec.Space = owned.Space
-	rec.Current, rec.ClosesAt = owned.Current, owned.ClosesAt
-	rec.Roadmaps = owned.Roadmaps
-}
-
-// ownedOf copies what keepOwned restores, deep enough that fn cannot reach it.
-func ownedOf(rec *bot.SpaceRecord) bot.SpaceRecord {
-	o := *rec
-	o.Roadmaps = slices.Clone(rec.Roadmaps)
-	return o
-}
-
 func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
 	buf, err := encode("space", rec)
 	if err != nil {
@@ -291,11 +257,7 @@ func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
 
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
-	return getRecord[bot.Challenge](ctx, db, sp, bucketChallenges, u64(id), "challenge", func() error { return challengeNotFound(id) })
-}
-
-func challengeNotFound(id uint64) error {
-	return bot.Errorf(bot.NotFound, "There is no challenge #%d.", id)
+	return getRecord[bot.Challenge](ctx, db, sp, bucketChallenges, u64(id), "challenge", func() error { return bot.ChallengeNotFound(id) })
 }
 
 // UpdateChallenge implements bot.Store, sharing commits like UpdateMember.
@@ -323,7 +285,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			v = cb.Get(u64(id))
 		}
 		if v == nil {
-			fnErr = challengeNotFound(id) // a result, not a failed batch (see UpdateMember)
+			fnErr = bot.ChallengeNotFound(id) // a result, not a failed batch (see UpdateMember)
 			return nil
 		}
 		c := new(bot.Challenge)
@@ -363,13 +325,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		out = c
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update challenge", err)
-	}
-	return out, nil
+	return result("update challenge", out, fnErr, err)
 }
 
 // Challenges implements bot.Store: newest (highest id) first. limit <= 0 means

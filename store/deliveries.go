@@ -27,19 +27,9 @@ var (
 
 var _ bot.Deliveries = (*DB)(nil)
 
-func checkDeliveryKey(key string) error {
-	if key == "" {
-		return bot.Errorf(bot.Invalid, "A delivery needs a key.")
-	}
-	if len(key) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That delivery key is too long (%d bytes; the limit is %d).", len(key), MaxIDLen)
-	}
-	return nil
-}
-
 // Delivered implements bot.Deliveries.
 func (db *DB) Delivered(ctx context.Context, key string) (bool, error) {
-	if err := checkDeliveryKey(key); err != nil {
+	if err := bot.CheckDeliveryKey(key); err != nil {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -58,7 +48,7 @@ func (db *DB) Delivered(ctx context.Context, key string) (bool, error) {
 // MarkDelivered implements bot.Deliveries. Marking a key again moves it to the
 // later time, so it is kept for the window after its last mark.
 func (db *DB) MarkDelivered(ctx context.Context, key string, at time.Time) error {
-	if err := checkDeliveryKey(key); err != nil {
+	if err := bot.CheckDeliveryKey(key); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -15,9 +15,6 @@ import (
 // transaction that removes the member.
 var bucketDMs = []byte("dms")
 
-// maxChannelLen bounds a stored channel id; platform ids are a few dozen bytes.
-const maxChannelLen = 128
-
 var _ bot.DMChannels = (*DB)(nil)
 
 // DMChannel implements bot.DMChannels.
@@ -47,11 +44,8 @@ func (db *DB) DMChannel(ctx context.Context, sp bot.Space, member string) (strin
 // opening many channels at once) share commits through DB.Batch; the function
 // only puts or deletes one key, so bbolt may run it again safely.
 func (db *DB) SetDMChannel(ctx context.Context, sp bot.Space, member, channel string) error {
-	if err := checkMember(sp, member); err != nil {
+	if err := bot.CheckDMChannel(sp, member, channel); err != nil {
 		return err
-	}
-	if len(channel) > maxChannelLen {
-		return bot.Errorf(bot.Invalid, "That channel id is too long (%d bytes; the limit is %d).", len(channel), maxChannelLen)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

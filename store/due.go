@@ -195,8 +195,8 @@ func readSlot(v []byte) (st slotState, paused, ok bool) {
 // 1,000,000 members claims ~700, and a heap that grows by a megabyte a tick
 // makes the GC, not the claim, the slow part on a 2-core machine.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
-	if limit <= 0 {
-		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
+	if err := bot.CheckClaimLimit(limit); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -210,13 +210,7 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(*b
 		out, fnErr = c.out, c.fnErr
 		return err
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("claim due", err)
-	}
-	return out, nil
+	return result("claim due", out, fnErr, err)
 }
 
 // claimScratch is what ClaimDue reuses between calls instead of allocating

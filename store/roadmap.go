@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
-	"strconv"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -54,7 +51,7 @@ func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFil
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
 	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketRoadmaps, []byte(id), "roadmap", func() error {
-		return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+		return bot.RoadmapNotFound(id)
 	})
 }
 
@@ -63,9 +60,7 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 	if err := checkMember(sp, member); err != nil {
 		return nil, err
 	}
-	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketPending, []byte(member), "roadmap", func() error {
-		return bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
-	})
+	return getRecord[bot.RoadmapFile](ctx, db, sp, bucketPending, []byte(member), "roadmap", bot.NoPendingRoadmap)
 }
 
 // getRecord reads one record of a space, key in the space's bucket named
@@ -104,8 +99,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 	if err := checkSpace(sp); err != nil {
 		return err
 	}
-	if f == nil || f.ID == "" || len(f.ID) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "A roadmap needs an id.")
+	if err := bot.CheckRoadmapFile(f); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -117,8 +112,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		}
 		n := 0
 		_ = b.ForEach(func(_, _ []byte) error { n++; return nil })
-		if b.Get([]byte(f.ID)) == nil && n >= max {
-			return bot.Errorf(bot.Conflict, "This group has %d roadmaps, the most it can have; remove one first.", max)
+		if err := bot.RoadmapLimit(n, b.Get([]byte(f.ID)) != nil, max); err != nil {
+			return err
 		}
 		buf, err := encode("roadmap", f)
 		if err != nil {
@@ -135,16 +130,7 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err != nil {
 			return err
 		}
-		h := fnv.New64a()
-		h.Write([]byte(f.TOML))
-		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: strconv.FormatUint(h.Sum64(), 36)}
-		i := slices.IndexFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == f.ID })
-		if i >= 0 {
-			rec.Roadmaps[i] = info
-		} else {
-			rec.Roadmaps = append(rec.Roadmaps, info)
-			slices.SortFunc(rec.Roadmaps, func(a, b bot.RoadmapInfo) int { return strings.Compare(a.ID, b.ID) })
-		}
+		rec.PutRoadmapInfo(f)
 		return putSpace(sb, rec)
 	})
 	return wrap("store roadmap", err)
@@ -166,7 +152,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 		}
 		b := sb.Bucket(bucketRoadmaps)
 		if b == nil || b.Get([]byte(id)) == nil {
-			return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
+			return bot.RoadmapNotFound(id)
 		}
 		if err := b.Delete([]byte(id)); err != nil {
 			return err
@@ -176,20 +162,13 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 			return err
 		}
 		rec.Roadmaps = slices.DeleteFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == id })
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
 		return putSpace(sb, rec)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return wrap("delete roadmap", err)
+	return fnResult("delete roadmap", fnErr, err)
 }
 
 // SetPendingRoadmap implements bot.Store.

@@ -57,13 +57,11 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 				return err
 			}
 		}
-		owned := ownedOf(rec)
-		if err := fn(rec); err != nil {
+		rec.Space = sp
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
 			fnErr = err
 			return err
 		}
-		rec.Space = sp
-		keepOwned(rec, &owned)
 		buf, err := encode("space", rec)
 		if err != nil {
 			return err
@@ -74,13 +72,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		out = rec
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update space", err)
-	}
-	return out, nil
+	return result("update space", out, fnErr, err)
 }
 
 // Spaces implements bot.Store. It reads every record first and calls fn after

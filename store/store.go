@@ -31,14 +31,12 @@
 package store
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,9 +61,28 @@ const (
 
 // Limits that keep one record or key from growing without bound.
 const (
-	MaxIDLen     = 256     // bytes of a member id or a space key
-	MaxRecordLen = 1 << 20 // bytes of one encoded record
+	MaxIDLen     = bot.MaxIDLen     // bytes of a member id or a space key
+	MaxRecordLen = bot.MaxRecordLen // bytes of one encoded record
 )
+
+// The rules for which spaces and member ids a store keeps are the Store
+// contract's, shared with store/postgres.
+var (
+	checkSpace  = bot.CheckSpace
+	checkMember = bot.CheckMember
+)
+
+// Failures are reported as the Store contract says, like store/postgres.
+var (
+	wrap     = bot.StoreError
+	fnResult = bot.StoreFnError
+	encode   = bot.MarshalRecord
+)
+
+// result is bot.StoreResult; a generic function cannot be a variable.
+func result[T any](op string, out T, fnErr, err error) (T, error) {
+	return bot.StoreResult(op, out, fnErr, err)
+}
 
 // Options configure Open. The zero value is ready to use.
 type Options struct {
@@ -237,51 +254,6 @@ func (db *DB) migrate(readOnly bool) error {
 	return nil
 }
 
-// checkSpace validates a space before it becomes a key.
-func checkSpace(sp bot.Space) error {
-	if sp.Platform == "" || sp.ID == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell which server or workspace this is.")
-	}
-	if len(sp.Key()) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That server or workspace id is too long (%d bytes; the limit is %d).", len(sp.Key()), MaxIDLen)
-	}
-	// ':' separates platform from id in the key, and 0x00 ends the space in due
-	// index keys.
-	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
-		return bot.Errorf(bot.Invalid, "That server or workspace id contains characters I cannot store.")
-	}
-	return nil
-}
-
-func checkMember(sp bot.Space, id string) error {
-	if err := checkSpace(sp); err != nil {
-		return err
-	}
-	if id == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell who you are.")
-	}
-	if len(id) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That member id is too long (%d bytes; the limit is %d).", len(id), MaxIDLen)
-	}
-	if strings.ContainsRune(id, 0) {
-		return bot.Errorf(bot.Invalid, "That member id contains characters I cannot store.")
-	}
-	return nil
-}
-
-// encode marshals a record and bounds its size, so one member cannot fill the
-// file.
-func encode(what string, v any) ([]byte, error) {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	if len(buf) > MaxRecordLen {
-		return nil, bot.Errorf(bot.Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, len(buf), MaxRecordLen)
-	}
-	return buf, nil
-}
-
 // decode unmarshals a record. json.Unmarshal copies everything it keeps, so the
 // result does not alias the transaction's memory.
 func decode(what string, buf []byte, v any) error {
@@ -315,19 +287,6 @@ func child(tx *bolt.Tx, sp bot.Space, name []byte, create bool) (*bolt.Bucket, e
 		return sb.Bucket(name), nil
 	}
 	return sb.CreateBucketIfNotExists(name)
-}
-
-// wrap adds context to a storage failure; bot errors (a validation failure
-// inside a transaction) and context errors come back unchanged.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *bot.Error
-	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 func u64(n uint64) []byte {

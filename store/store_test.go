@@ -19,12 +19,25 @@ import (
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store/storetest"
 )
 
+// The bbolt tests use the contract suite's spaces, clock and helpers, so the
+// two cannot drift apart.
 var (
-	spaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
-	spaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
-	t0     = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	spaceA, spaceB = storetest.SpaceA, storetest.SpaceB
+	t0             = storetest.T0
+
+	mark              = storetest.Mark
+	mustUpdate        = storetest.MustUpdate
+	setNext           = storetest.SetNext
+	nudgeAt           = storetest.NudgeAt
+	tomorrow          = storetest.Tomorrow
+	dueIDs            = storetest.DueIDs
+	mustOpenChallenge = storetest.MustOpenChallenge
+	challengeState    = storetest.ChallengeState
+	submit            = storetest.Submit
+	answered          = storetest.Answered
 )
 
 // MustOpenDB opens a store on a new file in a temp directory and closes it when
@@ -42,33 +55,6 @@ func mustOpenAt(tb testing.TB, path string) *DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
-}
-
-func mark(status roadmap.Status) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-		}
-		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
-		return nil
-	}
-}
-
-func setNext(next time.Time) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		m.Nudge.On = !next.IsZero()
-		m.Nudge.Next = next
-		return nil
-	}
-}
-
-func mustUpdate(tb testing.TB, db *DB, sp bot.Space, id string, fn func(*bot.Member) error) *bot.Member {
-	tb.Helper()
-	m, err := db.UpdateMember(context.Background(), sp, id, fn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return m
 }
 
 func TestOpen_ReopenKeepsData(t *testing.T) {
@@ -179,461 +165,6 @@ func TestOpen_ReadOnly(t *testing.T) {
 	}
 }
 
-func TestSpaces_Isolated(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "sam", mark(roadmap.Done))
-	mustUpdate(t, db, spaceB, "sam", mark(roadmap.Learning))
-	mustUpdate(t, db, spaceB, "zoe", mark(roadmap.Learning))
-
-	a, err := db.Member(ctx, spaceA, "sam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := db.Member(ctx, spaceB, "sam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done || b.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Learning {
-		t.Errorf("same id in two spaces: A=%q B=%q", a.Track(bot.BuiltinRoadmap).Status("internet/dns"), b.Track(bot.BuiltinRoadmap).Status("internet/dns"))
-	}
-	if _, err := db.Member(ctx, spaceA, "zoe"); bot.ErrorCode(err) != bot.NotFound {
-		t.Errorf("zoe in A: err = %v, want not_found", err)
-	}
-	var ids []string
-	db.Members(ctx, spaceA, func(m *bot.Member) error { ids = append(ids, m.ID); return nil })
-	if fmt.Sprint(ids) != "[sam]" {
-		t.Errorf("members of A = %v, want [sam]", ids)
-	}
-
-	// Challenges number per space, and deleting in one space leaves the other.
-	ca := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "a", PostedAt: t0}, bot.CloseCurrent).Opened
-	cb := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "b", PostedAt: t0}, bot.RefuseWhileOpen).Opened
-	if ca.ID != 1 || cb.ID != 1 {
-		t.Errorf("first challenge ids = %d, %d, want 1, 1", ca.ID, cb.ID)
-	}
-	if err := db.DeleteMember(ctx, spaceA, "sam"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Member(ctx, spaceB, "sam"); err != nil {
-		t.Errorf("sam in B after deleting sam in A: %v", err)
-	}
-}
-
-func TestUpdateMember_FnErrorChangesNothing(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Learning))
-	errBoom := bot.Errorf(bot.Conflict, "boom")
-	_, err := db.UpdateMember(ctx, spaceA, "alice", func(m *bot.Member) error {
-		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"].Status = roadmap.Done
-		m.Nudge.Next = t0
-		return errBoom
-	})
-	if err != errBoom {
-		t.Fatalf("err = %v, want the fn's error unchanged", err)
-	}
-	m, _ := db.Member(ctx, spaceA, "alice")
-	if got := m.Track(bot.BuiltinRoadmap).Status("internet/dns"); got != roadmap.Learning {
-		t.Errorf("status = %q, want %q", got, roadmap.Learning)
-	}
-	if next, _ := db.NextDue(ctx); !next.IsZero() {
-		t.Errorf("NextDue = %v, want zero", next)
-	}
-
-	// An absent member stays absent.
-	plain := errors.New("plain")
-	if _, err := db.UpdateMember(ctx, spaceA, "bob", func(*bot.Member) error { return plain }); err != plain {
-		t.Errorf("err = %v, want plain", err)
-	}
-	if _, err := db.Member(ctx, spaceA, "bob"); bot.ErrorCode(err) != bot.NotFound {
-		t.Errorf("bob after failed create: %v, want not_found", err)
-	}
-}
-
-func TestUpdateMember_KeepsIdentity(t *testing.T) {
-	db := MustOpenDB(t)
-	m := mustUpdate(t, db, spaceA, "alice", func(m *bot.Member) error {
-		m.ID, m.Space = "mallory", spaceB
-		return nil
-	})
-	if m.ID != "alice" || m.Space != spaceA {
-		t.Errorf("got %s/%s, want %s/alice", m.Space, m.ID, spaceA)
-	}
-	if _, err := db.Member(context.Background(), spaceB, "mallory"); bot.ErrorCode(err) != bot.NotFound {
-		t.Errorf("fn moved the record: %v", err)
-	}
-}
-
-func TestValidation(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	long := string(bytes.Repeat([]byte("x"), MaxIDLen+1))
-	nop := func(*bot.Member) error { return nil }
-	tests := []struct {
-		name string
-		call func() error
-		want bot.Code
-	}{
-		{"ZeroSpaceInvalid", func() error { _, err := db.Member(ctx, bot.Space{}, "a"); return err }, bot.Invalid},
-		{"EmptyMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, "", nop); return err }, bot.Invalid},
-		{"LongMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, long, nop); return err }, bot.Invalid},
-		{"LongSpaceInvalid", func() error { _, err := db.Space(ctx, bot.Space{Platform: "x", ID: long}); return err }, bot.Invalid},
-		{"NulInMemberInvalid", func() error { return db.DeleteMember(ctx, spaceA, "a\x00b") }, bot.Invalid},
-		{"ColonInPlatformInvalid", func() error { return db.Members(ctx, bot.Space{Platform: "a:b", ID: "c"}, nil) }, bot.Invalid},
-		{"HugeRecordInvalid", func() error {
-			_, err := db.UpdateMember(ctx, spaceA, "big", func(m *bot.Member) error {
-				m.Name = string(bytes.Repeat([]byte("n"), MaxRecordLen))
-				return nil
-			})
-			return err
-		}, bot.Invalid},
-		{"MissingMemberNotFound", func() error { _, err := db.Member(ctx, spaceA, "nobody"); return err }, bot.NotFound},
-		{"MissingChallengeNotFound", func() error { _, err := db.Challenge(ctx, spaceA, 7); return err }, bot.NotFound},
-		{"UpdateMissingChallengeNotFound", func() error {
-			_, err := db.UpdateChallenge(ctx, spaceA, 7, func(*bot.Challenge) error { return nil })
-			return err
-		}, bot.NotFound},
-		{"ClaimDueZeroLimitInvalid", func() error { _, err := db.ClaimDue(ctx, t0, 0, nil); return err }, bot.Invalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := bot.ErrorCode(tt.call()); got != tt.want {
-				t.Errorf("code = %q, want %q", got, tt.want)
-			}
-		})
-	}
-	if _, err := db.Member(ctx, spaceA, "big"); bot.ErrorCode(err) != bot.NotFound {
-		t.Errorf("oversized record was stored: %v", err)
-	}
-}
-
-func TestDeleteMember_LeavesNoTrace(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	const gone = "U0GONE42"
-	mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error {
-		m.Name = "Gone"
-		m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Hour)}
-		return mark(roadmap.Done)(m)
-	})
-	mustUpdate(t, db, spaceA, "stay", setNext(t0.Add(50*time.Hour)))
-	// Claims move gone's entry where the member record does not look (+25h);
-	// a change then starts a new generation at +20h and leaves the moved entry
-	// stale; a claim moves the new one on to +44h.
-	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(20 * time.Hour)} {
-		if at.After(t0.Add(time.Hour)) {
-			mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error { m.Nudge.Next = at; return nil })
-		}
-		_, err := db.ClaimDue(ctx, at, 10, func(d *bot.Due) error {
-			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
-			d.Nudge.LastDate = "2026-01-05"
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
-		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * MON", SetBy: gone}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		c := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0}, bot.CloseCurrent).Opened
-		_, err := db.UpdateChallenge(ctx, spaceA, c.ID, func(c *bot.Challenge) error {
-			c.Submissions = map[string]*bot.Submission{
-				gone:   {Member: gone, Name: "Gone", Text: "mine", At: t0},
-				"stay": {Member: "stay", Text: "theirs", At: t0},
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// A moderator: on the moderators list, added a roadmap, has an upload waiting.
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
-		r.Moderators = []string{"stay", gone}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	rf := &bot.RoadmapFile{ID: "go", Title: "Go", TOML: "id = \"go\"", AddedBy: gone, AddedAt: t0}
-	if err := db.PutRoadmapFile(ctx, spaceA, rf, 20); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetPendingRoadmap(ctx, spaceA, gone, rf); err != nil {
-		t.Fatal(err)
-	}
-
-	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
-		t.Errorf("deleting an absent member: %v", err)
-	}
-	if f, err := db.RoadmapFile(ctx, spaceA, "go"); err != nil || f.TOML != rf.TOML {
-		t.Errorf("the roadmap the member added: %+v, %v; want it kept", f, err)
-	}
-	if rec, _ := db.Space(ctx, spaceA); len(rec.Moderators) != 1 || len(rec.Roadmaps) != 1 {
-		t.Errorf("space after delete: moderators %v, roadmaps %v; want stay and go", rec.Moderators, rec.Roadmaps)
-	}
-	if _, err := db.Member(ctx, spaceA, gone); bot.ErrorCode(err) != bot.NotFound {
-		t.Errorf("Member after delete: %v, want not_found", err)
-	}
-	cs, _ := db.Challenges(ctx, spaceA, 0)
-	for _, c := range cs {
-		if c.Submissions["stay"] == nil {
-			t.Errorf("challenge %d lost another member's submission", c.ID)
-		}
-	}
-	// gone's slot is found empty when it comes due, and dropped.
-	if got, _ := db.ClaimDue(ctx, t0.Add(44*time.Hour), 10, tomorrow(map[string]int{})); len(got) != 0 {
-		t.Errorf("claimed %v at gone's slot", dueIDs(got))
-	}
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(50 * time.Hour)) {
-		t.Errorf("NextDue = %v, want the remaining member's", next)
-	}
-
-	// Scan every key and value of every bucket of the raw file.
-	path := db.Path()
-	db.Close()
-	raw, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var walk func(where string, b *bolt.Bucket) error
-	walk = func(where string, b *bolt.Bucket) error {
-		return b.ForEach(func(k, v []byte) error {
-			if bytes.Contains(k, []byte(gone)) || bytes.Contains(v, []byte(gone)) {
-				t.Errorf("%s/%q still holds the member id: %q", where, k, v)
-			}
-			if v == nil {
-				return walk(where+"/"+string(k), b.Bucket(k))
-			}
-			return nil
-		})
-	}
-	err = raw.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(string(name), b) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// nudgeAt sets a member's nudge to hh:mm in zone, next due at next.
-func nudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
-	return func(m *bot.Member) error {
-		m.Nudge = bot.Nudge{On: true, Hour: hh, Minute: mm, Zone: zone, Next: next, LastDate: m.Nudge.LastDate}
-		return nil
-	}
-}
-
-// tomorrow is a claim's fn that moves each member a day on.
-func tomorrow(calls map[string]int) func(d *bot.Due) error {
-	return func(d *bot.Due) error {
-		calls[d.Member]++
-		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
-		return nil
-	}
-}
-
-func TestClaimDue(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	spaceC := bot.Space{Platform: bot.PlatformSlack, ID: "T:1"} // a colon in the id
-	// Due in order: slot 08:00 (a, b, and c of another space), then 09:00 (d),
-	// then 09:01 (e); f has no nudge.
-	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
-	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
-	mustUpdate(t, db, spaceC, "c", func(m *bot.Member) error {
-		m.Nudge.LastDate = "2026-01-04"
-		m.DMClosed = true
-		return nudgeAt(8, 0, "UTC", t0.Add(-time.Hour))(m)
-	})
-	mustUpdate(t, db, spaceB, "d", nudgeAt(9, 0, "UTC", t0))
-	mustUpdate(t, db, spaceA, "e", nudgeAt(9, 1, "UTC", t0.Add(time.Minute)))
-	mustUpdate(t, db, spaceA, "f", mark(roadmap.Done))
-	// Moving a nudge moves it: g was due, now is not. Turning it off removes it.
-	mustUpdate(t, db, spaceA, "g", nudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
-	mustUpdate(t, db, spaceA, "g", nudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
-	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
-	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
-
-	// h's and g's old slots keep their entries until found empty.
-	next, err := db.NextDue(ctx)
-	if err != nil || !next.Equal(t0.Add(-4*time.Hour)) {
-		t.Fatalf("NextDue = %v, %v; want h's old slot %v", next, err, t0.Add(-4*time.Hour))
-	}
-	calls := map[string]int{}
-	// A limit smaller than a slot pauses the walk inside it.
-	got, err := db.ClaimDue(ctx, t0, 2, tomorrow(calls))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ids := dueIDs(got); ids != "[a b]" {
-		t.Errorf("first claim = %v, want [a b] (the slot's members in key order, limit 2)", ids)
-	}
-	if d := got[0]; d.Space != spaceA || d.Nudge.Hour != 8 || d.Nudge.Zone != "UTC" || !d.Nudge.On || !d.Nudge.Next.Equal(t0.Add(23*time.Hour)) {
-		t.Errorf("claimed a = %+v", d)
-	}
-	got, err = db.ClaimDue(ctx, t0, 10, tomorrow(calls))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ids := dueIDs(got); ids != "[c d]" {
-		t.Errorf("second claim = %v, want [c d]", ids)
-	}
-	if c := got[0]; c.Space != spaceC || !c.DMClosed || c.Nudge.LastDate != "2026-01-04" {
-		t.Errorf("claimed c = %+v, want its space, DMClosed and last date", c)
-	}
-	if got, _ = db.ClaimDue(ctx, t0, 10, tomorrow(calls)); len(got) != 0 {
-		t.Errorf("third claim = %v, want none", dueIDs(got))
-	}
-	for id, n := range calls {
-		if n != 1 {
-			t.Errorf("fn called %d times for %s, want 1", n, id)
-		}
-	}
-	// A claim never rewrites the member record, but reading the member
-	// tells where the claim moved their slot.
-	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(23 * time.Hour)) {
-		t.Errorf("a after claim: next %v; want the claimed slot's %v", m.Nudge.Next, t0.Add(23*time.Hour))
-	}
-	if next, _ = db.NextDue(ctx); !next.Equal(t0.Add(time.Minute)) {
-		t.Errorf("NextDue after claims = %v, want e's %v", next, t0.Add(time.Minute))
-	}
-
-	// fn's error commits nothing; a member whose Next fn clears is turned off.
-	errStop := errors.New("stop")
-	if _, err := db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(*bot.Due) error { return errStop }); err != errStop {
-		t.Errorf("err = %v, want fn's", err)
-	}
-	got, _ = db.ClaimDue(ctx, t0.Add(time.Minute), 10, func(d *bot.Due) error {
-		d.Nudge = bot.Nudge{}
-		return nil
-	})
-	if ids := dueIDs(got); ids != "[e]" {
-		t.Errorf("claim at +1m = %v, want [e]", ids)
-	}
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(15 * time.Hour)) {
-		t.Errorf("NextDue = %v, want g's %v (e's slot is gone)", next, t0.Add(15*time.Hour))
-	}
-	// The slot moved where fn put its members, all together.
-	clear(calls)
-	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(calls))
-	if ids := dueIDs(got); ids != "[g a b c]" {
-		t.Fatalf("claim at +23h = %v, want [g a b c]", ids)
-	}
-	// fn may not leave a member due (they would be claimed forever).
-	mustUpdate(t, db, spaceA, "i", nudgeAt(7, 0, "UTC", t0))
-	if _, err := db.ClaimDue(ctx, t0.Add(time.Hour), 10, func(*bot.Due) error { return nil }); err == nil {
-		t.Error("ClaimDue accepted an fn that left the nudge due")
-	}
-}
-
-// TestClaimDue_ScheduleChanges follows members through claims and changes of
-// their settings: a member joins the schedule their slot already has, the last
-// one out takes the slot's schedule with them, and a walk paused at a member
-// who leaves goes on after the one before them.
-func TestClaimDue_ScheduleChanges(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	calls := map[string]int{}
-	claim := func(now time.Time, limit int) string {
-		t.Helper()
-		got, err := db.ClaimDue(ctx, now, limit, tomorrow(calls))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dueIDs(got)
-	}
-	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
-	if ids := claim(t0, 10); ids != "[a]" {
-		t.Fatalf("first claim = %v", ids)
-	}
-	// The slot is now at +23h. b joins it with their own Next (+23h too, as
-	// the engine computes it); the slot keeps its schedule.
-	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
-	// a moves to 11:00 (+2h): their old slot stays for b, theirs is new.
-	mustUpdate(t, db, spaceA, "a", nudgeAt(11, 0, "UTC", t0.Add(2*time.Hour)))
-	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
-		t.Errorf("NextDue = %v, want a's new time %v", next, t0.Add(2*time.Hour))
-	}
-	if ids := claim(t0.Add(2*time.Hour), 10); ids != "[a]" {
-		t.Errorf("claim at the new time = %v, want [a]", ids)
-	}
-	if ids := claim(t0.Add(23*time.Hour), 10); ids != "[b]" {
-		t.Errorf("claim at +23h = %v, want [b] only", ids)
-	}
-	// Closing DMs changes the nudges record, not the schedule.
-	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
-	got, _ := db.ClaimDue(ctx, t0.Add(26*time.Hour), 10, tomorrow(calls))
-	if dueIDs(got) != "[a]" || !got[0].DMClosed {
-		t.Errorf("claim after DMClosed = %+v", got)
-	}
-	// A walk paused at c, who then leaves, resumes at d; nobody twice.
-	for _, id := range []string{"c", "d"} {
-		mustUpdate(t, db, spaceA, id, nudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
-	}
-	clear(calls)
-	if ids := claim(t0.Add(47*time.Hour), 2); ids != "[b c]" {
-		t.Fatalf("paused claim = %v, want [b c]", ids)
-	}
-	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
-	if ids := claim(t0.Add(47*time.Hour), 10); ids != "[d]" {
-		t.Errorf("resumed claim = %v, want [d]", ids)
-	}
-	for id, n := range calls {
-		if n != 1 {
-			t.Errorf("%s claimed %d times", id, n)
-		}
-	}
-	// Everyone off: the slots are found empty when they come due, and then
-	// no records are left.
-	for _, id := range []string{"a", "b", "d"} {
-		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
-	}
-	clear(calls)
-	for range 3 {
-		if next, _ := db.NextDue(ctx); !next.IsZero() {
-			claim(next, 10)
-		}
-	}
-	if next, _ := db.NextDue(ctx); !next.IsZero() || len(calls) != 0 {
-		t.Errorf("NextDue = %v after all nudges off, want none; claimed %v", next, calls)
-	}
-	db.bolt.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketNudges, bucketSlots, bucketDue} {
-			if n := tx.Bucket(b).Stats().KeyN; n != 0 {
-				t.Errorf("%s holds %d keys after all nudges off", b, n)
-			}
-		}
-		return nil
-	})
-}
-
-func TestClaimDue_SubSecond(t *testing.T) {
-	db := MustOpenDB(t)
-	mustUpdate(t, db, spaceA, "a", nudgeAt(9, 0, "UTC", t0.Add(500*time.Millisecond)))
-	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(500 * time.Millisecond)) {
-		t.Errorf("NextDue = %v, want the exact instant", next)
-	}
-	got, _ := db.ClaimDue(context.Background(), t0, 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
-	if len(got) != 0 {
-		t.Errorf("claimed %v before its instant", dueIDs(got))
-	}
-	got, _ = db.ClaimDue(context.Background(), t0.Add(time.Second), 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
-	if len(got) != 1 {
-		t.Errorf("claimed %v after its instant, want [a]", dueIDs(got))
-	}
-}
-
 func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	db := MustOpenDB(t)
 	mustUpdate(t, db, spaceA, "a", nudgeAt(10, 0, "UTC", t0.Add(time.Hour)))
@@ -663,142 +194,6 @@ func TestClaimDue_RepairsStaleEntries(t *testing.T) {
 	}
 	if got, _ := db.ClaimDue(context.Background(), t0.Add(time.Hour), 10, tomorrow(map[string]int{})); dueIDs(got) != "[a]" {
 		t.Errorf("the live slot after repairs = %v, want [a]", dueIDs(got))
-	}
-}
-
-func dueIDs(ds []*bot.Due) string {
-	ids := make([]string, len(ds))
-	for i, d := range ds {
-		ids[i] = d.Member
-	}
-	return fmt.Sprint(ids)
-}
-
-func TestUpdateMember_ConcurrentLosesNothing(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	const writers, each = 64, 2
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*each)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				_, err := db.UpdateMember(ctx, spaceA, "crowd", func(m *bot.Member) error {
-					if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-						m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-					}
-					m.WriteTrack(bot.BuiltinRoadmap).Topics[fmt.Sprintf("t%d-%d", w, i)] = &bot.Mark{Status: roadmap.Done}
-					m.Streak.Days++
-					return nil
-				})
-				if err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	m, err := db.Member(ctx, spaceA, "crowd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.WriteTrack(bot.BuiltinRoadmap).Topics) != writers*each || m.Streak.Days != writers*each {
-		t.Errorf("topics %d, days %d; want %d each", len(m.WriteTrack(bot.BuiltinRoadmap).Topics), m.Streak.Days, writers*each)
-	}
-}
-
-func TestMembers_PagesAndAllowsWrites(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	const n = membersPage*2 + 3
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, _ := child(tx, spaceA, bucketMembers, true)
-		for i := range n {
-			m := &bot.Member{Space: spaceA, ID: fmt.Sprintf("m%04d", i)}
-			if err := putNew(tx, b, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var prev string
-	count := 0
-	err = db.Members(ctx, spaceA, func(m *bot.Member) error {
-		if m.ID <= prev {
-			t.Errorf("%s after %s: not in id order", m.ID, prev)
-		}
-		prev = m.ID
-		count++
-		if count%100 != 1 {
-			return nil
-		}
-		// Writing from fn must not deadlock: fn runs outside the read transaction.
-		_, err := db.UpdateMember(ctx, spaceA, m.ID, func(m *bot.Member) error { m.Streak.Days = 1; return nil })
-		return err
-	})
-	if err != nil || count != n {
-		t.Fatalf("Members visited %d, err %v; want %d", count, err, n)
-	}
-	errStop := errors.New("stop")
-	count = 0
-	if err := db.Members(ctx, spaceA, func(*bot.Member) error { count++; return errStop }); err != errStop || count != 1 {
-		t.Errorf("stop: err %v after %d calls", err, count)
-	}
-}
-
-func TestSpacesAndChallenges(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	rec, err := db.Space(ctx, spaceA)
-	if err != nil || rec.Space != spaceA || rec.Challenge.Channel != "" {
-		t.Fatalf("empty space = %+v, %v", rec, err)
-	}
-	mustUpdate(t, db, spaceB, "x", mark(roadmap.Done)) // members only: no settings
-	for _, sp := range []bot.Space{spaceA, {Platform: bot.PlatformConsole, ID: "local"}} {
-		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got []string
-	db.Spaces(ctx, func(r *bot.SpaceRecord) error { got = append(got, r.Space.Key()); return nil })
-	if fmt.Sprint(got) != "[console:local discord:111]" {
-		t.Errorf("Spaces = %v", got)
-	}
-
-	in := &bot.Challenge{Text: "one", PostedAt: t0, Submissions: map[string]*bot.Submission{}}
-	for _, text := range []string{"one", "two", "three"} {
-		in.Text = text
-		mustOpenChallenge(t, db, spaceA, in, bot.CloseCurrent)
-		if in.ID != 0 {
-			t.Error("OpenChallenge changed its argument")
-		}
-	}
-	cs, err := db.Challenges(ctx, spaceA, 2)
-	if err != nil || len(cs) != 2 || cs[0].ID != 3 || cs[1].ID != 2 || cs[0].Text != "three" {
-		t.Fatalf("Challenges(2) = %+v, %v", cs, err)
-	}
-	c, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
-		c.ID = 99 // ignored: the key decides
-		c.ClosedAt = t0
-		return nil
-	})
-	if err != nil || c.ID != 2 {
-		t.Fatalf("UpdateChallenge = %+v, %v", c, err)
-	}
-	c, _ = db.Challenge(ctx, spaceA, 2)
-	if !c.ClosedAt.Equal(t0) {
-		t.Errorf("ClosedAt = %v, want %v", c.ClosedAt, t0)
-	}
-	errNo := bot.Errorf(bot.Conflict, "closed")
-	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(*bot.Challenge) error { return errNo }); err != errNo {
-		t.Errorf("err = %v, want fn's", err)
 	}
 }
 
@@ -844,15 +239,6 @@ func TestDueKey_Sorts(t *testing.T) {
 	}
 	if got := binary.BigEndian.Uint64(dueKey(time.Time{}, []byte("a"))[:8]); got != 0 {
 		t.Errorf("zero-ish time key = %d, want 0", got)
-	}
-}
-
-func TestContextCanceled(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := db.UpdateMember(ctx, spaceA, "a", mark(roadmap.Done)); !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 
@@ -1206,4 +592,60 @@ func TestUpdateMember_RefusalInOneCommit(t *testing.T) {
 			t.Errorf("m%02d: %v", i, errs[i])
 		}
 	}
+}
+
+// The contract suite (storetest, TestContract) covers ClaimDue and NextDue on
+// every backend; these are what bbolt alone promises about its due index.
+
+// TestNextDue_NamesStaleSlot: on bbolt a moved or stopped nudge leaves its old
+// slot's entry until a claim finds it empty, so NextDue may name it once.
+func TestNextDue_NamesStaleSlot(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	mustUpdate(t, db, spaceA, "g", nudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
+	mustUpdate(t, db, spaceA, "g", nudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
+	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
+	if next, err := db.NextDue(ctx); err != nil || !next.Equal(t0.Add(-4*time.Hour)) {
+		t.Fatalf("NextDue = %v, %v; want h's old slot %v", next, err, t0.Add(-4*time.Hour))
+	}
+	if got, _ := db.ClaimDue(ctx, t0, 10, tomorrow(map[string]int{})); len(got) != 0 {
+		t.Errorf("claimed %v from stale slots", dueIDs(got))
+	}
+	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(15 * time.Hour)) {
+		t.Errorf("NextDue after the stale slots were found empty = %v, want g's %v", next, t0.Add(15*time.Hour))
+	}
+}
+
+// TestClaimDue_NudgesOffLeavesNoIndex: once every nudge is off and their
+// slots came due, the nudges, slots and due buckets hold nothing.
+func TestClaimDue_NudgesOffLeavesNoIndex(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	if got, _ := db.ClaimDue(ctx, t0, 10, tomorrow(map[string]int{})); dueIDs(got) != "[a b]" {
+		t.Fatalf("first claim = %v", dueIDs(got))
+	}
+	mustUpdate(t, db, spaceA, "a", nudgeAt(11, 0, "UTC", t0.Add(2*time.Hour))) // a slot of its own
+	for _, id := range []string{"a", "b"} {
+		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
+	}
+	calls := map[string]int{}
+	for range 3 {
+		if next, _ := db.NextDue(ctx); !next.IsZero() {
+			db.ClaimDue(ctx, next, 10, tomorrow(calls))
+		}
+	}
+	if next, _ := db.NextDue(ctx); !next.IsZero() || len(calls) != 0 {
+		t.Errorf("NextDue = %v after all nudges off, want none; claimed %v", next, calls)
+	}
+	db.bolt.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketNudges, bucketSlots, bucketDue} {
+			if n := tx.Bucket(b).Stats().KeyN; n != 0 {
+				t.Errorf("%s holds %d keys after all nudges off", b, n)
+			}
+		}
+		return nil
+	})
 }

@@ -59,3 +59,42 @@ func (b *Bot) Ready(now time.Time, grace time.Duration) error {
 }
 
 func (b *Bot) linkUp() { b.link.Up(b.clock.Now()) }
+
+// ShardStates are the states Shards reports, for metrics that show each.
+var ShardStates = []string{ShardConnecting, ShardReady, ShardReconnecting, ShardStopped}
+
+// ConfiguredShards are the shards this process runs as its configuration
+// names them, known before Run plans them, with no State yet: shard 0 of 1
+// unsharded, discord.shard_ids (or every shard) of a numbered
+// discord.shards. With "auto" the count comes from Discord when Run starts:
+// only discord.shard_ids are known, with Count 0. None in http mode.
+// Metrics and health pages show them from the start; Shards takes over once
+// Run has planned.
+func (b *Bot) ConfiguredShards() []ShardState {
+	c := b.cfg
+	switch {
+	case c.Mode != ModeGateway:
+		return nil
+	case c.Shards == 0:
+		return []ShardState{{ID: 0, Count: 1}}
+	}
+	ids := c.ShardIDs
+	if c.Shards < 0 { // auto
+		out := make([]ShardState, len(ids))
+		for i, id := range ids {
+			out[i] = ShardState{ID: id}
+		}
+		return out
+	}
+	if len(ids) == 0 {
+		ids = make([]int, c.Shards)
+		for i := range ids {
+			ids[i] = i
+		}
+	}
+	out := make([]ShardState, len(ids))
+	for i, id := range ids {
+		out[i] = ShardState{ID: id, Count: c.Shards}
+	}
+	return out
+}

@@ -212,6 +212,9 @@ type Bot struct {
 	guilds map[string]bool // allowed guilds; nil allows all
 	pace   *pacer
 	seen   *seenCache
+	// deliveries is the store's record of answered HTTP interactions, shared
+	// across restarts and processes; nil without a store (UseDeliveries).
+	deliveries *bot.DeliveryLog
 
 	dmMu sync.Mutex
 	dms  map[string]string // user id -> DM channel id, created once
@@ -356,6 +359,16 @@ func (b *Bot) drain(grace time.Duration) {
 	}
 	b.cancel()
 	<-done
+}
+
+// UseDeliveries makes d the record of answered HTTP interactions (by id), so
+// that a replay after a restart, or one a load balancer sends to another
+// process sharing the database, is not run twice. Call it before Run.
+// Without it, only this process remembers (seen.go). The gateway does not
+// consult it: a shard's redeliveries come to the process holding that
+// shard's session, whose memory already has them.
+func (b *Bot) UseDeliveries(d bot.Deliveries) {
+	b.deliveries = bot.NewDeliveryLog(d)
 }
 
 // allowed reports whether the adapter serves guild; with Config.GuildIDs set, only

@@ -108,6 +108,23 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(e.body)
 		return
 	}
+	// This process has not seen the id; the store says whether another one
+	// (or this one before a restart) has, when processes share a database
+	// behind one load balancer.
+	var key string
+	if b.deliveries != nil {
+		key = "discord:interaction:" + in.ID
+	}
+	if done, err := b.deliveries.Delivered(r.Context(), key); err != nil {
+		// Run it anyway: an answer given twice beats none.
+		b.log.Warn("discord: cannot tell whether an interaction was handled; handling it", "interaction", in.ID, "err", err)
+	} else if done {
+		b.log.Warn("discord interaction replayed to another process; answering without running it again", "interaction", in.ID)
+		data, _ := json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("That was already handled.")})
+		b.seen.finish(e, http.StatusOK, "application/json", data)
+		writeJSON(w, http.StatusOK, data)
+		return
+	}
 	answered := false
 	b.serve(&in, false, func(resp *response) {
 		answered = true
@@ -123,6 +140,27 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		data, _ := json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})
 		b.seen.finish(e, http.StatusOK, "application/json", data)
 		writeJSON(w, http.StatusOK, data)
+	}
+	b.markHandled(w, r, &in, key)
+}
+
+// markHandled records an answered interaction in the store, so a replay
+// that reaches another process is not run again. Discord has its answer
+// (the engine's, or the deferral it then finishes), which is the effect a
+// replay must not repeat. The answer is flushed first, so the write adds
+// nothing to the member's wait. An interaction from a guild this bot does
+// not serve is not recorded: nothing of it is stored.
+func (b *Bot) markHandled(w http.ResponseWriter, r *http.Request, in *discordgo.Interaction, key string) {
+	if b.deliveries == nil || (in.GuildID != "" && !b.allowed(in.GuildID)) {
+		return
+	}
+	_ = http.NewResponseController(w).Flush()
+	n, err := b.deliveries.Mark(r.Context(), key, b.clock.Now())
+	if err != nil {
+		b.log.Warn("discord: cannot record a handled interaction; a replay to another process may run it again", "interaction", in.ID, "err", err)
+	}
+	if n > 0 {
+		b.log.Debug("discord: pruned handled interaction ids", "count", n)
 	}
 }
 

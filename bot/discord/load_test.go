@@ -51,6 +51,7 @@ type loadEnv struct {
 	clock  *bottest.Clock
 	signer *signer
 	topics []string
+	db     bot.Deliveries // the engine's store, for the variant that records interaction ids in it
 }
 
 func newLoadEnv(b *testing.B) *loadEnv {
@@ -82,7 +83,7 @@ func newLoadEnv(b *testing.B) *loadEnv {
 	for _, t := range rm.Topics() {
 		topics = append(topics, t.ID)
 	}
-	return &loadEnv{bot: bt, clock: clock, signer: s, topics: topics}
+	return &loadEnv{bot: bt, clock: clock, signer: s, topics: topics, db: db}
 }
 
 func loadMember(i int) string { return strconv.Itoa(5000000 + i) }
@@ -191,8 +192,19 @@ func closedLoop(c *http.Client, url string, reqs []signedReq, conc int) (time.Du
 // through the real handler, and through the stand-in bot (floor) behind the
 // same signature check, interleaved in rounds in the same run. It reports
 // commands/s of each and their ratio (target: at least 0.6).
-func BenchmarkHTTPLoadClosed(b *testing.B) {
+func BenchmarkHTTPLoadClosed(b *testing.B) { loadClosed(b, false) }
+
+// BenchmarkHTTPLoadClosedDeliveries is BenchmarkHTTPLoadClosed with the
+// adapter recording each answered interaction id in the store (bbolt here),
+// as cmd/studybot wires it: the floor stays without, so the ratio shows
+// what the read before and the write after each interaction cost.
+func BenchmarkHTTPLoadClosedDeliveries(b *testing.B) { loadClosed(b, true) }
+
+func loadClosed(b *testing.B, deliveries bool) {
 	e := newLoadEnv(b)
+	if deliveries {
+		e.bot.UseDeliveries(e.db)
+	}
 	real := httptest.NewServer(e.bot.Handler())
 	defer real.Close()
 	stand := httptest.NewServer(e.floor())

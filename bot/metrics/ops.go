@@ -26,6 +26,12 @@ type DBStats struct {
 	CommitTime    time.Duration // time commits spent since the start
 	CommitWrites  int64         // page writes by commits since the start
 	ReadOpenClose time.Duration // how long one read transaction took to open and close, measured at scrape
+
+	// The store's bounded cache of decoded members (group and leaderboard
+	// read it); all zero when it is off. Hit rate is hits/(hits+misses).
+	CacheHits, CacheMisses, CacheEvictions uint64
+	CacheEntries                           int
+	CacheBytes, CacheMaxBytes              int64
 }
 
 var (
@@ -55,6 +61,16 @@ var (
 		"Page writes made by commits since the start.", nil, nil)
 	descDBTx = prometheus.NewDesc("studybot_db_read_transaction_seconds",
 		"Time one read transaction took to open and close at this scrape: high when a commit growing the file holds readers out.", nil, nil)
+	descCacheHits = prometheus.NewDesc("studybot_member_cache_hits_total",
+		"Member reads (group, leaderboard) answered from the store's cache of decoded members.", nil, nil)
+	descCacheMisses = prometheus.NewDesc("studybot_member_cache_misses_total",
+		"Member reads (group, leaderboard) that had to decode the stored record.", nil, nil)
+	descCacheEvictions = prometheus.NewDesc("studybot_member_cache_evictions_total",
+		"Decoded members dropped from the cache to keep it within its bound.", nil, nil)
+	descCacheEntries = prometheus.NewDesc("studybot_member_cache_entries",
+		"Entries in the cache of decoded members now.", nil, nil)
+	descCacheBytes = prometheus.NewDesc("studybot_member_cache_bytes",
+		"Estimated size of the cache of decoded members now, and its bound as max=\"1\".", []string{"max"}, nil)
 	descDBUp = prometheus.NewDesc("studybot_db_up",
 		"1 when the database answered this scrape's read transaction, else 0.", nil, nil)
 )
@@ -65,6 +81,7 @@ type ops struct {
 	version  string
 	commit   string
 	adapters []adapterStatus
+	shards   []shardSource // shards.go
 	db       func() (DBStats, error)
 }
 
@@ -75,14 +92,16 @@ type adapterStatus struct {
 
 func (o *ops) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuild, descConnected, descReconnects, descSince,
-		descDBSize, descDBFree, descDBOpenReads, descDBReads, descDBCommit, descDBWrites, descDBTx, descDBUp} {
+		descDBSize, descDBFree, descDBOpenReads, descDBReads, descDBCommit, descDBWrites, descDBTx, descDBUp,
+		descCacheHits, descCacheMisses, descCacheEvictions, descCacheEntries, descCacheBytes,
+		descShardState, descShardReconnects, descShardSince} {
 		ch <- d
 	}
 }
 
 func (o *ops) Collect(ch chan<- prometheus.Metric) {
 	o.mu.Lock()
-	version, commit, adapters, db := o.version, o.commit, o.adapters, o.db
+	version, commit, adapters, shards, db := o.version, o.commit, o.adapters, o.shards, o.db
 	o.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, version, commit, runtime.Version())
 	for _, a := range adapters {
@@ -97,6 +116,9 @@ func (o *ops) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descConnected, prometheus.GaugeValue, up, a.name)
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(s.Reconnects), a.name)
 		ch <- prometheus.MustNewConstMetric(descSince, prometheus.GaugeValue, since, a.name)
+	}
+	for _, s := range shards {
+		s.collect(ch)
 	}
 	if db == nil {
 		return
@@ -114,6 +136,12 @@ func (o *ops) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDBCommit, prometheus.CounterValue, s.CommitTime.Seconds())
 	ch <- prometheus.MustNewConstMetric(descDBWrites, prometheus.CounterValue, float64(s.CommitWrites))
 	ch <- prometheus.MustNewConstMetric(descDBTx, prometheus.GaugeValue, s.ReadOpenClose.Seconds())
+	ch <- prometheus.MustNewConstMetric(descCacheHits, prometheus.CounterValue, float64(s.CacheHits))
+	ch <- prometheus.MustNewConstMetric(descCacheMisses, prometheus.CounterValue, float64(s.CacheMisses))
+	ch <- prometheus.MustNewConstMetric(descCacheEvictions, prometheus.CounterValue, float64(s.CacheEvictions))
+	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(s.CacheEntries))
+	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(s.CacheBytes), "0")
+	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(s.CacheMaxBytes), "1")
 }
 
 // SetBuild labels studybot_build_info; until called they are "unknown".

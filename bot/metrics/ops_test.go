@@ -35,6 +35,8 @@ var opsFamilies = []string{
 	"studybot_db_up", "studybot_db_size_bytes", "studybot_db_free_bytes", "studybot_db_open_read_transactions",
 	"studybot_db_read_transactions_total", "studybot_db_commit_seconds_total", "studybot_db_commit_writes_total",
 	"studybot_db_read_transaction_seconds", "studybot_build_info",
+	"studybot_member_cache_hits_total", "studybot_member_cache_misses_total", "studybot_member_cache_evictions_total",
+	"studybot_member_cache_entries", "studybot_member_cache_bytes",
 }
 
 // TestEveryFamilyBeforeAnyEvent: a scrape before any command, post or

@@ -1,12 +1,10 @@
 package schedule_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/schedule"
 	"github.com/studybot/studybot/store"
 )
@@ -101,11 +100,7 @@ func subscribeAt(t testing.TB, db *store.DB, next time.Time, ids ...string) {
 func TestNextMinuteClaimsWhileSending(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	subscribeAt(t, db, t0, "a1", "a2", "a3", "a4", "a5")
 	subscribeAt(t, db, t0.Add(time.Minute), "b1", "b2", "b3")
 	clock.Set(t0)
@@ -173,11 +168,7 @@ func waitFor(t *testing.T, c <-chan string, what string) {
 func TestTickSendsConcurrently(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	var ids []string
 	for i := range 20 {
 		ids = append(ids, fmt.Sprintf("m%02d", i))
@@ -295,7 +286,7 @@ func TestTickLogLineShowsSendRates(t *testing.T) {
 	for _, id := range []string{"ana", "bob"} {
 		h.subscribe(id, "08:30", "UTC")
 	}
-	var logs syncBuffer
+	var logs bottest.LogBuffer
 	h.s = schedule.New(schedule.Config{SendRate: 45}, h.db, h.eng, h.clock, slog.New(slog.NewTextHandler(&logs, nil)))
 	h.clock.Set(utc("2025-06-02 08:30"))
 	schedule.RunTick(h.s)
@@ -305,24 +296,6 @@ func TestTickLogLineShowsSendRates(t *testing.T) {
 			t.Errorf("log line lacks %s: %s", want, line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // panicEngine panics delivering one member's nudge.
@@ -341,11 +314,7 @@ func (p *panicEngine) DeliverNudge(ctx context.Context, sp bot.Space, member str
 func TestSenderPanicFailsOneNudge(t *testing.T) {
 	t0 := utc("2025-06-02 08:30")
 	clock := bot.NewManualClock(t0.Add(-time.Hour))
-	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, clock)
 	subscribeAt(t, db, t0, "ana", "boom", "cy")
 	clock.Set(t0)
 	s := schedule.New(schedule.Config{}, db, &panicEngine{}, clock, slog.New(slog.DiscardHandler))

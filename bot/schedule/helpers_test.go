@@ -16,6 +16,18 @@ import (
 
 var space = bot.Space{Platform: bot.PlatformConsole, ID: "group"}
 
+// openStore opens a store on a new file in a temp directory, reading clock
+// (nil: the real one), and closes it when the test ends.
+func openStore(t testing.TB, clock bot.Clock) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // delivery is one Direct or Post the recorder saw.
 type delivery struct {
 	Space  bot.Space

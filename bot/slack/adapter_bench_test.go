@@ -63,9 +63,10 @@ func BenchmarkAdapterOnly(b *testing.B) {
 		h    http.Handler
 	}{
 		{"handler", bt.Handler()},
-		{"signed", bt.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		{"signed", bt.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.Write(answer)
+			return true
 		})},
 	} {
 		b.Run(h.name, func(b *testing.B) {

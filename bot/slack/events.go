@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/slack-go/slack/slackevents"
 
@@ -16,16 +15,9 @@ import (
 // retry whose first delivery was handled is acknowledged with no second
 // effect; one whose first delivery never was (the process was restarting, or
 // crashed before handling it) is handled now. Slash commands and button
-// clicks are never retried by Slack, so only events go through here.
-const (
-	// eventKeep is how long a handled event id is remembered: well past
-	// Slack's retry window (its last retry comes about 5 minutes after the
-	// first try).
-	eventKeep = time.Hour
-	// eventPruneEvery is how often a mark also prunes ids older than
-	// eventKeep, so the store holds about an hour of events at most.
-	eventPruneEvery = 10 * time.Minute
-)
+// clicks are never retried by Slack, so only events go through here (the
+// signature check's replay guard, http.go, covers those). Handled keys are
+// kept for bot.DeliveryKeep, then pruned.
 
 // eventOnce decides whether an event id is handled. The store, when set,
 // is the record that survives a restart (and is shared by processes on one
@@ -33,12 +25,9 @@ const (
 // are being handled right now (a retry arriving meanwhile must not run
 // beside the first), and, without a store, which were handled.
 type eventOnce struct {
-	store bot.Deliveries // nil: this process's memory only
-
-	mu        sync.Mutex
-	inflight  map[string]bool
-	done      *dedup // recently handled ids; spares a store read
-	lastPrune time.Time
+	mu       sync.Mutex
+	inflight map[string]bool
+	done     *dedup // recently handled ids; spares a store read
 }
 
 func newEventOnce() *eventOnce {
@@ -50,9 +39,18 @@ func newEventOnce() *eventOnce {
 // the database, has no second effect. Call it before Run. Without it, only
 // this process remembers.
 func (b *Bot) UseDeliveries(d bot.Deliveries) {
-	b.events.mu.Lock()
-	defer b.events.mu.Unlock()
-	b.events.store = d
+	b.deliveries = bot.NewDeliveryLog(d)
+}
+
+// UseRequestDeliveries makes d the record of handled slash commands and
+// clicks too (by their signature: the same body at the same timestamp is
+// the same request), so that a replay that reaches another process sharing
+// the database has no second effect. Call it before Run. It costs a read
+// before and a write after every request; cmd/studybot sets it only for a
+// database several processes share, since one process alone already
+// remembers what it handled.
+func (b *Bot) UseRequestDeliveries(d bot.Deliveries) {
+	b.requests = bot.NewDeliveryLog(d)
 }
 
 // handleEvent handles an Events API delivery unless its event id was already
@@ -85,12 +83,8 @@ func (b *Bot) beginEvent(ctx context.Context, key string) bool {
 		return false
 	}
 	o.inflight[key] = true
-	st := o.store
 	o.mu.Unlock()
-	if st == nil {
-		return true
-	}
-	done, err := st.Delivered(ctx, key)
+	done, err := b.deliveries.Delivered(ctx, key)
 	if err != nil {
 		// Handle it anyway: showing a Home tab twice is better than never.
 		b.log.Warn("slack: cannot tell whether an event was handled; handling it", "key", key, "err", err)
@@ -111,27 +105,8 @@ func (b *Bot) beginEvent(ctx context.Context, key string) bool {
 // another chance.
 func (b *Bot) endEvent(ctx context.Context, key string, handled bool) {
 	o := b.events
-	now := b.clock.Now()
-	o.mu.Lock()
-	st := o.store
-	prune := st != nil && handled && now.Sub(o.lastPrune) >= eventPruneEvery
-	if prune {
-		o.lastPrune = now
-	}
-	o.mu.Unlock()
-	if handled && st != nil {
-		// The effect happened; record it even if the request's context ended.
-		mctx := context.WithoutCancel(ctx)
-		if err := st.MarkDelivered(mctx, key, now); err != nil {
-			b.log.Warn("slack: cannot record a handled event; a retry may repeat it", "key", key, "err", err)
-		}
-		if prune {
-			if n, err := st.PruneDeliveries(mctx, now.Add(-eventKeep)); err != nil {
-				b.log.Warn("slack: pruning handled event ids failed", "err", err)
-			} else if n > 0 {
-				b.log.Debug("slack: pruned handled event ids", "count", n)
-			}
-		}
+	if handled {
+		b.markDelivered(ctx, b.deliveries, key)
 	}
 	o.mu.Lock()
 	delete(o.inflight, key)
@@ -139,4 +114,16 @@ func (b *Bot) endEvent(ctx context.Context, key string, handled bool) {
 		o.done.first(key)
 	}
 	o.mu.Unlock()
+}
+
+// markDelivered records key as handled in the store, if there is one, and
+// logs what failed: a retry or replay may then repeat the effect once.
+func (b *Bot) markDelivered(ctx context.Context, l *bot.DeliveryLog, key string) {
+	n, err := l.Mark(ctx, key, b.clock.Now())
+	if err != nil {
+		b.log.Warn("slack: cannot record a handled delivery; a retry may repeat it", "key", key, "err", err)
+	}
+	if n > 0 {
+		b.log.Debug("slack: pruned handled delivery keys", "count", n)
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/studybot/studybot/bot"
 )
 
 // homeEventBody is an app_home_opened delivery as Slack posts it.
@@ -128,18 +130,18 @@ func TestHTTPEventFailedEffectRetried(t *testing.T) {
 	}
 }
 
-// TestEventIDsPruned: handled ids are forgotten once past eventKeep, by a
+// TestEventIDsPruned: handled ids are forgotten once past bot.DeliveryKeep, by a
 // later mark.
 func TestEventIDsPruned(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	db := tb.rec.env.DB
 	tb.UseDeliveries(db)
 	tb.postEvent(t, "EvOld", 0)
-	tb.clock.Add(eventKeep + eventPruneEvery)
+	tb.clock.Add(bot.DeliveryKeep + bot.DeliveryPruneEvery)
 	tb.postEvent(t, "EvNew", 0)
 	ctx := context.Background()
 	if ok, _ := db.Delivered(ctx, "slack:event:EvOld"); ok {
-		t.Error("an id older than eventKeep was not pruned")
+		t.Error("an id older than bot.DeliveryKeep was not pruned")
 	}
 	if ok, _ := db.Delivered(ctx, "slack:event:EvNew"); !ok {
 		t.Error("the new id was pruned or never marked")

@@ -38,18 +38,18 @@ func (b *Bot) Handler() http.Handler {
 // timestamp, then that the body is of the media type Slack uses for the
 // endpoint (else 415), and answers a retry or a replay with 200 and no side
 // effect.
-func (b *Bot) signed(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+func (b *Bot) signed(mediaType string, next handlerFunc) http.Handler {
 	return b.signedRetries(mediaType, next, false)
 }
 
 // signedRetried is signed for the Events API, whose retries reach next:
 // serveEvent handles each event id once (events.go), so a retry of an event
 // that was never handled is not lost.
-func (b *Bot) signedRetried(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+func (b *Bot) signedRetried(mediaType string, next handlerFunc) http.Handler {
 	return b.signedRetries(mediaType, next, true)
 }
 
-func (b *Bot) signedRetries(mediaType string, next func(w http.ResponseWriter, r *http.Request, body []byte), retries bool) http.Handler {
+func (b *Bot) signedRetries(mediaType string, next handlerFunc, retries bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
@@ -81,14 +81,42 @@ func (b *Bot) signedRetries(mediaType string, next func(w http.ResponseWriter, r
 		// Slack retries a command or a click it thinks we missed; we did not
 		// miss it. (Events are retried for real; events.go decides on them.)
 		// An identical signature inside the window is a replay of a request
-		// we already handled.
+		// we already handled: this process's memory says so first, then the
+		// store, which knows what other processes (and this one before a
+		// restart) handled.
 		if (!retries && r.Header.Get("X-Slack-Retry-Num") != "") || !b.seen.first("sig:"+sig) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		next(w, r, body)
+		if retries || b.requests == nil {
+			next(w, r, body)
+			return
+		}
+		key := "slack:req:" + sig
+		done, err := b.requests.Delivered(r.Context(), key)
+		if err != nil {
+			// Handle it anyway: an answer given twice beats none.
+			b.log.Warn("slack: cannot tell whether a request was handled; handling it", "key", key, "err", err)
+		}
+		if done {
+			b.log.Debug("slack request already handled by this or another process; acknowledged only", "path", r.URL.Path)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if next(w, r, body) {
+			// The answer goes out before the record is written, so the store
+			// adds nothing to the member's wait.
+			_ = http.NewResponseController(w).Flush()
+			b.markDelivered(r.Context(), b.requests, key)
+		}
 	})
 }
+
+// handlerFunc serves a signed request whose body was read and checked. It
+// reports whether the request took effect (an answer or an acknowledgement
+// with work behind it), which makes a replay of it one to refuse; a request
+// refused as malformed did not, and a replay gets the same refusal.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte) bool
 
 // responseTransport is the transport of response_url posts. Every one goes
 // to the same host (hooks.slack.com), and a busy minute sends many at once;
@@ -168,20 +196,20 @@ func sign(secret, timestamp string, body []byte) string {
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
+func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	var form form
 	if err := form.parse(string(body)); err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
-		return
+		return false
 	}
 	if form.repeated() {
 		http.Error(w, "malformed form: a field given twice", http.StatusBadRequest)
-		return
+		return false
 	}
 	if !slackID(form.get("team_id")) || !slackID(form.get("user_id")) || form.get("command") == "" ||
 		(form.get("channel_id") != "" && !slackID(form.get("channel_id"))) {
 		http.Error(w, "malformed slash command: team_id, user_id and command are required, and ids are Slack ids", http.StatusBadRequest)
-		return
+		return false
 	}
 	sc := slack.SlashCommand{
 		TeamID:      form.get("team_id"),
@@ -197,47 +225,56 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 	p := b.slashCommand(r.Context(), sc, 0)
 	if p == nil {
 		w.WriteHeader(http.StatusOK)
-		return
+		return b.recorded(sc.TeamID)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(p.json())
+	return b.recorded(sc.TeamID)
 }
 
-func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+// recorded reports whether a request from team that took effect is recorded
+// as handled: not one from a workspace slack.allowed_teams leaves out, of
+// which nothing is stored (its answer is a polite sentence; a replay gets
+// the same one).
+func (b *Bot) recorded(team string) bool { return team != "" && b.serves(team) }
+
+func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	var form form
 	if err := form.parse(string(body)); err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
-		return
+		return false
 	}
 	if form.count("payload") != 1 {
 		http.Error(w, "malformed form: one payload field expected", http.StatusBadRequest)
-		return
+		return false
 	}
 	var cb slack.InteractionCallback
 	if err := decodeInteraction([]byte(form.get("payload")), &cb); err != nil {
 		http.Error(w, "malformed payload", http.StatusBadRequest)
-		return
+		return false
 	}
 	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
 	if cb.Type == "" || !slackID(cb.User.ID) || (team != "" && !slackID(team)) || (cb.Channel.ID != "" && !slackID(cb.Channel.ID)) {
 		http.Error(w, "malformed payload: a type and a Slack user id are required", http.StatusBadRequest)
-		return
+		return false
 	}
 	if cb.Type == slack.InteractionTypeViewSubmission {
 		// The answer decides whether the modal closes.
 		if resp := b.viewSubmission(cb); resp != nil {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			_ = json.NewEncoder(w).Encode(resp)
-			return
+			return b.recorded(team)
 		}
 		w.WriteHeader(http.StatusOK)
-		return
+		return b.recorded(team)
 	}
 	w.WriteHeader(http.StatusOK)
-	b.async(func(ctx context.Context) { b.interaction(ctx, cb) })
+	// The click is acknowledged now and run after; Slack has its answer, so
+	// a replay of it is one to refuse even while the engine still works.
+	return b.async(func(ctx context.Context) { b.interaction(ctx, cb) }) && b.recorded(team)
 }
 
-func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	var outer struct {
 		Type      string `json:"type"`
 		Challenge string `json:"challenge"`
@@ -245,24 +282,25 @@ func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	if err := json.Unmarshal(body, &outer); err != nil {
 		http.Error(w, "malformed event", http.StatusBadRequest)
-		return
+		return false
 	}
 	if outer.Type == slackevents.URLVerification {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": outer.Challenge})
-		return
+		return true
 	}
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
 		// An event type slack-go does not know: not one we subscribe to.
 		w.WriteHeader(http.StatusOK)
-		return
+		return true
 	}
 	// While shutting down the event is refused, so Slack retries it (to
 	// this process after its restart, or to another one).
 	if !b.async(func(ctx context.Context) { b.handleEvent(ctx, ev, outer.EventID) }) {
 		http.Error(w, "shutting down; retry", http.StatusServiceUnavailable)
-		return
+		return false
 	}
 	w.WriteHeader(http.StatusOK)
+	return true // events.go records the event id itself
 }

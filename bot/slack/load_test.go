@@ -184,7 +184,7 @@ func (e *loadEnv) sign(n0, count int, tag string) []loadReq {
 // decoding the payload, which is the adapter's work.
 func (e *loadEnv) floor() http.Handler {
 	answer := []byte(`{"response_type":"ephemeral","text":"Done.","blocks":[]}`)
-	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) {
+	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
 		if r.URL.Path == "/slack/interactivity" {
 			n := string(body[bytes.LastIndexByte(body, '=')+2:]) // "&load_n=f123"
 			w.WriteHeader(http.StatusOK)
@@ -193,10 +193,11 @@ func (e *loadEnv) floor() http.Handler {
 					panic(err)
 				}
 			})
-			return
+			return true
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(answer)
+		return true
 	})
 }
 

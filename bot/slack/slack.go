@@ -171,8 +171,13 @@ type Bot struct {
 	pacer  *pacer
 	seen   *dedup     // envelope ids and HTTP signatures already handled
 	events *eventOnce // Events API event ids: handled once (events.go)
-	dmMu   sync.Mutex
-	dms    map[string]string // space key + "/" + member -> DM channel id
+	// deliveries is the store's record of handled events, shared across
+	// restarts and processes; nil without a store (UseDeliveries). requests
+	// is that of handled commands and clicks (UseRequestDeliveries).
+	deliveries *bot.DeliveryLog
+	requests   *bot.DeliveryLog
+	dmMu       sync.Mutex
+	dms        map[string]string // space key + "/" + member -> DM channel id
 
 	// Work continuing after an acknowledgement runs under ctx and is counted
 	// in wg; Run drains it on the way out (see drain).

@@ -13,7 +13,8 @@ import (
 func TestAllowedTeams(t *testing.T) {
 	tb := newTestBot(t, ModeHTTP)
 	tb.teams = teamSet([]string{"T9OTHER"}) // testTeam is not on it
-	tb.UseDeliveries(tb.rec.env.DB)         // as cmd/studybot wires it: handled event ids are stored
+	tb.UseDeliveries(tb.rec.env.DB)         // as cmd/studybot wires it: handled events are stored,
+	tb.UseRequestDeliveries(tb.rec.env.DB)  // and, on a shared database, handled commands and clicks
 	stats := func() int64 {
 		s, err := tb.rec.env.DB.Stats()
 		if err != nil {

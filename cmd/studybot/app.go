@@ -61,6 +61,7 @@ type adapter struct {
 	platform bot.Platform
 	route    *route    // HTTP modes: what it serves on the shared listener
 	conn     connected // its platform connection, for /readyz and /metrics
+	shards   sharded   // gateway shards (Discord), shown per shard; nil otherwise (shards.go)
 }
 
 // NewMain returns a Main for cfg on the real clock and the process's stdio.
@@ -117,6 +118,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	for _, a := range m.adapters {
 		m.Metrics.Adapter(a.name, a.conn.Connection)
+		m.registerShards(a)
 	}
 	m.Engine.Messenger = m.Metrics.CountPosts(msgs)
 	// Delivery is paced by each platform's Messenger (discord.send_rate,

@@ -81,8 +81,8 @@ type DatabaseConfig struct {
 	// hold a password; URLFile reads it from a file instead.
 	URL     Secret `toml:"url"`
 	URLFile string `toml:"url_file"`
-	// MaxConns bounds this process's PostgreSQL connection pool (0: 4 per
-	// CPU, at least 4).
+	// MaxConns bounds this process's PostgreSQL connection pool (0: pgxpool's
+	// default, the number of CPUs, at least 4).
 	MaxConns int `toml:"max_conns"`
 	// Poll is how often a process on a shared PostgreSQL database re-reads
 	// the challenge schedules other processes set (default 1m).

@@ -33,7 +33,14 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	io.WriteString(w, "ok\n")
+	// Each gateway shard's state follows, for the operator reading it; it
+	// never fails liveness.
+	io.WriteString(w, withLines("ok", m.shardLines()))
+}
+
+// withLines is first, then lines, one a line.
+func withLines(first string, lines []string) string {
+	return strings.Join(append([]string{first}, lines...), "\n") + "\n"
 }
 
 // readyz is readiness: 200 only when the database answers and every enabled
@@ -41,11 +48,13 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 // lost less than readyGrace ago; else 503 with one line per reason.
 func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	// The reasons (if any) come first, then each gateway shard's state.
+	shards := m.shardLines()
 	if reasons := m.notReady(); len(reasons) > 0 {
-		http.Error(w, strings.Join(reasons, "\n"), http.StatusServiceUnavailable)
+		http.Error(w, strings.Join(append(reasons, shards...), "\n"), http.StatusServiceUnavailable)
 		return
 	}
-	io.WriteString(w, "ready\n")
+	io.WriteString(w, withLines("ready", shards))
 }
 
 // notReady lists why the bot is not ready, one "part: reason" per line.

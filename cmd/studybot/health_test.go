@@ -159,7 +159,7 @@ func TestReadiness(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, body := getBody(t, base+"/readyz")
-		if code == http.StatusOK && body == "ready\n" {
+		if code == http.StatusOK && body == "ready\ndiscord shard 0 of 1: ready since 2026-01-05T09:00:00Z, 0 reconnects\n" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -179,8 +179,8 @@ func TestReadiness(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "discord gateway reconnecting since 2026-01-05T09:00:00Z") {
 		t.Errorf("/readyz past the grace: %d %q, want 503 with the reason", code, body)
 	}
-	if code, body := getBody(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
-		t.Errorf("/healthz during the outage: %d %q, want 200", code, body)
+	if code, body := getBody(t, base+"/healthz"); code != http.StatusOK || body != "ok\ndiscord shard 0 of 1: reconnecting since 2026-01-05T09:00:00Z, 1 reconnects\n" {
+		t.Errorf("/healthz during the outage: %d %q, want 200 with the shard's state", code, body)
 	}
 	stop()
 	if strings.Contains(logs.String(), "test-token") {

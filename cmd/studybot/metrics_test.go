@@ -49,6 +49,9 @@ func TestMetricsBeforeAnyEvent(t *testing.T) {
 		`studybot_db_commit_seconds_total `,
 		`studybot_db_commit_writes_total `,
 		`studybot_db_read_transaction_seconds `,
+		`studybot_member_cache_hits_total 0`,
+		`studybot_member_cache_misses_total 0`,
+		`studybot_member_cache_bytes{max="1"} 6.7108864e+07`,
 		`studybot_build_info{commit="` + rev + `",go_version="go`,
 		`version="` + ver + `"} 1`,
 	} {

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/roadmap"
 	"github.com/studybot/studybot/store"
 	"github.com/studybot/studybot/store/postgres"
@@ -178,7 +178,7 @@ func TestTwoConsolesOnePostgres(t *testing.T) {
 	}
 	// ann's console stays open while bob's runs.
 	annIn, annW := io.Pipe()
-	var annOut lockedBuffer
+	var annOut bottest.LogBuffer
 	ann := open("ann", annIn, &annOut)
 	annDone := make(chan error, 1)
 	go func() { annDone <- ann.Run(ctx) }()
@@ -188,7 +188,7 @@ func TestTwoConsolesOnePostgres(t *testing.T) {
 			t.Fatalf("ann's done never answered:\n%s", annOut.String())
 		}
 	}
-	var bobOut lockedBuffer
+	var bobOut bottest.LogBuffer
 	bob := open("bob", strings.NewReader("leaderboard\n"), &bobOut)
 	if err := bob.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -202,21 +202,4 @@ func TestTwoConsolesOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	ann.Close()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

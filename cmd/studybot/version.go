@@ -64,14 +64,21 @@ func dbStats(db *store.DB) func() (metrics.DBStats, error) {
 		if err != nil {
 			return metrics.DBStats{}, err
 		}
+		c := db.CacheStats()
 		return metrics.DBStats{
-			SizeBytes:     s.Size,
-			FreeBytes:     s.FreeBytes,
-			OpenReads:     s.OpenReads,
-			Reads:         s.Reads,
-			CommitTime:    s.CommitTime,
-			CommitWrites:  s.CommitWrites,
-			ReadOpenClose: time.Since(start),
+			CacheHits:      c.Hits,
+			CacheMisses:    c.Misses,
+			CacheEvictions: c.Evictions,
+			CacheEntries:   c.Entries,
+			CacheBytes:     c.Bytes,
+			CacheMaxBytes:  c.MaxBytes,
+			SizeBytes:      s.Size,
+			FreeBytes:      s.FreeBytes,
+			OpenReads:      s.OpenReads,
+			Reads:          s.Reads,
+			CommitTime:     s.CommitTime,
+			CommitWrites:   s.CommitWrites,
+			ReadOpenClose:  time.Since(start),
 		}, nil
 	}
 }

@@ -53,8 +53,8 @@ func (v *dueView) NextDue(ctx context.Context) (time.Time, error) {
 // per row (the transaction is not retried); its error rolls back and comes
 // back unchanged.
 func (db *DB) claimDue(ctx context.Context, platforms []string, now time.Time, limit int, fn func(*bot.Due) error) ([]*bot.Due, error) {
-	if limit <= 0 {
-		return nil, bot.Errorf(bot.Invalid, "ClaimDue needs a positive limit, not %d.", limit)
+	if err := bot.CheckClaimLimit(limit); err != nil {
+		return nil, err
 	}
 	var out []*bot.Due
 	var fnErr error
@@ -137,13 +137,7 @@ func (db *DB) claimDue(ctx context.Context, platforms []string, now time.Time, l
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("claim due", err)
-	}
-	return out, nil
+	return bot.StoreResult("claim due", out, fnErr, err)
 }
 
 func (db *DB) nextDue(ctx context.Context, platforms []string) (time.Time, error) {
@@ -157,7 +151,7 @@ func (db *DB) nextDue(ctx context.Context, platforms []string) (time.Time, error
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, wrap("next due", err)
+		return time.Time{}, bot.StoreError("next due", err)
 	}
 	return next.UTC(), nil
 }

@@ -15,11 +15,11 @@ func (db *DB) SpaceKeys(ctx context.Context) ([]bot.Space, error) {
 	rows, err := db.pool.Query(ctx, `SELECT space FROM spaces UNION SELECT space FROM members
 		UNION SELECT space FROM challenges UNION SELECT space FROM roadmap_files ORDER BY 1`)
 	if err != nil {
-		return nil, wrap("list spaces", err)
+		return nil, bot.StoreError("list spaces", err)
 	}
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, wrap("list spaces", err)
+		return nil, bot.StoreError("list spaces", err)
 	}
 	out := make([]bot.Space, 0, len(keys))
 	for _, k := range keys {
@@ -40,7 +40,7 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 		+ (SELECT count(*) FROM (SELECT 1 FROM members LIMIT 1) b)
 		+ (SELECT count(*) FROM (SELECT 1 FROM challenges LIMIT 1) c)
 		+ (SELECT count(*) FROM (SELECT 1 FROM roadmap_files LIMIT 1) d)`).Scan(&n)
-	return n == 0, wrap("count rows", err)
+	return n == 0, bot.StoreError("count rows", err)
 }
 
 // SizeBytes is the disk size of the studybot tables (with indexes and
@@ -50,7 +50,7 @@ func (db *DB) SizeBytes(ctx context.Context) (int64, error) {
 	err := db.pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c
 		JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relkind = 'r'`).Scan(&n)
 	if err != nil || n == nil {
-		return 0, wrap("database size", err)
+		return 0, bot.StoreError("database size", err)
 	}
 	return *n, nil
 }
@@ -59,5 +59,5 @@ func (db *DB) SizeBytes(ctx context.Context) (int64, error) {
 // made a scratch schema (studybot simulate). The DB is unusable afterwards.
 func (db *DB) DropSchema(ctx context.Context, schema string) error {
 	_, err := db.pool.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-	return wrap("drop schema", err)
+	return bot.StoreError("drop schema", err)
 }

@@ -166,15 +166,15 @@ func readMember(ctx context.Context, q interface {
 
 // Member implements bot.Store.
 func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member, error) {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return nil, err
 	}
 	m, _, _, err := readMember(ctx, db.pool, sp, id, false)
 	if err != nil {
-		return nil, wrap("read member", err)
+		return nil, bot.StoreError("read member", err)
 	}
 	if m == nil {
-		return nil, bot.Errorf(bot.NotFound, "I have nothing stored for that member yet.")
+		return nil, bot.MemberNotFound()
 	}
 	return m, nil
 }
@@ -183,7 +183,7 @@ func (db *DB) Member(ctx context.Context, sp bot.Space, id string) (*bot.Member,
 // transaction, so concurrent updates of one member (from any process) run
 // one after the other; fn runs once per attempt.
 func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func(*bot.Member) error) (*bot.Member, error) {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return nil, err
 	}
 	var out *bot.Member
@@ -213,23 +213,17 @@ func (db *DB) UpdateMember(ctx context.Context, sp bot.Space, id string, fn func
 		out = m
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update member", err)
-	}
-	return out, nil
+	return bot.StoreResult("update member", out, fnErr, err)
 }
 
 // writeMember stores m's row and the changes to its marks (old: as read).
 // A new member's row is inserted; one that another process inserted first
 // makes the insert fail, and the transaction is retried.
 func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old map[markKey]bot.Mark) error {
-	if len(m.Name) > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one member (%d bytes; the limit is %d).", len(m.Name), MaxRecordLen)
+	if err := bot.CheckRecordLen("member", len(m.Name)); err != nil {
+		return err
 	}
-	history, err := encode("member", m.History)
+	history, err := bot.MarshalRecord("member", m.History)
 	if err != nil {
 		return err
 	}
@@ -242,12 +236,12 @@ func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old 
 			rest[rm] = trackRest{Picks: t.Picks, Reviews: t.Reviews}
 		}
 	}
-	tracks, err := encode("member", rest)
+	tracks, err := bot.MarshalRecord("member", rest)
 	if err != nil {
 		return err
 	}
-	if n := len(history) + len(tracks) + len(m.Name); n > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one member (%d bytes; the limit is %d).", n, MaxRecordLen)
+	if err := bot.CheckRecordLen("member", len(history)+len(tracks)+len(m.Name)); err != nil {
+		return err
 	}
 	args := []any{m.Space.Key(), m.ID, m.Name, ts(m.Created), ts(m.Seen), m.Follow, m.Nudge.On, m.Nudge.Hour, m.Nudge.Minute, m.Nudge.Zone,
 		m.Nudge.LastDate, m.Streak.Days, m.Streak.Best, m.Streak.Last, m.DMClosed, m.ProfileZone, m.Hidden, m.Buddy, history, tracks}
@@ -356,7 +350,7 @@ func slotDue(ctx context.Context, tx pgx.Tx, s nudge.Slot, space, id string) (ti
 // where they posted a challenge, set the schedule, moderate or added a
 // roadmap.
 func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
-	if err := checkMember(sp, id); err != nil {
+	if err := bot.CheckMember(sp, id); err != nil {
 		return err
 	}
 	key := sp.Key()
@@ -392,7 +386,7 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 		b.Queue("DELETE FROM dm_channels WHERE space=$1 AND member=$2", key, id)
 		return tx.SendBatch(ctx, b).Close()
 	})
-	return wrap("delete member", err)
+	return bot.StoreError("delete member", err)
 }
 
 // membersPage is how many members Members reads per query; fn runs between
@@ -402,14 +396,14 @@ const membersPage = 256
 // Members implements bot.Store, in id order, a page at a time (not one
 // snapshot, like the bbolt store's).
 func (db *DB) Members(ctx context.Context, sp bot.Space, fn func(*bot.Member) error) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
 	after := ""
 	for {
 		page, err := db.membersPage(ctx, sp, after)
 		if err != nil {
-			return wrap("list members", err)
+			return bot.StoreError("list members", err)
 		}
 		for _, m := range page {
 			if err := fn(m); err != nil {

@@ -31,10 +31,10 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// Limits, the same as the bbolt store's.
+// Limits: the Store contract's (package bot), as in the bbolt store.
 const (
-	MaxIDLen     = 256
-	MaxRecordLen = 1 << 20
+	MaxIDLen     = bot.MaxIDLen
+	MaxRecordLen = bot.MaxRecordLen
 )
 
 //go:embed migrations/*.sql
@@ -45,8 +45,8 @@ type Options struct {
 	// Schema, when set, is created if missing and used for every table
 	// (search_path), so several studybots, or tests, share one database.
 	Schema string
-	// MaxConns bounds the connection pool; default pgxpool's (4 per CPU, at
-	// least 4). URL parameter pool_max_conns overrides it.
+	// MaxConns bounds the connection pool; default pgxpool's (the number of
+	// CPUs, at least 4). URL parameter pool_max_conns overrides it.
 	MaxConns int32
 	// Clock stamps Member.Created on new members; default bot.SystemClock.
 	Clock bot.Clock
@@ -209,61 +209,6 @@ func (db *DB) migrate(ctx context.Context) error {
 	})
 }
 
-func checkSpace(sp bot.Space) error {
-	if sp.Platform == "" || sp.ID == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell which server or workspace this is.")
-	}
-	if len(sp.Key()) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That server or workspace id is too long (%d bytes; the limit is %d).", len(sp.Key()), MaxIDLen)
-	}
-	if strings.ContainsAny(string(sp.Platform), ":\x00") || strings.ContainsRune(sp.ID, 0) {
-		return bot.Errorf(bot.Invalid, "That server or workspace id contains characters I cannot store.")
-	}
-	return nil
-}
-
-func checkMember(sp bot.Space, id string) error {
-	if err := checkSpace(sp); err != nil {
-		return err
-	}
-	if id == "" {
-		return bot.Errorf(bot.Invalid, "I could not tell who you are.")
-	}
-	if len(id) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "That member id is too long (%d bytes; the limit is %d).", len(id), MaxIDLen)
-	}
-	if strings.ContainsRune(id, 0) {
-		return bot.Errorf(bot.Invalid, "That member id contains characters I cannot store.")
-	}
-	return nil
-}
-
-// encode marshals v for a jsonb column and bounds its size like the bbolt
-// store bounds a record.
-func encode(what string, v any) ([]byte, error) {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
-	}
-	if len(buf) > MaxRecordLen {
-		return nil, bot.Errorf(bot.Invalid, "That is more than I can store for one %s (%d bytes; the limit is %d).", what, len(buf), MaxRecordLen)
-	}
-	return buf, nil
-}
-
-// wrap adds context to a storage failure; bot errors and context errors come
-// back unchanged.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var be *bot.Error
-	if errors.As(err, &be) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
 // tx runs fn in a transaction, retrying it when PostgreSQL reports a
 // serialization failure, a deadlock or a unique violation (a row another
 // process inserted first; fn must then be safe to re-run, as the
@@ -317,7 +262,7 @@ func lockSpace(ctx context.Context, tx pgx.Tx, sp bot.Space) (*bot.SpaceRecord, 
 }
 
 func putSpace(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) error {
-	buf, err := encode("space", rec)
+	buf, err := bot.MarshalRecord("space", rec)
 	if err != nil {
 		return err
 	}

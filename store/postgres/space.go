@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,14 +16,14 @@ import (
 
 // Space implements bot.Store.
 func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	rec := &bot.SpaceRecord{}
 	var raw []byte
 	err := db.pool.QueryRow(ctx, "SELECT record FROM spaces WHERE space = $1", sp.Key()).Scan(&raw)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, wrap("read space", err)
+		return nil, bot.StoreError("read space", err)
 	}
 	if raw != nil {
 		if err := json.Unmarshal(raw, rec); err != nil {
@@ -35,23 +34,9 @@ func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error)
 	return rec, nil
 }
 
-// keepOwned restores the fields of a space record that belong to the store's
-// own methods (see bot.SpaceRecord) after a caller's fn had it.
-func keepOwned(rec, owned *bot.SpaceRecord) {
-	rec.Space = owned.Space
-	rec.Current, rec.ClosesAt = owned.Current, owned.ClosesAt
-	rec.Roadmaps = owned.Roadmaps
-}
-
-func ownedOf(rec *bot.SpaceRecord) bot.SpaceRecord {
-	o := *rec
-	o.Roadmaps = slices.Clone(rec.Roadmaps)
-	return o
-}
-
 // UpdateSpace implements bot.Store, under the space row's lock.
 func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var out *bot.SpaceRecord
@@ -62,25 +47,17 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		if err != nil {
 			return err
 		}
-		owned := ownedOf(rec)
-		if err := fn(rec); err != nil {
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
 			fnErr = err
 			return err
 		}
-		keepOwned(rec, &owned)
 		if err := putSpace(ctx, tx, rec); err != nil {
 			return err
 		}
 		out = rec
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update space", err)
-	}
-	return out, nil
+	return bot.StoreResult("update space", out, fnErr, err)
 }
 
 // Spaces implements bot.Store: every space with stored settings, read first,
@@ -88,7 +65,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error {
 	rows, err := db.pool.Query(ctx, "SELECT space, record FROM spaces WHERE record IS NOT NULL ORDER BY space")
 	if err != nil {
-		return wrap("list spaces", err)
+		return bot.StoreError("list spaces", err)
 	}
 	var recs []*bot.SpaceRecord
 	for rows.Next() {
@@ -96,7 +73,7 @@ func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error
 		var raw []byte
 		if err := rows.Scan(&key, &raw); err != nil {
 			rows.Close()
-			return wrap("list spaces", err)
+			return bot.StoreError("list spaces", err)
 		}
 		sp, ok := bot.ParseSpace(key)
 		if !ok {
@@ -113,7 +90,7 @@ func (db *DB) Spaces(ctx context.Context, fn func(*bot.SpaceRecord) error) error
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return wrap("list spaces", err)
+		return bot.StoreError("list spaces", err)
 	}
 	for _, rec := range recs {
 		if err := fn(rec); err != nil {
@@ -196,8 +173,8 @@ func getChallenge(ctx context.Context, tx pgx.Tx, sp bot.Space, id uint64, lock 
 
 // insertChallenge stores a new challenge and its submissions.
 func insertChallenge(ctx context.Context, tx pgx.Tx, sp bot.Space, c *bot.Challenge) error {
-	if n := len(c.Text); n > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one challenge (%d bytes; the limit is %d).", n, MaxRecordLen)
+	if err := bot.CheckRecordLen("challenge", len(c.Text)); err != nil {
+		return err
 	}
 	_, err := tx.Exec(ctx, "INSERT INTO challenges (space, "+challengeCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
 		sp.Key(), int64(c.ID), c.Roadmap, c.Topic, c.Text, c.Channel, c.PostedBy, c.PostedAt, ts(c.ScheduledAt), ts(c.ClosesAt), c.Zone, ts(c.ClosedAt))
@@ -239,7 +216,7 @@ func openChallenge(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) (*bot.C
 		return nil, nil
 	}
 	c, err := getChallenge(ctx, tx, rec.Space, rec.Current, true)
-	if err != nil || c == nil || !c.ClosedAt.IsZero() {
+	if err != nil || !c.IsOpen() {
 		return nil, err
 	}
 	return c, nil
@@ -249,17 +226,11 @@ func openChallenge(ctx context.Context, tx pgx.Tx, rec *bot.SpaceRecord) (*bot.C
 // of one space, in any process, run one at a time; the scheduled instant's
 // unique index backs the once-per-instant rule.
 func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) (*bot.Opening, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
-	if c == nil {
-		return nil, bot.Errorf(bot.Invalid, "There is no challenge to store.")
-	}
-	if c.PostedAt.IsZero() {
-		return nil, bot.Errorf(bot.Invalid, "A challenge needs the time it was posted.")
-	}
-	if onOpen != bot.CloseCurrent && onOpen != bot.RefuseWhileOpen {
-		return nil, fmt.Errorf("open challenge: unknown OnOpen %d", onOpen)
+	if err := bot.CheckOpening(c, onOpen); err != nil {
+		return nil, err
 	}
 	var out *bot.Opening
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -286,12 +257,11 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err != nil {
 			return err
 		}
+		if err := bot.CloseForOpening(closed, c, onOpen); err != nil {
+			return err
+		}
 		if closed != nil {
-			if onOpen == bot.RefuseWhileOpen {
-				return bot.Errorf(bot.Conflict, "Challenge #%d is still open.", closed.ID)
-			}
-			closed.ClosedAt = c.PostedAt
-			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), c.PostedAt); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), closed.ClosedAt); err != nil {
 				return err
 			}
 		}
@@ -299,23 +269,11 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		if err := tx.QueryRow(ctx, "UPDATE spaces SET next_challenge = next_challenge + 1 WHERE space = $1 RETURNING next_challenge", sp.Key()).Scan(&id); err != nil {
 			return err
 		}
-		cp := *c
-		cp.ID = uint64(id)
-		cp.ClosedAt = time.Time{}
-		cp.Submissions = nil
-		for m, s := range c.Submissions {
-			if cp.Submissions == nil {
-				cp.Submissions = map[string]*bot.Submission{}
-			}
-			if s != nil {
-				sc := *s
-				cp.Submissions[m] = &sc
-			}
-		}
-		if err := insertChallenge(ctx, tx, sp, &cp); err != nil {
+		cp := c.Opened(uint64(id))
+		if err := insertChallenge(ctx, tx, sp, cp); err != nil {
 			return err
 		}
-		rec.Current, rec.ClosesAt = cp.ID, cp.ClosesAt
+		rec.SetCurrent(cp)
 		if err := putSpace(ctx, tx, rec); err != nil {
 			return err
 		}
@@ -327,7 +285,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("open challenge", err)
+		return nil, bot.StoreError("open challenge", err)
 	}
 	return out, nil
 }
@@ -335,11 +293,11 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 // CloseChallenge implements bot.Store under the space row's lock; fn runs
 // once (the transaction is not retried).
 func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn func(*bot.SpaceRecord) error) (*bot.SpaceRecord, *bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, nil, err
 	}
-	if at.IsZero() {
-		return nil, nil, bot.Errorf(bot.Invalid, "Closing a challenge needs the time it closes.")
+	if err := bot.CheckClosing(at); err != nil {
+		return nil, nil, err
 	}
 	var (
 		rec    *bot.SpaceRecord
@@ -351,42 +309,30 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 		if rec, err = lockSpace(ctx, tx, sp); err != nil {
 			return err
 		}
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
 		if closed, err = openChallenge(ctx, tx, rec); err != nil {
 			return err
 		}
+		rec.CloseOpen(closed, at)
 		if closed != nil {
-			closed.ClosedAt = at
 			if _, err := tx.Exec(ctx, "UPDATE challenges SET closed_at = $3 WHERE space = $1 AND id = $2", sp.Key(), int64(closed.ID), at); err != nil {
 				return err
 			}
 		}
-		rec.Current, rec.ClosesAt = 0, time.Time{}
 		return putSpace(ctx, tx, rec)
 	})
-	if fnErr != nil {
-		return nil, nil, fnErr
-	}
-	if err != nil {
-		return nil, nil, wrap("close challenge", err)
+	if err := bot.StoreFnError("close challenge", fnErr, err); err != nil {
+		return nil, nil, err
 	}
 	return rec, closed, nil
 }
 
-func challengeNotFound(id uint64) error {
-	return bot.Errorf(bot.NotFound, "There is no challenge #%d.", id)
-}
-
 // Challenge implements bot.Store.
 func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var c *bot.Challenge
@@ -396,17 +342,17 @@ func (db *DB) Challenge(ctx context.Context, sp bot.Space, id uint64) (*bot.Chal
 		return err
 	})
 	if err != nil {
-		return nil, wrap("read challenge", err)
+		return nil, bot.StoreError("read challenge", err)
 	}
 	if c == nil {
-		return nil, challengeNotFound(id)
+		return nil, bot.ChallengeNotFound(id)
 	}
 	return c, nil
 }
 
 // UpdateChallenge implements bot.Store, under the challenge row's lock.
 func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn func(*bot.Challenge) error) (*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	var out *bot.Challenge
@@ -418,7 +364,7 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			return err
 		}
 		if c == nil {
-			fnErr = challengeNotFound(id)
+			fnErr = bot.ChallengeNotFound(id)
 			return fnErr
 		}
 		had := map[string]*bot.Submission{}
@@ -433,8 +379,8 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 			return err
 		}
 		c.ID = id
-		if n := len(c.Text); n > MaxRecordLen {
-			return bot.Errorf(bot.Invalid, "That is more than I can store for one challenge (%d bytes; the limit is %d).", n, MaxRecordLen)
+		if err := bot.CheckRecordLen("challenge", len(c.Text)); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE challenges SET roadmap=$3, topic=$4, text=$5, channel=$6, posted_by=$7, posted_at=$8,
 			scheduled_at=$9, closes_at=$10, zone=$11, closed_at=$12 WHERE space=$1 AND id=$2`,
@@ -448,18 +394,12 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		out = c
 		return nil
 	})
-	if fnErr != nil {
-		return nil, fnErr
-	}
-	if err != nil {
-		return nil, wrap("update challenge", err)
-	}
-	return out, nil
+	return bot.StoreResult("update challenge", out, fnErr, err)
 }
 
 // Challenges implements bot.Store: newest first; limit <= 0 means all.
 func (db *DB) Challenges(ctx context.Context, sp bot.Space, limit int) ([]*bot.Challenge, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	q := "SELECT " + challengeCols + " FROM challenges WHERE space = $1 ORDER BY id DESC"
@@ -489,30 +429,30 @@ func (db *DB) Challenges(ctx context.Context, sp bot.Space, limit int) ([]*bot.C
 		return loadSubmissions(ctx, tx, nil, sp, out...)
 	})
 	if err != nil {
-		return nil, wrap("list challenges", err)
+		return nil, bot.StoreError("list challenges", err)
 	}
 	return out, nil
 }
 
 // RoadmapFiles implements bot.Store.
 func (db *DB) RoadmapFiles(ctx context.Context, sp bot.Space) ([]*bot.RoadmapFile, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	rows, err := db.pool.Query(ctx, "SELECT id, title, toml, added_by, added_at FROM roadmap_files WHERE space = $1 ORDER BY id", sp.Key())
 	if err != nil {
-		return nil, wrap("list roadmaps", err)
+		return nil, bot.StoreError("list roadmaps", err)
 	}
 	defer rows.Close()
 	var out []*bot.RoadmapFile
 	for rows.Next() {
 		f, err := scanRoadmap(rows)
 		if err != nil {
-			return nil, wrap("list roadmaps", err)
+			return nil, bot.StoreError("list roadmaps", err)
 		}
 		out = append(out, f)
 	}
-	return out, wrap("list roadmaps", rows.Err())
+	return out, bot.StoreError("list roadmaps", rows.Err())
 }
 
 func scanRoadmap(row scanner) (*bot.RoadmapFile, error) {
@@ -525,35 +465,31 @@ func scanRoadmap(row scanner) (*bot.RoadmapFile, error) {
 	return f, nil
 }
 
-func roadmapNotFound(id string) error {
-	return bot.Errorf(bot.NotFound, "This group has no roadmap %q.", bot.Clip(id, 40))
-}
-
 // RoadmapFile implements bot.Store.
 func (db *DB) RoadmapFile(ctx context.Context, sp bot.Space, id string) (*bot.RoadmapFile, error) {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return nil, err
 	}
 	f, err := scanRoadmap(db.pool.QueryRow(ctx, "SELECT id, title, toml, added_by, added_at FROM roadmap_files WHERE space = $1 AND id = $2", sp.Key(), id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, roadmapNotFound(id)
+		return nil, bot.RoadmapNotFound(id)
 	}
 	if err != nil {
-		return nil, wrap("read roadmap", err)
+		return nil, bot.StoreError("read roadmap", err)
 	}
 	return f, nil
 }
 
 // PutRoadmapFile implements bot.Store under the space row's lock.
 func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFile, max int) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
-	if f == nil || f.ID == "" || len(f.ID) > MaxIDLen {
-		return bot.Errorf(bot.Invalid, "A roadmap needs an id.")
+	if err := bot.CheckRoadmapFile(f); err != nil {
+		return err
 	}
-	if len(f.TOML) > MaxRecordLen {
-		return bot.Errorf(bot.Invalid, "That is more than I can store for one roadmap (%d bytes; the limit is %d).", len(f.TOML), MaxRecordLen)
+	if err := bot.CheckRecordLen("roadmap", len(f.TOML)); err != nil {
+		return err
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		rec, err := lockSpace(ctx, tx, sp)
@@ -565,8 +501,8 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err := tx.QueryRow(ctx, "SELECT count(*), bool_or(id = $2) IS TRUE FROM roadmap_files WHERE space = $1", sp.Key(), f.ID).Scan(&n, &exists); err != nil {
 			return err
 		}
-		if !exists && n >= max {
-			return bot.Errorf(bot.Conflict, "This group has %d roadmaps, the most it can have; remove one first.", max)
+		if err := bot.RoadmapLimit(n, exists, max); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO roadmap_files (space, id, title, toml, added_by, added_at) VALUES ($1,$2,$3,$4,$5,$6)
 			ON CONFLICT (space, id) DO UPDATE SET title=EXCLUDED.title, toml=EXCLUDED.toml, added_by=EXCLUDED.added_by, added_at=EXCLUDED.added_at`,
@@ -574,21 +510,15 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 		if err != nil {
 			return err
 		}
-		info := bot.RoadmapInfo{ID: f.ID, Title: f.Title, Version: bot.RoadmapVersion(f.TOML)}
-		if i := slices.IndexFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == f.ID }); i >= 0 {
-			rec.Roadmaps[i] = info
-		} else {
-			rec.Roadmaps = append(rec.Roadmaps, info)
-			slices.SortFunc(rec.Roadmaps, func(a, b bot.RoadmapInfo) int { return strings.Compare(a.ID, b.ID) })
-		}
+		rec.PutRoadmapInfo(f)
 		return putSpace(ctx, tx, rec)
 	})
-	return wrap("store roadmap", err)
+	return bot.StoreError("store roadmap", err)
 }
 
 // DeleteRoadmapFile implements bot.Store under the space row's lock.
 func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn func(*bot.SpaceRecord) error) error {
-	if err := checkSpace(sp); err != nil {
+	if err := bot.CheckSpace(sp); err != nil {
 		return err
 	}
 	var fnErr error
@@ -602,37 +532,30 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return roadmapNotFound(id)
+			return bot.RoadmapNotFound(id)
 		}
 		rec.Roadmaps = slices.DeleteFunc(rec.Roadmaps, func(r bot.RoadmapInfo) bool { return r.ID == id })
-		if fn != nil {
-			owned := ownedOf(rec)
-			if err := fn(rec); err != nil {
-				fnErr = err
-				return err
-			}
-			keepOwned(rec, &owned)
+		if err := bot.ApplySpaceUpdate(rec, fn); err != nil {
+			fnErr = err
+			return err
 		}
 		return putSpace(ctx, tx, rec)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	return wrap("delete roadmap", err)
+	return bot.StoreFnError("delete roadmap", fnErr, err)
 }
 
 // PendingRoadmap implements bot.Store.
 func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (*bot.RoadmapFile, error) {
-	if err := checkMember(sp, member); err != nil {
+	if err := bot.CheckMember(sp, member); err != nil {
 		return nil, err
 	}
 	var raw []byte
 	err := db.pool.QueryRow(ctx, "SELECT file FROM pending_roadmaps WHERE space = $1 AND member = $2", sp.Key(), member).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, bot.Errorf(bot.NotFound, "You have no roadmap upload waiting.")
+		return nil, bot.NoPendingRoadmap()
 	}
 	if err != nil {
-		return nil, wrap("read pending roadmap", err)
+		return nil, bot.StoreError("read pending roadmap", err)
 	}
 	f := &bot.RoadmapFile{}
 	if err := json.Unmarshal(raw, f); err != nil {
@@ -643,18 +566,18 @@ func (db *DB) PendingRoadmap(ctx context.Context, sp bot.Space, member string) (
 
 // SetPendingRoadmap implements bot.Store.
 func (db *DB) SetPendingRoadmap(ctx context.Context, sp bot.Space, member string, f *bot.RoadmapFile) error {
-	if err := checkMember(sp, member); err != nil {
+	if err := bot.CheckMember(sp, member); err != nil {
 		return err
 	}
 	if f == nil {
 		_, err := db.pool.Exec(ctx, "DELETE FROM pending_roadmaps WHERE space = $1 AND member = $2", sp.Key(), member)
-		return wrap("store pending roadmap", err)
+		return bot.StoreError("store pending roadmap", err)
 	}
-	buf, err := encode("roadmap", f)
+	buf, err := bot.MarshalRecord("roadmap", f)
 	if err != nil {
 		return err
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO pending_roadmaps (space, member, file) VALUES ($1,$2,$3)
 		ON CONFLICT (space, member) DO UPDATE SET file = EXCLUDED.file`, sp.Key(), member, buf)
-	return wrap("store pending roadmap", err)
+	return bot.StoreError("store pending roadmap", err)
 }

@@ -20,9 +20,11 @@ import (
 	"github.com/studybot/studybot/roadmap"
 )
 
+// SpaceA and SpaceB are the spaces the helpers and tests use; SpaceB is on
+// the other platform.
 var (
-	spaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
-	spaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
+	SpaceA = bot.Space{Platform: bot.PlatformDiscord, ID: "111"}
+	SpaceB = bot.Space{Platform: bot.PlatformSlack, ID: "T222"}
 	// T0 is the time on the clock the open function gives its store
 	// (Member.Created of new members).
 	T0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -71,7 +73,9 @@ func Run(t *testing.T, open Open) {
 	}
 }
 
-func mark(status roadmap.Status) func(*bot.Member) error {
+// Mark is an UpdateMember fn that marks the builtin roadmap's internet/dns
+// topic with status.
+func Mark(status roadmap.Status) func(*bot.Member) error {
 	return func(m *bot.Member) error {
 		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
 			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
@@ -81,7 +85,9 @@ func mark(status roadmap.Status) func(*bot.Member) error {
 	}
 }
 
-func setNext(next time.Time) func(*bot.Member) error {
+// SetNext is an UpdateMember fn that turns the nudge on, due at next, or off
+// for a zero next.
+func SetNext(next time.Time) func(*bot.Member) error {
 	return func(m *bot.Member) error {
 		m.Nudge.On = !next.IsZero()
 		m.Nudge.Next = next
@@ -89,7 +95,8 @@ func setNext(next time.Time) func(*bot.Member) error {
 	}
 }
 
-func mustUpdate(tb testing.TB, db bot.Store, sp bot.Space, id string, fn func(*bot.Member) error) *bot.Member {
+// MustUpdate is db.UpdateMember that fails the test on an error.
+func MustUpdate(tb testing.TB, db bot.Store, sp bot.Space, id string, fn func(*bot.Member) error) *bot.Member {
 	tb.Helper()
 	m, err := db.UpdateMember(context.Background(), sp, id, fn)
 	if err != nil {
@@ -98,16 +105,16 @@ func mustUpdate(tb testing.TB, db bot.Store, sp bot.Space, id string, fn func(*b
 	return m
 }
 
-// nudgeAt sets a member's nudge to hh:mm in zone, next due at next.
-func nudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
+// NudgeAt sets a member's nudge to hh:mm in zone, next due at next.
+func NudgeAt(hh, mm int, zone string, next time.Time) func(*bot.Member) error {
 	return func(m *bot.Member) error {
 		m.Nudge = bot.Nudge{On: true, Hour: hh, Minute: mm, Zone: zone, Next: next, LastDate: m.Nudge.LastDate}
 		return nil
 	}
 }
 
-// tomorrow is a claim's fn that moves each member a day on.
-func tomorrow(calls map[string]int) func(d *bot.Due) error {
+// Tomorrow is a claim's fn that moves each member a day on.
+func Tomorrow(calls map[string]int) func(d *bot.Due) error {
 	return func(d *bot.Due) error {
 		calls[d.Member]++
 		d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
@@ -115,7 +122,8 @@ func tomorrow(calls map[string]int) func(d *bot.Due) error {
 	}
 }
 
-func dueIDs(ds []*bot.Due) string {
+// DueIDs lists the members of a claim, in its order.
+func DueIDs(ds []*bot.Due) string {
 	ids := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i] = d.Member
@@ -123,7 +131,8 @@ func dueIDs(ds []*bot.Due) string {
 	return fmt.Sprint(ids)
 }
 
-func mustOpenChallenge(tb testing.TB, db bot.Store, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) *bot.Opening {
+// MustOpenChallenge is db.OpenChallenge that fails the test on an error.
+func MustOpenChallenge(tb testing.TB, db bot.Store, sp bot.Space, c *bot.Challenge, onOpen bot.OnOpen) *bot.Opening {
 	tb.Helper()
 	res, err := db.OpenChallenge(context.Background(), sp, c, onOpen)
 	if err != nil {
@@ -132,9 +141,9 @@ func mustOpenChallenge(tb testing.TB, db bot.Store, sp bot.Space, c *bot.Challen
 	return res
 }
 
-// challengeState is what a test compares before and after a call that must
+// ChallengeState is what a test compares before and after a call that must
 // change nothing: the space record and every challenge.
-func challengeState(tb testing.TB, db bot.Store, sp bot.Space) string {
+func ChallengeState(tb testing.TB, db bot.Store, sp bot.Space) string {
 	tb.Helper()
 	ctx := context.Background()
 	rec, err := db.Space(ctx, sp)
@@ -152,9 +161,10 @@ func challengeState(tb testing.TB, db bot.Store, sp bot.Space) string {
 	return out
 }
 
-func submit(tb testing.TB, db bot.Store, id uint64, members ...string) {
+// Submit stores an answer by each of members on challenge id of SpaceA.
+func Submit(tb testing.TB, db bot.Store, id uint64, members ...string) {
 	tb.Helper()
-	if _, err := db.UpdateChallenge(context.Background(), spaceA, id, func(c *bot.Challenge) error {
+	if _, err := db.UpdateChallenge(context.Background(), SpaceA, id, func(c *bot.Challenge) error {
 		if c.Submissions == nil {
 			c.Submissions = map[string]*bot.Submission{}
 		}
@@ -167,18 +177,18 @@ func submit(tb testing.TB, db bot.Store, id uint64, members ...string) {
 	}
 }
 
-// answered reads each member's Answered through Member and through Members,
+// Answered reads each member's Answered through Member and through Members,
 // which must agree.
-func answered(tb testing.TB, db bot.Store, ids ...string) []int {
+func Answered(tb testing.TB, db bot.Store, ids ...string) []int {
 	tb.Helper()
 	ctx := context.Background()
 	scanned := map[string]int{}
-	if err := db.Members(ctx, spaceA, func(m *bot.Member) error { scanned[m.ID] = m.Answered; return nil }); err != nil {
+	if err := db.Members(ctx, SpaceA, func(m *bot.Member) error { scanned[m.ID] = m.Answered; return nil }); err != nil {
 		tb.Fatal(err)
 	}
 	out := make([]int, len(ids))
 	for i, id := range ids {
-		m, err := db.Member(ctx, spaceA, id)
+		m, err := db.Member(ctx, SpaceA, id)
 		if bot.ErrorCode(err) == bot.NotFound {
 			continue
 		}
@@ -196,40 +206,40 @@ func answered(tb testing.TB, db bot.Store, ids ...string) []int {
 func testSpaces_Isolated(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustUpdate(t, db, spaceA, "sam", mark(roadmap.Done))
-	mustUpdate(t, db, spaceB, "sam", mark(roadmap.Learning))
-	mustUpdate(t, db, spaceB, "zoe", mark(roadmap.Learning))
+	MustUpdate(t, db, SpaceA, "sam", Mark(roadmap.Done))
+	MustUpdate(t, db, SpaceB, "sam", Mark(roadmap.Learning))
+	MustUpdate(t, db, SpaceB, "zoe", Mark(roadmap.Learning))
 
-	a, err := db.Member(ctx, spaceA, "sam")
+	a, err := db.Member(ctx, SpaceA, "sam")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.Member(ctx, spaceB, "sam")
+	b, err := db.Member(ctx, SpaceB, "sam")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Done || b.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Learning {
 		t.Errorf("same id in two spaces: A=%q B=%q", a.Track(bot.BuiltinRoadmap).Status("internet/dns"), b.Track(bot.BuiltinRoadmap).Status("internet/dns"))
 	}
-	if _, err := db.Member(ctx, spaceA, "zoe"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.Member(ctx, SpaceA, "zoe"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("zoe in A: err = %v, want not_found", err)
 	}
 	var ids []string
-	db.Members(ctx, spaceA, func(m *bot.Member) error { ids = append(ids, m.ID); return nil })
+	db.Members(ctx, SpaceA, func(m *bot.Member) error { ids = append(ids, m.ID); return nil })
 	if fmt.Sprint(ids) != "[sam]" {
 		t.Errorf("members of A = %v, want [sam]", ids)
 	}
 
 	// Challenges number per space, and deleting in one space leaves the other.
-	ca := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "a", PostedAt: t0}, bot.CloseCurrent).Opened
-	cb := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "b", PostedAt: t0}, bot.RefuseWhileOpen).Opened
+	ca := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "a", PostedAt: t0}, bot.CloseCurrent).Opened
+	cb := MustOpenChallenge(t, db, SpaceB, &bot.Challenge{Text: "b", PostedAt: t0}, bot.RefuseWhileOpen).Opened
 	if ca.ID != 1 || cb.ID != 1 {
 		t.Errorf("first challenge ids = %d, %d, want 1, 1", ca.ID, cb.ID)
 	}
-	if err := db.DeleteMember(ctx, spaceA, "sam"); err != nil {
+	if err := db.DeleteMember(ctx, SpaceA, "sam"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Member(ctx, spaceB, "sam"); err != nil {
+	if _, err := db.Member(ctx, SpaceB, "sam"); err != nil {
 		t.Errorf("sam in B after deleting sam in A: %v", err)
 	}
 }
@@ -237,9 +247,9 @@ func testSpaces_Isolated(t *testing.T, open Open) {
 func testUpdateMember_FnErrorChangesNothing(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Learning))
+	MustUpdate(t, db, SpaceA, "alice", Mark(roadmap.Learning))
 	errBoom := bot.Errorf(bot.Conflict, "boom")
-	_, err := db.UpdateMember(ctx, spaceA, "alice", func(m *bot.Member) error {
+	_, err := db.UpdateMember(ctx, SpaceA, "alice", func(m *bot.Member) error {
 		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"].Status = roadmap.Done
 		m.Nudge.Next = t0
 		return errBoom
@@ -247,7 +257,7 @@ func testUpdateMember_FnErrorChangesNothing(t *testing.T, open Open) {
 	if err != errBoom {
 		t.Fatalf("err = %v, want the fn's error unchanged", err)
 	}
-	m, _ := db.Member(ctx, spaceA, "alice")
+	m, _ := db.Member(ctx, SpaceA, "alice")
 	if got := m.Track(bot.BuiltinRoadmap).Status("internet/dns"); got != roadmap.Learning {
 		t.Errorf("status = %q, want %q", got, roadmap.Learning)
 	}
@@ -257,24 +267,24 @@ func testUpdateMember_FnErrorChangesNothing(t *testing.T, open Open) {
 
 	// An absent member stays absent.
 	plain := errors.New("plain")
-	if _, err := db.UpdateMember(ctx, spaceA, "bob", func(*bot.Member) error { return plain }); err != plain {
+	if _, err := db.UpdateMember(ctx, SpaceA, "bob", func(*bot.Member) error { return plain }); err != plain {
 		t.Errorf("err = %v, want plain", err)
 	}
-	if _, err := db.Member(ctx, spaceA, "bob"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.Member(ctx, SpaceA, "bob"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("bob after failed create: %v, want not_found", err)
 	}
 }
 
 func testUpdateMember_KeepsIdentity(t *testing.T, open Open) {
 	db := open(t)
-	m := mustUpdate(t, db, spaceA, "alice", func(m *bot.Member) error {
-		m.ID, m.Space = "mallory", spaceB
+	m := MustUpdate(t, db, SpaceA, "alice", func(m *bot.Member) error {
+		m.ID, m.Space = "mallory", SpaceB
 		return nil
 	})
-	if m.ID != "alice" || m.Space != spaceA {
-		t.Errorf("got %s/%s, want %s/alice", m.Space, m.ID, spaceA)
+	if m.ID != "alice" || m.Space != SpaceA {
+		t.Errorf("got %s/%s, want %s/alice", m.Space, m.ID, SpaceA)
 	}
-	if _, err := db.Member(context.Background(), spaceB, "mallory"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.Member(context.Background(), SpaceB, "mallory"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("fn moved the record: %v", err)
 	}
 }
@@ -290,22 +300,22 @@ func testValidation(t *testing.T, open Open) {
 		want bot.Code
 	}{
 		{"ZeroSpaceInvalid", func() error { _, err := db.Member(ctx, bot.Space{}, "a"); return err }, bot.Invalid},
-		{"EmptyMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, "", nop); return err }, bot.Invalid},
-		{"LongMemberInvalid", func() error { _, err := db.UpdateMember(ctx, spaceA, long, nop); return err }, bot.Invalid},
+		{"EmptyMemberInvalid", func() error { _, err := db.UpdateMember(ctx, SpaceA, "", nop); return err }, bot.Invalid},
+		{"LongMemberInvalid", func() error { _, err := db.UpdateMember(ctx, SpaceA, long, nop); return err }, bot.Invalid},
 		{"LongSpaceInvalid", func() error { _, err := db.Space(ctx, bot.Space{Platform: "x", ID: long}); return err }, bot.Invalid},
-		{"NulInMemberInvalid", func() error { return db.DeleteMember(ctx, spaceA, "a\x00b") }, bot.Invalid},
+		{"NulInMemberInvalid", func() error { return db.DeleteMember(ctx, SpaceA, "a\x00b") }, bot.Invalid},
 		{"ColonInPlatformInvalid", func() error { return db.Members(ctx, bot.Space{Platform: "a:b", ID: "c"}, nil) }, bot.Invalid},
 		{"HugeRecordInvalid", func() error {
-			_, err := db.UpdateMember(ctx, spaceA, "big", func(m *bot.Member) error {
+			_, err := db.UpdateMember(ctx, SpaceA, "big", func(m *bot.Member) error {
 				m.Name = string(bytes.Repeat([]byte("n"), 1<<20))
 				return nil
 			})
 			return err
 		}, bot.Invalid},
-		{"MissingMemberNotFound", func() error { _, err := db.Member(ctx, spaceA, "nobody"); return err }, bot.NotFound},
-		{"MissingChallengeNotFound", func() error { _, err := db.Challenge(ctx, spaceA, 7); return err }, bot.NotFound},
+		{"MissingMemberNotFound", func() error { _, err := db.Member(ctx, SpaceA, "nobody"); return err }, bot.NotFound},
+		{"MissingChallengeNotFound", func() error { _, err := db.Challenge(ctx, SpaceA, 7); return err }, bot.NotFound},
 		{"UpdateMissingChallengeNotFound", func() error {
-			_, err := db.UpdateChallenge(ctx, spaceA, 7, func(*bot.Challenge) error { return nil })
+			_, err := db.UpdateChallenge(ctx, SpaceA, 7, func(*bot.Challenge) error { return nil })
 			return err
 		}, bot.NotFound},
 		{"ClaimDueZeroLimitInvalid", func() error { _, err := db.ClaimDue(ctx, t0, 0, nil); return err }, bot.Invalid},
@@ -317,7 +327,7 @@ func testValidation(t *testing.T, open Open) {
 			}
 		})
 	}
-	if _, err := db.Member(ctx, spaceA, "big"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.Member(ctx, SpaceA, "big"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("oversized record was stored: %v", err)
 	}
 }
@@ -326,18 +336,18 @@ func testDeleteMember_LeavesNoTrace(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
 	const gone = "U0GONE42"
-	mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error {
+	MustUpdate(t, db, SpaceA, gone, func(m *bot.Member) error {
 		m.Name = "Gone"
 		m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Hour)}
-		return mark(roadmap.Done)(m)
+		return Mark(roadmap.Done)(m)
 	})
-	mustUpdate(t, db, spaceA, "stay", setNext(t0.Add(50*time.Hour)))
+	MustUpdate(t, db, SpaceA, "stay", SetNext(t0.Add(50*time.Hour)))
 	// Claims move gone's entry where the member record does not look (+25h);
 	// a change then starts a new generation at +20h and leaves the moved entry
 	// stale; a claim moves the new one on to +44h.
 	for _, at := range []time.Time{t0.Add(time.Hour), t0.Add(20 * time.Hour)} {
 		if at.After(t0.Add(time.Hour)) {
-			mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error { m.Nudge.Next = at; return nil })
+			MustUpdate(t, db, SpaceA, gone, func(m *bot.Member) error { m.Nudge.Next = at; return nil })
 		}
 		_, err := db.ClaimDue(ctx, at, 10, func(d *bot.Due) error {
 			d.Nudge.Next = d.Nudge.Next.Add(24 * time.Hour)
@@ -348,15 +358,15 @@ func testDeleteMember_LeavesNoTrace(t *testing.T, open Open) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+	if _, err := db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error {
 		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * MON", SetBy: gone}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		c := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0}, bot.CloseCurrent).Opened
-		_, err := db.UpdateChallenge(ctx, spaceA, c.ID, func(c *bot.Challenge) error {
+		c := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: fmt.Sprint("task ", i), PostedBy: gone, PostedAt: t0}, bot.CloseCurrent).Opened
+		_, err := db.UpdateChallenge(ctx, SpaceA, c.ID, func(c *bot.Challenge) error {
 			c.Submissions = map[string]*bot.Submission{
 				gone:   {Member: gone, Name: "Gone", Text: "mine", At: t0},
 				"stay": {Member: "stay", Text: "theirs", At: t0},
@@ -369,44 +379,44 @@ func testDeleteMember_LeavesNoTrace(t *testing.T, open Open) {
 	}
 
 	// A moderator: on the moderators list, added a roadmap, has an upload waiting.
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+	if _, err := db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error {
 		r.Moderators = []string{"stay", gone}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	rf := &bot.RoadmapFile{ID: "go", Title: "Go", TOML: "id = \"go\"", AddedBy: gone, AddedAt: t0}
-	if err := db.PutRoadmapFile(ctx, spaceA, rf, 20); err != nil {
+	if err := db.PutRoadmapFile(ctx, SpaceA, rf, 20); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetPendingRoadmap(ctx, spaceA, gone, rf); err != nil {
+	if err := db.SetPendingRoadmap(ctx, SpaceA, gone, rf); err != nil {
 		t.Fatal(err)
 	}
 
-	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
+	if err := db.DeleteMember(ctx, SpaceA, gone); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {
+	if err := db.DeleteMember(ctx, SpaceA, gone); err != nil {
 		t.Errorf("deleting an absent member: %v", err)
 	}
-	if f, err := db.RoadmapFile(ctx, spaceA, "go"); err != nil || f.TOML != rf.TOML {
+	if f, err := db.RoadmapFile(ctx, SpaceA, "go"); err != nil || f.TOML != rf.TOML {
 		t.Errorf("the roadmap the member added: %+v, %v; want it kept", f, err)
 	}
-	if rec, _ := db.Space(ctx, spaceA); len(rec.Moderators) != 1 || len(rec.Roadmaps) != 1 {
+	if rec, _ := db.Space(ctx, SpaceA); len(rec.Moderators) != 1 || len(rec.Roadmaps) != 1 {
 		t.Errorf("space after delete: moderators %v, roadmaps %v; want stay and go", rec.Moderators, rec.Roadmaps)
 	}
-	if _, err := db.Member(ctx, spaceA, gone); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.Member(ctx, SpaceA, gone); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("Member after delete: %v, want not_found", err)
 	}
-	cs, _ := db.Challenges(ctx, spaceA, 0)
+	cs, _ := db.Challenges(ctx, SpaceA, 0)
 	for _, c := range cs {
 		if c.Submissions["stay"] == nil {
 			t.Errorf("challenge %d lost another member's submission", c.ID)
 		}
 	}
 	// gone's slot is found empty when it comes due, and dropped.
-	if got, _ := db.ClaimDue(ctx, t0.Add(44*time.Hour), 10, tomorrow(map[string]int{})); len(got) != 0 {
-		t.Errorf("claimed %v at gone's slot", dueIDs(got))
+	if got, _ := db.ClaimDue(ctx, t0.Add(44*time.Hour), 10, Tomorrow(map[string]int{})); len(got) != 0 {
+		t.Errorf("claimed %v at gone's slot", DueIDs(got))
 	}
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(50 * time.Hour)) {
 		t.Errorf("NextDue = %v, want the remaining member's", next)
@@ -430,21 +440,21 @@ func testClaimDue(t *testing.T, open Open) {
 	spaceC := bot.Space{Platform: bot.PlatformSlack, ID: "T:1"} // a colon in the id
 	// Due in order: slot 08:00 (a, b, and c of another space), then 09:00 (d),
 	// then 09:01 (e); f has no nudge.
-	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
-	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
-	mustUpdate(t, db, spaceC, "c", func(m *bot.Member) error {
+	MustUpdate(t, db, SpaceA, "b", NudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	MustUpdate(t, db, SpaceA, "a", NudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	MustUpdate(t, db, spaceC, "c", func(m *bot.Member) error {
 		m.Nudge.LastDate = "2026-01-04"
 		m.DMClosed = true
-		return nudgeAt(8, 0, "UTC", t0.Add(-time.Hour))(m)
+		return NudgeAt(8, 0, "UTC", t0.Add(-time.Hour))(m)
 	})
-	mustUpdate(t, db, spaceB, "d", nudgeAt(9, 0, "UTC", t0))
-	mustUpdate(t, db, spaceA, "e", nudgeAt(9, 1, "UTC", t0.Add(time.Minute)))
-	mustUpdate(t, db, spaceA, "f", mark(roadmap.Done))
+	MustUpdate(t, db, SpaceB, "d", NudgeAt(9, 0, "UTC", t0))
+	MustUpdate(t, db, SpaceA, "e", NudgeAt(9, 1, "UTC", t0.Add(time.Minute)))
+	MustUpdate(t, db, SpaceA, "f", Mark(roadmap.Done))
 	// Moving a nudge moves it: g was due, now is not. Turning it off removes it.
-	mustUpdate(t, db, spaceA, "g", nudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
-	mustUpdate(t, db, spaceA, "g", nudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
-	mustUpdate(t, db, spaceA, "h", nudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
-	mustUpdate(t, db, spaceA, "h", setNext(time.Time{}))
+	MustUpdate(t, db, SpaceA, "g", NudgeAt(6, 0, "UTC", t0.Add(-3*time.Hour)))
+	MustUpdate(t, db, SpaceA, "g", NudgeAt(9, 0, "Asia/Tokyo", t0.Add(15*time.Hour)))
+	MustUpdate(t, db, SpaceA, "h", NudgeAt(5, 0, "UTC", t0.Add(-4*time.Hour)))
+	MustUpdate(t, db, SpaceA, "h", SetNext(time.Time{}))
 
 	// NextDue may still name h's and g's old slots (bbolt keeps their
 	// entries until found empty), never later than the first live one.
@@ -454,28 +464,28 @@ func testClaimDue(t *testing.T, open Open) {
 	}
 	calls := map[string]int{}
 	// A limit smaller than a slot pauses the walk inside it.
-	got, err := db.ClaimDue(ctx, t0, 2, tomorrow(calls))
+	got, err := db.ClaimDue(ctx, t0, 2, Tomorrow(calls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := dueIDs(got); ids != "[a b]" {
+	if ids := DueIDs(got); ids != "[a b]" {
 		t.Errorf("first claim = %v, want [a b] (the slot's members in key order, limit 2)", ids)
 	}
-	if d := got[0]; d.Space != spaceA || d.Nudge.Hour != 8 || d.Nudge.Zone != "UTC" || !d.Nudge.On || !d.Nudge.Next.Equal(t0.Add(23*time.Hour)) {
+	if d := got[0]; d.Space != SpaceA || d.Nudge.Hour != 8 || d.Nudge.Zone != "UTC" || !d.Nudge.On || !d.Nudge.Next.Equal(t0.Add(23*time.Hour)) {
 		t.Errorf("claimed a = %+v", d)
 	}
-	got, err = db.ClaimDue(ctx, t0, 10, tomorrow(calls))
+	got, err = db.ClaimDue(ctx, t0, 10, Tomorrow(calls))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := dueIDs(got); ids != "[c d]" {
+	if ids := DueIDs(got); ids != "[c d]" {
 		t.Errorf("second claim = %v, want [c d]", ids)
 	}
 	if c := got[0]; c.Space != spaceC || !c.DMClosed || c.Nudge.LastDate != "2026-01-04" {
 		t.Errorf("claimed c = %+v, want its space, DMClosed and last date", c)
 	}
-	if got, _ = db.ClaimDue(ctx, t0, 10, tomorrow(calls)); len(got) != 0 {
-		t.Errorf("third claim = %v, want none", dueIDs(got))
+	if got, _ = db.ClaimDue(ctx, t0, 10, Tomorrow(calls)); len(got) != 0 {
+		t.Errorf("third claim = %v, want none", DueIDs(got))
 	}
 	for id, n := range calls {
 		if n != 1 {
@@ -484,7 +494,7 @@ func testClaimDue(t *testing.T, open Open) {
 	}
 	// A claim never rewrites the member record, but reading the member
 	// tells where the claim moved their slot.
-	if m, _ := db.Member(ctx, spaceA, "a"); !m.Nudge.Next.Equal(t0.Add(23 * time.Hour)) {
+	if m, _ := db.Member(ctx, SpaceA, "a"); !m.Nudge.Next.Equal(t0.Add(23 * time.Hour)) {
 		t.Errorf("a after claim: next %v; want the claimed slot's %v", m.Nudge.Next, t0.Add(23*time.Hour))
 	}
 	if next, _ = db.NextDue(ctx); !next.Equal(t0.Add(time.Minute)) {
@@ -500,7 +510,7 @@ func testClaimDue(t *testing.T, open Open) {
 		d.Nudge = bot.Nudge{}
 		return nil
 	})
-	if ids := dueIDs(got); ids != "[e]" {
+	if ids := DueIDs(got); ids != "[e]" {
 		t.Errorf("claim at +1m = %v, want [e]", ids)
 	}
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(15 * time.Hour)) {
@@ -508,12 +518,12 @@ func testClaimDue(t *testing.T, open Open) {
 	}
 	// The slot moved where fn put its members, all together.
 	clear(calls)
-	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, tomorrow(calls))
-	if ids := dueIDs(got); ids != "[g a b c]" {
+	got, _ = db.ClaimDue(ctx, t0.Add(23*time.Hour), 10, Tomorrow(calls))
+	if ids := DueIDs(got); ids != "[g a b c]" {
 		t.Fatalf("claim at +23h = %v, want [g a b c]", ids)
 	}
 	// fn may not leave a member due (they would be claimed forever).
-	mustUpdate(t, db, spaceA, "i", nudgeAt(7, 0, "UTC", t0))
+	MustUpdate(t, db, SpaceA, "i", NudgeAt(7, 0, "UTC", t0))
 	if _, err := db.ClaimDue(ctx, t0.Add(time.Hour), 10, func(*bot.Due) error { return nil }); err == nil {
 		t.Error("ClaimDue accepted an fn that left the nudge due")
 	}
@@ -529,21 +539,21 @@ func testClaimDue_ScheduleChanges(t *testing.T, open Open) {
 	calls := map[string]int{}
 	claim := func(now time.Time, limit int) string {
 		t.Helper()
-		got, err := db.ClaimDue(ctx, now, limit, tomorrow(calls))
+		got, err := db.ClaimDue(ctx, now, limit, Tomorrow(calls))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return dueIDs(got)
+		return DueIDs(got)
 	}
-	mustUpdate(t, db, spaceA, "a", nudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
+	MustUpdate(t, db, SpaceA, "a", NudgeAt(8, 0, "UTC", t0.Add(-time.Hour)))
 	if ids := claim(t0, 10); ids != "[a]" {
 		t.Fatalf("first claim = %v", ids)
 	}
 	// The slot is now at +23h. b joins it with their own Next (+23h too, as
 	// the engine computes it); the slot keeps its schedule.
-	mustUpdate(t, db, spaceA, "b", nudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
+	MustUpdate(t, db, SpaceA, "b", NudgeAt(8, 0, "UTC", t0.Add(23*time.Hour)))
 	// a moves to 11:00 (+2h): their old slot stays for b, theirs is new.
-	mustUpdate(t, db, spaceA, "a", nudgeAt(11, 0, "UTC", t0.Add(2*time.Hour)))
+	MustUpdate(t, db, SpaceA, "a", NudgeAt(11, 0, "UTC", t0.Add(2*time.Hour)))
 	if next, _ := db.NextDue(ctx); !next.Equal(t0.Add(2 * time.Hour)) {
 		t.Errorf("NextDue = %v, want a's new time %v", next, t0.Add(2*time.Hour))
 	}
@@ -554,20 +564,20 @@ func testClaimDue_ScheduleChanges(t *testing.T, open Open) {
 		t.Errorf("claim at +23h = %v, want [b] only", ids)
 	}
 	// Closing DMs changes the nudges record, not the schedule.
-	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
-	got, _ := db.ClaimDue(ctx, t0.Add(26*time.Hour), 10, tomorrow(calls))
-	if dueIDs(got) != "[a]" || !got[0].DMClosed {
+	MustUpdate(t, db, SpaceA, "a", func(m *bot.Member) error { m.DMClosed = true; return nil })
+	got, _ := db.ClaimDue(ctx, t0.Add(26*time.Hour), 10, Tomorrow(calls))
+	if DueIDs(got) != "[a]" || !got[0].DMClosed {
 		t.Errorf("claim after DMClosed = %+v", got)
 	}
 	// A walk paused at c, who then leaves, resumes at d; nobody twice.
 	for _, id := range []string{"c", "d"} {
-		mustUpdate(t, db, spaceA, id, nudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
+		MustUpdate(t, db, SpaceA, id, NudgeAt(8, 0, "UTC", t0.Add(47*time.Hour)))
 	}
 	clear(calls)
 	if ids := claim(t0.Add(47*time.Hour), 2); ids != "[b c]" {
 		t.Fatalf("paused claim = %v, want [b c]", ids)
 	}
-	mustUpdate(t, db, spaceA, "c", setNext(time.Time{}))
+	MustUpdate(t, db, SpaceA, "c", SetNext(time.Time{}))
 	if ids := claim(t0.Add(47*time.Hour), 10); ids != "[d]" {
 		t.Errorf("resumed claim = %v, want [d]", ids)
 	}
@@ -579,7 +589,7 @@ func testClaimDue_ScheduleChanges(t *testing.T, open Open) {
 	// Everyone off: the slots are found empty when they come due, and then
 	// no records are left.
 	for _, id := range []string{"a", "b", "d"} {
-		mustUpdate(t, db, spaceA, id, setNext(time.Time{}))
+		MustUpdate(t, db, SpaceA, id, SetNext(time.Time{}))
 	}
 	clear(calls)
 	for range 3 {
@@ -594,17 +604,17 @@ func testClaimDue_ScheduleChanges(t *testing.T, open Open) {
 
 func testClaimDue_SubSecond(t *testing.T, open Open) {
 	db := open(t)
-	mustUpdate(t, db, spaceA, "a", nudgeAt(9, 0, "UTC", t0.Add(500*time.Millisecond)))
+	MustUpdate(t, db, SpaceA, "a", NudgeAt(9, 0, "UTC", t0.Add(500*time.Millisecond)))
 	if next, _ := db.NextDue(context.Background()); !next.Equal(t0.Add(500 * time.Millisecond)) {
 		t.Errorf("NextDue = %v, want the exact instant", next)
 	}
 	got, _ := db.ClaimDue(context.Background(), t0, 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
 	if len(got) != 0 {
-		t.Errorf("claimed %v before its instant", dueIDs(got))
+		t.Errorf("claimed %v before its instant", DueIDs(got))
 	}
 	got, _ = db.ClaimDue(context.Background(), t0.Add(time.Second), 10, func(d *bot.Due) error { d.Nudge.Next = time.Time{}; return nil })
 	if len(got) != 1 {
-		t.Errorf("claimed %v after its instant, want [a]", dueIDs(got))
+		t.Errorf("claimed %v after its instant, want [a]", DueIDs(got))
 	}
 }
 
@@ -617,7 +627,7 @@ func testUpdateMember_ConcurrentLosesNothing(t *testing.T, open Open) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				_, err := db.UpdateMember(ctx, spaceA, "crowd", func(m *bot.Member) error {
+				_, err := db.UpdateMember(ctx, SpaceA, "crowd", func(m *bot.Member) error {
 					if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
 						m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
 					}
@@ -636,7 +646,7 @@ func testUpdateMember_ConcurrentLosesNothing(t *testing.T, open Open) {
 	for err := range errs {
 		t.Error(err)
 	}
-	m, err := db.Member(ctx, spaceA, "crowd")
+	m, err := db.Member(ctx, SpaceA, "crowd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,11 +660,11 @@ func testMembers_PagesAndAllowsWrites(t *testing.T, open Open) {
 	db := open(t)
 	const n = 256*2 + 3
 	for i := range n {
-		mustUpdate(t, db, spaceA, fmt.Sprintf("m%04d", i), func(*bot.Member) error { return nil })
+		MustUpdate(t, db, SpaceA, fmt.Sprintf("m%04d", i), func(*bot.Member) error { return nil })
 	}
 	var prev string
 	count := 0
-	err := db.Members(ctx, spaceA, func(m *bot.Member) error {
+	err := db.Members(ctx, SpaceA, func(m *bot.Member) error {
 		if m.ID <= prev {
 			t.Errorf("%s after %s: not in id order", m.ID, prev)
 		}
@@ -664,7 +674,7 @@ func testMembers_PagesAndAllowsWrites(t *testing.T, open Open) {
 			return nil
 		}
 		// Writing from fn must not deadlock: fn runs outside the read transaction.
-		_, err := db.UpdateMember(ctx, spaceA, m.ID, func(m *bot.Member) error { m.Streak.Days = 1; return nil })
+		_, err := db.UpdateMember(ctx, SpaceA, m.ID, func(m *bot.Member) error { m.Streak.Days = 1; return nil })
 		return err
 	})
 	if err != nil || count != n {
@@ -672,7 +682,7 @@ func testMembers_PagesAndAllowsWrites(t *testing.T, open Open) {
 	}
 	errStop := errors.New("stop")
 	count = 0
-	if err := db.Members(ctx, spaceA, func(*bot.Member) error { count++; return errStop }); err != errStop || count != 1 {
+	if err := db.Members(ctx, SpaceA, func(*bot.Member) error { count++; return errStop }); err != errStop || count != 1 {
 		t.Errorf("stop: err %v after %d calls", err, count)
 	}
 }
@@ -680,12 +690,12 @@ func testMembers_PagesAndAllowsWrites(t *testing.T, open Open) {
 func testSpacesAndChallenges(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	rec, err := db.Space(ctx, spaceA)
-	if err != nil || rec.Space != spaceA || rec.Challenge.Channel != "" {
+	rec, err := db.Space(ctx, SpaceA)
+	if err != nil || rec.Space != SpaceA || rec.Challenge.Channel != "" {
 		t.Fatalf("empty space = %+v, %v", rec, err)
 	}
-	mustUpdate(t, db, spaceB, "x", mark(roadmap.Done)) // members only: no settings
-	for _, sp := range []bot.Space{spaceA, {Platform: bot.PlatformConsole, ID: "local"}} {
+	MustUpdate(t, db, SpaceB, "x", Mark(roadmap.Done)) // members only: no settings
+	for _, sp := range []bot.Space{SpaceA, {Platform: bot.PlatformConsole, ID: "local"}} {
 		if _, err := db.UpdateSpace(ctx, sp, func(r *bot.SpaceRecord) error { r.Challenge.Channel = "C1"; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -699,16 +709,16 @@ func testSpacesAndChallenges(t *testing.T, open Open) {
 	in := &bot.Challenge{Text: "one", PostedAt: t0, Submissions: map[string]*bot.Submission{}}
 	for _, text := range []string{"one", "two", "three"} {
 		in.Text = text
-		mustOpenChallenge(t, db, spaceA, in, bot.CloseCurrent)
+		MustOpenChallenge(t, db, SpaceA, in, bot.CloseCurrent)
 		if in.ID != 0 {
 			t.Error("OpenChallenge changed its argument")
 		}
 	}
-	cs, err := db.Challenges(ctx, spaceA, 2)
+	cs, err := db.Challenges(ctx, SpaceA, 2)
 	if err != nil || len(cs) != 2 || cs[0].ID != 3 || cs[1].ID != 2 || cs[0].Text != "three" {
 		t.Fatalf("Challenges(2) = %+v, %v", cs, err)
 	}
-	c, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
+	c, err := db.UpdateChallenge(ctx, SpaceA, 2, func(c *bot.Challenge) error {
 		c.ID = 99 // ignored: the key decides
 		c.ClosedAt = t0
 		return nil
@@ -716,12 +726,12 @@ func testSpacesAndChallenges(t *testing.T, open Open) {
 	if err != nil || c.ID != 2 {
 		t.Fatalf("UpdateChallenge = %+v, %v", c, err)
 	}
-	c, _ = db.Challenge(ctx, spaceA, 2)
+	c, _ = db.Challenge(ctx, SpaceA, 2)
 	if !c.ClosedAt.Equal(t0) {
 		t.Errorf("ClosedAt = %v, want %v", c.ClosedAt, t0)
 	}
 	errNo := bot.Errorf(bot.Conflict, "closed")
-	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(*bot.Challenge) error { return errNo }); err != errNo {
+	if _, err := db.UpdateChallenge(ctx, SpaceA, 1, func(*bot.Challenge) error { return errNo }); err != errNo {
 		t.Errorf("err = %v, want fn's", err)
 	}
 }
@@ -730,7 +740,7 @@ func testContextCanceled(t *testing.T, open Open) {
 	db := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := db.UpdateMember(ctx, spaceA, "a", mark(roadmap.Done)); !errors.Is(err, context.Canceled) {
+	if _, err := db.UpdateMember(ctx, SpaceA, "a", Mark(roadmap.Done)); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -738,18 +748,18 @@ func testContextCanceled(t *testing.T, open Open) {
 func testOpenChallenge_ClosesCurrent(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	first := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", Channel: "C1", PostedAt: t0}, bot.CloseCurrent)
+	first := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", Channel: "C1", PostedAt: t0}, bot.CloseCurrent)
 	if first.Opened.ID != 1 || first.Closed != nil || first.Repeat {
 		t.Fatalf("first = %+v, want #1 opened, nothing closed", first)
 	}
-	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(c *bot.Challenge) error {
+	if _, err := db.UpdateChallenge(ctx, SpaceA, 1, func(c *bot.Challenge) error {
 		c.Submissions = map[string]*bot.Submission{"ana": {Member: "ana", Text: "mine", At: t0}}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	later := t0.Add(7 * 24 * time.Hour)
-	second := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: later}, bot.CloseCurrent)
+	second := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "two", PostedAt: later}, bot.CloseCurrent)
 	if second.Opened.ID != 2 || !second.Opened.ClosedAt.IsZero() {
 		t.Errorf("opened = %+v, want #2, open", second.Opened)
 	}
@@ -757,7 +767,7 @@ func testOpenChallenge_ClosesCurrent(t *testing.T, open Open) {
 	if c := second.Closed; c == nil || c.ID != 1 || !c.ClosedAt.Equal(later) || c.Channel != "C1" || c.Submissions["ana"] == nil {
 		t.Errorf("closed = %+v, want #1 closed at %v with ana's submission", c, later)
 	}
-	if got, want := challengeState(t, db, spaceA), fmt.Sprintf("current 2; #2 \"two\" closed %v; #1 \"one\" closed %v", time.Time{}, later); got != want {
+	if got, want := ChallengeState(t, db, SpaceA), fmt.Sprintf("current 2; #2 \"two\" closed %v; #1 \"one\" closed %v", time.Time{}, later); got != want {
 		t.Errorf("state = %s, want %s", got, want)
 	}
 }
@@ -765,20 +775,20 @@ func testOpenChallenge_ClosesCurrent(t *testing.T, open Open) {
 func testOpenChallenge_RefusesWhileOpen(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
-	before := challengeState(t, db, spaceA)
-	res, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.RefuseWhileOpen)
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
+	before := ChallengeState(t, db, SpaceA)
+	res, err := db.OpenChallenge(ctx, SpaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.RefuseWhileOpen)
 	if bot.ErrorCode(err) != bot.Conflict || bot.ErrorMessage(err) != "Challenge #1 is still open." || res != nil {
 		t.Errorf("second open = %+v, %v; want Conflict \"Challenge #1 is still open.\"", res, err)
 	}
-	if after := challengeState(t, db, spaceA); after != before {
+	if after := ChallengeState(t, db, SpaceA); after != before {
 		t.Errorf("a refused open changed %s to %s", before, after)
 	}
 	// Closed, the space takes a new one, and the refused call used no id.
-	if _, c, err := db.CloseChallenge(ctx, spaceA, t0.Add(2*time.Hour), nil); err != nil || c == nil || c.ID != 1 {
+	if _, c, err := db.CloseChallenge(ctx, SpaceA, t0.Add(2*time.Hour), nil); err != nil || c == nil || c.ID != 1 {
 		t.Fatalf("CloseChallenge = %+v, %v", c, err)
 	}
-	res = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(3 * time.Hour)}, bot.RefuseWhileOpen)
+	res = MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(3 * time.Hour)}, bot.RefuseWhileOpen)
 	if res.Opened.ID != 2 || res.Closed != nil {
 		t.Errorf("open after close = %+v, want #2 and nothing closed", res)
 	}
@@ -790,49 +800,49 @@ func testOpenChallenge_RefusesWhileOpen(t *testing.T, open Open) {
 func testOpenChallenge_OncePerScheduledInstant(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "by hand", PostedAt: t0.Add(-time.Hour)}, bot.CloseCurrent)
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "by hand", PostedAt: t0.Add(-time.Hour)}, bot.CloseCurrent)
 	at := t0
-	res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent)
+	res := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent)
 	if res.Repeat || res.Opened.ID != 2 || res.Closed == nil || !res.Opened.ScheduledAt.Equal(at) {
 		t.Fatalf("first scheduled open = %+v", res)
 	}
-	before := challengeState(t, db, spaceA)
+	before := ChallengeState(t, db, SpaceA)
 
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, sched := range []time.Time{at, at.In(berlin)} {
-		res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "again", PostedAt: at.Add(time.Second), ScheduledAt: sched}, bot.CloseCurrent)
+		res := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "again", PostedAt: at.Add(time.Second), ScheduledAt: sched}, bot.CloseCurrent)
 		if !res.Repeat || res.Opened.ID != 2 || res.Opened.Text != "weekly" || res.Closed != nil {
 			t.Errorf("repeat at %v = %+v, want #2 with Repeat", sched, res)
 		}
 		// Refusing does not apply to a repeat: there is nothing to refuse.
-		res, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "again", PostedAt: at, ScheduledAt: sched}, bot.RefuseWhileOpen)
+		res, err := db.OpenChallenge(ctx, SpaceA, &bot.Challenge{Text: "again", PostedAt: at, ScheduledAt: sched}, bot.RefuseWhileOpen)
 		if err != nil || !res.Repeat {
 			t.Errorf("repeat with RefuseWhileOpen = %+v, %v; want Repeat", res, err)
 		}
 	}
-	if after := challengeState(t, db, spaceA); after != before {
+	if after := ChallengeState(t, db, SpaceA); after != before {
 		t.Errorf("repeats changed %s to %s", before, after)
 	}
 
 	// Another space at the same instant is its own.
-	if res := mustOpenChallenge(t, db, spaceB, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 1 {
+	if res := MustOpenChallenge(t, db, SpaceB, &bot.Challenge{Text: "weekly", PostedAt: at, ScheduledAt: at}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 1 {
 		t.Errorf("other space = %+v, want its #1", res)
 	}
 
 	// The next week's instant opens #3; the old instant, late, still repeats.
 	next := at.Add(7 * 24 * time.Hour)
-	if res := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "weekly 2", PostedAt: next, ScheduledAt: next}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 3 {
+	if res := MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "weekly 2", PostedAt: next, ScheduledAt: next}, bot.CloseCurrent); res.Repeat || res.Opened.ID != 3 {
 		t.Errorf("next week = %+v, want #3", res)
 	}
-	before = challengeState(t, db, spaceA)
-	res = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "late", PostedAt: next.Add(time.Hour), ScheduledAt: at}, bot.CloseCurrent)
+	before = ChallengeState(t, db, SpaceA)
+	res = MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "late", PostedAt: next.Add(time.Hour), ScheduledAt: at}, bot.CloseCurrent)
 	if !res.Repeat || res.Opened.ID != 2 || res.Opened.ClosedAt.IsZero() {
 		t.Errorf("late repeat after reopen = %+v, want #2 (closed) with Repeat", res)
 	}
-	if after := challengeState(t, db, spaceA); after != before {
+	if after := ChallengeState(t, db, SpaceA); after != before {
 		t.Errorf("a late repeat changed %s to %s", before, after)
 	}
 }
@@ -844,7 +854,7 @@ func testOpenChallenge_ConcurrentScheduledOpenOnce(t *testing.T, open Open) {
 	results := make([]*bot.Opening, n)
 	for i := range n {
 		wg.Go(func() {
-			results[i] = mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: fmt.Sprint("try ", i), PostedAt: t0, ScheduledAt: t0}, bot.CloseCurrent)
+			results[i] = MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: fmt.Sprint("try ", i), PostedAt: t0, ScheduledAt: t0}, bot.CloseCurrent)
 		})
 	}
 	wg.Wait()
@@ -860,7 +870,7 @@ func testOpenChallenge_ConcurrentScheduledOpenOnce(t *testing.T, open Open) {
 	if fresh != 1 {
 		t.Errorf("%d calls opened a challenge, want 1", fresh)
 	}
-	if cs, _ := db.Challenges(context.Background(), spaceA, 0); len(cs) != 1 {
+	if cs, _ := db.Challenges(context.Background(), SpaceA, 0); len(cs) != 1 {
 		t.Errorf("%d challenges, want 1", len(cs))
 	}
 }
@@ -873,8 +883,8 @@ func testOpenChallenge_Invalid(t *testing.T, open Open) {
 		sp   bot.Space
 		c    *bot.Challenge
 	}{
-		{"NoChallenge", spaceA, nil},
-		{"NoPostedAt", spaceA, &bot.Challenge{Text: "x"}},
+		{"NoChallenge", SpaceA, nil},
+		{"NoPostedAt", SpaceA, &bot.Challenge{Text: "x"}},
 		{"NoSpace", bot.Space{}, &bot.Challenge{Text: "x", PostedAt: t0}},
 	}
 	for _, tt := range tests {
@@ -884,10 +894,10 @@ func testOpenChallenge_Invalid(t *testing.T, open Open) {
 			}
 		})
 	}
-	if _, err := db.OpenChallenge(ctx, spaceA, &bot.Challenge{Text: "x", PostedAt: t0}, bot.OnOpen(9)); err == nil || bot.ErrorCode(err) != bot.Internal {
+	if _, err := db.OpenChallenge(ctx, SpaceA, &bot.Challenge{Text: "x", PostedAt: t0}, bot.OnOpen(9)); err == nil || bot.ErrorCode(err) != bot.Internal {
 		t.Errorf("unknown OnOpen: %v, want an internal error", err)
 	}
-	if got := challengeState(t, db, spaceA); got != "current 0" {
+	if got := ChallengeState(t, db, SpaceA); got != "current 0" {
 		t.Errorf("state = %s, want nothing stored", got)
 	}
 }
@@ -895,25 +905,25 @@ func testOpenChallenge_Invalid(t *testing.T, open Open) {
 func testCloseChallenge(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error {
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	if _, err := db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error {
 		r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=UTC 0 9 * * 1"}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	before := challengeState(t, db, spaceA)
+	before := ChallengeState(t, db, SpaceA)
 	errNo := bot.Errorf(bot.Conflict, "no")
 	calls := 0
-	if _, _, err := db.CloseChallenge(ctx, spaceA, t0, func(r *bot.SpaceRecord) error { calls++; r.Challenge = bot.ChallengeSchedule{}; return errNo }); err != errNo {
+	if _, _, err := db.CloseChallenge(ctx, SpaceA, t0, func(r *bot.SpaceRecord) error { calls++; r.Challenge = bot.ChallengeSchedule{}; return errNo }); err != errNo {
 		t.Errorf("err = %v, want fn's", err)
 	}
-	if after := challengeState(t, db, spaceA); after != before || calls != 1 {
+	if after := ChallengeState(t, db, SpaceA); after != before || calls != 1 {
 		t.Errorf("fn's error: %s -> %s after %d calls; want no change, one call", before, after, calls)
 	}
 
 	at := t0.Add(time.Hour)
-	rec, c, err := db.CloseChallenge(ctx, spaceA, at, func(r *bot.SpaceRecord) error {
+	rec, c, err := db.CloseChallenge(ctx, SpaceA, at, func(r *bot.SpaceRecord) error {
 		r.Challenge = bot.ChallengeSchedule{}
 		r.Current = 42 // not fn's to set
 		return nil
@@ -924,19 +934,19 @@ func testCloseChallenge(t *testing.T, open Open) {
 	if rec.Current != 0 || rec.Challenge.Spec != "" {
 		t.Errorf("record = %+v, want no schedule and no current", rec)
 	}
-	if stored, _ := db.Space(ctx, spaceA); !reflect.DeepEqual(stored, rec) {
+	if stored, _ := db.Space(ctx, SpaceA); !reflect.DeepEqual(stored, rec) {
 		t.Errorf("stored %+v, returned %+v", stored, rec)
 	}
-	if got, _ := db.Challenge(ctx, spaceA, 1); !got.ClosedAt.Equal(at) {
+	if got, _ := db.Challenge(ctx, SpaceA, 1); !got.ClosedAt.Equal(at) {
 		t.Errorf("stored ClosedAt = %v, want %v", got.ClosedAt, at)
 	}
 	// Nothing open: nothing closed, and a space never seen is no error.
-	for _, sp := range []bot.Space{spaceA, spaceB} {
+	for _, sp := range []bot.Space{SpaceA, SpaceB} {
 		if _, c, err := db.CloseChallenge(ctx, sp, at, nil); err != nil || c != nil {
 			t.Errorf("%s: CloseChallenge with none open = %+v, %v", sp.Key(), c, err)
 		}
 	}
-	if _, _, err := db.CloseChallenge(ctx, spaceA, time.Time{}, nil); bot.ErrorCode(err) != bot.Invalid {
+	if _, _, err := db.CloseChallenge(ctx, SpaceA, time.Time{}, nil); bot.ErrorCode(err) != bot.Invalid {
 		t.Errorf("zero at: %v, want Invalid", err)
 	}
 }
@@ -945,12 +955,12 @@ func testCloseChallenge(t *testing.T, open Open) {
 func testUpdateSpace_KeepsCurrent(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
-	rec, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.Current = 0; r.Challenge.Channel = "C2"; return nil })
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	rec, err := db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error { r.Current = 0; r.Challenge.Channel = "C2"; return nil })
 	if err != nil || rec.Current != 1 || rec.Challenge.Channel != "C2" {
 		t.Errorf("UpdateSpace = %+v, %v; want Current 1 kept, the channel changed", rec, err)
 	}
-	if stored, _ := db.Space(ctx, spaceA); stored.Current != 1 {
+	if stored, _ := db.Space(ctx, SpaceA); stored.Current != 1 {
 		t.Errorf("stored Current = %d, want 1", stored.Current)
 	}
 }
@@ -959,41 +969,41 @@ func testAnswered_FollowsSubmissions(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
 	for _, id := range []string{"ana", "bo", "cy"} {
-		mustUpdate(t, db, spaceA, id, mark(roadmap.Done))
+		MustUpdate(t, db, SpaceA, id, Mark(roadmap.Done))
 	}
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
-	submit(t, db, 1, "ana", "bo")
-	submit(t, db, 1, "ana") // an edit counts once
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
-	submit(t, db, 2, "ana")
-	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{2, 1, 0}) {
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.CloseCurrent)
+	Submit(t, db, 1, "ana", "bo")
+	Submit(t, db, 1, "ana") // an edit counts once
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	Submit(t, db, 2, "ana")
+	if got := Answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{2, 1, 0}) {
 		t.Fatalf("answered after submissions = %v, want [2 1 0]", got)
 	}
 	// A refused update changes no count.
-	if _, err := db.UpdateChallenge(ctx, spaceA, 2, func(c *bot.Challenge) error {
+	if _, err := db.UpdateChallenge(ctx, SpaceA, 2, func(c *bot.Challenge) error {
 		c.Submissions["cy"] = &bot.Submission{Member: "cy"}
 		return bot.Errorf(bot.Conflict, "no")
 	}); bot.ErrorCode(err) != bot.Conflict {
 		t.Fatalf("err = %v, want the fn's Conflict", err)
 	}
 	// A removed submission counts no more; UpdateMember keeps the count.
-	if _, err := db.UpdateChallenge(ctx, spaceA, 1, func(c *bot.Challenge) error {
+	if _, err := db.UpdateChallenge(ctx, SpaceA, 1, func(c *bot.Challenge) error {
 		delete(c.Submissions, "ana")
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if m := mustUpdate(t, db, spaceA, "ana", mark(roadmap.Learning)); m.Answered != 1 {
+	if m := MustUpdate(t, db, SpaceA, "ana", Mark(roadmap.Learning)); m.Answered != 1 {
 		t.Errorf("UpdateMember's member has Answered %d, want 1", m.Answered)
 	}
-	if got := answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{1, 1, 0}) {
+	if got := Answered(t, db, "ana", "bo", "cy"); !reflect.DeepEqual(got, []int{1, 1, 0}) {
 		t.Fatalf("answered after a removal = %v, want [1 1 0]", got)
 	}
-	if err := db.DeleteMember(ctx, spaceA, "bo"); err != nil {
+	if err := db.DeleteMember(ctx, SpaceA, "bo"); err != nil {
 		t.Fatal(err)
 	}
-	mustUpdate(t, db, spaceA, "bo", mark(roadmap.Done)) // rejoins with nothing
-	if got := answered(t, db, "bo"); got[0] != 0 {
+	MustUpdate(t, db, SpaceA, "bo", Mark(roadmap.Done)) // rejoins with nothing
+	if got := Answered(t, db, "bo"); got[0] != 0 {
 		t.Errorf("a rejoined member has Answered %d, want 0", got[0])
 	}
 }
@@ -1002,23 +1012,23 @@ func testOpenChallenge_ClosesAt(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t)
 	closes := t0.Add(6 * 24 * time.Hour)
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0, ClosesAt: closes}, bot.CloseCurrent)
-	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "one", PostedAt: t0, ClosesAt: closes}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, SpaceA); !rec.ClosesAt.Equal(closes) {
 		t.Fatalf("ClosesAt = %v, want %v", rec.ClosesAt, closes)
 	}
 	// UpdateSpace and CloseChallenge's fn cannot move it.
-	if _, err := db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.ClosesAt = t0; return nil }); err != nil {
+	if _, err := db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error { r.ClosesAt = t0; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.Equal(closes) {
+	if rec, _ := db.Space(ctx, SpaceA); !rec.ClosesAt.Equal(closes) {
 		t.Fatalf("UpdateSpace moved ClosesAt to %v", rec.ClosesAt)
 	}
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
-	if rec, _ := db.Space(ctx, spaceA); !rec.ClosesAt.IsZero() || rec.Current != 2 {
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "two", PostedAt: t0.Add(time.Hour)}, bot.CloseCurrent)
+	if rec, _ := db.Space(ctx, SpaceA); !rec.ClosesAt.IsZero() || rec.Current != 2 {
 		t.Fatalf("after an open-ended post: current %d, ClosesAt %v; want 2 and zero", rec.Current, rec.ClosesAt)
 	}
-	mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "three", PostedAt: t0.Add(2 * time.Hour), ClosesAt: closes}, bot.CloseCurrent)
-	rec, _, err := db.CloseChallenge(ctx, spaceA, t0.Add(3*time.Hour), func(r *bot.SpaceRecord) error { r.ClosesAt = closes; return nil })
+	MustOpenChallenge(t, db, SpaceA, &bot.Challenge{Text: "three", PostedAt: t0.Add(2 * time.Hour), ClosesAt: closes}, bot.CloseCurrent)
+	rec, _, err := db.CloseChallenge(ctx, SpaceA, t0.Add(3*time.Hour), func(r *bot.SpaceRecord) error { r.ClosesAt = closes; return nil })
 	if err != nil || !rec.ClosesAt.IsZero() || rec.Current != 0 {
 		t.Fatalf("CloseChallenge = %+v, %v; want no current and no ClosesAt", rec, err)
 	}
@@ -1065,8 +1075,8 @@ func testMemberRoundTrip(t *testing.T, open Open) {
 	}
 	ctx := context.Background()
 	db := open(t)
-	want := mustUpdate(t, db, spaceA, "ana", fullMember)
-	got, err := db.Member(ctx, spaceA, "ana")
+	want := MustUpdate(t, db, SpaceA, "ana", fullMember)
+	got, err := db.Member(ctx, SpaceA, "ana")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1084,84 +1094,151 @@ func testMemberRoundTrip(t *testing.T, open Open) {
 		t.Errorf("read back:\n%s\nwant\n%s", norm(got), norm(want))
 	}
 	var scanned *bot.Member
-	db.Members(ctx, spaceA, func(m *bot.Member) error { scanned = m; return nil })
+	db.Members(ctx, SpaceA, func(m *bot.Member) error { scanned = m; return nil })
 	want.Nudge.Next, want.Nudge.LastDate = time.Time{}, "2026-01-04" // Members does not fill the schedule
 	if scanned == nil || norm(scanned) != norm(want) {
 		t.Errorf("Members gave:\n%v\nwant\n%s", scanned, norm(want))
 	}
 }
 
+// openAs opens a store and returns it also as the optional interface T,
+// skipping the test when the store does not have it.
+func openAs[T any](t *testing.T, open Open, what string) (bot.Store, T) {
+	db := open(t)
+	x, ok := db.(T)
+	if !ok {
+		t.Skipf("this store has no %s yet", what)
+	}
+	return db, x
+}
+
 func testDMChannels(t *testing.T, open Open) {
 	ctx := context.Background()
-	db := open(t)
-	dm, ok := db.(bot.DMChannels)
-	if !ok {
-		t.Skip("this store has no DM channels yet")
-	}
-	if ch, err := dm.DMChannel(ctx, spaceA, "ana"); err != nil || ch != "" {
+	db, dm := openAs[bot.DMChannels](t, open, "DM channels")
+	if ch, err := dm.DMChannel(ctx, SpaceA, "ana"); err != nil || ch != "" {
 		t.Errorf("none stored = %q, %v", ch, err)
 	}
-	mustUpdate(t, db, spaceA, "ana", mark(roadmap.Done))
+	// A DM channel alone does not make a space with settings.
+	if err := dm.SetDMChannel(ctx, SpaceA, "cy", "D9"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := db.Spaces(ctx, func(*bot.SpaceRecord) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("Spaces lists %d spaces, %v; want 0", n, err)
+	}
+	MustUpdate(t, db, SpaceA, "ana", Mark(roadmap.Done))
 	for _, ch := range []string{"D1", "D2"} {
-		if err := dm.SetDMChannel(ctx, spaceA, "ana", ch); err != nil {
+		if err := dm.SetDMChannel(ctx, SpaceA, "ana", ch); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := dm.DMChannel(ctx, spaceA, "ana"); got != ch {
+		if got, _ := dm.DMChannel(ctx, SpaceA, "ana"); got != ch {
 			t.Errorf("DMChannel = %q, want %q", got, ch)
 		}
 	}
-	if got, _ := dm.DMChannel(ctx, spaceB, "ana"); got != "" {
+	if got, _ := dm.DMChannel(ctx, SpaceB, "ana"); got != "" {
 		t.Errorf("other space = %q", got)
 	}
-	dm.SetDMChannel(ctx, spaceA, "bo", "D3")
-	if err := dm.SetDMChannel(ctx, spaceA, "bo", ""); err != nil {
+	dm.SetDMChannel(ctx, SpaceA, "bo", "D3")
+	if err := dm.SetDMChannel(ctx, SpaceA, "bo", ""); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := dm.DMChannel(ctx, spaceA, "bo"); got != "" {
+	if got, _ := dm.DMChannel(ctx, SpaceA, "bo"); got != "" {
 		t.Errorf("forgotten = %q", got)
 	}
-	if err := db.DeleteMember(ctx, spaceA, "ana"); err != nil {
+	// Forgetting what was never stored, in a space with nothing, is fine.
+	if err := dm.SetDMChannel(ctx, SpaceB, "U1", ""); err != nil {
+		t.Errorf("forgetting nothing: %v", err)
+	}
+	if err := db.DeleteMember(ctx, SpaceA, "ana"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := dm.DMChannel(ctx, spaceA, "ana"); got != "" {
+	if got, _ := dm.DMChannel(ctx, SpaceA, "ana"); got != "" {
 		t.Errorf("after DeleteMember = %q, want forgotten", got)
 	}
-	if _, err := dm.DMChannel(ctx, bot.Space{}, "ana"); bot.ErrorCode(err) != bot.Invalid {
-		t.Errorf("zero space: %v", err)
+	if got, _ := dm.DMChannel(ctx, SpaceA, "cy"); got != "D9" {
+		t.Errorf("another member's channel after DeleteMember = %q, want D9", got)
 	}
-	if err := dm.SetDMChannel(ctx, spaceA, "", "D1"); bot.ErrorCode(err) != bot.Invalid {
-		t.Errorf("empty member: %v", err)
+	// A member with only a channel stored (never a record) is forgotten too.
+	if err := db.DeleteMember(ctx, SpaceA, "cy"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dm.DMChannel(ctx, SpaceA, "cy"); got != "" {
+		t.Errorf("channel of a member without a record after DeleteMember = %q", got)
+	}
+	for name, err := range map[string]error{
+		"read, zero space":   func() error { _, err := dm.DMChannel(ctx, bot.Space{}, "ana"); return err }(),
+		"read, empty member": func() error { _, err := dm.DMChannel(ctx, SpaceA, ""); return err }(),
+		"zero space":         dm.SetDMChannel(ctx, bot.Space{}, "42", "1"),
+		"empty member":       dm.SetDMChannel(ctx, SpaceA, "", "D1"),
+		"long channel":       dm.SetDMChannel(ctx, SpaceA, "42", strings.Repeat("1", bot.MaxChannelLen+1)),
+	} {
+		if bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
 	}
 }
 
 func testDeliveries(t *testing.T, open Open) {
 	ctx := context.Background()
-	db := open(t)
-	dv, ok := db.(bot.Deliveries)
-	if !ok {
-		t.Skip("this store has no deliveries yet")
-	}
+	_, dv := openAs[bot.Deliveries](t, open, "deliveries")
 	if ok, err := dv.Delivered(ctx, "slack:event:Ev1"); err != nil || ok {
 		t.Errorf("unmarked = %v, %v", ok, err)
 	}
-	for range 2 {
-		if err := dv.MarkDelivered(ctx, "slack:event:Ev1", t0); err != nil {
+	if n, err := dv.PruneDeliveries(ctx, t0); err != nil || n != 0 {
+		t.Errorf("prune of nothing = %d, %v", n, err)
+	}
+	for i, key := range []string{"a", "b", "c", "d"} {
+		if err := dv.MarkDelivered(ctx, key, t0.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dv.MarkDelivered(ctx, "slack:event:Ev2", t0.Add(time.Hour))
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); !ok {
-		t.Error("marked key not delivered")
+	if err := dv.MarkDelivered(ctx, "b", t0.Add(time.Minute)); err != nil {
+		t.Errorf("marking twice: %v", err)
 	}
-	n, err := dv.PruneDeliveries(ctx, t0.Add(time.Minute))
+	// "a" marked again later is kept as long as its last mark; an older mark
+	// does not move it back.
+	for _, at := range []time.Time{t0.Add(10 * time.Minute), t0} {
+		if err := dv.MarkDelivered(ctx, "a", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := dv.PruneDeliveries(ctx, t0.Add(2*time.Minute)) // forgets b (t0+1m); keeps c at exactly the cut
 	if err != nil || n != 1 {
 		t.Errorf("pruned %d, %v; want 1", n, err)
 	}
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev1"); ok {
-		t.Error("pruned key still delivered")
+	for key, want := range map[string]bool{"a": true, "b": false, "c": true, "d": true, "e": false} {
+		if got, err := dv.Delivered(ctx, key); err != nil || got != want {
+			t.Errorf("Delivered(%q) = %v, %v; want %v", key, got, err, want)
+		}
 	}
-	if ok, _ := dv.Delivered(ctx, "slack:event:Ev2"); !ok {
-		t.Error("newer key pruned")
+	if n, err := dv.PruneDeliveries(ctx, t0.Add(time.Hour)); err != nil || n != 3 {
+		t.Errorf("prune all = %d, %v; want 3", n, err)
+	}
+	if n, _ := dv.PruneDeliveries(ctx, t0.Add(48*time.Hour)); n != 0 {
+		t.Errorf("second prune forgot %d more", n)
+	}
+
+	for _, key := range []string{"", strings.Repeat("k", 256+1)} {
+		if _, err := dv.Delivered(ctx, key); bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("Delivered(%d bytes) = %v, want Invalid", len(key), err)
+		}
+		if err := dv.MarkDelivered(ctx, key, t0); bot.ErrorCode(err) != bot.Invalid {
+			t.Errorf("MarkDelivered(%d bytes) = %v, want Invalid", len(key), err)
+		}
+	}
+
+	// Concurrent marks all land.
+	errs := make(chan error, 64)
+	for i := range 64 {
+		go func() { errs <- dv.MarkDelivered(ctx, fmt.Sprintf("k%02d", i), t0) }()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := dv.PruneDeliveries(ctx, t0.Add(time.Second)); err != nil || n != 64 {
+		t.Errorf("pruned %d concurrent marks, %v; want 64", n, err)
 	}
 }
 
@@ -1174,22 +1251,22 @@ func testDueFilter(t *testing.T, open Open) {
 	if !ok {
 		t.Skip("a store one process owns claims every platform")
 	}
-	mustUpdate(t, db, spaceA, "d", nudgeAt(8, 0, "UTC", t0)) // discord
-	mustUpdate(t, db, spaceB, "s", nudgeAt(8, 0, "UTC", t0)) // slack, same slot
-	mustUpdate(t, db, spaceB, "s2", nudgeAt(7, 0, "UTC", t0.Add(-time.Hour)))
+	MustUpdate(t, db, SpaceA, "d", NudgeAt(8, 0, "UTC", t0)) // discord
+	MustUpdate(t, db, SpaceB, "s", NudgeAt(8, 0, "UTC", t0)) // slack, same slot
+	MustUpdate(t, db, SpaceB, "s2", NudgeAt(7, 0, "UTC", t0.Add(-time.Hour)))
 	slack := sh.DueFor(bot.DueFilter{Platforms: []bot.Platform{bot.PlatformSlack}})
 	discord := sh.DueFor(bot.DueFilter{Platforms: []bot.Platform{bot.PlatformDiscord}})
 	if next, _ := discord.NextDue(ctx); !next.Equal(t0) {
 		t.Errorf("discord NextDue = %v, want %v", next, t0)
 	}
 	calls := map[string]int{}
-	got, err := slack.ClaimDue(ctx, t0, 10, tomorrow(calls))
-	if err != nil || dueIDs(got) != "[s2 s]" {
-		t.Errorf("slack claim = %v, %v; want [s2 s]", dueIDs(got), err)
+	got, err := slack.ClaimDue(ctx, t0, 10, Tomorrow(calls))
+	if err != nil || DueIDs(got) != "[s2 s]" {
+		t.Errorf("slack claim = %v, %v; want [s2 s]", DueIDs(got), err)
 	}
-	got, _ = discord.ClaimDue(ctx, t0, 10, tomorrow(calls))
-	if dueIDs(got) != "[d]" {
-		t.Errorf("discord claim = %v, want [d]", dueIDs(got))
+	got, _ = discord.ClaimDue(ctx, t0, 10, Tomorrow(calls))
+	if DueIDs(got) != "[d]" {
+		t.Errorf("discord claim = %v, want [d]", DueIDs(got))
 	}
 	if next, _ := slack.NextDue(ctx); !next.Equal(t0.Add(23 * time.Hour)) {
 		t.Errorf("slack NextDue = %v", next)
@@ -1205,60 +1282,60 @@ func testRoadmapFiles(t *testing.T, open Open) {
 	f := func(id, toml string) *bot.RoadmapFile {
 		return &bot.RoadmapFile{ID: id, Title: strings.ToUpper(id), TOML: toml, AddedBy: "mod", AddedAt: t0}
 	}
-	if err := db.PutRoadmapFile(ctx, spaceA, f("go", "a"), 2); err != nil {
+	if err := db.PutRoadmapFile(ctx, SpaceA, f("go", "a"), 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutRoadmapFile(ctx, spaceA, f("ai", "b"), 2); err != nil {
+	if err := db.PutRoadmapFile(ctx, SpaceA, f("ai", "b"), 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutRoadmapFile(ctx, spaceA, f("zz", "c"), 2); bot.ErrorCode(err) != bot.Conflict {
+	if err := db.PutRoadmapFile(ctx, SpaceA, f("zz", "c"), 2); bot.ErrorCode(err) != bot.Conflict {
 		t.Errorf("third of max 2: %v, want Conflict", err)
 	}
-	rec, _ := db.Space(ctx, spaceA)
+	rec, _ := db.Space(ctx, SpaceA)
 	v1 := rec.Roadmaps[1].Version
-	if err := db.PutRoadmapFile(ctx, spaceA, f("go", "a2"), 2); err != nil {
+	if err := db.PutRoadmapFile(ctx, SpaceA, f("go", "a2"), 2); err != nil {
 		t.Errorf("replacing at max: %v", err)
 	}
-	rec, _ = db.Space(ctx, spaceA)
+	rec, _ = db.Space(ctx, SpaceA)
 	if len(rec.Roadmaps) != 2 || rec.Roadmaps[0].ID != "ai" || rec.Roadmaps[1].ID != "go" || rec.Roadmaps[1].Version == v1 ||
 		rec.Roadmaps[1].Version != bot.RoadmapVersion("a2") {
 		t.Errorf("roadmaps = %+v, want ai, go with a new version", rec.Roadmaps)
 	}
-	fs, err := db.RoadmapFiles(ctx, spaceA)
+	fs, err := db.RoadmapFiles(ctx, SpaceA)
 	if err != nil || len(fs) != 2 || fs[0].ID != "ai" || fs[1].TOML != "a2" || !fs[1].AddedAt.Equal(t0) {
 		t.Errorf("RoadmapFiles = %+v, %v", fs, err)
 	}
-	if _, err := db.RoadmapFile(ctx, spaceA, "zz"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.RoadmapFile(ctx, SpaceA, "zz"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("missing: %v", err)
 	}
 	// UpdateSpace's fn cannot change the list.
-	db.UpdateSpace(ctx, spaceA, func(r *bot.SpaceRecord) error { r.Roadmaps = nil; r.DefaultRoadmap = "go"; return nil })
+	db.UpdateSpace(ctx, SpaceA, func(r *bot.SpaceRecord) error { r.Roadmaps = nil; r.DefaultRoadmap = "go"; return nil })
 	errNo := errors.New("no")
-	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", func(*bot.SpaceRecord) error { return errNo }); err != errNo {
+	if err := db.DeleteRoadmapFile(ctx, SpaceA, "go", func(*bot.SpaceRecord) error { return errNo }); err != errNo {
 		t.Errorf("fn's error: %v", err)
 	}
-	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", func(r *bot.SpaceRecord) error { r.DefaultRoadmap = ""; return nil }); err != nil {
+	if err := db.DeleteRoadmapFile(ctx, SpaceA, "go", func(r *bot.SpaceRecord) error { r.DefaultRoadmap = ""; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ = db.Space(ctx, spaceA)
+	rec, _ = db.Space(ctx, SpaceA)
 	if len(rec.Roadmaps) != 1 || rec.DefaultRoadmap != "" {
 		t.Errorf("after delete: %+v", rec)
 	}
-	if err := db.DeleteRoadmapFile(ctx, spaceA, "go", nil); bot.ErrorCode(err) != bot.NotFound {
+	if err := db.DeleteRoadmapFile(ctx, SpaceA, "go", nil); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("delete again: %v", err)
 	}
 	// Pending uploads.
-	if _, err := db.PendingRoadmap(ctx, spaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
+	if _, err := db.PendingRoadmap(ctx, SpaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("no pending: %v", err)
 	}
 	p := f("go", "new")
 	p.Base = "v1"
-	db.SetPendingRoadmap(ctx, spaceA, "mod", p)
-	if got, err := db.PendingRoadmap(ctx, spaceA, "mod"); err != nil || got.Base != "v1" || got.TOML != "new" {
+	db.SetPendingRoadmap(ctx, SpaceA, "mod", p)
+	if got, err := db.PendingRoadmap(ctx, SpaceA, "mod"); err != nil || got.Base != "v1" || got.TOML != "new" {
 		t.Errorf("pending = %+v, %v", got, err)
 	}
-	db.SetPendingRoadmap(ctx, spaceA, "mod", nil)
-	if _, err := db.PendingRoadmap(ctx, spaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
+	db.SetPendingRoadmap(ctx, SpaceA, "mod", nil)
+	if _, err := db.PendingRoadmap(ctx, SpaceA, "mod"); bot.ErrorCode(err) != bot.NotFound {
 		t.Errorf("removed pending: %v", err)
 	}
 }
