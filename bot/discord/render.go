@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -231,11 +232,21 @@ func embedSize(e *discordgo.MessageEmbed) int {
 // barLine draws a progress bar as its words first, then the glyphs:
 // "Internet: 7 of 10, 70% `███████░░░`" (see bot.Bar.Text).
 func barLine(b bot.Bar) string {
-	const cells = 10
-	full := min(max(b.Percent()*cells/100, 0), cells)
+	full := min(max(b.Percent()*barCells/100, 0), barCells)
 	b.Label = clip(b.Label, 100)
-	return fmt.Sprintf("%s `%s%s`", b.Text(), strings.Repeat("█", full), strings.Repeat("░", cells-full))
+	return b.Text() + " `" + drawnBars[full] + "`"
 }
+
+const barCells = 10
+
+// drawnBars are the barCells+1 drawn bars, from empty to full, made once
+// rather than with two strings.Repeat and a Sprintf per bar.
+var drawnBars = func() (out [barCells + 1]string) {
+	for full := range out {
+		out[full] = strings.Repeat("█", full) + strings.Repeat("░", barCells-full)
+	}
+	return out
+}()
 
 // links lists resources as markdown links, as many as fit in one field.
 func links(ls []bot.Link) string {
@@ -278,7 +289,9 @@ func escapeLinkText(s string) string { return linkTextEscaper.Replace(s) }
 func buttons(bs []bot.Button, guild, owner string) []discordgo.MessageComponent {
 	rows := []discordgo.MessageComponent{}
 	var row discordgo.ActionsRow
-	seen := map[string]bool{}
+	// The ids already shown: at most maxRows*maxRowButtons, so a slice
+	// scanned is cheaper than a map.
+	seen := make([]string, 0, maxRows*maxRowButtons)
 	for _, bt := range bs {
 		id := customID(guild, "", bt.Action)
 		if forModerators(bt.Action) {
@@ -287,7 +300,7 @@ func buttons(bs []bot.Button, guild, owner string) []discordgo.MessageComponent 
 				id = customID(guild, owner, bt.Action)
 			}
 		}
-		if id == "" || seen[id] || bt.Label == "" {
+		if id == "" || slices.Contains(seen, id) || bt.Label == "" {
 			continue
 		}
 		if len(row.Components) == maxRowButtons {
@@ -297,7 +310,7 @@ func buttons(bs []bot.Button, guild, owner string) []discordgo.MessageComponent 
 		if len(rows) == maxRows {
 			break
 		}
-		seen[id] = true
+		seen = append(seen, id)
 		row.Components = append(row.Components, discordgo.Button{
 			Label:    clip(bt.Label, maxLabel),
 			Style:    buttonStyle(bt.Style),

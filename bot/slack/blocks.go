@@ -3,8 +3,8 @@ package slack
 import (
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -62,8 +62,18 @@ func errorPayload(msg string) payload {
 	}
 }
 
+// payloadSize is what a message's buffer starts with: a full answer (next,
+// with fields, bars, links and buttons) is 2-3 KB, so one allocation is
+// usually all it takes.
+const payloadSize = 4096
+
+// json encodes the message: by hand (encode.go) for the blocks render
+// makes, else with encoding/json.
 func (p payload) json() []byte {
-	data, err := json.Marshal(p)
+	if data, ok := appendPayload(make([]byte, 0, payloadSize), &p); ok {
+		return data
+	}
+	data, err := marshalPayload(p)
 	if err != nil { // Block Kit structs always marshal; keep a valid message anyway
 		data, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
 	}
@@ -158,8 +168,16 @@ func barGlyphs(b bot.Bar) string {
 	if b.Total > 0 {
 		filled = min(max(b.Done*barWidth/b.Total, 0), barWidth)
 	}
-	return strings.Repeat("▓", filled) + strings.Repeat("░", barWidth-filled)
+	return bars[filled]
 }
+
+// bars are the barWidth+1 drawn bars, from empty to full, made once.
+var bars = func() (out [barWidth + 1]string) {
+	for filled := range out {
+		out[filled] = strings.Repeat("▓", filled) + strings.Repeat("░", barWidth-filled)
+	}
+	return out
+}()
 
 // barLine is the bar's words first, then the drawn bar (see bot.Bar.Text).
 func barLine(b bot.Bar) string {
@@ -273,24 +291,72 @@ func plain(text string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, text, true, false)
 }
 
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
 // esc makes plain text safe in mrkdwn: Slack reads &, < and > as markup.
-func esc(s string) string { return escaper.Replace(s) }
+func esc(s string) string { return escape(s, false) }
 
-// escapedMention is a member mention (bot.Mention: <@U123>) after esc.
-var escapedMention = regexp.MustCompile(`&lt;@([UW][A-Z0-9]+)&gt;`)
+// escPrivate is esc that keeps member and channel mentions (bot.Mention:
+// <@U123>, bot.ChannelMention: <#C123>), so Slack shows their names. Only
+// for messages private to one member: there a mention notifies nobody,
+// while in a public one a member's own text (a submission) could make the
+// bot ping anyone.
+func escPrivate(s string) string { return escape(s, true) }
 
-// escapedChannel is a channel mention (bot.ChannelMention: <#C123>) after esc.
-var escapedChannel = regexp.MustCompile(`&lt;#([CG][A-Z0-9]+)&gt;`)
+// escape is esc, keeping mentions when mentions is set, in one pass. (It
+// was a strings.Replacer and two regexps over its result; in the adapter's
+// profile they were the largest part of rendering an answer.) Text without
+// <, > or & comes back as it is.
+func escape(s string, mentions bool) string {
+	i := strings.IndexAny(s, "<>&")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '>':
+			b.WriteString("&gt;")
+		case '<':
+			if n := mentionLen(s[i:]); mentions && n > 0 {
+				b.WriteString(s[i : i+n])
+				i += n - 1
+				continue
+			}
+			b.WriteString("&lt;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
-// escPrivate is esc that keeps member and channel mentions, so Slack shows
-// their names. Only for messages private to one member: there a mention
-// notifies nobody, while in a public one a member's own text (a submission)
-// could make the bot ping anyone.
-func escPrivate(s string) string {
-	s = escapedMention.ReplaceAllString(esc(s), "<@$1>")
-	return escapedChannel.ReplaceAllString(s, "<#$1>")
+// mentionLen is the length of the mention s starts with, <@U…>, <@W…>, <#C…>
+// or <#G…> with upper-case letters and digits after the first letter, or 0.
+func mentionLen(s string) int {
+	if len(s) < 5 || s[0] != '<' {
+		return 0
+	}
+	switch {
+	case s[1] == '@' && (s[2] == 'U' || s[2] == 'W'):
+	case s[1] == '#' && (s[2] == 'C' || s[2] == 'G'):
+	default:
+		return 0
+	}
+	for j := 3; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '>':
+			if j == 3 {
+				return 0
+			}
+			return j + 1
+		case (c < 'A' || c > 'Z') && (c < '0' || c > '9'):
+			return 0
+		}
+	}
+	return 0
 }
 
 // escFor is the escaping for r's text: escPrivate unless r is Public.
@@ -301,7 +367,42 @@ func escFor(r *bot.Reply) func(string) string {
 	return escPrivate
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine collapses every run of white space in s to one space and trims
+// the ends (strings.Fields, joined). Most titles and labels are one line
+// already: those are returned as they are, without the slice and the copy
+// (the profile of an answer's rendering showed this as its largest part).
+func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether oneLine would return s unchanged: no white space
+// but single ASCII spaces between other characters.
+func isOneLine(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ':
+				if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+					return false
+				}
+			case c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
 
 // clip shortens s to at most n runes, marking the cut.
 func clip(s string, n int) string {

@@ -3,6 +3,8 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -163,5 +165,56 @@ func TestEscPrivateKeepsMentions(t *testing.T) {
 	}
 	if got := esc("<#C0123ABC>"); got != "&lt;#C0123ABC&gt;" {
 		t.Errorf("esc kept a mention: %q", got)
+	}
+}
+
+// TestOneLineMatchesFields holds oneLine's shortcut to what it shortcuts:
+// strings.Fields joined with single spaces.
+func TestOneLineMatchesFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 1))
+	alphabet := []string{"a", "Z", " ", "  ", "\t", "\n", "\v", "\f", "\r", "\u0085", "\u00a0", "\u2028", "\u3000", "\u200b", "é", "\xff", "\xe2\x80", "▓"}
+	cases := []string{"", " ", "a", "a b", " a", "a ", "a  b", "Next: DNS and how it works"}
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := oneLine(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("oneLine(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestEscapeMatchesReplacerAndPatterns holds escape to what it replaced: a
+// strings.Replacer for &, < and >, then (escPrivate) two patterns that put
+// escaped mentions back.
+func TestEscapeMatchesReplacerAndPatterns(t *testing.T) {
+	escaper := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	member := regexp.MustCompile(`&lt;@([UW][A-Z0-9]+)&gt;`)
+	channel := regexp.MustCompile(`&lt;#([CG][A-Z0-9]+)&gt;`)
+	private := func(s string) string {
+		s = member.ReplaceAllString(escaper.Replace(s), "<@$1>")
+		return channel.ReplaceAllString(s, "<#$1>")
+	}
+	r := rand.New(rand.NewPCG(14, 2))
+	alphabet := []string{"<", ">", "&", "@", "#", "U", "W", "C", "G", "T", "1", "z", "é", " ", "<@U1>", "<#C9>", "<@W>", "&lt;", "&gt;", "<@U1&gt;", "\xff"}
+	cases := []string{"", "plain", "<@U123> did it", "<#C1>", "<@u1>", "<@U1", "<<@U1>>", "a & b <c>"}
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(10) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := esc(s), escaper.Replace(s); got != want {
+			t.Fatalf("esc(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := escPrivate(s), private(s); got != want {
+			t.Fatalf("escPrivate(%q) = %q, want %q", s, got, want)
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -198,32 +197,30 @@ func sign(secret, timestamp string, body []byte) string {
 }
 
 func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
+	var form form
+	if err := form.parse(string(body)); err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return false
 	}
-	for _, v := range form {
-		if len(v) > 1 {
-			http.Error(w, "malformed form: a field given twice", http.StatusBadRequest)
-			return false
-		}
+	if form.repeated() {
+		http.Error(w, "malformed form: a field given twice", http.StatusBadRequest)
+		return false
 	}
-	if !slackID(form.Get("team_id")) || !slackID(form.Get("user_id")) || form.Get("command") == "" ||
-		(form.Get("channel_id") != "" && !slackID(form.Get("channel_id"))) {
+	if !slackID(form.get("team_id")) || !slackID(form.get("user_id")) || form.get("command") == "" ||
+		(form.get("channel_id") != "" && !slackID(form.get("channel_id"))) {
 		http.Error(w, "malformed slash command: team_id, user_id and command are required, and ids are Slack ids", http.StatusBadRequest)
 		return false
 	}
 	sc := slack.SlashCommand{
-		TeamID:      form.Get("team_id"),
-		ChannelID:   form.Get("channel_id"),
-		ChannelName: form.Get("channel_name"),
-		UserID:      form.Get("user_id"),
-		UserName:    form.Get("user_name"),
-		Command:     form.Get("command"),
-		Text:        form.Get("text"),
-		ResponseURL: form.Get("response_url"),
-		TriggerID:   form.Get("trigger_id"),
+		TeamID:      form.get("team_id"),
+		ChannelID:   form.get("channel_id"),
+		ChannelName: form.get("channel_name"),
+		UserID:      form.get("user_id"),
+		UserName:    form.get("user_name"),
+		Command:     form.get("command"),
+		Text:        form.get("text"),
+		ResponseURL: form.get("response_url"),
+		TriggerID:   form.get("trigger_id"),
 	}
 	p := b.slashCommand(r.Context(), sc, 0)
 	if p == nil {
@@ -242,17 +239,17 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 func (b *Bot) recorded(team string) bool { return team != "" && b.serves(team) }
 
 func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
+	var form form
+	if err := form.parse(string(body)); err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return false
 	}
-	if len(form["payload"]) != 1 {
+	if form.count("payload") != 1 {
 		http.Error(w, "malformed form: one payload field expected", http.StatusBadRequest)
 		return false
 	}
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+	if err := decodeInteraction([]byte(form.get("payload")), &cb); err != nil {
 		http.Error(w, "malformed payload", http.StatusBadRequest)
 		return false
 	}

@@ -90,6 +90,13 @@ func newLoadEnv(b *testing.B) *loadEnv {
 	}
 	b.Cleanup(bt.cancel)
 	e.bot = bt
+	// A bot that has been running has its members' users.info answers
+	// cached (userTTL, and the fake clock does not move): without this, the
+	// first round's ~1,000 users.info calls, round trips to the fake Slack
+	// that the stand-in never makes, were timed as the adapter's cost.
+	for i := range loadMembers {
+		bt.profile(context.Background(), loadTeam, loadMember(i))
+	}
 	return e
 }
 
@@ -169,10 +176,25 @@ func (e *loadEnv) sign(n0, count int, tag string) []loadReq {
 }
 
 // floor is the stand-in bot: the adapter's own signature check (signed),
-// then a canned answer without any work.
+// then a canned answer without any work, over the same HTTP round trips as
+// the real one. A slash command is answered in the acknowledgement; a click
+// is acknowledged empty and answered by a post to its response_url, as the
+// adapter answers it, so the stand-in pays for that second request too. It
+// finds the response_url from the load_n field build appends rather than by
+// decoding the payload, which is the adapter's work.
 func (e *loadEnv) floor() http.Handler {
 	answer := []byte(`{"response_type":"ephemeral","text":"Done.","blocks":[]}`)
 	return e.bot.signed(formType, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if r.URL.Path == "/slack/interactivity" {
+			n := string(body[bytes.LastIndexByte(body, '=')+2:]) // "&load_n=f123"
+			w.WriteHeader(http.StatusOK)
+			e.bot.async(func(ctx context.Context) {
+				if err := e.bot.respond(ctx, e.api.URL+"/response/"+n, payload{ResponseType: ephemeral, Text: "Done."}); err != nil {
+					panic(err)
+				}
+			})
+			return true
+		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(answer)
 		return true
@@ -184,11 +206,11 @@ func loadClient(conc int) *http.Client {
 }
 
 // send posts q and waits for its answer: the acknowledgement's body for a
-// slash command, the response_url post for a click (unless floor, where the
-// acknowledgement is all there is). It reports whether the answer came.
+// slash command, the response_url post for a click (the stand-in's too). It
+// reports whether the answer came.
 func (e *loadEnv) send(c *http.Client, base string, q loadReq, floor bool) bool {
 	var ch chan []byte
-	if q.click && !floor {
+	if q.click {
 		ch = make(chan []byte, 1)
 		e.mu.Lock()
 		e.answers[q.n] = ch

@@ -1,0 +1,269 @@
+package slack
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+)
+
+// Messages are encoded by hand. Profiled under the signed-HTTP load
+// benchmark, json.Marshal of a payload was the adapter's largest cost after
+// the engine: slack-go's blocks are interfaces, its element lists marshal
+// themselves with json.Marshal, and encoding/json then re-scans each of
+// those results. The blocks render makes are few and fixed (header,
+// section, context, actions of buttons, divider), so appendPayload writes
+// them directly, with encoding/json's escaping; anything else (another block
+// or element type, a field render never sets) makes it give up, and json()
+// falls back to encoding/json for the whole message.
+// TestAppendPayloadMatchesEncodingJSON holds the two to the same bytes.
+
+// appendPayload appends p as encoding/json would encode it, or reports
+// false if p holds something it does not know.
+func appendPayload(dst []byte, p *payload) ([]byte, bool) {
+	dst = append(dst, '{')
+	if p.ResponseType != "" {
+		dst = append(dst, `"response_type":`...)
+		dst = appendString(dst, p.ResponseType)
+		dst = append(dst, ',')
+	}
+	if p.ReplaceOriginal {
+		dst = append(dst, `"replace_original":true,`...)
+	}
+	dst = append(dst, `"text":`...)
+	dst = appendString(dst, p.Text)
+	if len(p.Blocks) > 0 {
+		dst = append(dst, `,"blocks":[`...)
+		for i, b := range p.Blocks {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendBlock(dst, b); !ok {
+				return dst, false
+			}
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}'), true
+}
+
+// appendBlock appends one block of the kinds render makes, as a pointer
+// (what slack-go's constructors return).
+func appendBlock(dst []byte, b slack.Block) ([]byte, bool) {
+	switch b := b.(type) {
+	case *slack.SectionBlock:
+		if b == nil || b.Accessory != nil {
+			return dst, false
+		}
+		dst = appendTypeAndID(dst, string(b.Type), "", false)
+		if b.Text != nil {
+			dst = append(dst, `,"text":`...)
+			dst = appendText(dst, b.Text)
+		}
+		if b.BlockID != "" {
+			dst = append(dst, `,"block_id":`...)
+			dst = appendString(dst, b.BlockID)
+		}
+		if len(b.Fields) > 0 {
+			dst = append(dst, `,"fields":[`...)
+			for i, f := range b.Fields {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendText(dst, f)
+			}
+			dst = append(dst, ']')
+		}
+		if b.Expand {
+			dst = append(dst, `,"expand":true`...)
+		}
+		return append(dst, '}'), true
+	case *slack.HeaderBlock:
+		if b == nil {
+			return dst, false
+		}
+		dst = appendTypeAndID(dst, string(b.Type), "", false)
+		if b.Text != nil {
+			dst = append(dst, `,"text":`...)
+			dst = appendText(dst, b.Text)
+		}
+		if b.BlockID != "" {
+			dst = append(dst, `,"block_id":`...)
+			dst = appendString(dst, b.BlockID)
+		}
+		if b.Level != 0 {
+			dst = append(dst, `,"level":`...)
+			dst = strconv.AppendInt(dst, int64(b.Level), 10)
+		}
+		return append(dst, '}'), true
+	case *slack.ContextBlock:
+		if b == nil {
+			return dst, false
+		}
+		dst = appendTypeAndID(dst, string(b.Type), b.BlockID, true)
+		dst = append(dst, `,"elements":`...)
+		if b.ContextElements.Elements == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = append(dst, '[')
+			for i, e := range b.ContextElements.Elements {
+				t, ok := e.(*slack.TextBlockObject)
+				if !ok {
+					return dst, false
+				}
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendText(dst, t)
+			}
+			dst = append(dst, ']')
+		}
+		return append(dst, '}'), true
+	case *slack.ActionBlock:
+		if b == nil {
+			return dst, false
+		}
+		dst = appendTypeAndID(dst, string(b.Type), b.BlockID, true)
+		dst = append(dst, `,"elements":`...)
+		if b.Elements == nil || b.Elements.ElementSet == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = append(dst, '[')
+			for i, e := range b.Elements.ElementSet {
+				btn, ok := e.(*slack.ButtonBlockElement)
+				if !ok || btn == nil || btn.Confirm != nil || len(btn.VisibleToUserIDs) > 0 ||
+					btn.AgentPrompt != "" || btn.AgentPromptDisplay != "" {
+					return dst, false
+				}
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendButton(dst, btn)
+			}
+			dst = append(dst, ']')
+		}
+		return append(dst, '}'), true
+	case *slack.DividerBlock:
+		if b == nil {
+			return dst, false
+		}
+		return append(appendTypeAndID(dst, string(b.Type), b.BlockID, true), '}'), true
+	}
+	return dst, false
+}
+
+// appendTypeAndID opens a block: {"type":...[,"block_id":...] when withID.
+func appendTypeAndID(dst []byte, typ, id string, withID bool) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, typ)
+	if withID && id != "" {
+		dst = append(dst, `,"block_id":`...)
+		dst = appendString(dst, id)
+	}
+	return dst
+}
+
+// appendText appends a text object; nil is null, as encoding/json has it.
+func appendText(dst []byte, t *slack.TextBlockObject) []byte {
+	if t == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, t.Type)
+	dst = append(dst, `,"text":`...)
+	dst = appendString(dst, t.Text)
+	if t.Emoji != nil {
+		dst = strconv.AppendBool(append(dst, `,"emoji":`...), *t.Emoji)
+	}
+	if t.Verbatim {
+		dst = append(dst, `,"verbatim":true`...)
+	}
+	return append(dst, '}')
+}
+
+func appendButton(dst []byte, b *slack.ButtonBlockElement) []byte {
+	dst = append(dst, '{')
+	if b.Type != "" {
+		dst = append(dst, `"type":`...)
+		dst = appendString(dst, string(b.Type))
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"text":`...)
+	dst = appendText(dst, b.Text)
+	for _, f := range [...]struct{ key, val string }{
+		{`,"action_id":`, b.ActionID},
+		{`,"url":`, b.URL},
+		{`,"value":`, b.Value},
+		{`,"style":`, string(b.Style)},
+		{`,"accessibility_label":`, b.AccessibilityLabel},
+	} {
+		if f.val != "" {
+			dst = append(dst, f.key...)
+			dst = appendString(dst, f.val)
+		}
+	}
+	return append(dst, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string escaped as encoding/json escapes
+// it by default: control characters, quote and backslash, <, > and & (HTML
+// safe), U+2028 and U+2029, and invalid UTF-8 as U+FFFD. (The same as
+// bot/discord's; each adapter keeps its own encoder.)
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// marshalPayload is encoding/json's encoding of p: the reference the test
+// holds appendPayload to, and the fallback.
+func marshalPayload(p payload) ([]byte, error) { return json.Marshal(p) }
