@@ -78,11 +78,11 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		var week []*roadmap.Topic
 		var doneBuf [160]int64
 		done := doneBuf[:0]
-		for id, mk := range tr.Topics {
+		for mk := range tr.TopicMarks {
 			if mk.Status == roadmap.Todo {
 				continue
 			}
-			t := s.rm.Topic(id)
+			t := s.rm.Topic(mk.Topic)
 			if t != nil {
 				x.Set(t, mk.Status)
 			}

@@ -80,27 +80,50 @@ func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 	// of time.Time grown per member was a good part of their cost.
 	var buf [160]int64
 	done := buf[:0]
-	for id, mk := range tr.Topics {
-		if !mk.Status.Finished() {
+	// Two passes: the first sets the reading's statuses (which decide
+	// what counts on the member's path, in pick groups) and keeps the
+	// finished marks; the second counts those on the path. Counts of a
+	// Reading asks its dense copy, not Track.Status, which is a scan in a
+	// brief (Track.Brief) and a map lookup otherwise.
+	type finished struct {
+		t       *roadmap.Topic
+		skipped bool
+		at      time.Time
+	}
+	var fbuf [160]finished
+	fin := fbuf[:0]
+	x := st.rm.ReadChoices(tr)
+	defer x.Release()
+	for mk := range tr.TopicMarks {
+		if mk.Status == roadmap.Todo {
 			continue
 		}
-		t := st.rm.Topic(id)
-		if t == nil || t.Optional || !st.rm.Counts(tr, t) {
+		t := st.rm.Topic(mk.Topic)
+		if t == nil {
 			continue
 		}
-		if mk.Status == roadmap.Skipped {
-			if since.IsZero() || !mk.At.Before(since) {
+		x.Set(t, mk.Status)
+		if mk.Status.Finished() && !t.Optional {
+			fin = append(fin, finished{t, mk.Status == roadmap.Skipped, mk.At})
+		}
+	}
+	for _, f := range fin {
+		if !x.Counts(f.t) {
+			continue
+		}
+		if f.skipped {
+			if since.IsZero() || !f.at.Before(since) {
 				s.skipped++
 			}
 			continue
 		}
-		if mk.At.IsZero() {
+		if f.at.IsZero() {
 			if since.IsZero() {
 				s.done++
 			}
 			continue
 		}
-		done = append(done, mk.At.UnixNano())
+		done = append(done, f.at.UnixNano())
 	}
 	slices.Sort(done)
 	limit := e.fastDone()

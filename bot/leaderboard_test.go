@@ -354,3 +354,56 @@ func benchLeaderboard(b *testing.B, cache bool) {
 		})
 	}
 }
+
+// TestLeaderboardPickGroups: of a pick group only the member's chosen
+// option counts: the one they picked, else the first they started or
+// finished; from briefs, whose marks are a slice (bot.Track.Brief).
+func TestLeaderboardPickGroups(t *testing.T) {
+	env := bottest.New(t)
+	rm := roadmap.Default()
+	var p *roadmap.Pick
+	for _, q := range rm.Picks {
+		if len(q.Options) >= 2 && !rm.Topic(q.Options[0]).Optional && !rm.Topic(q.Options[1]).Optional {
+			p = q
+			break
+		}
+	}
+	if p == nil {
+		t.Fatal("the built-in roadmap has no pick group of two required options")
+	}
+	now := env.Clock.Now()
+	at := now.Add(-time.Hour)
+	set := func(id string, pick string, opts ...int) {
+		t.Helper()
+		_, err := env.DB.UpdateMember(context.Background(), bottest.Space, id, func(m *bot.Member) error {
+			m.Name, m.Seen = id, now
+			tr := m.WriteTrack(bot.BuiltinRoadmap)
+			for i, o := range opts {
+				tr.Topics[p.Options[o]] = &bot.Mark{Status: roadmap.Done, At: at.Add(time.Duration(i) * 2 * time.Minute)}
+			}
+			tr.Topics[counted()[0].ID] = &bot.Mark{Status: roadmap.Done, At: at}
+			if pick != "" {
+				tr.Picks[p.ID] = pick
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("ana", p.Options[1], 0, 1) // picked the second: it counts, the first not
+	set("ben", "", 0, 1)           // no pick: the first done counts
+	set("cat", p.Options[0], 1)    // picked the first, did the second: not on the path
+	r := env.MustDo(t, "ana", "leaderboard all")
+	for who, want := range map[string]string{"ana": "2 done", "ben": "2 done", "cat": "1 done"} {
+		var got string
+		for _, f := range r.Fields {
+			if strings.Contains(f.Name, ". "+who) {
+				got = f.Value
+			}
+		}
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("%s's row %q, want %s (rows %v)", who, got, want, names(r))
+		}
+	}
+}

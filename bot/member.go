@@ -114,6 +114,38 @@ type Track struct {
 	Picks  map[string]string `json:"picks,omitempty"`  // pick group id -> option topic id
 	// Reviews are the finished topics in spaced review, by topic id.
 	Reviews map[string]*Review `json:"reviews,omitempty"`
+	// Brief holds the marks in place of Topics in a track that
+	// MemberBriefs gave (Topics is then nil): a slice of small values
+	// rather than a map of Marks, because a view over a whole space
+	// only walks each member's marks, and building 10,000 maps was most
+	// of its cost. Read marks through TopicMarks, Status or Marks, which
+	// see both forms. Never stored.
+	Brief []TopicMark `json:"-"`
+}
+
+// TopicMark is one topic's mark as a brief carries it (see Track.Brief).
+type TopicMark struct {
+	Topic  string
+	Status roadmap.Status
+	At     time.Time
+}
+
+// TopicMarks yields the track's marks in either form (Topics or Brief),
+// in no particular order; nil marks are left out.
+func (t *Track) TopicMarks(yield func(TopicMark) bool) {
+	if t == nil {
+		return
+	}
+	for id, mk := range t.Topics {
+		if mk != nil && !yield(TopicMark{id, mk.Status, mk.At}) {
+			return
+		}
+	}
+	for _, mk := range t.Brief {
+		if !yield(mk) {
+			return
+		}
+	}
 }
 
 // Status implements roadmap.Learner. A nil Track has no marks.
@@ -123,6 +155,11 @@ func (t *Track) Status(topic string) roadmap.Status {
 	}
 	if mk := t.Topics[topic]; mk != nil {
 		return mk.Status
+	}
+	for i := range t.Brief { // a brief's few marks: a scan, no map
+		if t.Brief[i].Topic == topic {
+			return t.Brief[i].Status
+		}
 	}
 	return roadmap.Todo
 }
@@ -143,6 +180,11 @@ func (t *Track) Marks(yield func(topic string, s roadmap.Status) bool) {
 	}
 	for id, mk := range t.Topics {
 		if mk.Status != roadmap.Todo && !yield(id, mk.Status) {
+			return
+		}
+	}
+	for _, mk := range t.Brief {
+		if mk.Status != roadmap.Todo && !yield(mk.Topic, mk.Status) {
 			return
 		}
 	}

@@ -54,7 +54,8 @@ func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
 			cp.History = nil
 			tr := *cp.Tracks[bot.BuiltinRoadmap]
 			tr.Reviews = nil
-			tr.Topics = map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, At: t0}}
+			tr.Topics = nil // a brief carries its marks in Brief
+			tr.Brief = []bot.TopicMark{{Topic: "internet/dns", Status: roadmap.Learning, At: t0}}
 			cp.Tracks = map[string]*bot.Track{bot.BuiltinRoadmap: &tr}
 			if !reflect.DeepEqual(got[w.ID], &cp) {
 				t.Errorf("round %d: brief of %s = %+v, want %+v", round, w.ID, got[w.ID], &cp)

@@ -264,7 +264,8 @@ func decodeMemberRaw(v []byte, m *bot.Member) (string, error) {
 }
 
 // decodeBrief reads a member for bot.MemberBriefs: without History,
-// Track.Reviews, Mark.Note and Mark.Started.
+// Track.Reviews, Mark.Note and Mark.Started, and with each track's marks
+// in Track.Brief rather than Topics.
 func decodeBrief(v []byte, m *bot.Member) error {
 	if !isBinaryMember(v) {
 		if err := decode("member", v, m); err != nil {
@@ -276,11 +277,15 @@ func decodeBrief(v []byte, m *bot.Member) error {
 				continue
 			}
 			t.Reviews = nil
-			for _, mk := range t.Topics {
-				if mk != nil {
-					mk.Note, mk.Started = "", time.Time{}
+			if len(t.Topics) > 0 {
+				t.Brief = make([]bot.TopicMark, 0, len(t.Topics))
+				for id, mk := range t.Topics {
+					if mk != nil {
+						t.Brief = append(t.Brief, bot.TopicMark{Topic: id, Status: mk.Status, At: mk.At})
+					}
 				}
 			}
+			t.Topics = nil
 		}
 		return nil
 	}
@@ -541,7 +546,21 @@ func (r *reader) member(m *bot.Member, brief bool) {
 }
 
 func (r *reader) track(t *bot.Track, brief bool) {
-	if n := r.count(2); n > 0 {
+	if n := r.count(2); n > 0 && brief {
+		// Into Brief: no map, and no Note or Started (see Track.Brief).
+		t.Brief = make([]bot.TopicMark, 0, n)
+		for range n {
+			id := r.str()
+			st, ok := r.status()
+			if !ok {
+				continue // a nil mark: TopicMarks leaves it out too
+			}
+			r.time() // started
+			at := r.time()
+			r.str() // note
+			t.Brief = append(t.Brief, bot.TopicMark{Topic: id, Status: st, At: at})
+		}
+	} else if n > 0 {
 		t.Topics = make(map[string]*bot.Mark, n)
 		marks := make([]bot.Mark, n)
 		for i := range n {
@@ -553,13 +572,9 @@ func (r *reader) track(t *bot.Track, brief bool) {
 			}
 			mk := &marks[i]
 			mk.Status = st
-			if started := r.time(); !brief {
-				mk.Started = started
-			}
+			mk.Started = r.time()
 			mk.At = r.time()
-			if note := r.str(); !brief {
-				mk.Note = note
-			}
+			mk.Note = r.str()
 			t.Topics[id] = mk
 		}
 	}

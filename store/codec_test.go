@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 var notStored = map[string]bool{
 	"Member.Answered":   true, // counted beside the challenges
 	"Member.Nudge.Next": true, // the nudge schedule
+	// Only a brief's form of the marks (Briefs), which Topics holds.
+	"Member.Tracks[v].Brief": true,
 }
 
 // fillAll sets every field reachable from v to a distinct non-zero value (two
@@ -308,5 +311,52 @@ func TestMemberInSpace(t *testing.T) {
 	}
 	if _, _, err := db.MemberInSpace(ctx, spaceA, ""); bot.ErrorCode(err) != bot.Invalid {
 		t.Fatalf("empty id: %v", err)
+	}
+}
+
+// TestDecodeBrief_FormsAgree: a brief of a JSON record and of its binary
+// form are the same, marks in Brief (a nil mark left out) with neither
+// Note nor Started, Topics and Reviews nil, no history.
+func TestDecodeBrief_FormsAgree(t *testing.T) {
+	m := bot.Member{Space: spaceA, ID: "m1", Name: "Ann", History: []bot.Change{{Topic: "a", At: t0}}}
+	tr := m.WriteTrack(bot.BuiltinRoadmap)
+	tr.Topics["a"] = &bot.Mark{Status: roadmap.Done, Started: t0, At: t0.Add(time.Hour), Note: "n"}
+	tr.Topics["b"] = &bot.Mark{Status: roadmap.Learning, At: t0}
+	tr.Topics["c"] = nil
+	tr.Picks["p"] = "a"
+	tr.Reviews = map[string]*bot.Review{"a": {Step: 1}}
+	want := []bot.TopicMark{{Topic: "a", Status: roadmap.Done, At: t0.Add(time.Hour)}, {Topic: "b", Status: roadmap.Learning, At: t0}}
+	bin, err := encodeMember(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string][]byte{"binary": bin, "json": js} {
+		var got bot.Member
+		if err := decodeBrief(v, &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		gt := got.Tracks[bot.BuiltinRoadmap]
+		slices.SortFunc(gt.Brief, func(a, b bot.TopicMark) int { return strings.Compare(a.Topic, b.Topic) })
+		if gt.Topics != nil || gt.Reviews != nil || got.History != nil || !reflect.DeepEqual(gt.Picks, tr.Picks) || got.Name != "Ann" {
+			t.Errorf("%s: brief = %+v, track %+v", name, got, gt)
+		}
+		if len(gt.Brief) != len(want) {
+			t.Fatalf("%s: Brief = %+v, want %+v", name, gt.Brief, want)
+		}
+		for i := range want {
+			if gt.Brief[i].Topic != want[i].Topic || gt.Brief[i].Status != want[i].Status || !gt.Brief[i].At.Equal(want[i].At) {
+				t.Errorf("%s: Brief = %+v, want %+v", name, gt.Brief, want)
+			}
+		}
+		if st := gt.Status("a"); st != roadmap.Done {
+			t.Errorf("%s: Status(a) = %q, want done", name, st)
+		}
+		if st := gt.Status("c"); st != roadmap.Todo {
+			t.Errorf("%s: Status(c) = %q, want todo", name, st)
+		}
 	}
 }
