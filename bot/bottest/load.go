@@ -1,12 +1,19 @@
 package bottest
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/studybot/studybot/bot"
+	"github.com/studybot/studybot/roadmap"
+	"github.com/studybot/studybot/store"
 )
 
 // The load harness of the adapters' signed-HTTP benchmarks (issue 13): the
@@ -156,4 +163,52 @@ func LoadOpen(b *testing.B, prepare func(n0, count int) LoadSend) {
 	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
 	b.ReportMetric(float64(errs.Load()), "errors")
 	b.ReportMetric(LoadRate, "offered-cmds/s")
+}
+
+// LoadSpace is the space a load benchmark's engine holds: Members members
+// of Space, member i with the id and name Member gives, each having run
+// next in Channel. Wire wires the engine as cmd/studybot does (card
+// renderer, metrics observer) before the members are added.
+type LoadSpace struct {
+	Space   bot.Space
+	Channel string
+	Members int
+	Member  func(i int) (id, name string)
+	Wire    func(*bot.Engine)
+}
+
+// LoadEngine is the engine of a load benchmark, on a real bbolt file in a
+// temp dir, with its clock, store and the ids of its roadmap's topics.
+type LoadEngine struct {
+	Engine *bot.Engine
+	Clock  *Clock
+	DB     *store.DB
+	Topics []string
+}
+
+// Engine returns the engine holding s, closed when b ends.
+func (s LoadSpace) Engine(b *testing.B) *LoadEngine {
+	b.Helper()
+	clock := NewClock(Start)
+	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	rm := roadmap.Default()
+	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &Messenger{}}
+	if s.Wire != nil {
+		s.Wire(eng)
+	}
+	for i := range s.Members {
+		id, name := s.Member(i)
+		if _, err := eng.Handle(context.Background(), &bot.Request{Space: s.Space, Member: id, Name: name, Channel: s.Channel, Command: "next", Args: map[string]string{}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var topics []string
+	for _, t := range rm.Topics() {
+		topics = append(topics, t.ID)
+	}
+	return &LoadEngine{Engine: eng, Clock: clock, DB: db, Topics: topics}
 }

@@ -2,7 +2,6 @@ package discord
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -19,8 +17,6 @@ import (
 	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/card"
 	"github.com/studybot/studybot/bot/metrics"
-	"github.com/studybot/studybot/roadmap"
-	"github.com/studybot/studybot/store"
 )
 
 // Load benchmarks of the signed-HTTP interactions endpoint (issue 13): the
@@ -51,34 +47,20 @@ type loadEnv struct {
 
 func newLoadEnv(b *testing.B) *loadEnv {
 	b.Helper()
-	clock := bottest.NewClock(bottest.Start)
-	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	rm := roadmap.Default()
-	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &bottest.Messenger{}, Card: card.Render}
-	eng.Observe = metrics.New().Observe
-	sp := bot.Space{Platform: bot.PlatformDiscord, ID: loadGuild}
-	for i := range loadMembers {
-		id := loadMember(i)
-		if _, err := eng.Handle(context.Background(), &bot.Request{Space: sp, Member: id, Name: "m" + id, Channel: "301", Command: "next", Args: map[string]string{}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	le := bottest.LoadSpace{
+		Space: bot.Space{Platform: bot.PlatformDiscord, ID: loadGuild}, Channel: "301", Members: loadMembers,
+		Member: func(i int) (string, string) { id := loadMember(i); return id, "m" + id },
+		Wire:   func(eng *bot.Engine) { eng.Card = card.Render; eng.Observe = metrics.New().Observe },
+	}.Engine(b)
+	clock := le.Clock
 	s := newSigner(b)
 	fake := newFakeDiscord(b) // REST, should anything be deferred
-	bt, err := New(Config{Mode: ModeHTTP, PublicKey: s.hexKey(), Token: testToken, AppID: testApp, APIURL: fake.apiURL(), RegisterCommands: false}, eng, clock, slog.New(slog.DiscardHandler))
+	bt, err := New(Config{Mode: ModeHTTP, PublicKey: s.hexKey(), Token: testToken, AppID: testApp, APIURL: fake.apiURL(), RegisterCommands: false}, le.Engine, clock, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(bt.cancel)
-	var topics []string
-	for _, t := range rm.Topics() {
-		topics = append(topics, t.ID)
-	}
-	return &loadEnv{bot: bt, clock: clock, signer: s, topics: topics, db: db}
+	return &loadEnv{bot: bt, clock: clock, signer: s, topics: le.Topics, db: le.DB}
 }
 
 func loadMember(i int) string { return strconv.Itoa(5000000 + i) }

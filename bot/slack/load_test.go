@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +21,6 @@ import (
 	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/card"
 	"github.com/studybot/studybot/bot/metrics"
-	"github.com/studybot/studybot/roadmap"
-	"github.com/studybot/studybot/store"
 )
 
 // Load benchmarks of Slack's signed-HTTP endpoints (issue 13 and 14), the
@@ -57,26 +54,13 @@ type loadEnv struct {
 
 func newLoadEnv(b *testing.B) *loadEnv {
 	b.Helper()
-	clock := bottest.NewClock(bottest.Start)
-	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	rm := roadmap.Default()
-	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &bottest.Messenger{}, Card: card.Render}
-	eng.Observe = metrics.New().Observe
-	sp := bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}
-	for i := range loadMembers {
-		id := loadMember(i)
-		if _, err := eng.Handle(context.Background(), &bot.Request{Space: sp, Member: id, Name: id, Channel: "C1", Command: "next", Args: map[string]string{}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	e := &loadEnv{clock: clock, answers: map[int]chan []byte{}}
-	for _, t := range rm.Topics() {
-		e.topics = append(e.topics, t.ID)
-	}
+	le := bottest.LoadSpace{
+		Space: bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}, Channel: "C1", Members: loadMembers,
+		Member: func(i int) (string, string) { id := loadMember(i); return id, id },
+		Wire:   func(eng *bot.Engine) { eng.Card = card.Render; eng.Observe = metrics.New().Observe },
+	}.Engine(b)
+	clock, eng := le.Clock, le.Engine
+	e := &loadEnv{clock: clock, topics: le.Topics, answers: map[int]chan []byte{}}
 	e.api = httptest.NewServer(http.HandlerFunc(e.serveAPI))
 	b.Cleanup(e.api.Close)
 	bt, err := New(Config{Mode: ModeHTTP, BotToken: testBotToken, SigningSecret: testSecret, APIURL: e.api.URL + "/api/", FilesURL: e.api.URL}, eng, clock, slog.New(slog.DiscardHandler))
