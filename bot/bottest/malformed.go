@@ -333,3 +333,38 @@ func SendMalformed(t testing.TB, bads []Bad, sigCodes []int, serve func(Bad) *ht
 	t.Logf("kinds: %v", kinds)
 	return kinds
 }
+
+// Signature is how an endpoint's request is signed, for Request: the names
+// of its signature and timestamp headers and their right values, the
+// second value each gets when the fault duplicates it, and a signature of
+// another body.
+type Signature struct {
+	SigHeader, TSHeader string
+	Sig, TS             string
+	DupSig, DupTS       string
+	WrongSig            func() string
+}
+
+// Request is bad's request to path, with its body and content type, signed
+// with s and then spoiled as its Fault says.
+func (s Signature) Request(path string, bad Bad) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bad.Body))
+	if bad.ContentType != "" {
+		r.Header.Set("Content-Type", bad.ContentType)
+	}
+	r.Header.Set(s.SigHeader, s.Sig)
+	r.Header.Set(s.TSHeader, s.TS)
+	switch bad.Fault {
+	case MissingSignature:
+		r.Header.Del(s.SigHeader)
+	case MissingTimestamp:
+		r.Header.Del(s.TSHeader)
+	case DuplicateSignature:
+		r.Header.Add(s.SigHeader, s.DupSig)
+	case DuplicateTimestamp:
+		r.Header.Add(s.TSHeader, s.DupTS)
+	case WrongSignature:
+		r.Header.Set(s.SigHeader, s.WrongSig())
+	}
+	return r
+}

@@ -65,23 +65,10 @@ func TestMalformedInteractions(t *testing.T) {
 func (s *signer) faulty(bad bottest.Bad, ts int64) *http.Request {
 	stamp := strconv.FormatInt(ts, 10)
 	sig := hex.EncodeToString(ed25519.Sign(s.priv, append([]byte(stamp), bad.Body...)))
-	r := httptest.NewRequest(http.MethodPost, "/discord/interactions", bytes.NewReader(bad.Body))
-	if bad.ContentType != "" {
-		r.Header.Set("Content-Type", bad.ContentType)
-	}
-	r.Header.Set("X-Signature-Ed25519", sig)
-	r.Header.Set("X-Signature-Timestamp", stamp)
-	switch bad.Fault {
-	case bottest.MissingSignature:
-		r.Header.Del("X-Signature-Ed25519")
-	case bottest.MissingTimestamp:
-		r.Header.Del("X-Signature-Timestamp")
-	case bottest.DuplicateSignature:
-		r.Header.Add("X-Signature-Ed25519", "00"+sig[2:])
-	case bottest.DuplicateTimestamp:
-		r.Header.Add("X-Signature-Timestamp", strconv.FormatInt(ts+1, 10))
-	case bottest.WrongSignature:
-		r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(s.priv, []byte(stamp+"{}"))))
-	}
-	return r
+	return bottest.Signature{
+		SigHeader: "X-Signature-Ed25519", TSHeader: "X-Signature-Timestamp",
+		Sig: sig, TS: stamp,
+		DupSig: "00" + sig[2:], DupTS: strconv.FormatInt(ts+1, 10),
+		WrongSig: func() string { return hex.EncodeToString(ed25519.Sign(s.priv, []byte(stamp+"{}"))) },
+	}.Request("/discord/interactions", bad)
 }

@@ -86,24 +86,10 @@ func TestMalformedRequests(t *testing.T) {
 // spoiled as its Fault says.
 func (tb *testBot) faulty(path string, bad bottest.Bad) *http.Request {
 	ts := strconv.FormatInt(tb.clock.Now().Unix(), 10)
-	sig := sign(testSecret, ts, bad.Body)
-	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bad.Body))
-	if bad.ContentType != "" {
-		r.Header.Set("Content-Type", bad.ContentType)
-	}
-	r.Header.Set("X-Slack-Request-Timestamp", ts)
-	r.Header.Set("X-Slack-Signature", sig)
-	switch bad.Fault {
-	case bottest.MissingSignature:
-		r.Header.Del("X-Slack-Signature")
-	case bottest.MissingTimestamp:
-		r.Header.Del("X-Slack-Request-Timestamp")
-	case bottest.DuplicateSignature:
-		r.Header.Add("X-Slack-Signature", "v0=00")
-	case bottest.DuplicateTimestamp:
-		r.Header.Add("X-Slack-Request-Timestamp", ts+"1")
-	case bottest.WrongSignature:
-		r.Header.Set("X-Slack-Signature", sign(testSecret, ts, []byte("other")))
-	}
-	return r
+	return bottest.Signature{
+		SigHeader: "X-Slack-Signature", TSHeader: "X-Slack-Request-Timestamp",
+		Sig: sign(testSecret, ts, bad.Body), TS: ts,
+		DupSig: "v0=00", DupTS: ts + "1",
+		WrongSig: func() string { return sign(testSecret, ts, []byte("other")) },
+	}.Request(path, bad)
 }
