@@ -3,11 +3,15 @@ package bottest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Fault is what is wrong with a bad request's signature headers.
@@ -291,4 +295,76 @@ func mutateForm(r *rand.Rand, kind string, spec Spec) (Bad, bool) {
 		return b, true
 	}
 	return b, false
+}
+
+// SendMalformed serves each of bads through serve, which builds its
+// request (signed properly, then spoiled as its Fault says) and returns
+// the endpoint's answer, and checks that answer: a bad signature header
+// gets one of sigCodes; a 4xx carries a reason; a request that MustRefuse
+// gets a 4xx; an odd but well-formed one otherwise gets a 200, whose body
+// answered (if not nil) must accept as the platform's ordinary answer. No
+// answer may be a 5xx. It stops once 100 requests after the first failure
+// and returns how many requests of each kind it sent.
+func SendMalformed(t testing.TB, bads []Bad, sigCodes []int, serve func(Bad) *httptest.ResponseRecorder, answered func(body []byte) bool) map[string]int {
+	t.Helper()
+	kinds := map[string]int{}
+	for i, bad := range bads {
+		if t.Failed() && i%100 == 0 {
+			t.Fatalf("stopping at #%d", i)
+		}
+		kinds[bad.Kind]++
+		w := serve(bad)
+		what := fmt.Sprintf("#%d %s (fault %d): %.300q", i, bad.Kind, bad.Fault, bad.Body)
+		switch {
+		case bad.Fault != FaultNone && !slices.Contains(sigCodes, w.Code):
+			t.Errorf("%s: status %d, want %d", what, w.Code, sigCodes[0])
+		case w.Code >= 400 && w.Code < 500:
+			if len(bytes.TrimSpace(w.Body.Bytes())) == 0 {
+				t.Errorf("%s: %d without a reason", what, w.Code)
+			}
+		case bad.MustRefuse:
+			t.Errorf("%s: status %d %.200s, want a 4xx", what, w.Code, w.Body)
+		case w.Code != http.StatusOK:
+			t.Errorf("%s: status %d", what, w.Code)
+		case answered != nil && !answered(w.Body.Bytes()):
+			t.Errorf("%s: answer %.200s is not the platform's ordinary answer", what, w.Body)
+		}
+	}
+	t.Logf("kinds: %v", kinds)
+	return kinds
+}
+
+// Signature is how an endpoint's request is signed, for Request: the names
+// of its signature and timestamp headers and their right values, the
+// second value each gets when the fault duplicates it, and a signature of
+// another body.
+type Signature struct {
+	SigHeader, TSHeader string
+	Sig, TS             string
+	DupSig, DupTS       string
+	WrongSig            func() string
+}
+
+// Request is bad's request to path, with its body and content type, signed
+// with s and then spoiled as its Fault says.
+func (s Signature) Request(path string, bad Bad) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bad.Body))
+	if bad.ContentType != "" {
+		r.Header.Set("Content-Type", bad.ContentType)
+	}
+	r.Header.Set(s.SigHeader, s.Sig)
+	r.Header.Set(s.TSHeader, s.TS)
+	switch bad.Fault {
+	case MissingSignature:
+		r.Header.Del(s.SigHeader)
+	case MissingTimestamp:
+		r.Header.Del(s.TSHeader)
+	case DuplicateSignature:
+		r.Header.Add(s.SigHeader, s.DupSig)
+	case DuplicateTimestamp:
+		r.Header.Add(s.TSHeader, s.DupTS)
+	case WrongSignature:
+		r.Header.Set(s.SigHeader, s.WrongSig())
+	}
+	return r
 }

@@ -22,7 +22,7 @@ func newTestBot(t testing.TB, cfg Config) *Bot {
 		cfg.AppID = testApp
 	}
 	env := bottest.New(t)
-	b, err := New(cfg, env.Engine, env.Clock, slog.New(scanHandler(nil)))
+	b, err := New(cfg, env.Engine, env.Clock, slog.New(bottest.ScanHandler(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

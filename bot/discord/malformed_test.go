@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,36 +38,16 @@ func TestMalformedInteractions(t *testing.T) {
 			Body: fixture(t, f), ContentType: "application/json", Typed: typed, IDs: ids, MaxBody: maxBody,
 		})...)
 	}
-	kinds := map[string]int{}
-	for i, bad := range bads {
-		if t.Failed() && i%100 == 0 {
-			t.Fatalf("stopping at #%d", i)
-		}
-		kinds[bad.Kind]++
+	kinds := bottest.SendMalformed(t, bads, []int{http.StatusUnauthorized, http.StatusUnsupportedMediaType}, func(bad bottest.Bad) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, s.faulty(bad, clock.Now().Unix()))
-		what := fmt.Sprintf("#%d %s (fault %d): %.300q", i, bad.Kind, bad.Fault, bad.Body)
-		switch {
-		case bad.Fault != bottest.FaultNone && w.Code != http.StatusUnauthorized && w.Code != http.StatusUnsupportedMediaType:
-			t.Errorf("%s: status %d, want 401", what, w.Code)
-		case w.Code >= 400 && w.Code < 500:
-			if bytes.TrimSpace(w.Body.Bytes()) == nil {
-				t.Errorf("%s: %d without a reason", what, w.Code)
-			}
-		case bad.MustRefuse:
-			t.Errorf("%s: status %d %.200s, want a 4xx", what, w.Code, w.Body)
-		case w.Code != http.StatusOK:
-			t.Errorf("%s: status %d", what, w.Code)
-		default:
-			var resp struct {
-				Type int `json:"type"`
-			}
-			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Type == 0 {
-				t.Errorf("%s: answer %.200s is not an interaction response", what, w.Body)
-			}
+		return w
+	}, func(body []byte) bool { // an interaction response
+		var resp struct {
+			Type int `json:"type"`
 		}
-	}
-	t.Logf("kinds: %v", kinds)
+		return json.Unmarshal(body, &resp) == nil && resp.Type != 0
+	})
 	if len(kinds) < 9 {
 		t.Errorf("only %d kinds of bad request generated", len(kinds))
 	}
@@ -86,23 +65,10 @@ func TestMalformedInteractions(t *testing.T) {
 func (s *signer) faulty(bad bottest.Bad, ts int64) *http.Request {
 	stamp := strconv.FormatInt(ts, 10)
 	sig := hex.EncodeToString(ed25519.Sign(s.priv, append([]byte(stamp), bad.Body...)))
-	r := httptest.NewRequest(http.MethodPost, "/discord/interactions", bytes.NewReader(bad.Body))
-	if bad.ContentType != "" {
-		r.Header.Set("Content-Type", bad.ContentType)
-	}
-	r.Header.Set("X-Signature-Ed25519", sig)
-	r.Header.Set("X-Signature-Timestamp", stamp)
-	switch bad.Fault {
-	case bottest.MissingSignature:
-		r.Header.Del("X-Signature-Ed25519")
-	case bottest.MissingTimestamp:
-		r.Header.Del("X-Signature-Timestamp")
-	case bottest.DuplicateSignature:
-		r.Header.Add("X-Signature-Ed25519", "00"+sig[2:])
-	case bottest.DuplicateTimestamp:
-		r.Header.Add("X-Signature-Timestamp", strconv.FormatInt(ts+1, 10))
-	case bottest.WrongSignature:
-		r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(s.priv, []byte(stamp+"{}"))))
-	}
-	return r
+	return bottest.Signature{
+		SigHeader: "X-Signature-Ed25519", TSHeader: "X-Signature-Timestamp",
+		Sig: sig, TS: stamp,
+		DupSig: "00" + sig[2:], DupTS: strconv.FormatInt(ts+1, 10),
+		WrongSig: func() string { return hex.EncodeToString(ed25519.Sign(s.priv, []byte(stamp+"{}"))) },
+	}.Request("/discord/interactions", bad)
 }

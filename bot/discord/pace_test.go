@@ -41,25 +41,6 @@ func (m *memDMs) SetDMChannel(_ context.Context, sp bot.Space, member, ch string
 	return nil
 }
 
-// apiLog is a bot.APIObserver that records what it is told.
-type apiLog struct {
-	mu    sync.Mutex
-	calls []string // route + " " + status
-	waits []time.Duration
-}
-
-func (a *apiLog) APICall(p bot.Platform, route, status string) {
-	a.mu.Lock()
-	a.calls = append(a.calls, route+" "+status)
-	a.mu.Unlock()
-}
-
-func (a *apiLog) RateLimitWait(p bot.Platform, route string, d time.Duration) {
-	a.mu.Lock()
-	a.waits = append(a.waits, d)
-	a.mu.Unlock()
-}
-
 func newStoringBot(t testing.TB, fd *fakeDiscord, dms bot.DMChannels, o bot.APIObserver) *Bot {
 	t.Helper()
 	return newBotAt(t, fd.apiURL(), dms, o)
@@ -222,17 +203,17 @@ func TestSendObservesCallsAndWaits(t *testing.T) {
 		}
 		return 0, "", false
 	})
-	o := &apiLog{}
+	o := &bottest.APILog{}
 	b := newStoringBot(t, fd, nil, o)
 	if err := b.Direct(context.Background(), guild111, "401", &bot.Reply{Title: "Nudge"}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"create DM channel 2xx", "send direct message 429", "send direct message 2xx"}
-	if !slices.Equal(o.calls, want) {
-		t.Errorf("calls %q, want %q", o.calls, want)
+	if calls := o.Calls(); !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
 	}
-	if len(o.waits) != 1 || o.waits[0] < 15*time.Millisecond {
-		t.Errorf("waits %v, want one of about 20ms", o.waits)
+	if waits := o.Waits(); len(waits) != 1 || waits[0] < 15*time.Millisecond {
+		t.Errorf("waits %v, want one of about 20ms", waits)
 	}
 }
 

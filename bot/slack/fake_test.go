@@ -363,7 +363,7 @@ func newTestBot(t testing.TB, mode string) *testBot {
 	if mode == ModeHTTP {
 		cfg.AppToken = ""
 	}
-	b, err := New(cfg, rec, clock, slog.New(scanHandler(logs)))
+	b, err := New(cfg, rec, clock, slog.New(bottest.ScanHandler(logs)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +21,6 @@ import (
 	"github.com/studybot/studybot/bot/bottest"
 	"github.com/studybot/studybot/bot/card"
 	"github.com/studybot/studybot/bot/metrics"
-	"github.com/studybot/studybot/roadmap"
-	"github.com/studybot/studybot/store"
 )
 
 // Load benchmarks of Slack's signed-HTTP endpoints (issue 13 and 14), the
@@ -43,9 +38,6 @@ import (
 const (
 	loadMembers = 1000
 	loadTeam    = "TLOAD"
-	loadConc    = 64
-	loadRate    = 2000
-	loadSeconds = 3
 )
 
 var loadMix = []string{"next", "next", "progress", "done", "topic"}
@@ -62,26 +54,13 @@ type loadEnv struct {
 
 func newLoadEnv(b *testing.B) *loadEnv {
 	b.Helper()
-	clock := bottest.NewClock(bottest.Start)
-	db, err := store.Open(filepath.Join(b.TempDir(), "studybot.db"), store.Options{Clock: clock})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	rm := roadmap.Default()
-	eng := &bot.Engine{Store: db, Roadmap: rm, Clock: clock, Log: slog.New(slog.DiscardHandler), Messenger: &bottest.Messenger{}, Card: card.Render}
-	eng.Observe = metrics.New().Observe
-	sp := bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}
-	for i := range loadMembers {
-		id := loadMember(i)
-		if _, err := eng.Handle(context.Background(), &bot.Request{Space: sp, Member: id, Name: id, Channel: "C1", Command: "next", Args: map[string]string{}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	e := &loadEnv{clock: clock, answers: map[int]chan []byte{}}
-	for _, t := range rm.Topics() {
-		e.topics = append(e.topics, t.ID)
-	}
+	le := bottest.LoadSpace{
+		Space: bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}, Channel: "C1", Members: loadMembers,
+		Member: func(i int) (string, string) { id := loadMember(i); return id, id },
+		Wire:   func(eng *bot.Engine) { eng.Card = card.Render; eng.Observe = metrics.New().Observe },
+	}.Engine(b)
+	clock, eng := le.Clock, le.Engine
+	e := &loadEnv{clock: clock, topics: le.Topics, answers: map[int]chan []byte{}}
 	e.api = httptest.NewServer(http.HandlerFunc(e.serveAPI))
 	b.Cleanup(e.api.Close)
 	bt, err := New(Config{Mode: ModeHTTP, BotToken: testBotToken, SigningSecret: testSecret, APIURL: e.api.URL + "/api/", FilesURL: e.api.URL}, eng, clock, slog.New(slog.DiscardHandler))
@@ -201,10 +180,6 @@ func (e *loadEnv) floor() http.Handler {
 	})
 }
 
-func loadClient(conc int) *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
-}
-
 // send posts q and waits for its answer: the acknowledgement's body for a
 // slash command, the response_url post for a click (the stand-in's too). It
 // reports whether the answer came.
@@ -245,126 +220,33 @@ func (e *loadEnv) send(c *http.Client, base string, q loadReq, floor bool) bool 
 	}
 }
 
-func (e *loadEnv) closedLoop(c *http.Client, base string, reqs []loadReq, floor bool) (time.Duration, int64) {
-	var next, errs atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range loadConc {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(reqs) {
-					return
-				}
-				if !e.send(c, base, reqs[i], floor) {
-					errs.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return time.Since(start), errs.Load()
-}
-
-// BenchmarkHTTPLoadClosed is closed-loop throughput of the mix: loadConc
-// clients through the real handler, and through a stand-in behind the same
-// signature check, interleaved in the same run. It reports commands/s of
-// each and their ratio (target: at least 0.6).
+// BenchmarkHTTPLoadClosed is closed-loop throughput of the mix:
+// bottest.LoadConc clients through the real handler, and through a stand-in
+// behind the same signature check, interleaved in the same run. It reports
+// commands/s of each and their ratio (target: at least 0.6).
 func BenchmarkHTTPLoadClosed(b *testing.B) {
 	e := newLoadEnv(b)
 	real := httptest.NewServer(e.bot.Handler())
 	defer real.Close()
 	stand := httptest.NewServer(e.floor())
 	defer stand.Close()
-	c := loadClient(loadConc)
-	const round = 2000
-	var realT, floorT, realCPU, floorCPU time.Duration
-	var errs int64
-	n := 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for k := range 3 {
-			b.StopTimer()
-			reqs, floorReqs := e.sign(n, round, "r"), e.sign(n, round, "f")
-			n += round
-			b.StartTimer()
-			runReal := func() {
-				cpu := bottest.CPUTime()
-				d, x := e.closedLoop(c, real.URL, reqs, false)
-				realT, realCPU, errs = realT+d, realCPU+bottest.CPUTime()-cpu, errs+x
-			}
-			runFloor := func() {
-				cpu := bottest.CPUTime()
-				d, x := e.closedLoop(c, stand.URL, floorReqs, true)
-				floorT, floorCPU, errs = floorT+d, floorCPU+bottest.CPUTime()-cpu, errs+x
-			}
-			if (i+k)%2 == 0 {
-				runReal()
-				runFloor()
-			} else {
-				runFloor()
-				runReal()
-			}
-		}
-	}
-	b.StopTimer()
-	total := float64(b.N * 3 * round)
-	realRate, floorRate := total/realT.Seconds(), total/floorT.Seconds()
-	b.ReportMetric(realRate, "cmds/s")
-	b.ReportMetric(floorRate, "floor-cmds/s")
-	b.ReportMetric(realRate/floorRate, "ratio")
-	b.ReportMetric(float64(errs), "errors")
-	// CPU time per command, client included, of each: on a machine shared
-	// with other work, their ratio is steadier than the wall-clock one.
-	if realCPU > 0 {
-		b.ReportMetric(float64(realCPU.Microseconds())/total, "cpu-µs/cmd")
-		b.ReportMetric(float64(floorCPU.Microseconds())/total, "floor-cpu-µs/cmd")
-		b.ReportMetric(float64(floorCPU)/float64(realCPU), "cpu-ratio")
-	}
+	bottest.LoadClosed(b, func(n0, count int) (bottest.LoadSend, bottest.LoadSend) {
+		reqs, floorReqs := e.sign(n0, count, "r"), e.sign(n0, count, "f")
+		return func(c *http.Client, i int) bool { return e.send(c, real.URL, reqs[i], false) },
+			func(c *http.Client, i int) bool { return e.send(c, stand.URL, floorReqs[i], true) }
+	})
 }
 
-// BenchmarkHTTPLoadOpen offers loadRate commands/s of the mix for
-// loadSeconds (open loop: each request at its due time) and reports p50 and
-// p99 from due time to answer, and errors (target: p99 at most 50 ms, no
-// errors). The first half second warms up and is not counted.
+// BenchmarkHTTPLoadOpen offers bottest.LoadRate commands/s of the mix for
+// bottest.LoadSeconds (open loop: each request at its due time) and reports
+// p50 and p99 from due time to answer, and errors (target: p99 at most
+// 50 ms, no errors). The first half second warms up and is not counted.
 func BenchmarkHTTPLoadOpen(b *testing.B) {
 	e := newLoadEnv(b)
 	srv := httptest.NewServer(e.bot.Handler())
 	defer srv.Close()
-	c := loadClient(1024)
-	var all []time.Duration
-	var errs atomic.Int64
-	n := 0
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		warm := loadRate / 2
-		reqs := e.sign(n, warm+loadRate*loadSeconds, "o")
-		n += len(reqs)
-		b.StartTimer()
-		lat := make([]time.Duration, len(reqs))
-		var wg sync.WaitGroup
-		start := time.Now()
-		interval := time.Second / loadRate
-		for j := range reqs {
-			due := start.Add(time.Duration(j) * interval)
-			if d := time.Until(due); d > 0 {
-				time.Sleep(d)
-			}
-			wg.Go(func() {
-				if !e.send(c, srv.URL, reqs[j], false) && j >= warm {
-					errs.Add(1)
-				}
-				lat[j] = time.Since(due)
-			})
-		}
-		wg.Wait()
-		all = append(all, lat[warm:]...)
-	}
-	b.StopTimer()
-	slices.Sort(all)
-	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max-ms")
-	b.ReportMetric(float64(errs.Load()), "errors")
-	b.ReportMetric(loadRate, "offered-cmds/s")
+	bottest.LoadOpen(b, func(n0, count int) bottest.LoadSend {
+		reqs := e.sign(n0, count, "o")
+		return func(c *http.Client, i int) bool { return e.send(c, srv.URL, reqs[i], false) }
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,36 +67,17 @@ func TestDirectErrors(t *testing.T) {
 	} {
 		t.Run(tt.user, func(t *testing.T) {
 			tb := newTestBot(t, ModeHTTP)
-			o := &apiLog{}
+			o := &bottest.APILog{}
 			tb.cfg.APIObserver = o
 			err := tb.Direct(context.Background(), slackSpace, tt.user, &bot.Reply{Title: "Nudge"})
 			if bot.ErrorCode(err) != tt.code {
 				t.Fatalf("Direct to %s = %v (code %q), want %q", tt.user, err, bot.ErrorCode(err), tt.code)
 			}
-			if len(o.calls) != 1 || !strings.HasPrefix(o.calls[0], "chat.postMessage ") || strings.HasSuffix(o.calls[0], " ok") {
-				t.Errorf("observed %q, want one failed chat.postMessage", o.calls)
+			if calls := o.Calls(); len(calls) != 1 || !strings.HasPrefix(calls[0], "chat.postMessage ") || strings.HasSuffix(calls[0], " ok") {
+				t.Errorf("observed %q, want one failed chat.postMessage", calls)
 			}
 		})
 	}
-}
-
-// apiLog is a bot.APIObserver that records what it is told.
-type apiLog struct {
-	mu    sync.Mutex
-	calls []string
-	waits []time.Duration
-}
-
-func (a *apiLog) APICall(p bot.Platform, route, status string) {
-	a.mu.Lock()
-	a.calls = append(a.calls, route+" "+status)
-	a.mu.Unlock()
-}
-
-func (a *apiLog) RateLimitWait(p bot.Platform, route string, d time.Duration) {
-	a.mu.Lock()
-	a.waits = append(a.waits, d)
-	a.mu.Unlock()
 }
 
 func TestPostPacesPerChannel(t *testing.T) {
@@ -167,14 +147,14 @@ func TestPostGivesUpAfterRepeated429(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		return true
 	}
-	o := &apiLog{}
+	o := &bottest.APILog{}
 	tb.cfg.APIObserver = o
 	err := tb.Post(context.Background(), slackSpace, "C1", &bot.Reply{Title: "Challenge"})
 	if bot.ErrorCode(err) != bot.Internal || !bot.RateLimited(err) {
 		t.Errorf("err %v, want internal and rate limited", err)
 	}
-	if len(o.calls) != maxRateLimitWaits+1 || o.calls[0] != "chat.postMessage rate_limited" || len(o.waits) != maxRateLimitWaits || o.waits[0] != time.Second {
-		t.Errorf("observed calls %q and waits %v", o.calls, o.waits)
+	if calls, waits := o.Calls(), o.Waits(); len(calls) != maxRateLimitWaits+1 || calls[0] != "chat.postMessage rate_limited" || len(waits) != maxRateLimitWaits || waits[0] != time.Second {
+		t.Errorf("observed calls %q and waits %v", calls, waits)
 	}
 	if n := len(tb.fake.callsTo("chat.postMessage")); n != maxRateLimitWaits+1 {
 		t.Errorf("chat.postMessage called %d times, want %d (%v)", n, maxRateLimitWaits+1, err)

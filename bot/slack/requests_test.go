@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/studybot/studybot/bot/bottest"
 )
 
 // memDeliveries is a bot.Deliveries in memory: the database two processes
@@ -61,7 +63,7 @@ func (d *memDeliveries) has(key string) bool {
 // another process behind the same load balancer, with a memory of its own.
 func (tb *testBot) twin(t *testing.T) *testBot {
 	t.Helper()
-	b, err := New(tb.cfg, tb.rec, tb.clock, slog.New(scanHandler(tb.logs)))
+	b, err := New(tb.cfg, tb.rec, tb.clock, slog.New(bottest.ScanHandler(tb.logs)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,20 +53,9 @@ func TestRequestDedupAcrossProcesses(t *testing.T) {
 	sig := hex.EncodeToString(ed25519.Sign(priv, append([]byte(stamp), body...)))
 	post := func(url string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Signature-Ed25519", sig)
-		req.Header.Set("X-Signature-Timestamp", stamp)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s answered %d: %s", url, resp.StatusCode, out)
-		}
-		return string(out)
+		return postSigned(t, url, body, map[string]string{
+			"Content-Type": "application/json", "X-Signature-Ed25519": sig, "X-Signature-Timestamp": stamp,
+		})
 	}
 	if first := post(a); strings.Contains(first, "already handled") {
 		t.Fatalf("the first delivery was taken for a replay: %s", first)
@@ -133,20 +122,9 @@ func TestSlackRequestDedupAcrossProcesses(t *testing.T) {
 	sig := "v0=" + hex.EncodeToString(mac.Sum(nil))
 	post := func(url string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Slack-Request-Timestamp", stamp)
-		req.Header.Set("X-Slack-Signature", sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s answered %d: %s", url, resp.StatusCode, out)
-		}
-		return string(out)
+		return postSigned(t, url, []byte(body), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sig,
+		})
 	}
 	if first := post(a); !strings.Contains(first, "Next up") {
 		t.Fatalf("the first delivery was not answered: %q", first)
@@ -174,4 +152,24 @@ func TestRequestDedupOnlyOnSharedStore(t *testing.T) {
 	if m.sharedDeliveries() != nil {
 		t.Error("requests are recorded in a bbolt file, which no other process can read")
 	}
+}
+
+// postSigned posts body to url with header and returns the answer, failing
+// t unless it is a 200.
+func postSigned(t *testing.T, url string, body []byte, header map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s answered %d: %s", url, resp.StatusCode, out)
+	}
+	return string(out)
 }

@@ -117,14 +117,7 @@ func waitFor(t *testing.T, what string, ch <-chan struct{}) {
 func TestReadiness(t *testing.T) {
 	fg := newFakeGateway(t)
 	clock := bot.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	cfg := DefaultConfig()
-	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Discord.Enabled = true
-	cfg.Discord.Token = "test-token"
-	cfg.Discord.AppID = "900"
-	cfg.Discord.RegisterCommands = false
-	cfg.Discord.APIURL = fg.srv.URL + "/api"
+	cfg := gatewayConfig(t, fg)
 	cfg.Log.Level = "debug"
 	m := NewMain(cfg)
 	logs := &bottest.LogBuffer{}
@@ -275,4 +268,19 @@ func TestLocalAddr(t *testing.T) {
 	if _, err := localAddr("8080"); err == nil {
 		t.Error("localAddr accepted a port with no colon")
 	}
+}
+
+// gatewayConfig runs Discord in gateway mode against fg, on a database in a
+// temp dir, with the HTTP listener on a free port.
+func gatewayConfig(t *testing.T, fg *fakeGateway) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Discord.Enabled = true
+	cfg.Discord.Token = "test-token"
+	cfg.Discord.AppID = "900"
+	cfg.Discord.RegisterCommands = false
+	cfg.Discord.APIURL = fg.srv.URL + "/api"
+	return cfg
 }

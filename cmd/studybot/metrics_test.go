@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -15,23 +14,7 @@ import (
 // command table's series at zero, challenge posts, each adapter's connection,
 // the database and the build.
 func TestMetricsBeforeAnyEvent(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
-	cfg.Discord.Enabled = true
-	cfg.Discord.Token, cfg.Discord.AppID = "test-token", "900"
-	cfg.Discord.APIURL = "http://127.0.0.1:1/api"
-	cfg.Slack.Enabled = true
-	cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-1", "xapp-1"
-	cfg.Slack.APIURL = "http://127.0.0.1:1/api/"
-	m := NewMain(cfg)
-	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	rec := httptest.NewRecorder()
-	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body, _ := io.ReadAll(rec.Body)
+	body := scrapeBeforeAnyEvent(t)
 	ver, rev := buildVersion()
 	for _, want := range []string{
 		`studybot_commands_total{code="ok",command="done"} 0`,
@@ -55,11 +38,35 @@ func TestMetricsBeforeAnyEvent(t *testing.T) {
 		`studybot_build_info{commit="` + rev + `",go_version="go`,
 		`version="` + ver + `"} 1`,
 	} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if strings.Contains(string(body), "studybot_db_size_bytes 0\n") {
+	if strings.Contains(body, "studybot_db_size_bytes 0\n") {
 		t.Error("studybot_db_size_bytes is 0 for an open database")
 	}
+}
+
+// scrapeBeforeAnyEvent opens Main with both adapters enabled (their APIs
+// unreachable) and returns its /metrics page before anything connected or
+// ran.
+func scrapeBeforeAnyEvent(t *testing.T) string {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
+	cfg.Discord.Enabled = true
+	cfg.Discord.Token, cfg.Discord.AppID = "test-token", "900"
+	cfg.Discord.APIURL = "http://127.0.0.1:1/api"
+	cfg.Slack.Enabled = true
+	cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-1", "xapp-1"
+	cfg.Slack.APIURL = "http://127.0.0.1:1/api/"
+	m := NewMain(cfg)
+	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rec := httptest.NewRecorder()
+	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
 }

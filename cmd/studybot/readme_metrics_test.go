@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,25 +23,10 @@ func TestReadmeListsEveryMetricFamily(t *testing.T) {
 			table.WriteString(line + "\n")
 		}
 	}
-	cfg := DefaultConfig()
-	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
-	cfg.Discord.Enabled = true
-	cfg.Discord.Token, cfg.Discord.AppID = "test-token", "900"
-	cfg.Discord.APIURL = "http://127.0.0.1:1/api"
-	cfg.Slack.Enabled = true
-	cfg.Slack.BotToken, cfg.Slack.AppToken = "xoxb-1", "xapp-1"
-	cfg.Slack.APIURL = "http://127.0.0.1:1/api/"
-	m := NewMain(cfg)
-	m.Clock, m.Stderr = fixedClock, &bytes.Buffer{}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	rec := httptest.NewRecorder()
-	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	families := regexp.MustCompile(`(?m)^# TYPE (studybot_\w+) `).FindAllStringSubmatch(rec.Body.String(), -1)
+	scraped := scrapeBeforeAnyEvent(t)
+	families := regexp.MustCompile(`(?m)^# TYPE (studybot_\w+) `).FindAllStringSubmatch(scraped, -1)
 	if len(families) < 20 {
-		t.Fatalf("only %d studybot families scraped:\n%s", len(families), rec.Body.String())
+		t.Fatalf("only %d studybot families scraped:\n%s", len(families), scraped)
 	}
 	for _, f := range families {
 		if !regexp.MustCompile("`" + f[1] + "[`{]").MatchString(table.String()) {

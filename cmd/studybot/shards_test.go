@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -31,14 +30,7 @@ func get(h http.HandlerFunc, path string) (int, string) {
 func TestShardStateOnHealthAndMetrics(t *testing.T) {
 	fg := newFakeGateway(t)
 	clock := bot.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	cfg := DefaultConfig()
-	cfg.Database.Path = filepath.Join(t.TempDir(), "a.db")
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Discord.Enabled = true
-	cfg.Discord.Token = "test-token"
-	cfg.Discord.AppID = "900"
-	cfg.Discord.RegisterCommands = false
-	cfg.Discord.APIURL = fg.srv.URL + "/api"
+	cfg := gatewayConfig(t, fg)
 	cfg.Discord.Shards = 2
 	cfg.Discord.ShardIDs = ShardIDs{1}
 	m := NewMain(cfg)
