@@ -3,9 +3,10 @@ package discord
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/studybot/studybot/bot/jsonenc"
 )
 
 // Answers are encoded by hand. Profiled on the signed-HTTP path, encoding an
@@ -74,7 +75,7 @@ func (m *message) plain() bool {
 
 func (m *message) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"content":`...)
-	dst = appendString(dst, m.Content)
+	dst = jsonenc.AppendString(dst, m.Content)
 	dst = append(dst, `,"embeds":`...)
 	if m.Embeds == nil {
 		dst = append(dst, "null"...)
@@ -113,7 +114,7 @@ func (m *message) appendJSON(dst []byte) []byte {
 			dst = append(dst, `{"id":`...)
 			dst = strconv.AppendInt(dst, int64(a.ID), 10)
 			dst = append(dst, `,"filename":`...)
-			dst = appendString(dst, a.Filename)
+			dst = jsonenc.AppendString(dst, a.Filename)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -131,7 +132,7 @@ func (m *message) appendJSON(dst []byte) []byte {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendString(dst, string(p))
+				dst = jsonenc.AppendString(dst, string(p))
 			}
 			dst = append(dst, ']')
 		}
@@ -156,12 +157,12 @@ func appendEmbed(dst []byte, e *discordgo.MessageEmbed) []byte {
 	}
 	if e.Title != "" {
 		dst = append(dst, `"title":`...)
-		dst = appendString(dst, e.Title)
+		dst = jsonenc.AppendString(dst, e.Title)
 	}
 	if e.Description != "" {
 		comma()
 		dst = append(dst, `"description":`...)
-		dst = appendString(dst, e.Description)
+		dst = jsonenc.AppendString(dst, e.Description)
 	}
 	if e.Color != 0 {
 		comma()
@@ -173,14 +174,14 @@ func appendEmbed(dst []byte, e *discordgo.MessageEmbed) []byte {
 		dst = append(dst, `"footer":{`...)
 		if e.Footer.Text != "" {
 			dst = append(dst, `"text":`...)
-			dst = appendString(dst, e.Footer.Text)
+			dst = jsonenc.AppendString(dst, e.Footer.Text)
 		}
 		dst = append(dst, '}')
 	}
 	if e.Image != nil {
 		comma()
 		dst = append(dst, `"image":{"url":`...)
-		dst = appendString(dst, e.Image.URL)
+		dst = jsonenc.AppendString(dst, e.Image.URL)
 		dst = append(dst, '}')
 	}
 	if len(e.Fields) > 0 {
@@ -191,9 +192,9 @@ func appendEmbed(dst []byte, e *discordgo.MessageEmbed) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"name":`...)
-			dst = appendString(dst, f.Name)
+			dst = jsonenc.AppendString(dst, f.Name)
 			dst = append(dst, `,"value":`...)
-			dst = appendString(dst, f.Value)
+			dst = jsonenc.AppendString(dst, f.Value)
 			if f.Inline {
 				dst = append(dst, `,"inline":true`...)
 			}
@@ -219,14 +220,14 @@ func appendRow(dst []byte, row discordgo.ActionsRow) []byte {
 				b.Style = discordgo.PrimaryButton // as Button.MarshalJSON does
 			}
 			dst = append(dst, `{"label":`...)
-			dst = appendString(dst, b.Label)
+			dst = jsonenc.AppendString(dst, b.Label)
 			dst = append(dst, `,"style":`...)
 			dst = strconv.AppendInt(dst, int64(b.Style), 10)
 			dst = append(dst, `,"disabled":`...)
 			dst = strconv.AppendBool(dst, b.Disabled)
 			if b.CustomID != "" {
 				dst = append(dst, `,"custom_id":`...)
-				dst = appendString(dst, b.CustomID)
+				dst = jsonenc.AppendString(dst, b.CustomID)
 			}
 			dst = append(dst, `,"type":`...)
 			dst = strconv.AppendInt(dst, int64(b.Type()), 10)
@@ -237,60 +238,4 @@ func appendRow(dst []byte, row discordgo.ActionsRow) []byte {
 	dst = append(dst, `,"type":`...)
 	dst = strconv.AppendInt(dst, int64(row.Type()), 10)
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string escaped as encoding/json escapes
-// it by default: control characters, quote and backslash, <, > and & (HTML
-// safe), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

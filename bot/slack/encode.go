@@ -3,9 +3,10 @@ package slack
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/studybot/studybot/bot/jsonenc"
 )
 
 // Messages are encoded by hand. Profiled under the signed-HTTP load
@@ -25,14 +26,14 @@ func appendPayload(dst []byte, p *payload) ([]byte, bool) {
 	dst = append(dst, '{')
 	if p.ResponseType != "" {
 		dst = append(dst, `"response_type":`...)
-		dst = appendString(dst, p.ResponseType)
+		dst = jsonenc.AppendString(dst, p.ResponseType)
 		dst = append(dst, ',')
 	}
 	if p.ReplaceOriginal {
 		dst = append(dst, `"replace_original":true,`...)
 	}
 	dst = append(dst, `"text":`...)
-	dst = appendString(dst, p.Text)
+	dst = jsonenc.AppendString(dst, p.Text)
 	if len(p.Blocks) > 0 {
 		dst = append(dst, `,"blocks":[`...)
 		for i, b := range p.Blocks {
@@ -64,7 +65,7 @@ func appendBlock(dst []byte, b slack.Block) ([]byte, bool) {
 		}
 		if b.BlockID != "" {
 			dst = append(dst, `,"block_id":`...)
-			dst = appendString(dst, b.BlockID)
+			dst = jsonenc.AppendString(dst, b.BlockID)
 		}
 		if len(b.Fields) > 0 {
 			dst = append(dst, `,"fields":[`...)
@@ -91,7 +92,7 @@ func appendBlock(dst []byte, b slack.Block) ([]byte, bool) {
 		}
 		if b.BlockID != "" {
 			dst = append(dst, `,"block_id":`...)
-			dst = appendString(dst, b.BlockID)
+			dst = jsonenc.AppendString(dst, b.BlockID)
 		}
 		if b.Level != 0 {
 			dst = append(dst, `,"level":`...)
@@ -157,10 +158,10 @@ func appendBlock(dst []byte, b slack.Block) ([]byte, bool) {
 // appendTypeAndID opens a block: {"type":...[,"block_id":...] when withID.
 func appendTypeAndID(dst []byte, typ, id string, withID bool) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, typ)
+	dst = jsonenc.AppendString(dst, typ)
 	if withID && id != "" {
 		dst = append(dst, `,"block_id":`...)
-		dst = appendString(dst, id)
+		dst = jsonenc.AppendString(dst, id)
 	}
 	return dst
 }
@@ -171,9 +172,9 @@ func appendText(dst []byte, t *slack.TextBlockObject) []byte {
 		return append(dst, "null"...)
 	}
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, t.Type)
+	dst = jsonenc.AppendString(dst, t.Type)
 	dst = append(dst, `,"text":`...)
-	dst = appendString(dst, t.Text)
+	dst = jsonenc.AppendString(dst, t.Text)
 	if t.Emoji != nil {
 		dst = strconv.AppendBool(append(dst, `,"emoji":`...), *t.Emoji)
 	}
@@ -187,7 +188,7 @@ func appendButton(dst []byte, b *slack.ButtonBlockElement) []byte {
 	dst = append(dst, '{')
 	if b.Type != "" {
 		dst = append(dst, `"type":`...)
-		dst = appendString(dst, string(b.Type))
+		dst = jsonenc.AppendString(dst, string(b.Type))
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"text":`...)
@@ -201,67 +202,10 @@ func appendButton(dst []byte, b *slack.ButtonBlockElement) []byte {
 	} {
 		if f.val != "" {
 			dst = append(dst, f.key...)
-			dst = appendString(dst, f.val)
+			dst = jsonenc.AppendString(dst, f.val)
 		}
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string escaped as encoding/json escapes
-// it by default: control characters, quote and backslash, <, > and & (HTML
-// safe), U+2028 and U+2029, and invalid UTF-8 as U+FFFD. (The same as
-// bot/discord's; each adapter keeps its own encoder.)
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // marshalPayload is encoding/json's encoding of p: the reference the test
