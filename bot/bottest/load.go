@@ -21,11 +21,16 @@ import (
 // Each adapter builds and signs its own requests and says how one is sent
 // and what counts as answered; the harness drives, times and reports them,
 // so both adapters report the same metrics the same way.
+// LoadMix is the command mix of issue 13's acceptance, drawn uniformly:
+// next 40%, progress 20%, done 20%, topic 20%.
+var LoadMix = []string{"next", "next", "progress", "done", "topic"}
+
 const (
 	LoadConc    = 64   // closed-loop clients in flight
 	LoadRound   = 2000 // requests of one closed-loop round
 	LoadRate    = 2000 // open loop: commands offered per second
 	LoadSeconds = 3    // open loop: seconds offered, after the warm-up
+	LoadMembers = 1000 // members of the one space a load benchmark serves
 )
 
 // LoadSend sends request i of the current round with c and reports whether

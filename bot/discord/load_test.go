@@ -21,20 +21,13 @@ import (
 
 // Load benchmarks of the signed-HTTP interactions endpoint (issue 13): the
 // engine wired as cmd/studybot wires it (card renderer, metrics observer),
-// on a real bbolt file in a temp dir holding loadMembers members of one
+// on a real bbolt file in a temp dir holding bottest.LoadMembers members of one
 // guild, behind a real listener on loopback. Requests are built and signed
 // before the clock starts, so the client's ed25519 signing does not eat the
 // two cores the server has. Run them one at a time:
 //
 //	go test ./bot/discord -run '^$' -bench 'HTTPLoad' -benchtime 1x
-const (
-	loadMembers = 1000
-	loadGuild   = "111"
-)
-
-// loadMix is the command mix of the acceptance: next 40%, progress 20%,
-// done 20%, topic 20%.
-var loadMix = []string{"next", "next", "progress", "done", "topic"}
+const loadGuild = "111"
 
 // loadEnv is the server side: a Bot in http mode on the real engine.
 type loadEnv struct {
@@ -48,7 +41,7 @@ type loadEnv struct {
 func newLoadEnv(b *testing.B) *loadEnv {
 	b.Helper()
 	le := bottest.LoadSpace{
-		Space: bot.Space{Platform: bot.PlatformDiscord, ID: loadGuild}, Channel: "301", Members: loadMembers,
+		Space: bot.Space{Platform: bot.PlatformDiscord, ID: loadGuild}, Channel: "301", Members: bottest.LoadMembers,
 		Member: func(i int) (string, string) { id := loadMember(i); return id, "m" + id },
 		Wire:   func(eng *bot.Engine) { eng.Card = card.Render; eng.Observe = metrics.New().Observe },
 	}.Engine(b)
@@ -69,8 +62,8 @@ func loadMember(i int) string { return strconv.Itoa(5000000 + i) }
 // a generator seeded with n, so every run sends the same requests.
 func (e *loadEnv) body(n int) []byte {
 	r := rand.New(rand.NewPCG(uint64(n), 13))
-	cmd := loadMix[r.IntN(len(loadMix))]
-	member := loadMember(r.IntN(loadMembers))
+	cmd := bottest.LoadMix[r.IntN(len(bottest.LoadMix))]
+	member := loadMember(r.IntN(bottest.LoadMembers))
 	opts := ""
 	if cmd == "done" || cmd == "topic" {
 		opts = fmt.Sprintf(`,"options":[{"name":"topic","type":3,"value":%q}]`, e.topics[r.IntN(len(e.topics))])

@@ -29,18 +29,13 @@ import (
 // acknowledgement) and done 20% as a button click on /slack/interactivity
 // (acknowledged at once, answered through its response_url; its time runs
 // until that answer arrives). The engine is wired as cmd/studybot wires it,
-// on a real bbolt file in a temp dir with loadMembers members of one team;
+// on a real bbolt file in a temp dir with bottest.LoadMembers members of one team;
 // users.info and the response_url are a local fake. Requests are signed
 // (Slack's v0 HMAC, which TestSignatureAgreesWithSlackGo pins to slack-go's
 // SecretsVerifier) before the clock starts. Run them one at a time:
 //
 //	go test ./bot/slack -run '^$' -bench 'HTTPLoad' -benchtime 1x
-const (
-	loadMembers = 1000
-	loadTeam    = "TLOAD"
-)
-
-var loadMix = []string{"next", "next", "progress", "done", "topic"}
+const loadTeam = "TLOAD"
 
 type loadEnv struct {
 	bot    *Bot
@@ -55,7 +50,7 @@ type loadEnv struct {
 func newLoadEnv(b *testing.B) *loadEnv {
 	b.Helper()
 	le := bottest.LoadSpace{
-		Space: bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}, Channel: "C1", Members: loadMembers,
+		Space: bot.Space{Platform: bot.PlatformSlack, ID: loadTeam}, Channel: "C1", Members: bottest.LoadMembers,
 		Member: func(i int) (string, string) { id := loadMember(i); return id, id },
 		Wire:   func(eng *bot.Engine) { eng.Card = card.Render; eng.Observe = metrics.New().Observe },
 	}.Engine(b)
@@ -73,7 +68,7 @@ func newLoadEnv(b *testing.B) *loadEnv {
 	// cached (userTTL, and the fake clock does not move): without this, the
 	// first round's ~1,000 users.info calls, round trips to the fake Slack
 	// that the stand-in never makes, were timed as the adapter's cost.
-	for i := range loadMembers {
+	for i := range bottest.LoadMembers {
 		bt.profile(context.Background(), loadTeam, loadMember(i))
 	}
 	return e
@@ -117,8 +112,8 @@ type loadReq struct {
 // only once (a replay), so the stand-in's copy of a round must differ.
 func (e *loadEnv) build(n int, tag string) loadReq {
 	r := rand.New(rand.NewPCG(uint64(n), 14))
-	cmd := loadMix[r.IntN(len(loadMix))]
-	member := loadMember(r.IntN(loadMembers))
+	cmd := bottest.LoadMix[r.IntN(len(bottest.LoadMix))]
+	member := loadMember(r.IntN(bottest.LoadMembers))
 	topic := e.topics[r.IntN(len(e.topics))]
 	respURL := e.api.URL + "/response/" + strconv.Itoa(n)
 	q := loadReq{n: n, path: "/slack/commands"}
