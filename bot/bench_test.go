@@ -39,10 +39,10 @@ func seed(b *testing.B, env *bottest.Env, n int) {
 			tr := m.WriteTrack(bot.BuiltinRoadmap)
 			k := rng.IntN(len(topics))
 			for _, t := range topics[:k] {
-				tr.Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(2)], At: now}
+				tr.Topics.Set(t.ID, bot.Mark{Status: statuses[rng.IntN(2)], At: now})
 			}
 			if k < len(topics) && rng.IntN(2) == 0 {
-				tr.Topics[topics[k].ID] = &bot.Mark{Status: statuses[2], At: now}
+				tr.Topics.Set(topics[k].ID, bot.Mark{Status: statuses[2], At: now})
 			}
 			ms = append(ms, m)
 		}

@@ -47,7 +47,7 @@ func (e *Engine) cmdBuddyFind(ctx context.Context, req *Request) (*Reply, error)
 				found = append(found, buddy{o, true, o.Seen})
 				return nil
 			}
-			if mk := o.Track(s.id).Topics[topic.ID]; mk != nil && mk.Status == roadmap.Done && !mk.At.Before(helpFrom) && !mk.At.After(now) {
+			if mk := o.Track(s.id).Topics.Get(topic.ID); mk != nil && mk.Status == roadmap.Done && !mk.At.Before(helpFrom) && !mk.At.After(now) {
 				found = append(found, buddy{o, false, mk.At})
 			}
 			return nil

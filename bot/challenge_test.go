@@ -300,7 +300,7 @@ func TestFrontier(t *testing.T) {
 		t.Helper()
 		if _, err := env.DB.UpdateMember(ctx, bottest.Space, id, func(m *bot.Member) error {
 			m.Seen = bottest.Start.Add(-seen)
-			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{topic.ID: {Status: roadmap.Learning}}
+			m.WriteTrack(bot.BuiltinRoadmap).Topics = bot.MarksOf(map[string]*bot.Mark{topic.ID: {Status: roadmap.Learning}})
 			return nil
 		}); err != nil {
 			t.Fatal(err)

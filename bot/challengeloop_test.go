@@ -33,7 +33,7 @@ func learner(t *testing.T, env *bottest.Env, id, topic string) {
 	now := env.Clock.Now()
 	if _, err := env.DB.UpdateMember(context.Background(), bottest.Space, id, func(m *bot.Member) error {
 		m.Seen = now
-		m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{topic: {Status: roadmap.Learning, At: now}}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics = bot.MarksOf(map[string]*bot.Mark{topic: {Status: roadmap.Learning, At: now}})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

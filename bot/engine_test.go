@@ -241,7 +241,7 @@ func TestNoteAndTopic(t *testing.T) {
 		t.Error("another member sees the note")
 	}
 	env.MustDo(t, "ann", "note dns -")
-	if mk := member(t, env, "ann").Track(bot.BuiltinRoadmap).Topics["internet/dns"]; mk != nil {
+	if mk := member(t, env, "ann").Track(bot.BuiltinRoadmap).Topics.Get("internet/dns"); mk != nil {
 		t.Errorf("cleared note left %+v", mk)
 	}
 }
@@ -286,7 +286,7 @@ func TestMyData(t *testing.T) {
 	if r.File == nil || r.File.Type != "application/json" {
 		t.Fatalf("export is not a JSON attachment: %+v", r)
 	}
-	if err := json.Unmarshal(r.File.Data, &ex); err != nil || ex.Member.Track(bot.BuiltinRoadmap).Topics["internet/dns"].Note != "secret-note-text" {
+	if err := json.Unmarshal(r.File.Data, &ex); err != nil || ex.Member.Track(bot.BuiltinRoadmap).Topics.Get("internet/dns").Note != "secret-note-text" {
 		t.Fatalf("export: %v %s", err, r.File.Data)
 	}
 	r = env.MustDo(t, "ann", "mydata delete")

@@ -55,7 +55,7 @@ func (s study) estimate(m *Member, tr *Track, x roadmap.Reading, now time.Time) 
 		if counts, fin := finished(t); !counts || !fin {
 			continue
 		}
-		if mk := tr.Topics[t.ID]; mk != nil && now.Sub(mk.At) <= paceWindow {
+		if mk := tr.Topics.Get(t.ID); mk != nil && now.Sub(mk.At) <= paceWindow {
 			pace += t.Hours
 		}
 	}

@@ -78,7 +78,8 @@ func (e *Engine) cmdGroup(ctx context.Context, req *Request) (*Reply, error) {
 		var week []*roadmap.Topic
 		var doneBuf [160]int64
 		done := doneBuf[:0]
-		for mk := range tr.TopicMarks {
+		for i := range tr.Topics {
+			mk := &tr.Topics[i]
 			if mk.Status == roadmap.Todo {
 				continue
 			}

@@ -49,10 +49,10 @@ func seedGroup(b *testing.B, env *bottest.Env, n int) {
 						if rng.IntN(5) == 0 {
 							st = roadmap.Skipped
 						}
-						tr.Topics[t.ID] = &bot.Mark{Status: st, At: now.Add(-ago())}
+						tr.Topics.Set(t.ID, bot.Mark{Status: st, At: now.Add(-ago())})
 					}
 					if k < len(topics) && rng.IntN(2) == 0 {
-						tr.Topics[topics[k].ID] = &bot.Mark{Status: roadmap.Learning, At: now}
+						tr.Topics.Set(topics[k].ID, bot.Mark{Status: roadmap.Learning, At: now})
 					}
 					return nil
 				})

@@ -84,10 +84,10 @@ func (gm groupMember) put(t *testing.T, env *bottest.Env) {
 		m.Name, m.Buddy, m.Seen, m.Follow = gm.name, gm.buddy, now.Add(-gm.seen), gm.follow
 		tr := m.WriteTrack("web")
 		for topic, ago := range gm.done {
-			tr.Topics[topic] = &bot.Mark{Status: roadmap.Done, At: now.Add(-ago)}
+			tr.Topics.Set(topic, bot.Mark{Status: roadmap.Done, At: now.Add(-ago)})
 		}
 		if gm.learning != "" {
-			tr.Topics[gm.learning] = &bot.Mark{Status: roadmap.Learning, At: now}
+			tr.Topics.Set(gm.learning, bot.Mark{Status: roadmap.Learning, At: now})
 		}
 		return nil
 	}); err != nil {

@@ -83,8 +83,8 @@ func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 	// Two passes: the first sets the reading's statuses (which decide
 	// what counts on the member's path, in pick groups) and keeps the
 	// finished marks; the second counts those on the path. Counts of a
-	// Reading asks its dense copy, not Track.Status, which is a scan in a
-	// brief (Track.Brief) and a map lookup otherwise.
+	// Reading asks its dense copy, not Track.Status, which is a binary
+	// search.
 	type finished struct {
 		t       *roadmap.Topic
 		skipped bool
@@ -94,7 +94,8 @@ func (e *Engine) standing(m *Member, st study, since time.Time) standing {
 	fin := fbuf[:0]
 	x := st.rm.ReadChoices(tr)
 	defer x.Release()
-	for mk := range tr.TopicMarks {
+	for i := range tr.Topics {
+		mk := &tr.Topics[i]
 		if mk.Status == roadmap.Todo {
 			continue
 		}

@@ -59,7 +59,7 @@ func put(t testing.TB, env *bottest.Env, id string, seen time.Time, groups ...ma
 		k := 0
 		for _, g := range groups {
 			for i := range g.n {
-				tr.Topics[topics[k].ID] = &bot.Mark{Status: g.status, At: g.at.Add(time.Duration(i) * g.gap)}
+				tr.Topics.Set(topics[k].ID, bot.Mark{Status: g.status, At: g.at.Add(time.Duration(i) * g.gap)})
 				k++
 			}
 		}
@@ -322,7 +322,7 @@ func benchLeaderboard(b *testing.B, cache bool) {
 						if rng.IntN(5) == 0 {
 							st = roadmap.Skipped
 						}
-						tr.Topics[t.ID] = &bot.Mark{Status: st, At: now.Add(-time.Duration(rng.Int64N(int64(90 * day))))}
+						tr.Topics.Set(t.ID, bot.Mark{Status: st, At: now.Add(-time.Duration(rng.Int64N(int64(90 * day))))})
 					}
 					return nil
 				})
@@ -357,7 +357,7 @@ func benchLeaderboard(b *testing.B, cache bool) {
 
 // TestLeaderboardPickGroups: of a pick group only the member's chosen
 // option counts: the one they picked, else the first they started or
-// finished; from briefs, whose marks are a slice (bot.Track.Brief).
+// finished, read from briefs.
 func TestLeaderboardPickGroups(t *testing.T) {
 	env := bottest.New(t)
 	rm := roadmap.Default()
@@ -379,9 +379,9 @@ func TestLeaderboardPickGroups(t *testing.T) {
 			m.Name, m.Seen = id, now
 			tr := m.WriteTrack(bot.BuiltinRoadmap)
 			for i, o := range opts {
-				tr.Topics[p.Options[o]] = &bot.Mark{Status: roadmap.Done, At: at.Add(time.Duration(i) * 2 * time.Minute)}
+				tr.Topics.Set(p.Options[o], bot.Mark{Status: roadmap.Done, At: at.Add(time.Duration(i) * 2 * time.Minute)})
 			}
-			tr.Topics[counted()[0].ID] = &bot.Mark{Status: roadmap.Done, At: at}
+			tr.Topics.Set(counted()[0].ID, bot.Mark{Status: roadmap.Done, At: at})
 			if pick != "" {
 				tr.Picks[p.ID] = pick
 			}

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/studybot/studybot/roadmap"
@@ -110,42 +112,116 @@ const BuiltinRoadmap = "backend"
 // nothing, and marks on topics a roadmap no longer has stay (they count
 // again if a later version brings the topic back).
 type Track struct {
-	Topics map[string]*Mark  `json:"topics,omitempty"` // topic id -> mark
+	Topics Marks             `json:"topics,omitempty"` // one mark per topic id
 	Picks  map[string]string `json:"picks,omitempty"`  // pick group id -> option topic id
 	// Reviews are the finished topics in spaced review, by topic id.
 	Reviews map[string]*Review `json:"reviews,omitempty"`
-	// Brief holds the marks in place of Topics in a track that
-	// MemberBriefs gave (Topics is then nil): a slice of small values
-	// rather than a map of Marks, because a view over a whole space
-	// only walks each member's marks, and building 10,000 maps was most
-	// of its cost. Read marks through TopicMarks, Status or Marks, which
-	// see both forms. Never stored.
-	Brief []TopicMark `json:"-"`
 }
 
-// TopicMark is one topic's mark as a brief carries it (see Track.Brief).
+// TopicMark is one topic's mark in a track.
 type TopicMark struct {
-	Topic  string
-	Status roadmap.Status
-	At     time.Time
+	Topic string
+	Mark
 }
 
-// TopicMarks yields the track's marks in either form (Topics or Brief),
-// in no particular order; nil marks are left out.
-func (t *Track) TopicMarks(yield func(TopicMark) bool) {
-	if t == nil {
+// Marks is a track's marks, sorted by topic id, at most one per topic.
+//
+// A sorted slice rather than a map: every command decodes its member, and
+// building each track's map of marks (the map plus one Mark per topic) was
+// the larger part of that decode; group and leaderboard decode a whole
+// space's members. A slice of values is one allocation, walks in order
+// and finds a topic by binary search (a roadmap has at most
+// roadmap.MaxTopics). Marks reads and writes JSON as an object keyed by
+// topic id, so `mydata export` and older JSON records keep their shape.
+type Marks []TopicMark
+
+// find is where topic is or would go.
+func (ms Marks) find(topic string) (int, bool) {
+	return slices.BinarySearchFunc(ms, topic, func(e TopicMark, t string) int { return strings.Compare(e.Topic, t) })
+}
+
+// Get returns topic's mark, nil when it has none. The pointer is into ms:
+// valid until the next Set or Delete.
+func (ms Marks) Get(topic string) *Mark {
+	if i, ok := ms.find(topic); ok {
+		return &ms[i].Mark
+	}
+	return nil
+}
+
+// Set gives topic the mark mk, adding it in order when it has none.
+func (ms *Marks) Set(topic string, mk Mark) {
+	i, ok := ms.find(topic)
+	if ok {
+		(*ms)[i].Mark = mk
 		return
 	}
-	for id, mk := range t.Topics {
-		if mk != nil && !yield(TopicMark{id, mk.Status, mk.At}) {
-			return
+	*ms = slices.Insert(*ms, i, TopicMark{Topic: topic, Mark: mk})
+}
+
+// Delete removes topic's mark, if any.
+func (ms *Marks) Delete(topic string) {
+	if i, ok := ms.find(topic); ok {
+		*ms = slices.Delete(*ms, i, i+1)
+	}
+}
+
+// MarksOf builds Marks from a map (tests, JSON, the PostgreSQL store's
+// rows); nil marks are left out.
+func MarksOf(m map[string]*Mark) Marks {
+	if len(m) == 0 {
+		return nil
+	}
+	ms := make(Marks, 0, len(m))
+	for id, mk := range m {
+		if mk != nil {
+			ms = append(ms, TopicMark{Topic: id, Mark: *mk})
 		}
 	}
-	for _, mk := range t.Brief {
-		if !yield(mk) {
-			return
-		}
+	return SortMarks(ms)
+}
+
+// SortMarks puts ms in topic order and returns it, for a reader that
+// collected marks in another order; of duplicate topics the last one given
+// stays.
+func SortMarks(ms Marks) Marks {
+	sorted := true
+	for i := 1; i < len(ms) && sorted; i++ {
+		sorted = ms[i-1].Topic < ms[i].Topic
 	}
+	if sorted {
+		return ms
+	}
+	slices.SortStableFunc(ms, func(a, b TopicMark) int { return strings.Compare(a.Topic, b.Topic) })
+	out := ms[:0]
+	for i := range ms {
+		if len(out) > 0 && out[len(out)-1].Topic == ms[i].Topic {
+			out[len(out)-1] = ms[i]
+			continue
+		}
+		out = append(out, ms[i])
+	}
+	return out
+}
+
+// MarshalJSON writes the marks as an object keyed by topic id, in the
+// order (and so the bytes) encoding/json gives a map.
+func (ms Marks) MarshalJSON() ([]byte, error) {
+	m := make(map[string]*Mark, len(ms))
+	for i := range ms {
+		m[ms[i].Topic] = &ms[i].Mark
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads an object keyed by topic id; null marks are left out.
+func (ms *Marks) UnmarshalJSON(data []byte) error {
+	var m map[string]*Mark
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	*ms = MarksOf(m)
+	return nil
 }
 
 // Status implements roadmap.Learner. A nil Track has no marks.
@@ -153,13 +229,8 @@ func (t *Track) Status(topic string) roadmap.Status {
 	if t == nil {
 		return roadmap.Todo
 	}
-	if mk := t.Topics[topic]; mk != nil {
+	if mk := t.Topics.Get(topic); mk != nil {
 		return mk.Status
-	}
-	for i := range t.Brief { // a brief's few marks: a scan, no map
-		if t.Brief[i].Topic == topic {
-			return t.Brief[i].Status
-		}
 	}
 	return roadmap.Todo
 }
@@ -178,13 +249,8 @@ func (t *Track) Marks(yield func(topic string, s roadmap.Status) bool) {
 	if t == nil {
 		return
 	}
-	for id, mk := range t.Topics {
-		if mk.Status != roadmap.Todo && !yield(id, mk.Status) {
-			return
-		}
-	}
-	for _, mk := range t.Brief {
-		if mk.Status != roadmap.Todo && !yield(mk.Topic, mk.Status) {
+	for i := range t.Topics {
+		if mk := &t.Topics[i]; mk.Status != roadmap.Todo && !yield(mk.Topic, mk.Status) {
 			return
 		}
 	}
@@ -209,7 +275,7 @@ func (m *Member) Track(roadmapID string) *Track {
 func (m *Member) WriteTrack(roadmapID string) *Track { return m.track(roadmapID) }
 
 // track returns the member's track on a roadmap for writing, adding it and
-// its maps when missing.
+// its maps when missing (Topics is a slice: nil is empty).
 func (m *Member) track(roadmapID string) *Track {
 	if m.Tracks == nil {
 		m.Tracks = map[string]*Track{}
@@ -218,9 +284,6 @@ func (m *Member) track(roadmapID string) *Track {
 	if t == nil {
 		t = &Track{}
 		m.Tracks[roadmapID] = t
-	}
-	if t.Topics == nil {
-		t.Topics = map[string]*Mark{}
 	}
 	if t.Picks == nil {
 		t.Picks = map[string]string{}
@@ -245,8 +308,8 @@ func (m *Member) UnmarshalJSON(data []byte) error {
 	if len(aux.Topics) > 0 || len(aux.Picks) > 0 {
 		t := m.track(BuiltinRoadmap)
 		for id, mk := range aux.Topics {
-			if _, ok := t.Topics[id]; !ok {
-				t.Topics[id] = mk
+			if mk != nil && t.Topics.Get(id) == nil {
+				t.Topics.Set(id, *mk)
 			}
 		}
 		for id, o := range aux.Picks {

@@ -239,7 +239,7 @@ func TestNudgeReply(t *testing.T) {
 		if res.Pick != nil || res.Topic == nil {
 			break
 		}
-		m.WriteTrack(bot.BuiltinRoadmap).Topics[res.Topic.ID] = &bot.Mark{Status: "done"}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(res.Topic.ID, bot.Mark{Status: "done"})
 	}
 	if res := rm.Next(m.Track(bot.BuiltinRoadmap)); res.Pick == nil {
 		t.Fatalf("could not walk a member to a pick; next is %+v", res)

@@ -82,7 +82,7 @@ func (e *Engine) mark(ctx context.Context, req *Request, read *Member, s study, 
 	now := e.now()
 	return e.updateAfter(ctx, req, read, func(m *Member) error {
 		tr := m.track(s.id)
-		prev := tr.Topics[t.ID]
+		prev := tr.Topics.Get(t.ID)
 		if prev != nil && prev.Status == status {
 			return Errorf(Conflict, "%s is already marked %s.", t.Title, status)
 		}
@@ -92,16 +92,16 @@ func (e *Engine) mark(ctx context.Context, req *Request, read *Member, s study, 
 			}
 		}
 		ch := Change{Roadmap: s.id, Topic: t.ID, At: now}
-		mk := &Mark{}
+		var mk Mark
 		if prev != nil {
 			ch.Prev, ch.PrevAt = prev.Status, prev.At
-			*mk = *prev
+			mk = *prev
 		}
 		mk.Status, mk.At = status, now
 		if status == roadmap.Learning && mk.Started.IsZero() {
 			mk.Started = now
 		}
-		tr.Topics[t.ID] = mk
+		tr.Topics.Set(t.ID, mk)
 		ch.PrevReview = tr.Reviews[t.ID]
 		if status == roadmap.Done {
 			e.startReview(m, tr, t.ID, now)
@@ -253,7 +253,7 @@ func (e *Engine) cmdUndo(ctx context.Context, req *Request) (*Reply, error) {
 			}
 			return nil
 		}
-		mk := tr.Topics[undone.Topic]
+		mk := tr.Topics.Get(undone.Topic)
 		if mk == nil {
 			mk = &Mark{}
 		}
@@ -359,7 +359,7 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 	text := strings.TrimSpace(req.Args["text"])
 	_, err = e.update(ctx, req, func(m *Member) error {
 		tr := m.track(s.id)
-		mk := tr.Topics[t.ID]
+		mk := tr.Topics.Get(t.ID)
 		if mk == nil {
 			mk = &Mark{}
 		}
@@ -385,10 +385,10 @@ func (e *Engine) cmdNote(ctx context.Context, req *Request) (*Reply, error) {
 // so the record holds only topics the member did something with.
 func (t *Track) setMark(topic string, mk Mark) {
 	if mk == (Mark{}) {
-		delete(t.Topics, topic)
+		t.Topics.Delete(topic)
 		return
 	}
-	t.Topics[topic] = &mk
+	t.Topics.Set(topic, mk)
 }
 
 // appendHistory adds c to history h, keeping the last MaxHistory changes in

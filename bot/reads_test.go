@@ -135,7 +135,7 @@ func TestDone_RefusedInBatchRunsOthersOnce(t *testing.T) {
 		wg.Go(func() {
 			_, err := db.UpdateMember(ctx, testSpace, fmt.Sprintf("m%02d", i), func(m *bot.Member) error {
 				if i == 0 {
-					m.WriteTrack(bot.BuiltinRoadmap).Topics[topic] = &bot.Mark{Status: roadmap.Done}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(topic, bot.Mark{Status: roadmap.Done})
 				}
 				return nil
 			})

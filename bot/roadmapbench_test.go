@@ -61,7 +61,7 @@ func BenchmarkRoadmaps(b *testing.B) {
 				m.Follow = pop.follow
 				tr := m.WriteTrack(pop.follow)
 				for _, t := range pop.topics[:rng.IntN(len(roadmap.Default().Topics()))] {
-					tr.Topics[t.ID] = &bot.Mark{Status: roadmap.Done}
+					tr.Topics.Set(t.ID, bot.Mark{Status: roadmap.Done})
 				}
 				return nil
 			})

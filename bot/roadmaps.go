@@ -472,7 +472,7 @@ func (e *Engine) marksOn(ctx context.Context, sp Space, id string, topics []stri
 			return nil
 		}
 		for _, tp := range topics {
-			if mk := t.Topics[tp]; mk != nil && mk.Status != roadmap.Todo {
+			if mk := t.Topics.Get(tp); mk != nil && mk.Status != roadmap.Todo {
 				n++
 				return nil
 			}

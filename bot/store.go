@@ -126,9 +126,8 @@ type Store interface {
 type MemberBriefs interface {
 	// Briefs is Members (same order, same fn contract, Answered filled)
 	// with these left empty in every Member it gives: History, each
-	// Track's Reviews, and each Mark's Note and Started; and each Track's
-	// marks in Brief rather than Topics (nil), for Track.TopicMarks,
-	// Status and Marks to read. Everything else is as Members gives it. The Member is fn's to keep and its fields
+	// Track's Reviews, and each Mark's Note and Started. Everything else
+	// is as Members gives it. The Member is fn's to keep and its fields
 	// to set, but what they point to (Tracks and the maps and marks in
 	// them) may be shared with a cache and must not be changed.
 	Briefs(ctx context.Context, sp Space, fn func(*Member) error) error

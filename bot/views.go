@@ -305,7 +305,7 @@ func (e *Engine) cmdRoadmap(ctx context.Context, req *Request) (*Reply, error) {
 					line += " (not your pick)"
 				}
 			}
-			if mk := tr.Topics[t.ID]; mk != nil && mk.Note != "" {
+			if mk := tr.Topics.Get(t.ID); mk != nil && mk.Note != "" {
 				line += " 📝"
 			}
 			r.Text = append(r.Text, line)
@@ -366,7 +366,7 @@ func (e *Engine) cmdTopic(ctx context.Context, req *Request) (*Reply, error) {
 	if t.Challenge != "" {
 		r.Fields = append(r.Fields, Field{Name: "Try this", Value: t.Challenge})
 	}
-	if mk := tr.Topics[t.ID]; mk != nil && mk.Note != "" {
+	if mk := tr.Topics.Get(t.ID); mk != nil && mk.Note != "" {
 		r.Fields = append(r.Fields, Field{Name: "Your note", Value: mk.Note})
 	}
 	for _, res := range t.Resources {

@@ -21,19 +21,17 @@ import (
 // markDone is a realistic member change: one topic marked, one undo step kept.
 func markDone(topic string) func(*bot.Member) error {
 	return func(m *bot.Member) error {
-		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-		}
-		prev := m.WriteTrack(bot.BuiltinRoadmap).Topics[topic]
-		if prev == nil {
-			prev = &bot.Mark{}
-			m.WriteTrack(bot.BuiltinRoadmap).Topics[topic] = prev
+		tr := m.WriteTrack(bot.BuiltinRoadmap)
+		var prev bot.Mark
+		if mk := tr.Topics.Get(topic); mk != nil {
+			prev = *mk
 		}
 		m.History = append(m.History, bot.Change{Topic: topic, Prev: prev.Status, At: t0})
 		if len(m.History) > bot.MaxHistory {
 			m.History = m.History[len(m.History)-bot.MaxHistory:]
 		}
 		prev.Status, prev.At = roadmap.Done, t0
+		tr.Topics.Set(topic, prev)
 		return nil
 	}
 }
@@ -121,7 +119,7 @@ func fill(tb testing.TB, db *DB, n int) {
 				m := &bot.Member{Space: spaceA, ID: fmt.Sprintf("U%08d", i), Created: t0}
 				for range rng.IntN(len(topics)) {
 					t := topics[rng.IntN(len(topics))]
-					m.WriteTrack(bot.BuiltinRoadmap).Topics[t.ID] = &bot.Mark{Status: statuses[rng.IntN(len(statuses))], At: t0}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(t.ID, bot.Mark{Status: statuses[rng.IntN(len(statuses))], At: t0})
 				}
 				if rng.IntN(2) == 0 {
 					m.Nudge = bot.Nudge{On: true, Hour: 9, Next: t0.Add(time.Duration(rng.IntN(86400)) * time.Second)}
@@ -225,7 +223,7 @@ func BenchmarkDecodeMember(b *testing.B) {
 	m := &bot.Member{Space: spaceA, ID: "U00000001", Name: "Ada", Created: t0, Seen: t0}
 	topics := roadmap.Default().Topics()
 	for i, tp := range topics {
-		m.WriteTrack(bot.BuiltinRoadmap).Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(tp.ID, bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	for i := range bot.MaxHistory {
 		m.History = append(m.History, bot.Change{Roadmap: bot.BuiltinRoadmap, Topic: topics[i].ID, Prev: roadmap.Learning, PrevAt: t0, At: t0})

@@ -30,7 +30,7 @@ func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
 		_, err := db.UpdateMember(ctx, spaceA, fmt.Sprintf("m%d", i), func(m *bot.Member) error {
 			m.Name, m.Buddy, m.Follow = fmt.Sprintf("Member %d", i), i == 1, "backend"
 			tr := m.WriteTrack(bot.BuiltinRoadmap)
-			tr.Topics["internet/dns"] = &bot.Mark{Status: roadmap.Learning, Started: t0, At: t0, Note: "note"}
+			tr.Topics.Set("internet/dns", bot.Mark{Status: roadmap.Learning, Started: t0, At: t0, Note: "note"})
 			tr.Picks["language"] = "language/go"
 			tr.Reviews = map[string]*bot.Review{"internet/dns": {Step: 1}}
 			m.History = []bot.Change{{Topic: "internet/dns", At: t0}}
@@ -54,8 +54,7 @@ func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
 			cp.History = nil
 			tr := *cp.Tracks[bot.BuiltinRoadmap]
 			tr.Reviews = nil
-			tr.Topics = nil // a brief carries its marks in Brief
-			tr.Brief = []bot.TopicMark{{Topic: "internet/dns", Status: roadmap.Learning, At: t0}}
+			tr.Topics = bot.Marks{{Topic: "internet/dns", Mark: bot.Mark{Status: roadmap.Learning, At: t0}}} // no Note, no Started
 			cp.Tracks = map[string]*bot.Track{bot.BuiltinRoadmap: &tr}
 			if !reflect.DeepEqual(got[w.ID], &cp) {
 				t.Errorf("round %d: brief of %s = %+v, want %+v", round, w.ID, got[w.ID], &cp)

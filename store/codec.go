@@ -156,18 +156,14 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 	return e, nil
 }
 
-// encodeTrack appends a track's body. Entries are in map order: sorting
-// 64 topic ids cost as much as the rest of the encoding, inside the write
-// transaction that every batched update waits on, and no reader needs an
-// order.
+// encodeTrack appends a track's body. Marks go in their (topic) order;
+// picks and reviews in map order: sorting them would cost inside the write
+// transaction that every batched update waits on, and no reader needs it.
 func encodeTrack(e []byte, t *bot.Track) []byte {
 	e = binary.AppendUvarint(e, uint64(len(t.Topics)))
-	for id, mk := range t.Topics {
-		e = putStr(e, id)
-		if mk == nil {
-			e = append(e, statusNil)
-			continue
-		}
+	for i := range t.Topics {
+		mk := &t.Topics[i]
+		e = putStr(e, mk.Topic)
 		e = putStatus(e, mk.Status)
 		e = putTime(e, mk.Started)
 		e = putTime(e, mk.At)
@@ -264,8 +260,7 @@ func decodeMemberRaw(v []byte, m *bot.Member) (string, error) {
 }
 
 // decodeBrief reads a member for bot.MemberBriefs: without History,
-// Track.Reviews, Mark.Note and Mark.Started, and with each track's marks
-// in Track.Brief rather than Topics.
+// Track.Reviews, Mark.Note and Mark.Started.
 func decodeBrief(v []byte, m *bot.Member) error {
 	if !isBinaryMember(v) {
 		if err := decode("member", v, m); err != nil {
@@ -277,15 +272,9 @@ func decodeBrief(v []byte, m *bot.Member) error {
 				continue
 			}
 			t.Reviews = nil
-			if len(t.Topics) > 0 {
-				t.Brief = make([]bot.TopicMark, 0, len(t.Topics))
-				for id, mk := range t.Topics {
-					if mk != nil {
-						t.Brief = append(t.Brief, bot.TopicMark{Topic: id, Status: mk.Status, At: mk.At})
-					}
-				}
+			for i := range t.Topics {
+				t.Topics[i].Note, t.Topics[i].Started = "", time.Time{}
 			}
-			t.Topics = nil
 		}
 		return nil
 	}
@@ -546,37 +535,31 @@ func (r *reader) member(m *bot.Member, brief bool) {
 }
 
 func (r *reader) track(t *bot.Track, brief bool) {
-	if n := r.count(2); n > 0 && brief {
-		// Into Brief: no map, and no Note or Started (see Track.Brief).
-		t.Brief = make([]bot.TopicMark, 0, n)
+	if n := r.count(2); n > 0 {
+		// One slab of marks, no map (see bot.Marks). A brief leaves out
+		// Note and Started. Records written before marks were sorted
+		// hold them in map order: SortMarks puts them in order.
+		t.Topics = make(bot.Marks, 0, n)
 		for range n {
 			id := r.str()
 			st, ok := r.status()
 			if !ok {
-				continue // a nil mark: TopicMarks leaves it out too
+				continue // a nil mark: there is none
 			}
-			r.time() // started
-			at := r.time()
-			r.str() // note
-			t.Brief = append(t.Brief, bot.TopicMark{Topic: id, Status: st, At: at})
-		}
-	} else if n > 0 {
-		t.Topics = make(map[string]*bot.Mark, n)
-		marks := make([]bot.Mark, n)
-		for i := range n {
-			id := r.str()
-			st, ok := r.status()
-			if !ok {
-				t.Topics[id] = nil
-				continue
+			var mk bot.TopicMark
+			mk.Topic, mk.Status = id, st
+			if brief {
+				r.time() // started
+				mk.At = r.time()
+				r.str() // note
+			} else {
+				mk.Started = r.time()
+				mk.At = r.time()
+				mk.Note = r.str()
 			}
-			mk := &marks[i]
-			mk.Status = st
-			mk.Started = r.time()
-			mk.At = r.time()
-			mk.Note = r.str()
-			t.Topics[id] = mk
+			t.Topics = append(t.Topics, mk)
 		}
+		t.Topics = bot.SortMarks(t.Topics)
 	}
 	if n := r.count(2); n > 0 {
 		t.Picks = make(map[string]string, n)

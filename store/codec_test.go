@@ -1,10 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,6 @@ import (
 var notStored = map[string]bool{
 	"Member.Answered":   true, // counted beside the challenges
 	"Member.Nudge.Next": true, // the nudge schedule
-	// Only a brief's form of the marks (Briefs), which Topics holds.
-	"Member.Tracks[v].Brief": true,
 }
 
 // fillAll sets every field reachable from v to a distinct non-zero value (two
@@ -121,13 +120,12 @@ func TestMemberCodec_Values(t *testing.T) {
 		Seen:   time.Date(2026, 7, 1, 9, 30, 0, 5, berlin),
 		Streak: bot.Streak{Days: -1},
 		Tracks: map[string]*bot.Track{
-			"backend": {Topics: map[string]*bot.Mark{
+			"backend": {Topics: bot.MarksOf(map[string]*bot.Mark{
 				"a": {Status: roadmap.Learning, Started: t0},
 				"b": {Status: roadmap.Done, At: t0},
 				"c": {Status: roadmap.Skipped},
 				"d": {},
-				"e": nil,
-			}},
+			})},
 			"gone": nil,
 		},
 		History: []bot.Change{{Topic: "a", Prev: roadmap.Done}},
@@ -151,6 +149,45 @@ func TestMemberCodec_Values(t *testing.T) {
 		gj, _ := json.Marshal(&got)
 		wj, _ := json.Marshal(&m)
 		t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
+	}
+}
+
+// TestMemberCodec_MapOrderRecords: records written before marks were
+// sorted hold them in map order, and a corrupt one could name a topic
+// twice; either reads back in topic order, one mark per topic (the last),
+// so Get's binary search finds every topic.
+func TestMemberCodec_MapOrderRecords(t *testing.T) {
+	m := bot.Member{Space: spaceA, ID: "U1", Tracks: map[string]*bot.Track{"backend": {Topics: bot.Marks{
+		{Topic: "os/linux", Mark: bot.Mark{Status: roadmap.Done}},
+		{Topic: "internet/dns", Mark: bot.Mark{Status: roadmap.Learning}},
+		{Topic: "git/basics", Mark: bot.Mark{Status: roadmap.Skipped}},
+		{Topic: "internet/dns", Mark: bot.Mark{Status: roadmap.Done}},
+	}}}}
+	buf, err := encodeMember(&m) // writes the slice's (unsorted) order
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, brief := range map[string]bool{"member": false, "brief": true} {
+		var got bot.Member
+		if brief {
+			err = decodeBrief(buf, &got)
+		} else {
+			err = decodeMember(buf, &got)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := got.Tracks["backend"]
+		var order []string
+		for _, mk := range tr.Topics {
+			order = append(order, mk.Topic+"="+string(mk.Status))
+		}
+		if want := "[git/basics=skipped internet/dns=done os/linux=done]"; fmt.Sprint(order) != want {
+			t.Errorf("%s: marks %v, want %s", name, order, want)
+		}
+		if tr.Status("os/linux") != roadmap.Done || tr.Status("git/basics") != roadmap.Skipped {
+			t.Errorf("%s: Status does not find every topic", name)
+		}
 	}
 }
 
@@ -190,7 +227,7 @@ func TestMember_JSONRecordMigratesOnWrite(t *testing.T) {
 	old := &bot.Member{Space: spaceA, ID: "old", Name: "Ada", Created: t0, Seen: t0,
 		Nudge: bot.Nudge{Hour: 8, Zone: "Europe/Berlin", LastDate: "2026-01-01"},
 		Tracks: map[string]*bot.Track{bot.BuiltinRoadmap: {
-			Topics: map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, At: t0, Note: "ok"}},
+			Topics: bot.MarksOf(map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, At: t0, Note: "ok"}}),
 			Picks:  map[string]string{"language": "language/go"},
 		}},
 		History: []bot.Change{{Topic: "internet/dns", At: t0}},
@@ -257,7 +294,7 @@ func TestMember_DecodeAllocs(t *testing.T) {
 	m := &bot.Member{Space: spaceA, ID: "U1", Name: "Ada", Created: t0, Seen: t0}
 	topics := roadmap.Default().Topics()
 	for i, tp := range topics[:50] {
-		m.WriteTrack(bot.BuiltinRoadmap).Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(tp.ID, bot.Mark{Status: roadmap.Done, At: t0.Add(time.Duration(i) * time.Minute)})
 	}
 	for i := range bot.MaxHistory {
 		m.History = append(m.History, bot.Change{Topic: topics[i].ID, At: t0,
@@ -315,17 +352,16 @@ func TestMemberInSpace(t *testing.T) {
 }
 
 // TestDecodeBrief_FormsAgree: a brief of a JSON record and of its binary
-// form are the same, marks in Brief (a nil mark left out) with neither
-// Note nor Started, Topics and Reviews nil, no history.
+// form are the same: marks in topic order (a null mark in JSON left out)
+// with neither Note nor Started, Reviews nil, no history.
 func TestDecodeBrief_FormsAgree(t *testing.T) {
 	m := bot.Member{Space: spaceA, ID: "m1", Name: "Ann", History: []bot.Change{{Topic: "a", At: t0}}}
 	tr := m.WriteTrack(bot.BuiltinRoadmap)
-	tr.Topics["a"] = &bot.Mark{Status: roadmap.Done, Started: t0, At: t0.Add(time.Hour), Note: "n"}
-	tr.Topics["b"] = &bot.Mark{Status: roadmap.Learning, At: t0}
-	tr.Topics["c"] = nil
+	tr.Topics.Set("b", bot.Mark{Status: roadmap.Learning, At: t0})
+	tr.Topics.Set("a", bot.Mark{Status: roadmap.Done, Started: t0, At: t0.Add(time.Hour), Note: "n"})
 	tr.Picks["p"] = "a"
 	tr.Reviews = map[string]*bot.Review{"a": {Step: 1}}
-	want := []bot.TopicMark{{Topic: "a", Status: roadmap.Done, At: t0.Add(time.Hour)}, {Topic: "b", Status: roadmap.Learning, At: t0}}
+	want := bot.Marks{{Topic: "a", Mark: bot.Mark{Status: roadmap.Done, At: t0.Add(time.Hour)}}, {Topic: "b", Mark: bot.Mark{Status: roadmap.Learning, At: t0}}}
 	bin, err := encodeMember(&m)
 	if err != nil {
 		t.Fatal(err)
@@ -334,22 +370,24 @@ func TestDecodeBrief_FormsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An older JSON record could hold a null mark.
+	js = bytes.Replace(js, []byte(`"topics":{`), []byte(`"topics":{"c":null,`), 1)
 	for name, v := range map[string][]byte{"binary": bin, "json": js} {
 		var got bot.Member
 		if err := decodeBrief(v, &got); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		gt := got.Tracks[bot.BuiltinRoadmap]
-		slices.SortFunc(gt.Brief, func(a, b bot.TopicMark) int { return strings.Compare(a.Topic, b.Topic) })
-		if gt.Topics != nil || gt.Reviews != nil || got.History != nil || !reflect.DeepEqual(gt.Picks, tr.Picks) || got.Name != "Ann" {
+		if gt.Reviews != nil || got.History != nil || !reflect.DeepEqual(gt.Picks, tr.Picks) || got.Name != "Ann" {
 			t.Errorf("%s: brief = %+v, track %+v", name, got, gt)
 		}
-		if len(gt.Brief) != len(want) {
-			t.Fatalf("%s: Brief = %+v, want %+v", name, gt.Brief, want)
+		if len(gt.Topics) != len(want) {
+			t.Fatalf("%s: Topics = %+v, want %+v", name, gt.Topics, want)
 		}
 		for i := range want {
-			if gt.Brief[i].Topic != want[i].Topic || gt.Brief[i].Status != want[i].Status || !gt.Brief[i].At.Equal(want[i].At) {
-				t.Errorf("%s: Brief = %+v, want %+v", name, gt.Brief, want)
+			g, w := gt.Topics[i], want[i]
+			if g.Topic != w.Topic || g.Status != w.Status || !g.At.Equal(w.At) || !g.Started.IsZero() || g.Note != "" {
+				t.Errorf("%s: Topics = %+v, want %+v", name, gt.Topics, want)
 			}
 		}
 		if st := gt.Status("a"); st != roadmap.Done {

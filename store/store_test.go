@@ -469,7 +469,7 @@ func TestCompactFile(t *testing.T) {
 	mustUpdate(t, db, spaceA, "alice", mark(roadmap.Done))
 	mustUpdate(t, db, spaceA, "bob", nudgeAt(9, 0, "UTC", t0))
 	mustUpdate(t, db, spaceA, gone, func(m *bot.Member) error {
-		m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, Note: strings.Repeat("secret ", 50)}}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics = bot.MarksOf(map[string]*bot.Mark{"internet/dns": {Status: roadmap.Learning, Note: strings.Repeat("secret ", 50)}})
 		return nudgeAt(9, 0, "UTC", t0)(m)
 	})
 	if err := db.DeleteMember(ctx, spaceA, gone); err != nil {

@@ -94,7 +94,7 @@ func TestMigrateDB_RoundTrip(t *testing.T) {
 	for i, id := range []string{"ana", "bo", "cy"} {
 		if _, err := db.UpdateMember(ctx, sp, id, func(m *bot.Member) error {
 			m.Name = strings.ToUpper(id)
-			m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: roadmap.Done, At: t0}
+			m.WriteTrack(bot.BuiltinRoadmap).Topics.Set("internet/dns", bot.Mark{Status: roadmap.Done, At: t0})
 			if i < 2 {
 				m.Nudge = bot.Nudge{On: true, Hour: 10, Zone: "UTC", Next: t0.Add(time.Hour)}
 			}

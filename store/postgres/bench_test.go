@@ -95,7 +95,7 @@ func seedProgress(b *testing.B, db bot.Store, n int, now time.Time) {
 		_, err := db.UpdateMember(context.Background(), benchSpace, fmt.Sprintf("m%06d", i), func(m *bot.Member) error {
 			t := m.WriteTrack(bot.BuiltinRoadmap)
 			for _, tp := range topics[:rng.IntN(len(topics))] {
-				t.Topics[tp.ID] = &bot.Mark{Status: roadmap.Done, At: now}
+				t.Topics.Set(tp.ID, bot.Mark{Status: roadmap.Done, At: now})
 			}
 			return nil
 		})

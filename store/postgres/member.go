@@ -85,11 +85,7 @@ func addMarks(rows pgx.Rows, m *bot.Member) (map[markKey]bot.Mark, error) {
 			t = &bot.Track{}
 			m.Tracks[k.roadmap] = t
 		}
-		if t.Topics == nil {
-			t.Topics = map[string]*bot.Mark{}
-		}
-		cp := mk
-		t.Topics[k.topic] = &cp
+		t.Topics.Set(k.topic, mk)
 	}
 	return out, rows.Err()
 }
@@ -260,11 +256,8 @@ func writeMember(ctx context.Context, tx pgx.Tx, m *bot.Member, isNew bool, old 
 		if t == nil {
 			continue
 		}
-		for _, topic := range slices.Sorted(maps.Keys(t.Topics)) {
-			mk := t.Topics[topic]
-			if mk == nil {
-				continue
-			}
+		for i := range t.Topics {
+			mk, topic := &t.Topics[i].Mark, t.Topics[i].Topic
 			k := markKey{rm, topic}
 			seen[k] = true
 			if was, ok := old[k]; ok && was.Status == mk.Status && was.Note == mk.Note && was.Started.Equal(mk.Started) && was.At.Equal(mk.At) {
@@ -471,10 +464,7 @@ func (db *DB) membersPage(ctx context.Context, sp bot.Space, after string) ([]*b
 			t = &bot.Track{}
 			m.Tracks[rm] = t
 		}
-		if t.Topics == nil {
-			t.Topics = map[string]*bot.Mark{}
-		}
-		t.Topics[topic] = &mk
+		t.Topics.Set(topic, mk)
 	}
 	return page, rows.Err()
 }

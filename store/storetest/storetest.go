@@ -77,10 +77,7 @@ func Run(t *testing.T, open Open) {
 // topic with status.
 func Mark(status roadmap.Status) func(*bot.Member) error {
 	return func(m *bot.Member) error {
-		if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-			m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-		}
-		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"] = &bot.Mark{Status: status, At: t0}
+		m.WriteTrack(bot.BuiltinRoadmap).Topics.Set("internet/dns", bot.Mark{Status: status, At: t0})
 		return nil
 	}
 }
@@ -250,7 +247,7 @@ func testUpdateMember_FnErrorChangesNothing(t *testing.T, open Open) {
 	MustUpdate(t, db, SpaceA, "alice", Mark(roadmap.Learning))
 	errBoom := bot.Errorf(bot.Conflict, "boom")
 	_, err := db.UpdateMember(ctx, SpaceA, "alice", func(m *bot.Member) error {
-		m.WriteTrack(bot.BuiltinRoadmap).Topics["internet/dns"].Status = roadmap.Done
+		m.WriteTrack(bot.BuiltinRoadmap).Topics.Get("internet/dns").Status = roadmap.Done
 		m.Nudge.Next = t0
 		return errBoom
 	})
@@ -628,10 +625,7 @@ func testUpdateMember_ConcurrentLosesNothing(t *testing.T, open Open) {
 		wg.Go(func() {
 			for i := range each {
 				_, err := db.UpdateMember(ctx, SpaceA, "crowd", func(m *bot.Member) error {
-					if m.WriteTrack(bot.BuiltinRoadmap).Topics == nil {
-						m.WriteTrack(bot.BuiltinRoadmap).Topics = map[string]*bot.Mark{}
-					}
-					m.WriteTrack(bot.BuiltinRoadmap).Topics[fmt.Sprintf("t%d-%d", w, i)] = &bot.Mark{Status: roadmap.Done}
+					m.WriteTrack(bot.BuiltinRoadmap).Topics.Set(fmt.Sprintf("t%d-%d", w, i), bot.Mark{Status: roadmap.Done})
 					m.Streak.Days++
 					return nil
 				})
@@ -1049,11 +1043,11 @@ func fullMember(m *bot.Member) error {
 	m.Follow = "go"
 	m.Tracks = map[string]*bot.Track{
 		bot.BuiltinRoadmap: {
-			Topics:  map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, Started: t0.Add(-time.Hour), At: t0, Note: "a note"}},
+			Topics:  bot.MarksOf(map[string]*bot.Mark{"internet/dns": {Status: roadmap.Done, Started: t0.Add(-time.Hour), At: t0, Note: "a note"}}),
 			Picks:   map[string]string{"lang": "go"},
 			Reviews: map[string]*bot.Review{"internet/dns": {Step: 1, Done: "2026-01-04", Due: "2026-01-08"}},
 		},
-		"go": {Topics: map[string]*bot.Mark{"basics": {Status: roadmap.Learning, Started: t0}}},
+		"go": {Topics: bot.MarksOf(map[string]*bot.Mark{"basics": {Status: roadmap.Learning, Started: t0}})},
 	}
 	m.History = []bot.Change{{Roadmap: bot.BuiltinRoadmap, Topic: "internet/dns", Prev: roadmap.Learning, PrevAt: t0.Add(-time.Hour), At: t0,
 		PrevStreak: &bot.Streak{Days: 1}, PrevReview: &bot.Review{Step: 0, Done: "2026-01-01", Due: "2026-01-02"}},
