@@ -7,19 +7,28 @@ import (
 	"github.com/studybot/studybot/bot"
 )
 
-// DefaultBriefCacheBytes bounds the cache of decoded briefs (see briefCache):
-// about 10,000 members with 65 marks each.
+// DefaultBriefCacheBytes bounds the cache of decoded briefs (see
+// memberCache): about 10,000 members with 65 marks each.
 const DefaultBriefCacheBytes = 64 << 20
 
-// briefCache keeps members as Briefs decoded them, so group and leaderboard
-// over a space nobody wrote to since the last view decode nothing again.
+// DefaultMemberCacheBytes bounds the cache of whole decoded members that
+// commands read (MemberInSpace): the members active lately, a few
+// thousand.
+const DefaultMemberCacheBytes = 32 << 20
+
+// memberCache keeps decoded members. The store has two: briefs, as Briefs
+// decoded them, so group and leaderboard over a space nobody wrote to since
+// the last view decode nothing again; and full, whole members as
+// MemberInSpace decoded them, so a member's next command does not decode
+// their record again (decoding was most of what next and progress cost).
 // It lives in the bbolt store only: bbolt's file lock makes this process
 // the only writer, so every write passes through invalidate. (A PostgreSQL
 // store shared by several processes could not know of another's writes.)
 //
 // Entries are shared and never changed: Briefs hands fn a shallow copy
-// (Answered is filled per read) whose maps are the entry's; bot.MemberBriefs
-// says fn must not change them.
+// (Answered is filled per read) whose maps are the entry's (bot.MemberBriefs
+// says fn must not change them); MemberInSpace hands out a deep copy
+// (cloneMember), which the engine may change.
 //
 // Staleness: a reader's snapshot may predate a write that invalidated the
 // key while it was decoding. Each entry carries the transaction id it was
@@ -27,18 +36,19 @@ const DefaultBriefCacheBytes = 64 << 20
 // transaction's id: a reader only stores what it read at or after the last
 // write of that key. Evicting a tombstone raises floor, below which no
 // reader stores anything, so eviction never lets a stale read back in.
-type briefCache struct {
+type memberCache struct {
 	mu      sync.Mutex
 	max     int64
 	bytes   int64
 	floor   uint64 // no entry read before this transaction is stored
-	entries map[string]briefEntry
+	entries map[string]cacheEntry
 
 	hits, misses, evictions atomic.Uint64
 }
 
-type briefEntry struct {
+type cacheEntry struct {
 	m    *bot.Member // nil for a tombstone
+	raw  string      // the binary record m was decoded from (full cache only)
 	txid uint64      // read at (entry) or written at (tombstone)
 	size int64
 }
@@ -46,36 +56,37 @@ type briefEntry struct {
 // tombstoneSize is what a tombstone counts against the bound.
 const tombstoneSize = 64
 
-func newBriefCache(max int64) *briefCache {
+func newMemberCache(max int64) *memberCache {
 	if max <= 0 {
 		return nil
 	}
-	return &briefCache{max: max, entries: map[string]briefEntry{}}
+	return &memberCache{max: max, entries: map[string]cacheEntry{}}
 }
 
 func cacheKey(sp bot.Space, id string) string { return sp.Key() + "\x00" + id }
 
-// get returns the brief of key when cached and read at or after the last
-// write (any entry is), nil otherwise. key is a []byte so that a lookup
-// builds no string.
-func (c *briefCache) get(key []byte) *bot.Member {
+// get returns the member cached under key, and the record it was decoded
+// from, when cached and read at or after the last write (any entry is); nil
+// otherwise. key is a []byte so that a lookup builds no string.
+func (c *memberCache) get(key []byte) (*bot.Member, string) {
 	if c == nil {
-		return nil
+		return nil, ""
 	}
 	c.mu.Lock()
 	e, ok := c.entries[string(key)]
 	c.mu.Unlock()
 	if !ok || e.m == nil {
 		c.misses.Add(1)
-		return nil
+		return nil, ""
 	}
 	c.hits.Add(1)
-	return e.m
+	return e.m, e.raw
 }
 
-// put stores a brief read in the read transaction txid, unless a write at a
-// later transaction invalidated the key (or may have: floor).
-func (c *briefCache) put(key string, m *bot.Member, txid uint64, recordLen int) {
+// put stores a member read in the read transaction txid (decoded from raw,
+// or from a record of recordLen bytes), unless a write at a later
+// transaction invalidated the key (or may have: floor).
+func (c *memberCache) put(key string, m *bot.Member, raw string, txid uint64, recordLen int) {
 	if c == nil {
 		return
 	}
@@ -92,14 +103,14 @@ func (c *briefCache) put(key string, m *bot.Member, txid uint64, recordLen int) 
 		return // written (or read) later than this snapshot
 	}
 	c.bytes += size - old.size
-	c.entries[key] = briefEntry{m: m, txid: txid, size: size}
+	c.entries[key] = cacheEntry{m: m, raw: raw, txid: txid, size: size}
 	c.evict()
 }
 
 // invalidate drops key for a write in transaction txid, leaving a tombstone.
 // It is called inside the write transaction, before the commit: until the
 // commit every reader's snapshot is older than txid, so none stores it.
-func (c *briefCache) invalidate(key string, txid uint64) {
+func (c *memberCache) invalidate(key string, txid uint64) {
 	if c == nil {
 		return
 	}
@@ -107,14 +118,14 @@ func (c *briefCache) invalidate(key string, txid uint64) {
 	defer c.mu.Unlock()
 	old := c.entries[key]
 	c.bytes += tombstoneSize - old.size
-	c.entries[key] = briefEntry{txid: max(txid, old.txid), size: tombstoneSize}
+	c.entries[key] = cacheEntry{txid: max(txid, old.txid), size: tombstoneSize}
 	c.evict()
 }
 
 // evict drops random entries (map order) until the cache is under its
 // bound: a view scans a whole space, so no entry is much hotter than
 // another. c.mu is held.
-func (c *briefCache) evict() {
+func (c *memberCache) evict() {
 	for key, e := range c.entries {
 		if c.bytes <= c.max {
 			return
@@ -128,18 +139,23 @@ func (c *briefCache) evict() {
 	}
 }
 
-// CacheStats are counters of the store's cache of decoded members (the
-// briefs group and leaderboard read), for /metrics.
+// CacheStats are counters of one of the store's caches of decoded members,
+// for /metrics.
 type CacheStats struct {
 	Hits, Misses, Evictions uint64 // since Open
 	Entries                 int    // now, tombstones included
 	Bytes, MaxBytes         int64  // estimated size now, and the bound
 }
 
-// CacheStats returns the counters of the cache of decoded members; zero when
-// the cache is off (Options.BriefCacheBytes < 0).
-func (db *DB) CacheStats() CacheStats {
-	c := db.briefs
+// CacheStats returns the counters of the cache of briefs (group and
+// leaderboard); zero when it is off (Options.BriefCacheBytes < 0).
+func (db *DB) CacheStats() CacheStats { return db.briefs.stats() }
+
+// MemberCacheStats returns the counters of the cache of whole members
+// (commands); zero when it is off (Options.MemberCacheBytes < 0).
+func (db *DB) MemberCacheStats() CacheStats { return db.full.stats() }
+
+func (c *memberCache) stats() CacheStats {
 	if c == nil {
 		return CacheStats{}
 	}
@@ -149,4 +165,12 @@ func (db *DB) CacheStats() CacheStats {
 		Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
 		Entries: len(c.entries), Bytes: c.bytes, MaxBytes: c.max,
 	}
+}
+
+// invalidateMember drops a member from both caches; called inside the
+// write transaction txid that writes or deletes the record.
+func (db *DB) invalidateMember(sp bot.Space, id string, txid uint64) {
+	key := cacheKey(sp, id)
+	db.briefs.invalidate(key, txid)
+	db.full.invalidate(key, txid)
 }

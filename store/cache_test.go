@@ -21,6 +21,74 @@ func briefsOf(t *testing.T, db *DB, sp bot.Space) map[string]*bot.Member {
 	return out
 }
 
+// cachedReads are the two reads that go through a member cache: Briefs
+// (group, leaderboard) and MemberInSpace (commands), each giving the
+// members of ids that exist, and the counters of its cache.
+var cachedReads = []struct {
+	name  string
+	read  func(t *testing.T, db *DB, sp bot.Space, ids ...string) map[string]*bot.Member
+	stats func(db *DB) CacheStats
+}{
+	{"briefs", func(t *testing.T, db *DB, sp bot.Space, _ ...string) map[string]*bot.Member {
+		return briefsOf(t, db, sp)
+	}, (*DB).CacheStats},
+	{"members", inSpace, (*DB).MemberCacheStats},
+}
+
+// inSpace reads ids through MemberInSpace.
+func inSpace(t *testing.T, db *DB, sp bot.Space, ids ...string) map[string]*bot.Member {
+	t.Helper()
+	out := map[string]*bot.Member{}
+	for _, id := range ids {
+		m, _, err := db.MemberInSpace(context.Background(), sp, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != nil {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+// TestMemberInSpace_CachedIsWhole: a member read again comes from the
+// cache, equal to what Member reads, with the fields filled per read
+// (schedule, answered count) filled; changing it changes nothing stored
+// or cached.
+func TestMemberInSpace_CachedIsWhole(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	_, err := db.UpdateMember(ctx, spaceA, "a", func(m *bot.Member) error {
+		m.Name, m.Nudge = "Ann", bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: t0.Add(24 * time.Hour)}
+		tr := m.WriteTrack(bot.BuiltinRoadmap)
+		tr.Topics.Set("internet/dns", bot.Mark{Status: roadmap.Learning, Started: t0, At: t0, Note: "note"})
+		m.History = []bot.Change{{Topic: "internet/dns", At: t0}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := db.Member(ctx, spaceA, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 { // a miss, then hits
+		got := inSpace(t, db, spaceA, "a")["a"]
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: MemberInSpace = %+v, want %+v", round, got, want)
+		}
+		if got.Nudge.Next.IsZero() {
+			t.Errorf("round %d: the schedule was not filled", round)
+		}
+		got.Name = "changed"
+		got.Track(bot.BuiltinRoadmap).Topics.Get("internet/dns").Note = "changed"
+		got.History[0].Topic = "changed"
+	}
+	if st := db.MemberCacheStats(); st.Hits != 2 || st.Misses != 1 || st.Entries != 1 {
+		t.Errorf("MemberCacheStats = %+v, want 2 hits, 1 miss, 1 entry", st)
+	}
+}
+
 // TestBriefs_AreMembersWithoutHistory: Briefs gives what Members gives,
 // less history, reviews, notes and learning starts; from the cache too.
 func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
@@ -66,54 +134,59 @@ func TestBriefs_AreMembersWithoutHistory(t *testing.T) {
 	}
 }
 
-// TestBriefs_SeeEveryWrite: a cached brief never outlives a write: an
+// TestCaches_SeeEveryWrite: a cached member never outlives a write: an
 // update, a refused update (no write: still cached), a delete, a load.
-func TestBriefs_SeeEveryWrite(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
-	name := func(n string) func(*bot.Member) error {
-		return func(m *bot.Member) error { m.Name = n; return nil }
-	}
-	if _, err := db.UpdateMember(ctx, spaceA, "a", name("one")); err != nil {
-		t.Fatal(err)
-	}
-	briefsOf(t, db, spaceA) // cached
-	if _, err := db.UpdateMember(ctx, spaceA, "a", name("two")); err != nil {
-		t.Fatal(err)
-	}
-	if got := briefsOf(t, db, spaceA)["a"].Name; got != "two" {
-		t.Fatalf("after an update the brief says %q", got)
-	}
-	refuse := func(*bot.Member) error { return bot.Errorf(bot.Conflict, "no") }
-	if _, err := db.UpdateMember(ctx, spaceA, "a", refuse); bot.ErrorCode(err) != bot.Conflict {
-		t.Fatal(err)
-	}
-	hits := db.CacheStats().Hits
-	if got := briefsOf(t, db, spaceA)["a"].Name; got != "two" {
-		t.Fatalf("after a refusal the brief says %q", got)
-	}
-	if db.CacheStats().Hits != hits+1 {
-		t.Error("a refused update dropped the cached brief")
-	}
-	if err := db.Floor().LoadMembers(ctx, spaceA, []*bot.Member{{ID: "a", Name: "loaded"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := briefsOf(t, db, spaceA)["a"].Name; got != "loaded" {
-		t.Fatalf("after a load the brief says %q", got)
-	}
-	if err := db.DeleteMember(ctx, spaceA, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if got := briefsOf(t, db, spaceA); len(got) != 0 {
-		t.Fatalf("after a delete Briefs gives %v", got)
-	}
-	// fn may set the Member's own fields without changing the cache.
-	if _, err := db.UpdateMember(ctx, spaceA, "b", name("bee")); err != nil {
-		t.Fatal(err)
-	}
-	db.Briefs(ctx, spaceA, func(m *bot.Member) error { m.Name = "changed"; return nil })
-	if got := briefsOf(t, db, spaceA)["b"].Name; got != "bee" {
-		t.Fatalf("fn's change reached the cache: %q", got)
+func TestCaches_SeeEveryWrite(t *testing.T) {
+	for _, cr := range cachedReads {
+		t.Run(cr.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			ctx := context.Background()
+			read := func() map[string]*bot.Member { return cr.read(t, db, spaceA, "a", "b") }
+			name := func(n string) func(*bot.Member) error {
+				return func(m *bot.Member) error { m.Name = n; return nil }
+			}
+			if _, err := db.UpdateMember(ctx, spaceA, "a", name("one")); err != nil {
+				t.Fatal(err)
+			}
+			read() // cached
+			if _, err := db.UpdateMember(ctx, spaceA, "a", name("two")); err != nil {
+				t.Fatal(err)
+			}
+			if got := read()["a"].Name; got != "two" {
+				t.Fatalf("after an update the cache says %q", got)
+			}
+			refuse := func(*bot.Member) error { return bot.Errorf(bot.Conflict, "no") }
+			if _, err := db.UpdateMember(ctx, spaceA, "a", refuse); bot.ErrorCode(err) != bot.Conflict {
+				t.Fatal(err)
+			}
+			hits := cr.stats(db).Hits
+			if got := read()["a"].Name; got != "two" {
+				t.Fatalf("after a refusal the cache says %q", got)
+			}
+			if cr.stats(db).Hits != hits+1 {
+				t.Error("a refused update dropped the cached member")
+			}
+			if err := db.Floor().LoadMembers(ctx, spaceA, []*bot.Member{{ID: "a", Name: "loaded"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := read()["a"].Name; got != "loaded" {
+				t.Fatalf("after a load the cache says %q", got)
+			}
+			if err := db.DeleteMember(ctx, spaceA, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(); len(got) != 0 {
+				t.Fatalf("after a delete the read gives %v", got)
+			}
+			// The reader may set the Member's own fields without changing the cache.
+			if _, err := db.UpdateMember(ctx, spaceA, "b", name("bee")); err != nil {
+				t.Fatal(err)
+			}
+			read()["b"].Name = "changed"
+			if got := read()["b"].Name; got != "bee" {
+				t.Fatalf("the reader's change reached the cache: %q", got)
+			}
+		})
 	}
 }
 
@@ -122,28 +195,28 @@ func TestBriefs_SeeEveryWrite(t *testing.T) {
 // write's invalidation or after, and whether the tombstone was evicted.
 func TestBriefCache_StaleReadNotStored(t *testing.T) {
 	old, cur := &bot.Member{Name: "old"}, &bot.Member{Name: "new"}
-	c := newBriefCache(1 << 20)
-	c.invalidate("k", 10)  // a write in transaction 10
-	c.put("k", old, 9, 10) // a reader at 9 finishing late
-	if got := c.get([]byte("k")); got != nil {
+	c := newMemberCache(1 << 20)
+	c.invalidate("k", 10)      // a write in transaction 10
+	c.put("k", old, "", 9, 10) // a reader at 9 finishing late
+	if got, _ := c.get([]byte("k")); got != nil {
 		t.Fatalf("a read from before the write was stored: %v", got.Name)
 	}
-	c.put("k", cur, 10, 10) // a reader that saw the write
-	if got := c.get([]byte("k")); got != cur {
+	c.put("k", cur, "", 10, 10) // a reader that saw the write
+	if got, _ := c.get([]byte("k")); got != cur {
 		t.Fatal("a read at the write's transaction was not stored")
 	}
-	c.put("k", old, 9, 10) // the late reader again
-	if got := c.get([]byte("k")); got != cur {
+	c.put("k", old, "", 9, 10) // the late reader again
+	if got, _ := c.get([]byte("k")); got != cur {
 		t.Fatal("an older read replaced a newer one")
 	}
 
 	// A tombstone evicted: the floor keeps the stale reader out.
-	small := newBriefCache(tombstoneSize)
+	small := newMemberCache(tombstoneSize)
 	small.invalidate("k", 20)
 	small.invalidate("other", 5) // evicts one of the two at random
 	small.invalidate("other2", 6)
-	small.put("k", old, 19, 0)
-	if got := small.get([]byte("k")); got != nil {
+	small.put("k", old, "", 19, 0)
+	if got, _ := small.get([]byte("k")); got != nil {
 		t.Fatal("after evicting its tombstone a stale read was stored")
 	}
 	if small.bytes > small.max {
@@ -186,63 +259,69 @@ func TestBriefCache_Bounded(t *testing.T) {
 	}
 }
 
-// TestBriefs_ConcurrentWritesNeverStale: while members are rewritten and
-// deleted, views keep reading (and filling the cache); once the writes
-// stop, every brief is the stored member, never a read from before a
+// TestCaches_ConcurrentWritesNeverStale: while members are rewritten and
+// deleted, reads keep going (and filling the cache); once the writes stop,
+// every cached read is the stored member, never a read from before a
 // write.
-func TestBriefs_ConcurrentWritesNeverStale(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
-	const members, writes = 8, 60
-	stop := make(chan struct{})
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+func TestCaches_ConcurrentWritesNeverStale(t *testing.T) {
+	for _, cr := range cachedReads {
+		t.Run(cr.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			ctx := context.Background()
+			const members, writes = 8, 60
+			var ids []string
+			for w := range members {
+				ids = append(ids, fmt.Sprintf("m%d", w))
 			}
-			if err := db.Briefs(ctx, spaceA, func(*bot.Member) error { return nil }); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for w := range members {
-		wg.Go(func() {
-			id := fmt.Sprintf("m%d", w)
-			for i := range writes {
-				if i%20 == 19 {
-					if err := db.DeleteMember(ctx, spaceA, id); err != nil {
-						t.Error(err)
+			stop := make(chan struct{})
+			readerDone := make(chan struct{})
+			go func() {
+				defer close(readerDone)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
 					}
-					continue
+					cr.read(t, db, spaceA, ids...)
 				}
-				if _, err := db.UpdateMember(ctx, spaceA, id, func(m *bot.Member) error { m.Name = fmt.Sprint(i); return nil }); err != nil {
-					t.Error(err)
+			}()
+			var wg sync.WaitGroup
+			for _, id := range ids {
+				wg.Go(func() {
+					for i := range writes {
+						if i%20 == 19 {
+							if err := db.DeleteMember(ctx, spaceA, id); err != nil {
+								t.Error(err)
+							}
+							continue
+						}
+						if _, err := db.UpdateMember(ctx, spaceA, id, func(m *bot.Member) error { m.Name = fmt.Sprint(i); return nil }); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(stop)
+			<-readerDone
+			got := cr.read(t, db, spaceA, ids...)
+			for _, id := range ids {
+				want, err := db.Member(ctx, spaceA, id)
+				switch {
+				case bot.ErrorCode(err) == bot.NotFound:
+					if got[id] != nil {
+						t.Errorf("%s was deleted, but the cache says %q", id, got[id].Name)
+					}
+				case err != nil:
+					t.Fatal(err)
+				case got[id] == nil || got[id].Name != want.Name:
+					t.Errorf("%s: cached %v, stored name %q", id, got[id], want.Name)
 				}
+			}
+			if cr.stats(db).Hits == 0 {
+				t.Error("no read was a hit: the test checks nothing")
 			}
 		})
-	}
-	wg.Wait()
-	close(stop)
-	<-readerDone
-	got := briefsOf(t, db, spaceA)
-	for w := range members {
-		id := fmt.Sprintf("m%d", w)
-		want, err := db.Member(ctx, spaceA, id)
-		switch {
-		case bot.ErrorCode(err) == bot.NotFound:
-			if got[id] != nil {
-				t.Errorf("%s was deleted, but its brief says %q", id, got[id].Name)
-			}
-		case err != nil:
-			t.Fatal(err)
-		case got[id] == nil || got[id].Name != want.Name:
-			t.Errorf("%s: brief %v, stored name %q", id, got[id], want.Name)
-		}
 	}
 }

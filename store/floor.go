@@ -126,7 +126,7 @@ func (f Floor) LoadMembers(ctx context.Context, sp bot.Space, ms []*bot.Member) 
 				if err := b.Put([]byte(m.ID), buf); err != nil {
 					return err
 				}
-				f.db.briefs.invalidate(cacheKey(sp, m.ID), uint64(tx.ID()))
+				f.db.invalidateMember(sp, m.ID, uint64(tx.ID()))
 			}
 			return nil
 		})

@@ -62,6 +62,10 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 	}
 	var m *bot.Member
 	rec := &bot.SpaceRecord{Space: sp}
+	var key []byte // the member cache's key, when the cache is on
+	if db.full != nil {
+		key = fmt.Appendf(make([]byte, 0, 64), "%s\x00%s", sp.Key(), id)
+	}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		sb, err := spaceBucket(tx, sp, false)
 		if err != nil || sb == nil {
@@ -72,20 +76,36 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 				return err
 			}
 		}
-		if b := sb.Bucket(bucketMembers); b != nil {
-			if v := b.Get([]byte(id)); v != nil {
-				m = new(bot.Member)
-				raw, err := decodeMemberRaw(v, m)
-				if err != nil {
-					return err
-				}
-				if raw != "" {
-					db.reads.put(m, raw) // for UpdateMemberAfter
-				}
-				fillSchedule(tx, m, db.clock.Now())
-				fillAnsweredIn(sb, m)
+		// A cached member is as its record says at this transaction or
+		// later (memberCache); one is cached only while it has a record.
+		cached, raw := db.full.get(key)
+		if cached == nil {
+			b := sb.Bucket(bucketMembers)
+			if b == nil {
+				return nil
+			}
+			v := b.Get([]byte(id))
+			if v == nil {
+				return nil
+			}
+			cached = new(bot.Member)
+			if raw, err = decodeMemberRaw(v, cached); err != nil {
+				return err
+			}
+			if db.full == nil {
+				m = cached
+			} else {
+				db.full.put(string(key), cached, raw, uint64(tx.ID()), len(v))
 			}
 		}
+		if m == nil {
+			m = cloneMember(cached)
+		}
+		if raw != "" {
+			db.reads.put(m, raw) // for UpdateMemberAfter
+		}
+		fillSchedule(tx, m, db.clock.Now())
+		fillAnsweredIn(sb, m)
 		return nil
 	})
 	if err != nil {
@@ -166,7 +186,7 @@ func (db *DB) updateMember(ctx context.Context, sp bot.Space, id string, pre str
 		if err := b.Put([]byte(id), buf); err != nil {
 			return err
 		}
-		db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
+		db.invalidateMember(sp, id, uint64(tx.ID()))
 		out = m
 		return nil
 	})
@@ -208,7 +228,7 @@ func (db *DB) DeleteMember(ctx context.Context, sp bot.Space, id string) error {
 				if err := mb.Delete([]byte(id)); err != nil {
 					return err
 				}
-				db.briefs.invalidate(cacheKey(sp, id), uint64(tx.ID()))
+				db.invalidateMember(sp, id, uint64(tx.ID()))
 			}
 		}
 		if err := forgetInSettings(sb, id); err != nil {
@@ -404,13 +424,13 @@ func (db *DB) brief(tx *bolt.Tx, prefix, k, v []byte, m *bot.Member) error {
 		return decodeBrief(v, m)
 	}
 	key := append(prefix, k...)
-	c := db.briefs.get(key)
+	c, _ := db.briefs.get(key)
 	if c == nil {
 		c = new(bot.Member)
 		if err := decodeBrief(v, c); err != nil {
 			return err
 		}
-		db.briefs.put(string(key), c, uint64(tx.ID()), len(v))
+		db.briefs.put(string(key), c, "", uint64(tx.ID()), len(v))
 	}
 	*m = *c
 	return nil

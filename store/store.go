@@ -98,9 +98,12 @@ type Options struct {
 	// Clock stamps Member.Created on new members; default bot.SystemClock.
 	Clock bot.Clock
 	// BriefCacheBytes bounds the cache of decoded members that group and
-	// leaderboard read (see briefCache); 0 means DefaultBriefCacheBytes,
+	// leaderboard read (see memberCache); 0 means DefaultBriefCacheBytes,
 	// negative turns it off.
 	BriefCacheBytes int64
+	// MemberCacheBytes bounds the cache of whole members that commands
+	// read; 0 means DefaultMemberCacheBytes, negative turns it off.
+	MemberCacheBytes int64
 }
 
 // DB is a studybot database: one bbolt file. It is safe for concurrent use.
@@ -109,8 +112,9 @@ type DB struct {
 	path  string
 	clock bot.Clock
 
-	// briefs caches decoded members for Briefs; nil when off.
-	briefs *briefCache
+	// briefs caches decoded members for Briefs, full for MemberInSpace;
+	// nil when off.
+	briefs, full *memberCache
 	// reads are the recent MemberInSpace reads UpdateMemberAfter can take
 	// over (handoff.go).
 	reads *readRing
@@ -189,7 +193,11 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.BriefCacheBytes == 0 {
 		opt.BriefCacheBytes = DefaultBriefCacheBytes
 	}
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock, briefs: newBriefCache(opt.BriefCacheBytes), reads: newReadRing(),
+	if opt.MemberCacheBytes == 0 {
+		opt.MemberCacheBytes = DefaultMemberCacheBytes
+	}
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, reads: newReadRing(),
+		briefs: newMemberCache(opt.BriefCacheBytes), full: newMemberCache(opt.MemberCacheBytes),
 		batch: newBatcher(bdb, opt.MaxBatchDelay, opt.MaxBatchSize)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
 		bdb.Close()

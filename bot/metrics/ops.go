@@ -27,11 +27,19 @@ type DBStats struct {
 	CommitWrites  int64         // page writes by commits since the start
 	ReadOpenClose time.Duration // how long one read transaction took to open and close, measured at scrape
 
-	// The store's bounded cache of decoded members (group and leaderboard
-	// read it); all zero when it is off. Hit rate is hits/(hits+misses).
-	CacheHits, CacheMisses, CacheEvictions uint64
-	CacheEntries                           int
-	CacheBytes, CacheMaxBytes              int64
+	// The store's bounded caches of decoded members, by name: "brief"
+	// (group and leaderboard read it) and "member" (commands). None on a
+	// store without them.
+	Caches []CacheStats
+}
+
+// CacheStats are one cache's counters, all zero when it is off. Hit rate
+// is hits/(hits+misses).
+type CacheStats struct {
+	Name                    string
+	Hits, Misses, Evictions uint64
+	Entries                 int
+	Bytes, MaxBytes         int64
 }
 
 var (
@@ -62,15 +70,15 @@ var (
 	descDBTx = prometheus.NewDesc("studybot_db_read_transaction_seconds",
 		"Time one read transaction took to open and close at this scrape: high when a commit growing the file holds readers out.", nil, nil)
 	descCacheHits = prometheus.NewDesc("studybot_member_cache_hits_total",
-		"Member reads (group, leaderboard) answered from the store's cache of decoded members.", nil, nil)
+		"Member reads answered from one of the store's caches of decoded members: cache=\"brief\" for group and leaderboard, cache=\"member\" for commands.", []string{"cache"}, nil)
 	descCacheMisses = prometheus.NewDesc("studybot_member_cache_misses_total",
-		"Member reads (group, leaderboard) that had to decode the stored record.", nil, nil)
+		"Member reads that had to decode the stored record, by cache.", []string{"cache"}, nil)
 	descCacheEvictions = prometheus.NewDesc("studybot_member_cache_evictions_total",
-		"Decoded members dropped from the cache to keep it within its bound.", nil, nil)
+		"Decoded members dropped from a cache to keep it within its bound.", []string{"cache"}, nil)
 	descCacheEntries = prometheus.NewDesc("studybot_member_cache_entries",
-		"Entries in the cache of decoded members now.", nil, nil)
+		"Entries in a cache of decoded members now.", []string{"cache"}, nil)
 	descCacheBytes = prometheus.NewDesc("studybot_member_cache_bytes",
-		"Estimated size of the cache of decoded members now, and its bound as max=\"1\".", []string{"max"}, nil)
+		"Estimated size of a cache of decoded members now, and its bound as max=\"1\".", []string{"cache", "max"}, nil)
 	descDBUp = prometheus.NewDesc("studybot_db_up",
 		"1 when the database answered this scrape's read transaction, else 0.", nil, nil)
 )
@@ -136,12 +144,14 @@ func (o *ops) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDBCommit, prometheus.CounterValue, s.CommitTime.Seconds())
 	ch <- prometheus.MustNewConstMetric(descDBWrites, prometheus.CounterValue, float64(s.CommitWrites))
 	ch <- prometheus.MustNewConstMetric(descDBTx, prometheus.GaugeValue, s.ReadOpenClose.Seconds())
-	ch <- prometheus.MustNewConstMetric(descCacheHits, prometheus.CounterValue, float64(s.CacheHits))
-	ch <- prometheus.MustNewConstMetric(descCacheMisses, prometheus.CounterValue, float64(s.CacheMisses))
-	ch <- prometheus.MustNewConstMetric(descCacheEvictions, prometheus.CounterValue, float64(s.CacheEvictions))
-	ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(s.CacheEntries))
-	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(s.CacheBytes), "0")
-	ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(s.CacheMaxBytes), "1")
+	for _, c := range s.Caches {
+		ch <- prometheus.MustNewConstMetric(descCacheHits, prometheus.CounterValue, float64(c.Hits), c.Name)
+		ch <- prometheus.MustNewConstMetric(descCacheMisses, prometheus.CounterValue, float64(c.Misses), c.Name)
+		ch <- prometheus.MustNewConstMetric(descCacheEvictions, prometheus.CounterValue, float64(c.Evictions), c.Name)
+		ch <- prometheus.MustNewConstMetric(descCacheEntries, prometheus.GaugeValue, float64(c.Entries), c.Name)
+		ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(c.Bytes), c.Name, "0")
+		ch <- prometheus.MustNewConstMetric(descCacheBytes, prometheus.GaugeValue, float64(c.MaxBytes), c.Name, "1")
+	}
 }
 
 // SetBuild labels studybot_build_info; until called they are "unknown".

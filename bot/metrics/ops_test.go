@@ -47,7 +47,9 @@ func TestEveryFamilyBeforeAnyEvent(t *testing.T) {
 	m.SetBuild("v1.2.3", "abc1234")
 	var conn bot.Connection
 	m.Adapter("discord", conn.Status)
-	m.Database(func() (DBStats, error) { return DBStats{SizeBytes: 32768, ReadOpenClose: time.Microsecond}, nil })
+	m.Database(func() (DBStats, error) {
+		return DBStats{SizeBytes: 32768, ReadOpenClose: time.Microsecond, Caches: []CacheStats{{Name: "brief"}, {Name: "member"}}}, nil
+	})
 	body := scrape(t, m)
 	for _, f := range opsFamilies {
 		if !strings.Contains(body, "# TYPE "+f+" ") || !strings.Contains(body, "\n"+f) {

@@ -32,9 +32,10 @@ func TestMetricsBeforeAnyEvent(t *testing.T) {
 		`studybot_db_commit_seconds_total `,
 		`studybot_db_commit_writes_total `,
 		`studybot_db_read_transaction_seconds `,
-		`studybot_member_cache_hits_total 0`,
-		`studybot_member_cache_misses_total 0`,
-		`studybot_member_cache_bytes{max="1"} 6.7108864e+07`,
+		`studybot_member_cache_hits_total{cache="brief"} 0`,
+		`studybot_member_cache_misses_total{cache="member"} 0`,
+		`studybot_member_cache_bytes{cache="brief",max="1"} 6.7108864e+07`,
+		`studybot_member_cache_bytes{cache="member",max="1"} 3.3554432e+07`,
 		`studybot_build_info{commit="` + rev + `",go_version="go`,
 		`version="` + ver + `"} 1`,
 	} {

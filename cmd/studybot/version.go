@@ -64,21 +64,18 @@ func dbStats(db *store.DB) func() (metrics.DBStats, error) {
 		if err != nil {
 			return metrics.DBStats{}, err
 		}
-		c := db.CacheStats()
+		cache := func(name string, c store.CacheStats) metrics.CacheStats {
+			return metrics.CacheStats{Name: name, Hits: c.Hits, Misses: c.Misses, Evictions: c.Evictions, Entries: c.Entries, Bytes: c.Bytes, MaxBytes: c.MaxBytes}
+		}
 		return metrics.DBStats{
-			CacheHits:      c.Hits,
-			CacheMisses:    c.Misses,
-			CacheEvictions: c.Evictions,
-			CacheEntries:   c.Entries,
-			CacheBytes:     c.Bytes,
-			CacheMaxBytes:  c.MaxBytes,
-			SizeBytes:      s.Size,
-			FreeBytes:      s.FreeBytes,
-			OpenReads:      s.OpenReads,
-			Reads:          s.Reads,
-			CommitTime:     s.CommitTime,
-			CommitWrites:   s.CommitWrites,
-			ReadOpenClose:  time.Since(start),
+			Caches:        []metrics.CacheStats{cache("brief", db.CacheStats()), cache("member", db.MemberCacheStats())},
+			SizeBytes:     s.Size,
+			FreeBytes:     s.FreeBytes,
+			OpenReads:     s.OpenReads,
+			Reads:         s.Reads,
+			CommitTime:    s.CommitTime,
+			CommitWrites:  s.CommitWrites,
+			ReadOpenClose: time.Since(start),
 		}, nil
 	}
 }
