@@ -74,9 +74,10 @@ func (b *batcher) do(fn func(*bolt.Tx) error) error {
 
 // loop commits batches until no call is waiting. The first waits up to
 // delay for max calls. After each commit of k calls, the next waits up to
-// delay until k calls are back: the writers just answered return one by
-// one (a reply, their next read), and without the wait they would split
-// into two alternating half-size commits.
+// delay until those k are back beside the calls that queued during the
+// commit: the writers just answered return one by one (a reply, their
+// next read), and without the wait they would split into two alternating
+// half-size commits.
 func (b *batcher) loop() {
 	b.wait(b.max)
 	for {
@@ -91,7 +92,16 @@ func (b *batcher) loop() {
 		b.calls = append([]batchCall(nil), b.calls[n:]...)
 		b.mu.Unlock()
 		b.run(calls)
-		b.wait(n)
+		// The writers just answered come back (a reply, their next
+		// read) to join those that queued during the commit: wait for
+		// all of them. Waiting for n in all would let the next commit
+		// go as soon as the queued ones and a few returners were there,
+		// and the split into two alternating half-size commits would
+		// carry on forever.
+		b.mu.Lock()
+		want := min(len(b.calls)+n, b.max)
+		b.mu.Unlock()
+		b.wait(want)
 	}
 }
 

@@ -47,8 +47,9 @@ type memberCache struct {
 }
 
 type cacheEntry struct {
-	m    *bot.Member // nil for a tombstone
+	m    *bot.Member // nil for a tombstone or a mark
 	raw  string      // the binary record m was decoded from (full cache only)
+	read bool        // a mark: read at txid, not kept (see seen)
 	txid uint64      // read at (entry) or written at (tombstone)
 	size int64
 }
@@ -107,6 +108,30 @@ func (c *memberCache) put(key string, m *bot.Member, raw string, txid uint64, re
 	c.evict()
 }
 
+// seen reports whether key was read before, since its last write, and
+// otherwise marks this read (in transaction txid) so the next one is. The
+// full cache keeps a member from its second read after a write on: a
+// member who writes (done after done) reads once between writes, and
+// caching that read would cost a copy for nothing.
+func (c *memberCache) seen(key []byte, txid uint64) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.entries[string(key)]
+	switch {
+	case ok && old.read:
+		return true
+	case ok && old.txid > txid, txid < c.floor:
+		return false // written after this snapshot: this read is stale
+	}
+	c.bytes += tombstoneSize - old.size
+	c.entries[string(key)] = cacheEntry{read: true, txid: txid, size: tombstoneSize}
+	c.evict()
+	return false
+}
+
 // invalidate drops key for a write in transaction txid, leaving a tombstone.
 // It is called inside the write transaction, before the commit: until the
 // commit every reader's snapshot is older than txid, so none stores it.
@@ -130,7 +155,7 @@ func (c *memberCache) evict() {
 		if c.bytes <= c.max {
 			return
 		}
-		if e.m == nil {
+		if e.m == nil && !e.read {
 			c.floor = max(c.floor, e.txid)
 		}
 		delete(c.entries, key)

@@ -72,7 +72,7 @@ func TestMemberInSpace_CachedIsWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for round := range 3 { // a miss, then hits
+	for round := range 4 { // the first read since the write marks, the second keeps, then hits
 		got := inSpace(t, db, spaceA, "a")["a"]
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: MemberInSpace = %+v, want %+v", round, got, want)
@@ -84,8 +84,8 @@ func TestMemberInSpace_CachedIsWhole(t *testing.T) {
 		got.Track(bot.BuiltinRoadmap).Topics.Get("internet/dns").Note = "changed"
 		got.History[0].Topic = "changed"
 	}
-	if st := db.MemberCacheStats(); st.Hits != 2 || st.Misses != 1 || st.Entries != 1 {
-		t.Errorf("MemberCacheStats = %+v, want 2 hits, 1 miss, 1 entry", st)
+	if st := db.MemberCacheStats(); st.Hits != 2 || st.Misses != 2 || st.Entries != 1 {
+		t.Errorf("MemberCacheStats = %+v, want 2 hits, 2 misses, 1 entry", st)
 	}
 }
 
@@ -141,7 +141,12 @@ func TestCaches_SeeEveryWrite(t *testing.T) {
 		t.Run(cr.name, func(t *testing.T) {
 			db := MustOpenDB(t)
 			ctx := context.Background()
-			read := func() map[string]*bot.Member { return cr.read(t, db, spaceA, "a", "b") }
+			// Read twice: the member cache keeps a member from its
+			// second read after a write (memberCache.seen).
+			read := func() map[string]*bot.Member {
+				cr.read(t, db, spaceA, "a", "b")
+				return cr.read(t, db, spaceA, "a", "b")
+			}
 			name := func(n string) func(*bot.Member) error {
 				return func(m *bot.Member) error { m.Name = n; return nil }
 			}
@@ -163,7 +168,7 @@ func TestCaches_SeeEveryWrite(t *testing.T) {
 			if got := read()["a"].Name; got != "two" {
 				t.Fatalf("after a refusal the cache says %q", got)
 			}
-			if cr.stats(db).Hits != hits+1 {
+			if cr.stats(db).Hits != hits+2 {
 				t.Error("a refused update dropped the cached member")
 			}
 			if err := db.Floor().LoadMembers(ctx, spaceA, []*bot.Member{{ID: "a", Name: "loaded"}}); err != nil {
@@ -323,5 +328,30 @@ func TestCaches_ConcurrentWritesNeverStale(t *testing.T) {
 				t.Error("no read was a hit: the test checks nothing")
 			}
 		})
+	}
+}
+
+// TestMemberCache_SecondReadKeeps: the full cache keeps a member from the
+// second read after a write; a read from before a write marks nothing,
+// and a write forgets the mark.
+func TestMemberCache_SecondReadKeeps(t *testing.T) {
+	c := newMemberCache(1 << 20)
+	k := []byte("k")
+	c.invalidate("k", 10) // a write in transaction 10
+	if c.seen(k, 9) || c.seen(k, 9) {
+		t.Fatal("a read from before the write counted")
+	}
+	if c.seen(k, 10) {
+		t.Fatal("the first read after the write was seen before")
+	}
+	if !c.seen(k, 11) {
+		t.Fatal("the second read after the write was not seen")
+	}
+	c.invalidate("k", 12)
+	if c.seen(k, 12) {
+		t.Fatal("a write did not forget the mark")
+	}
+	if m, _ := c.get(k); m != nil {
+		t.Fatal("a mark reads as a member")
 	}
 }

@@ -92,10 +92,10 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 			if raw, err = decodeMemberRaw(v, cached); err != nil {
 				return err
 			}
-			if db.full == nil {
-				m = cached
-			} else {
+			if db.full.seen(key, uint64(tx.ID())) {
 				db.full.put(string(key), cached, raw, uint64(tx.ID()), len(v))
+			} else {
+				m = cached // the first read since a write: not kept
 			}
 		}
 		if m == nil {
