@@ -51,6 +51,8 @@ func scribble(t *testing.T, v reflect.Value, path string) {
 		v.SetString(v.String() + "!")
 	case reflect.Int, reflect.Int64:
 		v.SetInt(v.Int() + 1)
+	case reflect.Uint64:
+		v.SetUint(v.Uint() + 1)
 	case reflect.Bool:
 		v.SetBool(!v.Bool())
 	case reflect.Pointer:

@@ -34,6 +34,8 @@ func fillAll(t *testing.T, v reflect.Value, path string, n *int) {
 		v.SetString(strings.Repeat("s", *n%3+1) + path[strings.LastIndexByte(path, '.')+1:] + string(rune('a'+*n%26)))
 	case reflect.Int, reflect.Int64:
 		v.SetInt(int64(*n) * 37)
+	case reflect.Uint64:
+		v.SetUint(uint64(*n) * 41)
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Pointer:

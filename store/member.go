@@ -72,7 +72,7 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 			return err
 		}
 		if v := sb.Get(keySettings); v != nil {
-			if err := decode("space", v, rec); err != nil {
+			if err := db.spaces.decode(sp.Key(), v, rec); err != nil {
 				return err
 			}
 		}

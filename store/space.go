@@ -24,7 +24,7 @@ func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error)
 			return err
 		}
 		if v := sb.Get(keySettings); v != nil {
-			return decode("space", v, rec)
+			return db.spaces.decode(sp.Key(), v, rec)
 		}
 		return nil
 	})

@@ -115,6 +115,8 @@ type DB struct {
 	// briefs caches decoded members for Briefs, full for MemberInSpace;
 	// nil when off.
 	briefs, full *memberCache
+	// spaces keeps decoded settings records.
+	spaces *spaceCache
 	// reads are the recent MemberInSpace reads UpdateMemberAfter can take
 	// over (handoff.go).
 	reads *readRing
@@ -196,7 +198,7 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.MemberCacheBytes == 0 {
 		opt.MemberCacheBytes = DefaultMemberCacheBytes
 	}
-	db := &DB{bolt: bdb, path: path, clock: opt.Clock, reads: newReadRing(),
+	db := &DB{bolt: bdb, path: path, clock: opt.Clock, reads: newReadRing(), spaces: newSpaceCache(),
 		briefs: newMemberCache(opt.BriefCacheBytes), full: newMemberCache(opt.MemberCacheBytes),
 		batch: newBatcher(bdb, opt.MaxBatchDelay, opt.MaxBatchSize)}
 	if err := db.migrate(opt.ReadOnly); err != nil {
