@@ -73,6 +73,17 @@ func bigEnv(b *testing.B) *bottest.Env {
 		}
 		benchEnv = &bottest.Env{DB: db, Clock: clock, Engine: &bot.Engine{Store: db, Roadmap: roadmap.Default(), Clock: clock}}
 		seed(b, benchEnv, benchMembers)
+		// A configured space, as a running bot's is: every command reads
+		// these settings with the member.
+		_, err = db.UpdateSpace(context.Background(), testSpace, func(r *bot.SpaceRecord) error {
+			r.Challenge = bot.ChallengeSchedule{Channel: "C1", Spec: "CRON_TZ=Europe/Berlin 0 9 * * MON", Text: "mondays 9:00", SetBy: "m000001", SetAt: clock.Now(), Lasts: 48 * time.Hour}
+			r.Queue = []bot.TopicRef{{Roadmap: bot.BuiltinRoadmap, Topic: "internet/dns"}}
+			r.Moderators = []string{"m000001", "m000002"}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 	})
 	return benchEnv
 }
