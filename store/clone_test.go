@@ -14,10 +14,8 @@ import (
 // that holds a map, slice or pointer and that cloneMember shares fails
 // here.
 func TestCloneMember_SharesNothing(t *testing.T) {
-	full := func() *bot.Member {
-		var m bot.Member
-		n := 0
-		fillAll(t, reflect.ValueOf(&m).Elem(), "Member", &n)
+	checkSharesNothing(t, "Member", func() *bot.Member {
+		m := filled[bot.Member](t, "Member")
 		m.Answered, m.Nudge.Next = 3, t0 // not stored, but a member's fields
 		m.Tracks["nil"] = nil
 		for _, tr := range m.Tracks {
@@ -25,19 +23,25 @@ func TestCloneMember_SharesNothing(t *testing.T) {
 				tr.Reviews["nil"] = nil
 			}
 		}
-		return &m
-	}
-	m, want := full(), full()
-	c := cloneMember(m)
+		return m
+	}, cloneMember)
+}
+
+// checkSharesNothing: clone(full()) equals full(), and changing everything
+// the copy reaches, in place, leaves the original as full() made it.
+func checkSharesNothing[T any](t *testing.T, name string, full func() *T, clone func(*T) *T) {
+	t.Helper()
+	orig, want := full(), full()
+	c := clone(orig)
 	if !reflect.DeepEqual(c, want) {
-		t.Fatal("clone differs from the original")
+		t.Fatalf("a copy of a %s differs from the original", name)
 	}
-	scribble(t, reflect.ValueOf(c).Elem(), "Member")
+	scribble(t, reflect.ValueOf(c).Elem(), name)
 	if reflect.DeepEqual(c, want) {
 		t.Fatal("scribble changed nothing: the test checks nothing")
 	}
-	if !reflect.DeepEqual(m, want) {
-		t.Error("changing the clone changed the original")
+	if !reflect.DeepEqual(orig, want) {
+		t.Errorf("changing a copy of a %s changed the original", name)
 	}
 }
 

@@ -76,6 +76,15 @@ func fillAll(t *testing.T, v reflect.Value, path string, n *int) {
 	}
 }
 
+// filled is a T with fillAll's values; name is its path's root.
+func filled[T any](t *testing.T, name string) *T {
+	t.Helper()
+	v := new(T)
+	n := 0
+	fillAll(t, reflect.ValueOf(v).Elem(), name, &n)
+	return v
+}
+
 // TestMemberCodec_EveryField round-trips a member with every stored field
 // set. A field added to bot.Member (or Track, Mark, Change...) without
 // codec support comes back zero and fails here.
