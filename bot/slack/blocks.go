@@ -2,8 +2,10 @@ package slack
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -69,16 +71,46 @@ const payloadSize = 4096
 
 // json encodes the message: by hand (encode.go) for the blocks render
 // makes, else with encoding/json.
-func (p payload) json() []byte {
-	if data, ok := appendPayload(make([]byte, 0, payloadSize), &p); ok {
+func (p payload) json() []byte { return p.appendJSON(make([]byte, 0, payloadSize)) }
+
+// appendJSON appends the message's encoding (json) to dst.
+func (p *payload) appendJSON(dst []byte) []byte {
+	n := len(dst)
+	data, ok := appendPayload(dst, p)
+	if ok {
 		return data
 	}
-	data, err := marshalPayload(p)
+	enc, err := marshalPayload(*p)
 	if err != nil { // Block Kit structs always marshal; keep a valid message anyway
-		data, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
+		enc, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
 	}
-	return data
+	return append(data[:n], enc...)
 }
+
+// ackBufs are the buffers acknowledgements are encoded into: an answer is
+// written to the connection (which copies it) and its buffer is free again,
+// so each command need not allocate its 4 KB (payloadSize).
+var ackBufs = sync.Pool{New: func() any { b := make([]byte, 0, payloadSize); return &b }}
+
+// maxPooledAck is the largest buffer put back in ackBufs; a rare huge
+// answer's is left to the collector.
+const maxPooledAck = 64 << 10
+
+// writeJSON writes p as a JSON answer, encoded in a pooled buffer.
+func writeJSON(w http.ResponseWriter, p *payload) {
+	buf := ackBufs.Get().(*[]byte)
+	data := p.appendJSON((*buf)[:0])
+	w.Header()["Content-Type"] = jsonUTF8
+	_, _ = w.Write(data)
+	if cap(data) <= maxPooledAck {
+		*buf = data[:0]
+		ackBufs.Put(buf)
+	}
+}
+
+// jsonUTF8 is the Content-Type of a JSON answer, assigned to the header map
+// as it is (no canonicalisation, no allocation, as Header.Set has).
+var jsonUTF8 = []string{"application/json; charset=utf-8"}
 
 // msgOptions gives chat.postMessage the same message.
 func (p payload) msgOptions() []slack.MsgOption {
@@ -317,16 +349,26 @@ func (a *blockAlloc) chunked(out []slack.Block, lines []string) []slack.Block {
 		size += len(l)
 	}
 	cur.Grow(min(size, 4*maxSectionLen))
+	// runes is cur's length in runes, kept as lines are added rather than
+	// counted again over the whole section for each line: lines are joined
+	// by a newline, so the counts add up.
+	runes := 0
 	for _, l := range lines {
-		l = clip(l, maxSectionLen)
-		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(l) > maxSectionLen {
+		n := utf8.RuneCountInString(l)
+		if n > maxSectionLen {
+			l, n = clip(l, maxSectionLen), maxSectionLen
+		}
+		if cur.Len() > 0 && runes+1+n > maxSectionLen {
 			out = append(out, a.section(cur.String()))
 			cur.Reset()
+			runes = 0
 		}
 		if cur.Len() > 0 {
 			cur.WriteByte('\n')
+			runes++
 		}
 		cur.WriteString(l)
+		runes += n
 	}
 	if cur.Len() > 0 {
 		out = append(out, a.section(cur.String()))
