@@ -3,6 +3,7 @@ package discord
 import (
 	"fmt"
 	"math/rand/v2"
+	"mime"
 	"strings"
 	"testing"
 
@@ -87,5 +88,17 @@ func TestForModeratorsAgreesWithParseAction(t *testing.T) {
 	}
 	if mods == 0 {
 		t.Fatal("no moderator action among the cases: the test shows nothing")
+	}
+}
+
+// TestJSONBodyIsParseMediaType: jsonBody's shortcut answers as
+// mime.ParseMediaType does.
+func TestJSONBodyIsParseMediaType(t *testing.T) {
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON", "application/json;", "application/json; x",
+		"application/jsonx", "text/plain", "", " application/json", "application/json ", "application/x-www-form-urlencoded"} {
+		mt, _, err := mime.ParseMediaType(ct)
+		if want := err == nil && mt == "application/json"; jsonBody(ct) != want {
+			t.Errorf("jsonBody(%q) = %v, want %v", ct, !want, want)
+		}
 	}
 }
