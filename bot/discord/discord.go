@@ -239,6 +239,7 @@ type Bot struct {
 	wg      sync.WaitGroup
 	bgMu    sync.Mutex
 	closing bool          // set by drain; spawn then refuses new work
+	workers *workers      // the goroutines spawn runs work on
 	inbox   chan struct{} // bounds concurrent gateway interactions
 
 	gw *gatewayRuntime // shards, identify pacing, injectable waits (gateway_shard.go)
@@ -298,6 +299,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		dialer:        &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
 		ctx:           ctx,
 		cancel:        cancel,
+		workers:       newWorkers(ctx),
 		inbox:         make(chan struct{}, 64),
 		gw:            newGatewayRuntime(),
 	}

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -26,10 +27,10 @@ type result struct {
 // response cannot, so a reply with an image is deferred there and its file goes
 // with the edit.
 func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*response)) {
-	log := b.log.With("interaction", in.ID, "kind", interactionKind(in.Type), "guild", in.GuildID)
+	var known *bot.Request // the request, once it is valid: its command is logged too
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("discord interaction panicked", "panic", fmt.Sprint(p))
+			b.interactionLog(in, known).Error("discord interaction panicked", "panic", fmt.Sprint(p))
 		}
 	}()
 	switch in.Type {
@@ -46,11 +47,11 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	}
 	req, _, err := b.request(in)
 	if err != nil {
-		log.Debug("discord interaction refused", "err", err)
+		b.interactionLog(in, nil).Debug("discord interaction refused", "err", err)
 		first(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(err)})
 		return
 	}
-	log = log.With("command", req.Command)
+	known = req
 	upd := updatesMessage(in, req)
 	att := attached(in)
 	// One background goroutine runs the engine and, if serve deferred,
@@ -60,14 +61,14 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	ok := b.spawn(func() {
 		defer func() {
 			if p := recover(); p != nil {
-				log.Error("discord deferred answer panicked", "panic", fmt.Sprint(p))
+				b.interactionLog(in, req).Error("discord deferred answer panicked", "panic", fmt.Sprint(p))
 			}
 		}()
 		res := b.run(req, att)
 		done <- res
 		if p, ok := <-deferred; ok {
 			if err := b.finish(in, req, p, res); err != nil {
-				log.Error("discord deferred answer failed", "err", err)
+				b.interactionLog(in, req).Error("discord deferred answer failed", "err", err)
 			}
 		}
 	})
@@ -103,6 +104,18 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	}
 }
 
+// interactionLog is the logger of what serve logs about in (and req, once
+// known). It is built only when something is logged: slog's With copies
+// its attributes, and on the signed-HTTP path every interaction paid for
+// two of them.
+func (b *Bot) interactionLog(in *discordgo.Interaction, req *bot.Request) *slog.Logger {
+	log := b.log.With("interaction", in.ID, "kind", interactionKind(in.Type), "guild", in.GuildID)
+	if req != nil {
+		log = log.With("command", req.Command)
+	}
+	return log
+}
+
 // plan is how an interaction was deferred: as an update of the clicked
 // message, or as a new message that is ephemeral or not.
 type plan struct {
@@ -118,10 +131,10 @@ func (b *Bot) spawn(f func()) bool {
 		return false
 	}
 	b.wg.Add(1)
-	go func() {
+	b.workers.run(func() {
 		defer b.wg.Done()
 		f()
-	}()
+	})
 	return true
 }
 

@@ -2,8 +2,10 @@ package slack
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -69,16 +71,46 @@ const payloadSize = 4096
 
 // json encodes the message: by hand (encode.go) for the blocks render
 // makes, else with encoding/json.
-func (p payload) json() []byte {
-	if data, ok := appendPayload(make([]byte, 0, payloadSize), &p); ok {
+func (p payload) json() []byte { return p.appendJSON(make([]byte, 0, payloadSize)) }
+
+// appendJSON appends the message's encoding (json) to dst.
+func (p *payload) appendJSON(dst []byte) []byte {
+	n := len(dst)
+	data, ok := appendPayload(dst, p)
+	if ok {
 		return data
 	}
-	data, err := marshalPayload(p)
+	enc, err := marshalPayload(*p)
 	if err != nil { // Block Kit structs always marshal; keep a valid message anyway
-		data, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
+		enc, _ = json.Marshal(payload{ResponseType: p.ResponseType, Text: p.Text})
 	}
-	return data
+	return append(data[:n], enc...)
 }
+
+// ackBufs are the buffers acknowledgements are encoded into: an answer is
+// written to the connection (which copies it) and its buffer is free again,
+// so each command need not allocate its 4 KB (payloadSize).
+var ackBufs = sync.Pool{New: func() any { b := make([]byte, 0, payloadSize); return &b }}
+
+// maxPooledAck is the largest buffer put back in ackBufs; a rare huge
+// answer's is left to the collector.
+const maxPooledAck = 64 << 10
+
+// writeJSON writes p as a JSON answer, encoded in a pooled buffer.
+func writeJSON(w http.ResponseWriter, p *payload) {
+	buf := ackBufs.Get().(*[]byte)
+	data := p.appendJSON((*buf)[:0])
+	w.Header()["Content-Type"] = jsonUTF8
+	_, _ = w.Write(data)
+	if cap(data) <= maxPooledAck {
+		*buf = data[:0]
+		ackBufs.Put(buf)
+	}
+}
+
+// jsonUTF8 is the Content-Type of a JSON answer, assigned to the header map
+// as it is (no canonicalisation, no allocation, as Header.Set has).
+var jsonUTF8 = []string{"application/json; charset=utf-8"}
 
 // msgOptions gives chat.postMessage the same message.
 func (p payload) msgOptions() []slack.MsgOption {
@@ -108,19 +140,20 @@ func blocks(r *bot.Reply, limit int) []slack.Block {
 		return []slack.Block{section("Done.")}
 	}
 	esc := escFor(r)
-	var out []slack.Block
+	a := newBlockAlloc(r)
+	out := make([]slack.Block, 0, a.maxBlocks)
 	if t := strings.TrimSpace(r.Title); t != "" {
-		out = append(out, slack.NewHeaderBlock(plain(clip(oneLine(t), maxHeaderLen))))
+		out = append(out, slack.NewHeaderBlock(a.plain(clip(oneLine(t), maxHeaderLen))))
 	}
 	for _, s := range r.Text {
 		if strings.TrimSpace(s) != "" {
-			out = append(out, section(esc(s)))
+			out = append(out, a.section(esc(s)))
 		}
 	}
 	var inline []*slack.TextBlockObject
 	flush := func() {
 		if len(inline) > 0 {
-			out = append(out, slack.NewSectionBlock(nil, inline, nil))
+			out = append(out, a.sectionOf(nil, inline))
 			inline = nil
 		}
 	}
@@ -128,37 +161,124 @@ func blocks(r *bot.Reply, limit int) []slack.Block {
 		text := clip("*"+esc(oneLine(f.Name))+"*\n"+esc(f.Value), maxFieldLen)
 		if !f.Inline {
 			flush()
-			out = append(out, section(text))
+			out = append(out, a.section(text))
 			continue
 		}
-		inline = append(inline, mrkdwn(text))
+		if inline == nil {
+			inline = make([]*slack.TextBlockObject, 0, min(len(r.Fields), maxFields))
+		}
+		inline = append(inline, a.mrkdwn(text))
 		if len(inline) == maxFields {
 			flush()
 		}
 	}
 	flush()
-	var bars []string
-	for _, b := range r.Bars {
-		bars = append(bars, barLine(b))
+	if len(r.Bars) > 0 {
+		bars := make([]string, len(r.Bars))
+		for i, b := range r.Bars {
+			bars[i] = barLine(b)
+		}
+		out = a.chunked(out, bars)
 	}
-	out = append(out, chunked(bars)...)
-	var links []string
-	for _, l := range r.Links {
-		links = append(links, linkLine(l))
+	if len(r.Links) > 0 {
+		links := make([]string, len(r.Links))
+		for i, l := range r.Links {
+			links[i] = linkLine(l)
+		}
+		out = a.chunked(out, links)
 	}
-	out = append(out, chunked(links)...)
 	if f := strings.TrimSpace(r.Footer); f != "" {
-		out = append(out, slack.NewContextBlock("", mrkdwn(clip(esc(f), maxFieldLen))))
+		out = append(out, slack.NewContextBlock("", a.mrkdwn(clip(esc(f), maxFieldLen))))
 	}
 	if len(out) == 0 {
-		out = append(out, section("Done."))
+		out = append(out, a.section("Done."))
 	}
-	actions := buttons(r.Buttons)
+	actions := a.buttons(r.Buttons)
 	if len(out)+len(actions) > limit {
 		keep := max(limit-len(actions)-1, 0)
-		out = append(out[:keep], slack.NewContextBlock("", mrkdwn("_(cut to fit Slack's message limits)_")))
+		out = append(out[:keep], slack.NewContextBlock("", a.mrkdwn("_(cut to fit Slack's message limits)_")))
 	}
 	return append(out, actions...)
+}
+
+// blockAlloc hands out the text objects, sections and buttons of one
+// reply's blocks from arrays allocated together, sized from the reply,
+// rather than one allocation each (slack-go's constructors): in the
+// adapter's profile a reply's blocks were half of its allocations. What
+// does not fit (it should not happen) is allocated alone, as before. The
+// objects are slack-go's, filled as its constructors fill them, so the
+// message is the same.
+type blockAlloc struct {
+	texts     []slack.TextBlockObject
+	sections  []slack.SectionBlock
+	buttons_  []slack.ButtonBlockElement
+	maxBlocks int // an upper bound of the blocks before the buttons, plus the buttons' block and a cut note
+}
+
+func newBlockAlloc(r *bot.Reply) *blockAlloc {
+	// Sections: one per paragraph and field, and per chunk of bars and of
+	// links (usually one each). Texts: those, each inline field, the
+	// header, the footer and the cut note, and one per button.
+	sections := len(r.Text) + len(r.Fields) + 3
+	buttons := min(len(r.Buttons), maxButtons)
+	return &blockAlloc{
+		texts:     make([]slack.TextBlockObject, 0, sections+len(r.Fields)+3+buttons),
+		sections:  make([]slack.SectionBlock, 0, sections),
+		buttons_:  make([]slack.ButtonBlockElement, 0, buttons),
+		maxBlocks: sections + 5,
+	}
+}
+
+// text is slack.NewTextBlockObject(typ, s, emoji, false), from the arrays.
+func (a *blockAlloc) text(typ, s string, emoji bool) *slack.TextBlockObject {
+	t := slack.TextBlockObject{Type: typ, Text: s}
+	switch {
+	case typ == slack.MarkdownType: // as NewTextBlockObject: no emoji on mrkdwn
+	case emoji:
+		t.Emoji = &emojiOn
+	default:
+		t.Emoji = &emojiOff
+	}
+	if len(a.texts) == cap(a.texts) {
+		p := new(slack.TextBlockObject) // not &t: t would go to the heap every time
+		*p = t
+		return p
+	}
+	a.texts = append(a.texts, t)
+	return &a.texts[len(a.texts)-1]
+}
+
+// emojiOn and emojiOff are what text objects' Emoji points to: shared,
+// never written, rather than a bool allocated for each.
+var emojiOn, emojiOff = true, false
+
+func (a *blockAlloc) mrkdwn(s string) *slack.TextBlockObject {
+	return a.text(slack.MarkdownType, s, false)
+}
+
+// plain is plain() from the arrays.
+func (a *blockAlloc) plain(s string) *slack.TextBlockObject {
+	if s == "" {
+		s = " "
+	}
+	return a.text(slack.PlainTextType, s, true)
+}
+
+// sectionOf is slack.NewSectionBlock(text, fields, nil), from the arrays.
+func (a *blockAlloc) sectionOf(text *slack.TextBlockObject, fields []*slack.TextBlockObject) *slack.SectionBlock {
+	s := slack.SectionBlock{Type: slack.MBTSection, Text: text, Fields: fields}
+	if len(a.sections) == cap(a.sections) {
+		p := new(slack.SectionBlock)
+		*p = s
+		return p
+	}
+	a.sections = append(a.sections, s)
+	return &a.sections[len(a.sections)-1]
+}
+
+// section is section() from the arrays.
+func (a *blockAlloc) section(text string) *slack.SectionBlock {
+	return a.sectionOf(a.mrkdwn(clip(text, maxSectionLen)), nil)
 }
 
 // barGlyphs draws a progress bar, for example "▓▓▓▓▓░░░░░" for 3 of 6; the
@@ -190,33 +310,68 @@ func linkLine(l bot.Link) string {
 	if title == "" {
 		title = esc(l.URL)
 	}
-	line := "• " + title
-	if u, err := url.Parse(l.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && !strings.ContainsAny(l.URL, "<>| \n") {
-		line = "• <" + l.URL + "|" + title + ">"
-	}
+	var kind string
 	if k := strings.TrimSpace(l.Kind); k != "" {
-		line += " _(" + esc(oneLine(k)) + ")_"
+		kind = esc(oneLine(k))
 	}
-	return line
+	// One string, built once: "• " + title, or "• <url|title>" for a web
+	// link, then " _(kind)_".
+	link := false
+	if u, err := url.Parse(l.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && !strings.ContainsAny(l.URL, "<>| \n") {
+		link = true
+	}
+	var b strings.Builder
+	b.Grow(len("• <|>") + len(l.URL) + len(title) + len(" _()_") + len(kind))
+	b.WriteString("• ")
+	if link {
+		b.WriteByte('<')
+		b.WriteString(l.URL)
+		b.WriteByte('|')
+		b.WriteString(title)
+		b.WriteByte('>')
+	} else {
+		b.WriteString(title)
+	}
+	if kind != "" {
+		b.WriteString(" _(")
+		b.WriteString(kind)
+		b.WriteString(")_")
+	}
+	return b.String()
 }
 
-// chunked joins lines into as few sections as fit Slack's section limit.
-func chunked(lines []string) []slack.Block {
-	var out []slack.Block
+// chunked appends to out the lines joined into as few sections as fit
+// Slack's section limit.
+func (a *blockAlloc) chunked(out []slack.Block, lines []string) []slack.Block {
 	var cur strings.Builder
+	size := len(lines)
 	for _, l := range lines {
-		l = clip(l, maxSectionLen)
-		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(l) > maxSectionLen {
-			out = append(out, section(cur.String()))
+		size += len(l)
+	}
+	cur.Grow(min(size, 4*maxSectionLen))
+	// runes is cur's length in runes, kept as lines are added rather than
+	// counted again over the whole section for each line: lines are joined
+	// by a newline, so the counts add up.
+	runes := 0
+	for _, l := range lines {
+		n := utf8.RuneCountInString(l)
+		if n > maxSectionLen {
+			l, n = clip(l, maxSectionLen), maxSectionLen
+		}
+		if cur.Len() > 0 && runes+1+n > maxSectionLen {
+			out = append(out, a.section(cur.String()))
 			cur.Reset()
+			runes = 0
 		}
 		if cur.Len() > 0 {
 			cur.WriteByte('\n')
+			runes++
 		}
 		cur.WriteString(l)
+		runes += n
 	}
 	if cur.Len() > 0 {
-		out = append(out, section(cur.String()))
+		out = append(out, a.section(cur.String()))
 	}
 	return out
 }
@@ -224,15 +379,16 @@ func chunked(lines []string) []slack.Block {
 // buttons renders at most maxButtons buttons in actions blocks. action_id and
 // value both carry the bot.Button.Action; a repeated action (Slack wants
 // action_ids unique per block) is dropped.
-func buttons(bs []bot.Button) []slack.Block {
-	var els []slack.BlockElement
-	seen := map[string]bool{}
+func (a *blockAlloc) buttons(bs []bot.Button) []slack.Block {
+	if len(bs) == 0 {
+		return nil
+	}
+	els := make([]slack.BlockElement, 0, min(len(bs), maxButtons))
 	for _, b := range bs {
-		if b.Action == "" || len(b.Action) > maxActionID || seen[b.Action] || len(els) == maxButtons {
+		if b.Action == "" || len(b.Action) > maxActionID || len(els) == maxButtons || a.hasButton(b.Action) {
 			continue
 		}
-		seen[b.Action] = true
-		btn := slack.NewButtonBlockElement(b.Action, b.Action, plain(clip(oneLine(b.Label), maxButtonText)))
+		btn := a.button(b.Action, a.plain(clip(oneLine(b.Label), maxButtonText)))
 		switch b.Style {
 		case bot.ButtonPrimary, bot.ButtonSuccess:
 			btn.Style = slack.StylePrimary
@@ -245,6 +401,24 @@ func buttons(bs []bot.Button) []slack.Block {
 		return nil
 	}
 	return []slack.Block{slack.NewActionBlock("", els...)}
+}
+
+// hasButton reports whether a button with this action is out already (at
+// most maxButtons to look through: no map needed).
+func (a *blockAlloc) hasButton(action string) bool {
+	for i := range a.buttons_ {
+		if a.buttons_[i].ActionID == action {
+			return true
+		}
+	}
+	return false
+}
+
+// button is slack.NewButtonBlockElement(action, action, text), from the
+// arrays; buttons sees to it that they fit.
+func (a *blockAlloc) button(action string, text *slack.TextBlockObject) *slack.ButtonBlockElement {
+	a.buttons_ = append(a.buttons_, slack.ButtonBlockElement{Type: slack.METButton, ActionID: action, Text: text, Value: action})
+	return &a.buttons_[len(a.buttons_)-1]
 }
 
 // homeView is the App Home tab: the reply to the member's last click on it (if

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/bottest"
@@ -215,6 +219,52 @@ func TestEscapeMatchesReplacerAndPatterns(t *testing.T) {
 		}
 		if got, want := escPrivate(s), private(s); got != want {
 			t.Fatalf("escPrivate(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestChunkedSplitsAsBefore holds chunked, which keeps a running count of
+// runes, to the form it had (counting the whole section again for each
+// line) on random lines: short and long, multi-byte, invalid UTF-8, over
+// the section limit.
+func TestChunkedSplitsAsBefore(t *testing.T) {
+	reference := func(lines []string) []string {
+		var out []string
+		var cur strings.Builder
+		for _, l := range lines {
+			l = clip(l, maxSectionLen)
+			if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(l) > maxSectionLen {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+			if cur.Len() > 0 {
+				cur.WriteByte('\n')
+			}
+			cur.WriteString(l)
+		}
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+		}
+		return out
+	}
+	pieces := []string{"a", "bar ▓▓▓░░", "é", "\xff", "\xe2\x96", "🙂", " ", "<x>"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		lines := make([]string, r.IntN(40))
+		for j := range lines {
+			var b strings.Builder
+			for range r.IntN([]int{10, 200, 1600}[r.IntN(3)]) {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			lines[j] = b.String()
+		}
+		a := &blockAlloc{}
+		var got []string
+		for _, b := range a.chunked(nil, lines) {
+			got = append(got, b.(*slack.SectionBlock).Text.Text)
+		}
+		if want := reference(lines); !slices.Equal(got, want) {
+			t.Fatalf("case %d: %d sections, want %d", i, len(got), len(want))
 		}
 	}
 }

@@ -107,6 +107,12 @@ func TestAppendPayloadFallsBack(t *testing.T) {
 		if got := p.json(); !bytes.Equal(got, want) {
 			t.Errorf("%s: json() = %s, want %s", p.Text, got, want)
 		}
+		// Into a buffer already in use (writeJSON's pooled ones hold
+		// nothing, but appendJSON must not depend on it): what was there
+		// stays, and appendPayload's partial output does not.
+		if got := p.appendJSON([]byte("prefix")); !bytes.Equal(got, append([]byte("prefix"), want...)) {
+			t.Errorf("%s: appendJSON = %s, want prefix%s", p.Text, got, want)
+		}
 	}
 }
 

@@ -227,8 +227,7 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 		w.WriteHeader(http.StatusOK)
 		return b.recorded(sc.TeamID)
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = w.Write(p.json())
+	writeJSON(w, p)
 	return b.recorded(sc.TeamID)
 }
 

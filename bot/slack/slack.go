@@ -187,6 +187,7 @@ type Bot struct {
 	bgMu          sync.Mutex
 	closing       bool          // set by drain; async then refuses new work
 	shutdownGrace time.Duration // see the constant
+	workers       *workers      // the goroutines async runs work on
 
 	link bot.Connection // Socket Mode or HTTP mode up or down, for /readyz and /metrics (connection.go)
 }
@@ -221,6 +222,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		ctx:           ctx,
 		cancel:        cancel,
 		shutdownGrace: shutdownGrace,
+		workers:       newWorkers(ctx),
 		cfg:           cfg,
 		h:             h,
 		clock:         clock,
@@ -389,7 +391,7 @@ func (b *Bot) async(fn func(ctx context.Context)) bool {
 		return false
 	}
 	b.wg.Add(1)
-	go func() {
+	b.workers.run(func() {
 		defer b.wg.Done()
 		ctx, cancel := context.WithTimeout(b.ctx, asyncTimeout)
 		defer cancel()
@@ -399,7 +401,7 @@ func (b *Bot) async(fn func(ctx context.Context)) bool {
 			}
 		}()
 		fn(ctx)
-	}()
+	})
 	return true
 }
 
