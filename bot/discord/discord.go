@@ -43,6 +43,7 @@ import (
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/fetch"
+	"github.com/studybot/studybot/bot/workpool"
 )
 
 // Modes of receiving interactions.
@@ -238,9 +239,9 @@ type Bot struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	bgMu    sync.Mutex
-	closing bool          // set by drain; spawn then refuses new work
-	workers *workers      // the goroutines spawn runs work on
-	inbox   chan struct{} // bounds concurrent gateway interactions
+	closing bool           // set by drain; spawn then refuses new work
+	workers *workpool.Pool // the goroutines spawn runs work on
+	inbox   chan struct{}  // bounds concurrent gateway interactions
 
 	gw *gatewayRuntime // shards, identify pacing, injectable waits (gateway_shard.go)
 
@@ -299,7 +300,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		dialer:        &websocket.Dialer{HandshakeTimeout: 15 * time.Second},
 		ctx:           ctx,
 		cancel:        cancel,
-		workers:       newWorkers(ctx),
+		workers:       workpool.New(ctx),
 		inbox:         make(chan struct{}, 64),
 		gw:            newGatewayRuntime(),
 	}

@@ -131,7 +131,7 @@ func (b *Bot) spawn(f func()) bool {
 		return false
 	}
 	b.wg.Add(1)
-	b.workers.run(func() {
+	b.workers.Go(func() {
 		defer b.wg.Done()
 		f()
 	})

@@ -36,6 +36,7 @@ import (
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/bot/fetch"
+	"github.com/studybot/studybot/bot/workpool"
 )
 
 // Manifest is the Slack app manifest (manifest.yaml) that creates a studybot app
@@ -185,9 +186,9 @@ type Bot struct {
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup
 	bgMu          sync.Mutex
-	closing       bool          // set by drain; async then refuses new work
-	shutdownGrace time.Duration // see the constant
-	workers       *workers      // the goroutines async runs work on
+	closing       bool           // set by drain; async then refuses new work
+	shutdownGrace time.Duration  // see the constant
+	workers       *workpool.Pool // the goroutines async runs work on
 
 	link bot.Connection // Socket Mode or HTTP mode up or down, for /readyz and /metrics (connection.go)
 }
@@ -222,7 +223,7 @@ func New(cfg Config, h bot.Handler, clock bot.Clock, log *slog.Logger) (*Bot, er
 		ctx:           ctx,
 		cancel:        cancel,
 		shutdownGrace: shutdownGrace,
-		workers:       newWorkers(ctx),
+		workers:       workpool.New(ctx),
 		cfg:           cfg,
 		h:             h,
 		clock:         clock,
@@ -391,7 +392,7 @@ func (b *Bot) async(fn func(ctx context.Context)) bool {
 		return false
 	}
 	b.wg.Add(1)
-	b.workers.run(func() {
+	b.workers.Go(func() {
 		defer b.wg.Done()
 		ctx, cancel := context.WithTimeout(b.ctx, asyncTimeout)
 		defer cancel()

@@ -1,4 +1,4 @@
-package slack
+package workpool
 
 import (
 	"context"
@@ -7,22 +7,22 @@ import (
 	"time"
 )
 
-// TestWorkers: every job starts at once, however many are already running
+// TestPool: every job starts at once, however many are already running
 // (none waits for a free worker, as with a go statement); at most
-// maxIdleWorkers stay parked after, and the parked ones leave when the
+// MaxIdle stay parked after, and the parked ones leave when the
 // context is done.
-func TestWorkers(t *testing.T) {
+func TestPool(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newWorkers(ctx)
-	const n = 2*maxIdleWorkers + 5
+	p := New(ctx)
+	const n = 2*MaxIdle + 5
 	var started, finished sync.WaitGroup
 	release := make(chan struct{})
 	for range 2 { // the second round runs on the goroutines the first one left
 		started.Add(n)
 		finished.Add(n)
 		for range n {
-			p.run(func() {
+			p.Go(func() {
 				started.Done()
 				<-release
 				finished.Done()
@@ -33,7 +33,7 @@ func TestWorkers(t *testing.T) {
 			release <- struct{}{}
 		}
 		finished.Wait()
-		waitFor(t, func() bool { return p.idle.Load() == maxIdleWorkers })
+		waitFor(t, func() bool { return p.idle.Load() == MaxIdle })
 	}
 	cancel()
 	waitFor(t, func() bool { return p.idle.Load() == 0 })
