@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/roadmap"
@@ -86,5 +87,63 @@ func TestUpdateMemberAfter_OtherMember(t *testing.T) {
 	})
 	if err != nil || m.ID != "b" {
 		t.Fatal(m, err)
+	}
+}
+
+// TestUpdateMemberAfter_RefusalOnTheRead: fn runs on the read outside the
+// write; its refusal stands, with nothing written, while the record is
+// still the one read; after another write it is decided again on the
+// stored member.
+func TestUpdateMemberAfter_RefusalOnTheRead(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Done))
+	refuseDone := func(m *bot.Member) error {
+		if m.Track(bot.BuiltinRoadmap).Status("internet/dns") == roadmap.Done {
+			return bot.Errorf(bot.Conflict, "already done")
+		}
+		m.Name = "marked"
+		return nil
+	}
+	read, _, _ := db.MemberInSpace(ctx, spaceA, "a")
+	commits := db.Floor().Commits()
+	if _, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, refuseDone); bot.ErrorCode(err) != bot.Conflict {
+		t.Fatalf("err = %v, want the refusal", err)
+	}
+	if got := db.Floor().Commits(); got != commits {
+		t.Errorf("a refusal made %d commits", got-commits)
+	}
+	read, _, _ = db.MemberInSpace(ctx, spaceA, "a")
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Skipped)) // after the read
+	m, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, refuseDone)
+	if err != nil || m.Name != "marked" {
+		t.Fatalf("after another write: %v, name %q; want the update on the stored member", err, m.Name)
+	}
+	if back, _ := db.Member(ctx, spaceA, "a"); back.Name != "marked" || back.Track(bot.BuiltinRoadmap).Status("internet/dns") != roadmap.Skipped {
+		t.Errorf("stored %q, %s", back.Name, back.Track(bot.BuiltinRoadmap).Status("internet/dns"))
+	}
+}
+
+// TestUpdateMemberAfter_NudgeChangeReadsTheSchedule: an fn that changes the
+// nudge settings is run again inside the write (the schedule is read
+// there): the member's nudge is scheduled as with UpdateMember.
+func TestUpdateMemberAfter_NudgeChangeReadsTheSchedule(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", mark(roadmap.Done))
+	read, _, _ := db.MemberInSpace(ctx, spaceA, "a")
+	next := t0.Add(24 * time.Hour)
+	var runs int
+	m, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, func(m *bot.Member) error {
+		runs++
+		m.Nudge = bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: next}
+		return nil
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("err %v, fn ran %d times; want twice (on the read, then inside)", err, runs)
+	}
+	back, err := db.Member(ctx, spaceA, "a")
+	if err != nil || !back.Nudge.On || !back.Nudge.Next.Equal(next) || !m.Nudge.Next.Equal(next) {
+		t.Errorf("stored nudge %+v, returned %+v, %v; want on, next %v", back.Nudge, m.Nudge, err, next)
 	}
 }
