@@ -140,6 +140,9 @@ func (ms Marks) find(topic string) (int, bool) {
 	return slices.BinarySearchFunc(ms, topic, func(e TopicMark, t string) int { return strings.Compare(e.Topic, t) })
 }
 
+// Index returns where topic's mark is in ms, and whether it has one.
+func (ms Marks) Index(topic string) (int, bool) { return ms.find(topic) }
+
 // Get returns topic's mark, nil when it has none. The pointer is into ms:
 // valid until the next Set or Delete.
 func (ms Marks) Get(topic string) *Mark {

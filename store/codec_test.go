@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,6 +209,12 @@ func TestMemberCodec_Corrupt(t *testing.T) {
 	var m bot.Member
 	n := 0
 	fillAll(t, reflect.ValueOf(&m).Elem(), "Member", &n)
+	// Reviews by reference, and dates written once then referred to.
+	for _, tr := range m.Tracks {
+		for _, mk := range tr.Topics {
+			tr.Reviews[mk.Topic] = &bot.Review{Step: 1, Done: "2026-01-05", Due: "2026-01-05"}
+		}
+	}
 	buf, err := encodeMember(&m)
 	if err != nil {
 		t.Fatal(err)
@@ -407,5 +414,99 @@ func TestDecodeBrief_FormsAgree(t *testing.T) {
 		if st := gt.Status("c"); st != roadmap.Todo {
 			t.Errorf("%s: Status(c) = %q, want todo", name, st)
 		}
+	}
+}
+
+// TestMemberCodec_V1Records: a record written by the previous binary form
+// (memberV1: reviews with whole topic ids and dates) reads as the JSON of
+// the same member, and is written back in the current form, smaller.
+func TestMemberCodec_V1Records(t *testing.T) {
+	v1, err := os.ReadFile("testdata/member_v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile("testdata/member_v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1[0] != memberV1 {
+		t.Fatalf("fixture starts with %#x", v1[0])
+	}
+	var got, want bot.Member
+	if err := decodeMember(v1, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeMember(js, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, &want) {
+		gj, _ := json.Marshal(&got)
+		t.Fatalf("memberV1 record reads as\n%s\nwant\n%s", gj, js)
+	}
+	var brief bot.Member
+	if err := decodeBrief(v1, &brief); err != nil || brief.Tracks[bot.BuiltinRoadmap].Status("os/linux") != roadmap.Skipped {
+		t.Fatalf("brief of a memberV1 record: %v, %+v", err, brief.Tracks[bot.BuiltinRoadmap])
+	}
+	v2, err := encodeMember(&got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2[0] != memberV2 || len(v2) >= len(v1) {
+		t.Errorf("rewritten: version %#x, %d bytes (was %d)", v2[0], len(v2), len(v1))
+	}
+	var back bot.Member
+	if err := decodeMember(v2, &back); err != nil || !reflect.DeepEqual(&back, &want) {
+		t.Errorf("the rewritten record reads differently (%v)", err)
+	}
+}
+
+// TestMemberCodec_ReviewsByReference: a member with a review per finished
+// topic (and history reviews sharing their dates) round-trips, and its
+// record is much smaller than with whole ids and dates; a review of a
+// topic without a mark, and a bad reference, are handled.
+func TestMemberCodec_ReviewsByReference(t *testing.T) {
+	m := bot.Member{Space: spaceA, ID: "U1"}
+	tr := m.WriteTrack(bot.BuiltinRoadmap)
+	tr.Picks = nil // as a decode gives an empty one
+	tr.Reviews = map[string]*bot.Review{"no/mark": {Step: 2, Done: "2025-12-01", Due: "2026-01-09"}, "nil/review": nil}
+	for i, tp := range roadmap.Default().Topics() {
+		tr.Topics.Set(tp.ID, bot.Mark{Status: roadmap.Done, At: t0})
+		tr.Reviews[tp.ID] = &bot.Review{Step: i % 3, Done: "2026-01-05", Due: fmt.Sprintf("2026-01-%02d", 6+i%20)}
+		m.History = append(m.History, bot.Change{Topic: tp.ID, At: t0, PrevReview: &bot.Review{Done: "2026-01-05", Due: "2026-01-06"}})
+	}
+	m.History = m.History[len(m.History)-bot.MaxHistory:]
+	buf, err := encodeMember(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bot.Member
+	if err := decodeMember(buf, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, &m) {
+		gj, _ := json.Marshal(&got)
+		wj, _ := json.Marshal(&m)
+		t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
+	}
+	if n := len(roadmap.Default().Topics()); len(buf) > 50*n {
+		t.Errorf("%d topics with reviews take %d bytes, more than 50 a topic", n, len(buf))
+	}
+	// A reference past the marks is corrupt, not a panic.
+	bad := bot.Member{Space: spaceA, ID: "U1", Tracks: map[string]*bot.Track{"r": {
+		Topics:  bot.Marks{{Topic: "a", Mark: bot.Mark{Status: roadmap.Done}}},
+		Reviews: map[string]*bot.Review{"a": {Done: "2026-01-05"}},
+	}}}
+	b, err := encodeMember(&bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One review: count 1, ref 1, not nil, step 0, a new date of 10 bytes.
+	i := bytes.Index(b, []byte{1, 1, 0, 0, 0, 10})
+	if i < 0 {
+		t.Fatalf("no review by reference in % x", b)
+	}
+	b[i+1] = 5 // the fifth mark of a track with one
+	if err := decodeMember(b, &got); err == nil {
+		t.Error("a review referring past the marks decoded")
 	}
 }

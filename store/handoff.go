@@ -91,7 +91,7 @@ func (db *DB) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, re
 	if !ok {
 		return db.UpdateMember(ctx, sp, id, fn)
 	}
-	r := reader{s: raw, i: 1}
+	r := newReader(raw)
 	r.head(read)
 	if r.err != nil {
 		return db.UpdateMember(ctx, sp, id, fn)
