@@ -57,11 +57,15 @@ import (
 // its topic id again and two dates, ~48 bytes of ~80 per topic):
 //
 //	track reviews: { ref:uvarint [id:str when ref is 0] nil:byte [step:int done:date due:date] }
+//	history roadmap: uvarint k; 0 = a str follows, k > 0 = the k-th track written
+//	history topic: uvarint k; 0 = a str follows, k > 0 = the k-th mark of
+//	      the change's roadmap's track
 //	history review: [step:int done:date due:date]
 //	date: uvarint k; 0 = a str follows (and joins the record's table of
 //	      dates while it has fewer than maxDates), k > 0 = the table's k-th
 //
-// ref k > 0 is the track's k-th mark's topic (marks are in topic order).
+// ref k > 0 is the track's k-th mark's topic (marks are in topic order;
+// a track whose marks are not is never referred into).
 // Smaller records mean fewer pages per commit: done with 64 members
 // wrote about twice the floor's bytes per commit before.
 const (
@@ -132,8 +136,10 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 	e = putStr(e, m.ProfileZone)
 
 	e = binary.AppendUvarint(e, uint64(len(m.Tracks)))
+	var written writtenTracks // in the order written, for the history's references
 	for rid, t := range m.Tracks {
 		e = putStr(e, rid)
+		written.add(rid, t)
 		if t == nil {
 			e = append(e, 1)
 			continue
@@ -150,8 +156,7 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 	e = binary.AppendUvarint(e, uint64(len(m.History)))
 	for i := range m.History {
 		c := &m.History[i]
-		e = putStr(e, c.Roadmap)
-		e = putStr(e, c.Topic)
+		e = written.putChange(e, c.Roadmap, c.Topic)
 		e = putStatus(e, c.Prev)
 		e = putTime(e, c.PrevAt)
 		e = putStr(e, c.Pick)
@@ -217,6 +222,49 @@ func encodeTrack(e []byte, t *bot.Track, dates *dateTable) []byte {
 		}
 	}
 	return e
+}
+
+// writtenTracks is the tracks a record has written, in order, so that a
+// change names its roadmap and topic by reference (see memberV2).
+type writtenTracks struct {
+	ids    []string
+	tracks []*bot.Track // nil when its marks cannot be referred to
+}
+
+func (w *writtenTracks) add(rid string, t *bot.Track) {
+	if t != nil {
+		for i := 1; i < len(t.Topics); i++ {
+			if t.Topics[i-1].Topic >= t.Topics[i].Topic {
+				t = nil // the reader sorts these marks: no reference into them
+				break
+			}
+		}
+	}
+	w.ids = append(w.ids, rid)
+	w.tracks = append(w.tracks, t)
+}
+
+// putChange writes a change's roadmap, as the k-th track written or
+// whole, and its topic, as the k-th mark of that track or whole.
+func (w *writtenTracks) putChange(e []byte, roadmapID, topic string) []byte {
+	ti := -1
+	for i, id := range w.ids {
+		if id == roadmapID {
+			ti = i
+			break
+		}
+	}
+	if ti < 0 {
+		e = putStr(append(e, 0), roadmapID)
+		return putStr(e, topic)
+	}
+	e = binary.AppendUvarint(e, uint64(ti)+1)
+	if t := w.tracks[ti]; t != nil && topic != "" {
+		if i, ok := t.Topics.Index(topic); ok {
+			return binary.AppendUvarint(e, uint64(i)+1)
+		}
+	}
+	return putStr(append(e, 0), topic)
 }
 
 // dateTable is the dates a record has written so far (see memberV2).
@@ -527,6 +575,32 @@ func (r *reader) review(v *bot.Review) {
 	v.Due = r.date()
 }
 
+// change reads a history entry's roadmap and topic: by reference to the
+// tracks read (memberV2), or whole.
+func (r *reader) change(ids []string, tracks []*bot.Track) (string, string) {
+	if r.ver < memberV2 {
+		return r.str(), r.str()
+	}
+	k := r.uvarint()
+	if k == 0 {
+		return r.str(), r.str()
+	}
+	if k > uint64(len(ids)) {
+		r.fail()
+		return "", ""
+	}
+	rid, t := ids[k-1], tracks[k-1]
+	j := r.uvarint()
+	if j == 0 {
+		return rid, r.str()
+	}
+	if t == nil || j > uint64(len(t.Topics)) {
+		r.fail()
+		return "", ""
+	}
+	return rid, t.Topics[j-1].Topic
+}
+
 // reviewTopic reads a track review's topic id: by reference to the
 // track's marks (memberV2), or whole.
 func (r *reader) reviewTopic(t *bot.Track) string {
@@ -571,15 +645,21 @@ func (r *reader) head(m *bot.Member) {
 // reviews and notes.
 func (r *reader) member(m *bot.Member, brief bool) {
 	r.head(m)
+	var ids []string      // the tracks' roadmap ids in record order
+	var read []*bot.Track // and the tracks (nil for a nil one)
 	if n := r.count(3); n > 0 {
 		m.Tracks = make(map[string]*bot.Track, n)
 		tracks := make([]bot.Track, n)
+		ids, read = make([]string, 0, n), make([]*bot.Track, 0, n)
 		for i := range n {
 			rid := r.str()
+			ids = append(ids, rid)
 			if r.byte() != 0 {
 				m.Tracks[rid] = nil
+				read = append(read, nil)
 				continue
 			}
+			read = append(read, &tracks[i])
 			size := r.uint32()
 			if size > uint64(len(r.s)-r.i) {
 				r.fail()
@@ -605,8 +685,7 @@ func (r *reader) member(m *bot.Member, brief bool) {
 		var reviews []bot.Review
 		for i := range m.History {
 			c := &m.History[i]
-			c.Roadmap = r.str()
-			c.Topic = r.str()
+			c.Roadmap, c.Topic = r.change(ids, read)
 			c.Prev, _ = r.status()
 			c.PrevAt = r.time()
 			c.Pick = r.str()

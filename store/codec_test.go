@@ -209,10 +209,12 @@ func TestMemberCodec_Corrupt(t *testing.T) {
 	var m bot.Member
 	n := 0
 	fillAll(t, reflect.ValueOf(&m).Elem(), "Member", &n)
-	// Reviews by reference, and dates written once then referred to.
-	for _, tr := range m.Tracks {
+	// Reviews and changes by reference, and dates written once then
+	// referred to.
+	for rid, tr := range m.Tracks {
 		for _, mk := range tr.Topics {
 			tr.Reviews[mk.Topic] = &bot.Review{Step: 1, Done: "2026-01-05", Due: "2026-01-05"}
+			m.History = append(m.History, bot.Change{Roadmap: rid, Topic: mk.Topic, At: t0})
 		}
 	}
 	buf, err := encodeMember(&m)
@@ -472,9 +474,11 @@ func TestMemberCodec_ReviewsByReference(t *testing.T) {
 	for i, tp := range roadmap.Default().Topics() {
 		tr.Topics.Set(tp.ID, bot.Mark{Status: roadmap.Done, At: t0})
 		tr.Reviews[tp.ID] = &bot.Review{Step: i % 3, Done: "2026-01-05", Due: fmt.Sprintf("2026-01-%02d", 6+i%20)}
-		m.History = append(m.History, bot.Change{Topic: tp.ID, At: t0, PrevReview: &bot.Review{Done: "2026-01-05", Due: "2026-01-06"}})
+		m.History = append(m.History, bot.Change{Roadmap: bot.BuiltinRoadmap, Topic: tp.ID, At: t0, PrevReview: &bot.Review{Done: "2026-01-05", Due: "2026-01-06"}})
 	}
 	m.History = m.History[len(m.History)-bot.MaxHistory:]
+	m.History[0].Roadmap = "other" // a roadmap without a track: named whole
+	m.History[1].Topic = "no/mark" // a topic without a mark: named whole
 	buf, err := encodeMember(&m)
 	if err != nil {
 		t.Fatal(err)
@@ -488,8 +492,8 @@ func TestMemberCodec_ReviewsByReference(t *testing.T) {
 		wj, _ := json.Marshal(&m)
 		t.Fatalf("round trip differs:\n got %s\nwant %s", gj, wj)
 	}
-	if n := len(roadmap.Default().Topics()); len(buf) > 50*n {
-		t.Errorf("%d topics with reviews take %d bytes, more than 50 a topic", n, len(buf))
+	if n := len(roadmap.Default().Topics()); len(buf) > 45*n {
+		t.Errorf("%d topics with reviews (and a full history) take %d bytes, more than 45 a topic", n, len(buf))
 	}
 	// A reference past the marks is corrupt, not a panic.
 	bad := bot.Member{Space: spaceA, ID: "U1", Tracks: map[string]*bot.Track{"r": {
