@@ -107,6 +107,10 @@ type Handler interface {
 	Handle(ctx context.Context, req *Request) (*Reply, error)
 	// Complete suggests values for one option of req.Command as typed so far.
 	Complete(ctx context.Context, req *Request, option, partial string) []Suggestion
+	// Permit is Handle's access check alone: nil when req's member may
+	// run req.Command there, else Handle's refusal. It runs and stores
+	// nothing.
+	Permit(ctx context.Context, req *Request) error
 }
 
 var _ Handler = (*Engine)(nil)

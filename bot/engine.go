@@ -87,20 +87,8 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	if cmd == nil {
 		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))
 	}
-	if req.Access < cmd.Access {
-		req, err = e.raise(ctx, req, cmd)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if req.Access < cmd.Access {
-		if cmd.Access == AccessAdmin {
-			return nil, Errorf(Forbidden, "Only admins and owners can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
-		}
-		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
-	}
-	if cmd.ForModerators() && req.DM {
-		return nil, Errorf(Forbidden, "Moderator commands work in a server channel, not in direct messages.")
+	if req, err = e.permit(ctx, req, cmd); err != nil {
+		return nil, err
 	}
 	if err := e.checkArgs(cmd, req.Args); err != nil {
 		return nil, err
@@ -123,6 +111,42 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 		r = e.welcome(ctx, req, r)
 	}
 	return withoutModeratorButtons(r), nil
+}
+
+// Permit reports whether req's member may run req.Command where they are,
+// as Handle would decide before running it (an Invalid, Forbidden or
+// Internal error when not), without running it or storing anything: an
+// adapter asks before it opens a form for the command (Slack's upload
+// modal), so a member who may not run it is told at once rather than
+// after filling it in.
+func (e *Engine) Permit(ctx context.Context, req *Request) error {
+	cmd := Lookup(req.Command)
+	if cmd == nil {
+		return Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))
+	}
+	_, err := e.permit(ctx, req, cmd)
+	return err
+}
+
+// permit is Handle's access check: req, raised to the access the space
+// gives its member when that is more, or the refusal.
+func (e *Engine) permit(ctx context.Context, req *Request, cmd *Command) (*Request, error) {
+	if req.Access < cmd.Access {
+		var err error
+		if req, err = e.raise(ctx, req, cmd); err != nil {
+			return nil, err
+		}
+	}
+	if req.Access < cmd.Access {
+		if cmd.Access == AccessAdmin {
+			return nil, Errorf(Forbidden, "Only admins and owners can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
+		}
+		return nil, Errorf(Forbidden, "Only moderators can use %s.", "/"+cmd.Slash()+" "+cmd.Name)
+	}
+	if cmd.ForModerators() && req.DM {
+		return nil, Errorf(Forbidden, "Moderator commands work in a server channel, not in direct messages.")
+	}
+	return req, nil
 }
 
 // raise returns req with the access the space gives the caller beyond what

@@ -33,6 +33,8 @@ func (r *recorder) Complete(context.Context, *bot.Request, string, string) []bot
 	return nil
 }
 
+func (r *recorder) Permit(context.Context, *bot.Request) error { return nil }
+
 var roadmapTOML = []byte("id = \"backend\"\ntitle = \"Backend\"\n")
 
 // writeFile writes data to dir/name, making its directory.

@@ -356,6 +356,8 @@ func (r *recorder) Complete(context.Context, *bot.Request, string, string) []bot
 	return nil
 }
 
+func (r *recorder) Permit(context.Context, *bot.Request) error { return nil }
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -21,6 +21,7 @@ func (c cannedEngine) Handle(context.Context, *bot.Request) (*bot.Reply, error) 
 func (c cannedEngine) Complete(context.Context, *bot.Request, string, string) []bot.Suggestion {
 	return nil
 }
+func (c cannedEngine) Permit(context.Context, *bot.Request) error { return nil }
 
 // BenchmarkAdapterOnly is the Slack adapter's own cost per signed slash
 // command, in-process (no network) and with an engine that answers at once

@@ -80,6 +80,8 @@ func (r *recorder) Complete(ctx context.Context, req *bot.Request, option, parti
 	return r.eng.Complete(ctx, req, option, partial)
 }
 
+func (r *recorder) Permit(ctx context.Context, req *bot.Request) error { return r.eng.Permit(ctx, req) }
+
 func (r *recorder) requests(command string) []bot.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -107,6 +107,14 @@ func upperFirst(s string) string {
 // for any command: the modal itself changes nothing.
 func (b *Bot) openFileModal(ctx context.Context, sc slack.SlashCommand, cmd *bot.Command) outcome {
 	o := outcome{team: sc.TeamID, user: sc.UserID, channel: sc.ChannelID}
+	// Ask first: a member who may not run the command learns it now,
+	// not after choosing a file.
+	req := b.request(ctx, sc.TeamID, sc.UserID, sc.UserName, sc.ChannelID)
+	req.Command = cmd.Name
+	if err := b.h.Permit(ctx, req); err != nil {
+		o.msg = errorPayload(bot.ErrorMessage(err))
+		return o
+	}
 	meta := modalMeta{Command: cmd.Name, Team: sc.TeamID, User: sc.UserID, Channel: sc.ChannelID}
 	if _, err := b.api.OpenViewContext(ctx, sc.TriggerID, fileModal(cmd, meta)); err != nil {
 		b.log.Warn("slack views.open failed", "team", sc.TeamID, "user", sc.UserID, "err", safeErr(err))

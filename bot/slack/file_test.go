@@ -114,8 +114,13 @@ func TestFileModalOpens(t *testing.T) {
 	if n := len(tb.fake.callsTo("response")); n != 0 {
 		t.Errorf("%d response_url posts; the modal is the answer", n)
 	}
+	// A member who may not add roadmaps is told so at once; no modal.
+	p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/studymod", "roadmap add", "U1", tb.fake.responseURL(3)), nil))
+	if !strings.Contains(p.Text, "Only moderators") || len(tb.fake.callsTo("views.open")) != 2 {
+		t.Errorf("a member's /studymod roadmap add: %+v, %d views.open", p, len(tb.fake.callsTo("views.open")))
+	}
 	// Under /study it is a moderator command, not a modal.
-	p := decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "roadmap add", "UMOD", tb.fake.responseURL(2)), nil))
+	p = decodeAck(t, tb.post(t, "/slack/commands", commandBody("/study", "roadmap add", "UMOD", tb.fake.responseURL(2)), nil))
 	if !strings.Contains(p.Text, "moderator command") || len(tb.fake.callsTo("views.open")) != 2 {
 		t.Errorf("/study roadmap add: %+v", p)
 	}
