@@ -17,7 +17,7 @@ import (
 )
 
 // SchemaVersion is the newest schema this binary knows: len(migrations).
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // migration brings a file from version-1 to version. Migrations run in order in
 // one transaction, so a failed one leaves the file as it was.
@@ -48,6 +48,10 @@ var migrations = []migration{
 	// studybot, which reads JSON alone, refuse the file with a clear
 	// message.
 	{5, "binary member records, rewritten lazily", func(*bolt.Tx) error { return nil }},
+	// Version 6 writes member records in the smaller binary form 2
+	// (codec.go), again lazily; an older studybot, which reads form 1
+	// alone, refuses the file rather than fail on each rewritten member.
+	{6, "binary member records, form 2, rewritten lazily", func(*bolt.Tx) error { return nil }},
 }
 
 // migrateAnswered counts each member's submissions over the space's
