@@ -162,18 +162,27 @@ func (d *fastDec) object(keys []string, fn func(k int) bool) bool {
 		} else if !d.skip() {
 			return false
 		}
-		d.ws()
-		switch {
-		case d.peek(','):
-			d.i++
-		case d.peek('}'):
-			d.i++
-			d.depth--
-			return true
-		default:
-			return false
+		if more, ok := d.sep('}'); !more {
+			return ok
 		}
 	}
+}
+
+// sep reads what follows a member of an object or array: a comma (more
+// follow: true, true) or close, which ends it (false, true); anything
+// else is malformed (false, false).
+func (d *fastDec) sep(close byte) (more, ok bool) {
+	d.ws()
+	switch {
+	case d.peek(','):
+		d.i++
+		return true, true
+	case d.peek(close):
+		d.i++
+		d.depth--
+		return false, true
+	}
+	return false, false
 }
 
 // key reads an object key: printable ASCII without escapes only. It is
@@ -399,17 +408,10 @@ func (d *fastDec) options(dst *[]*discordgo.ApplicationCommandInteractionDataOpt
 			return false
 		}
 		out = append(out, o)
-		d.ws()
-		switch {
-		case d.peek(','):
-			d.i++
-		case d.peek(']'):
-			d.i++
-			d.depth--
+		more, ok := d.sep(']')
+		if !more {
 			*dst = out
-			return true
-		default:
-			return false
+			return ok
 		}
 	}
 }
@@ -540,16 +542,8 @@ func (d *fastDec) skip() bool {
 			if !d.skip() {
 				return false
 			}
-			d.ws()
-			switch {
-			case d.peek(','):
-				d.i++
-			case d.peek(']'):
-				d.i++
-				d.depth--
-				return true
-			default:
-				return false
+			if more, ok := d.sep(']'); !more {
+				return ok
 			}
 		}
 	case c == 't':
