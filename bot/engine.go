@@ -87,9 +87,13 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 	if cmd == nil {
 		return nil, Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))
 	}
-	if req, err = e.permit(ctx, req, cmd); err != nil {
+	// req stays the caller's until permitted: Observe (deferred above)
+	// names the command of a refused request too.
+	raised, err := e.permit(ctx, req, cmd)
+	if err != nil {
 		return nil, err
 	}
+	req = raised
 	if err := e.checkArgs(cmd, req.Args); err != nil {
 		return nil, err
 	}
@@ -120,6 +124,9 @@ func (e *Engine) Handle(ctx context.Context, req *Request) (r *Reply, err error)
 // modal), so a member who may not run it is told at once rather than
 // after filling it in.
 func (e *Engine) Permit(ctx context.Context, req *Request) error {
+	if req.Space.Platform == "" || req.Space.ID == "" || req.Member == "" {
+		return Errorf(Invalid, "I could not tell who or where you are; please try again from a server channel.")
+	}
 	cmd := Lookup(req.Command)
 	if cmd == nil {
 		return Errorf(Invalid, "Unknown command %q. Type help to see what I can do.", Clip(req.Command, 40))

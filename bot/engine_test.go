@@ -539,3 +539,19 @@ func TestFinishEstimateKeepsUnchosenPick(t *testing.T) {
 		t.Errorf("hours left %q after skipping one option of %s, want %q", after, p.ID, before)
 	}
 }
+
+// TestRefusalObserved: a refused command is observed with its code (the
+// metrics count refusals), not a crash.
+func TestRefusalObserved(t *testing.T) {
+	env := bottest.New(t)
+	var got bot.Code
+	var command string
+	env.Engine.Observe = func(c string, code bot.Code, _ time.Duration) { command, got = c, code }
+	_, err := env.Engine.Handle(context.Background(), &bot.Request{Space: testSpace, Member: "ann", Command: "challenge post", Args: map[string]string{}})
+	if bot.ErrorCode(err) != bot.Forbidden {
+		t.Fatalf("err = %v, want Forbidden", err)
+	}
+	if got != bot.Forbidden || command != "challenge post" {
+		t.Errorf("observed %q %v, want challenge post Forbidden", command, got)
+	}
+}

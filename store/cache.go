@@ -34,7 +34,7 @@ const DefaultMemberCacheBytes = 32 << 20
 // key while it was decoding. Each entry carries the transaction id it was
 // read at, and invalidation leaves a tombstone with the writing
 // transaction's id: a reader only stores what it read at or after the last
-// write of that key. Evicting a tombstone raises floor, below which no
+// write of that key. Evicting any entry raises floor, below which no
 // reader stores anything, so eviction never lets a stale read back in.
 type memberCache struct {
 	mu      sync.Mutex
@@ -155,9 +155,10 @@ func (c *memberCache) evict() {
 		if c.bytes <= c.max {
 			return
 		}
-		if e.m == nil && !e.read {
-			c.floor = max(c.floor, e.txid)
-		}
+		// Any entry's txid is at least its key's last write (a tombstone
+		// is the write, a member or mark was read at or after it):
+		// forgetting it must keep every older reader out.
+		c.floor = max(c.floor, e.txid)
 		delete(c.entries, key)
 		c.bytes -= e.size
 		c.evictions.Add(1)

@@ -355,3 +355,40 @@ func TestMemberCache_SecondReadKeeps(t *testing.T) {
 		t.Fatal("a mark reads as a member")
 	}
 }
+
+// TestMemberCache_EvictionKeepsStaleReadsOut: evicting a member or a mark
+// (not only a tombstone) forgets when its key was last written, so it
+// must raise the floor too: a reader whose snapshot predates that write
+// stores nothing afterwards.
+func TestMemberCache_EvictionKeepsStaleReadsOut(t *testing.T) {
+	evictAll := func(c *memberCache) {
+		c.mu.Lock()
+		c.max = 0
+		c.evict()
+		c.max = 1 << 20
+		c.mu.Unlock()
+	}
+	key := "sp\x00m"
+	t.Run("mark", func(t *testing.T) {
+		c := newMemberCache(1 << 20)
+		c.invalidate(key, 10) // a write in transaction 10
+		c.seen([]byte(key), 10)
+		evictAll(c)
+		if c.seen([]byte(key), 9) || c.seen([]byte(key), 9) {
+			c.put(key, &bot.Member{Name: "before the write"}, "", 9, 10)
+		}
+		if m, _ := c.get([]byte(key)); m != nil {
+			t.Fatalf("cache holds %q, read before write 10", m.Name)
+		}
+	})
+	t.Run("entry", func(t *testing.T) {
+		c := newMemberCache(1 << 20)
+		c.invalidate(key, 10)
+		c.put(key, &bot.Member{Name: "after"}, "", 10, 10)
+		evictAll(c)
+		c.put(key, &bot.Member{Name: "before the write"}, "", 9, 10)
+		if m, _ := c.get([]byte(key)); m != nil {
+			t.Fatalf("cache holds %q, read before write 10", m.Name)
+		}
+	})
+}

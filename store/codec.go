@@ -406,7 +406,6 @@ func newReader(s string) reader {
 	if len(s) > 0 {
 		r.ver = s[0]
 	}
-	r.dates = r.datesBuf[:0]
 	return r
 }
 
@@ -418,6 +417,9 @@ func (r *reader) date() string {
 	k := r.uvarint()
 	if k == 0 {
 		d := r.str()
+		if r.dates == nil {
+			r.dates = r.datesBuf[:0] // set here, not in newReader, which returns a copy
+		}
 		if len(r.dates) < maxDates {
 			r.dates = append(r.dates, d)
 		}
