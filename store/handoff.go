@@ -74,8 +74,8 @@ func (r *readRing) take(m *bot.Member) (string, bool) {
 
 // UpdateMemberAfter implements bot.UpdateAfterRead. When read came from
 // MemberInSpace, fn runs on read, with the fields of the record's head
-// decoded again (MemberInSpace's fillSchedule may have changed the nudge's
-// date), and the result is encoded, both outside the write transaction;
+// decoded again (but the nudge's last date as the read's schedule gave
+// it), and the result is encoded, both outside the write transaction;
 // inside, the write only checks that the stored record is still byte for
 // byte the one read was decoded from and puts the new one. Every update
 // of a commit waits on what runs inside it, and fn plus the encoding were
@@ -91,11 +91,16 @@ func (db *DB) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, re
 	if !ok {
 		return db.UpdateMember(ctx, sp, id, fn)
 	}
+	// The head as stored, but the nudge's last date as MemberInSpace's
+	// schedule read gave it: no schedule is read inside this write, and
+	// the record should not keep an older date than the schedule had.
+	lastDate := read.Nudge.LastDate
 	r := newReader(raw)
 	r.head(read)
 	if r.err != nil {
 		return db.UpdateMember(ctx, sp, id, fn)
 	}
+	read.Nudge.LastDate = lastDate
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/studybot/studybot/bot"
 	"github.com/studybot/studybot/roadmap"
 )
@@ -145,5 +147,34 @@ func TestUpdateMemberAfter_NudgeChangeReadsTheSchedule(t *testing.T) {
 	back, err := db.Member(ctx, spaceA, "a")
 	if err != nil || !back.Nudge.On || !back.Nudge.Next.Equal(next) || !m.Nudge.Next.Equal(next) {
 		t.Errorf("stored nudge %+v, returned %+v, %v; want on, next %v", back.Nudge, m.Nudge, err, next)
+	}
+}
+
+// TestUpdateMemberAfter_KeepsTheSchedulesDate: the record written after a
+// read keeps the nudge's last date as the schedule had it at the read
+// (a claim moved it past the record's), not the record's older one.
+func TestUpdateMemberAfter_KeepsTheSchedulesDate(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	mustUpdate(t, db, spaceA, "a", func(m *bot.Member) error {
+		m.Nudge = bot.Nudge{On: true, Hour: 9, Zone: "UTC", Next: t0.Add(24 * time.Hour), LastDate: "2026-01-01"}
+		return nil
+	})
+	read, _, _ := db.MemberInSpace(ctx, spaceA, "a")
+	if read.Nudge.LastDate == "" {
+		t.Fatal("no last date on the read")
+	}
+	read.Nudge.LastDate = "2026-01-04" // as a claim since the write would have it
+	want := read.Nudge.LastDate
+	if _, err := db.UpdateMemberAfter(ctx, spaceA, "a", read, func(m *bot.Member) error { m.Name = "x"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var stored bot.Member
+	db.bolt.View(func(tx *bolt.Tx) error {
+		b, _ := child(tx, spaceA, bucketMembers, false)
+		return decodeMember(b.Get([]byte("a")), &stored)
+	})
+	if stored.Nudge.LastDate != want {
+		t.Errorf("record's last date %q, want the read's %q", stored.Nudge.LastDate, want)
 	}
 }
