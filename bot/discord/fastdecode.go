@@ -388,29 +388,37 @@ func (d *fastDec) options(dst *[]*discordgo.ApplicationCommandInteractionDataOpt
 	if d.null() {
 		return true
 	}
+	out := []*discordgo.ApplicationCommandInteractionDataOption{}
+	ok := d.array(func() bool {
+		o := &discordgo.ApplicationCommandInteractionDataOption{}
+		out = append(out, o)
+		return d.option(o)
+	})
+	if ok {
+		*dst = out
+	}
+	return ok
+}
+
+// array reads an array, elem reading each element in turn.
+func (d *fastDec) array(elem func() bool) bool {
 	if !d.peek('[') || d.depth == fastMaxDepth {
 		return false
 	}
 	d.depth++
 	d.i++
-	out := []*discordgo.ApplicationCommandInteractionDataOption{}
 	d.ws()
 	if d.peek(']') {
 		d.i++
 		d.depth--
-		*dst = out
 		return true
 	}
 	for {
 		d.ws()
-		o := &discordgo.ApplicationCommandInteractionDataOption{}
-		if !d.option(o) {
+		if !elem() {
 			return false
 		}
-		out = append(out, o)
-		more, ok := d.sep(']')
-		if !more {
-			*dst = out
+		if more, ok := d.sep(']'); !more {
 			return ok
 		}
 	}
@@ -526,26 +534,7 @@ func (d *fastDec) skip() bool {
 	case c == '{':
 		return d.object(nil, func(int) bool { return false })
 	case c == '[':
-		if d.depth == fastMaxDepth {
-			return false
-		}
-		d.depth++
-		d.i++
-		d.ws()
-		if d.peek(']') {
-			d.i++
-			d.depth--
-			return true
-		}
-		for {
-			d.ws()
-			if !d.skip() {
-				return false
-			}
-			if more, ok := d.sep(']'); !more {
-				return ok
-			}
-		}
+		return d.array(d.skip)
 	case c == 't':
 		return d.literal("true")
 	case c == 'f':
