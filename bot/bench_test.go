@@ -168,9 +168,9 @@ func BenchmarkDone(b *testing.B) {
 			// or encoding: each writer overwrites its own key (done
 			// rewrites its member) with a value the size of its member's
 			// record as the last done round left it (a few marks to the
-			// whole roadmap, with reviews and a full undo history: 1 to 5
-			// KB), so a commit dirties as many pages. (A fixed 2 KB, as
-			// before, was about half the records' size.)
+			// whole roadmap, with reviews and a full undo history: up to
+			// about 2 KB), so a commit dirties as many pages. (A fixed
+			// 2 KB, as before, did not follow the records' size.)
 			var puts atomic.Int64
 			putRound := func(n int) {
 				var next atomic.Int64
