@@ -90,6 +90,9 @@ func TestSortMarks_LastDuplicateStays(t *testing.T) {
 		{Topic: "b", Mark: bot.Mark{Note: "b"}},
 		{Topic: "a", Mark: bot.Mark{Note: "a2"}},
 	}
+	if ms.Sorted() || (bot.Marks{{Topic: "a"}, {Topic: "a"}}).Sorted() || !(bot.Marks{{Topic: "a"}, {Topic: "b"}}).Sorted() {
+		t.Error("Sorted: want true only for strictly increasing topics")
+	}
 	got := bot.SortMarks(ms)
 	var notes []string
 	for _, mk := range got {

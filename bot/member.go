@@ -184,15 +184,22 @@ func MarksOf(m map[string]*Mark) Marks {
 	return SortMarks(ms)
 }
 
+// Sorted reports whether ms is strictly in topic order (as Set keeps it:
+// no topic twice).
+func (ms Marks) Sorted() bool {
+	for i := 1; i < len(ms); i++ {
+		if ms[i-1].Topic >= ms[i].Topic {
+			return false
+		}
+	}
+	return true
+}
+
 // SortMarks puts ms in topic order and returns it, for a reader that
 // collected marks in another order; of duplicate topics the last one given
 // stays.
 func SortMarks(ms Marks) Marks {
-	sorted := true
-	for i := 1; i < len(ms) && sorted; i++ {
-		sorted = ms[i-1].Topic < ms[i].Topic
-	}
-	if sorted {
+	if ms.Sorted() {
 		return ms
 	}
 	slices.SortStableFunc(ms, func(a, b TopicMark) int { return strings.Compare(a.Topic, b.Topic) })

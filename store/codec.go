@@ -139,7 +139,11 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 	var written writtenTracks // in the order written, for the history's references
 	for rid, t := range m.Tracks {
 		e = putStr(e, rid)
-		written.add(rid, t)
+		// References into a track's marks (reviews, changes) only when
+		// the reader finds them in this order: strictly in topic order,
+		// as Marks keeps them (the reader sorts any other order first).
+		byRef := t != nil && t.Topics.Sorted()
+		written.add(rid, t, byRef)
 		if t == nil {
 			e = append(e, 1)
 			continue
@@ -149,7 +153,7 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 		// four bytes, so the body is written in place.
 		at := len(e)
 		e = append(e, 0, 0, 0, 0)
-		e = encodeTrack(e, t, &dates)
+		e = encodeTrack(e, t, byRef, &dates)
 		binary.BigEndian.PutUint32(e[at:], uint32(len(e)-at-4))
 	}
 
@@ -184,7 +188,7 @@ func encodeMemberSize(m *bot.Member, size int) ([]byte, error) {
 // encodeTrack appends a track's body. Marks go in their (topic) order;
 // picks and reviews in map order: sorting them would cost inside the write
 // transaction that every batched update waits on, and no reader needs it.
-func encodeTrack(e []byte, t *bot.Track, dates *dateTable) []byte {
+func encodeTrack(e []byte, t *bot.Track, byRef bool, dates *dateTable) []byte {
 	e = binary.AppendUvarint(e, uint64(len(t.Topics)))
 	for i := range t.Topics {
 		mk := &t.Topics[i]
@@ -199,13 +203,7 @@ func encodeTrack(e []byte, t *bot.Track, dates *dateTable) []byte {
 		e = putStr(e, id)
 		e = putStr(e, o)
 	}
-	// A review names its topic by the mark's place when the reader will
-	// find the marks in this order: strictly in topic order, as Marks
-	// keeps them (the reader sorts any other order before the reviews).
-	byRef := true
-	for i := 1; i < len(t.Topics) && byRef; i++ {
-		byRef = t.Topics[i-1].Topic < t.Topics[i].Topic
-	}
+	// A review names its topic by the mark's place when byRef.
 	e = binary.AppendUvarint(e, uint64(len(t.Reviews)))
 	for id, r := range t.Reviews {
 		if i, ok := t.Topics.Index(id); ok && byRef {
@@ -231,14 +229,9 @@ type writtenTracks struct {
 	tracks []*bot.Track // nil when its marks cannot be referred to
 }
 
-func (w *writtenTracks) add(rid string, t *bot.Track) {
-	if t != nil {
-		for i := 1; i < len(t.Topics); i++ {
-			if t.Topics[i-1].Topic >= t.Topics[i].Topic {
-				t = nil // the reader sorts these marks: no reference into them
-				break
-			}
-		}
+func (w *writtenTracks) add(rid string, t *bot.Track, byRef bool) {
+	if !byRef {
+		t = nil // no reference into these marks
 	}
 	w.ids = append(w.ids, rid)
 	w.tracks = append(w.tracks, t)

@@ -64,7 +64,7 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 	rec := &bot.SpaceRecord{Space: sp}
 	var key []byte // the member cache's key, when the cache is on
 	if db.full != nil {
-		key = fmt.Appendf(make([]byte, 0, 64), "%s\x00%s", sp.Key(), id)
+		key = append(append(append(make([]byte, 0, 64), sp.Key()...), 0), id...) // cacheKey's bytes
 	}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		sb, err := spaceBucket(tx, sp, false)
