@@ -84,6 +84,39 @@ func (f Floor) BatchPut(key, value []byte) error {
 	})
 }
 
+// Record returns a copy of a member's stored record (nil when there is
+// none), for BatchPutMember to write back.
+func (f Floor) Record(sp bot.Space, id string) ([]byte, error) {
+	var v []byte
+	err := f.db.bolt.View(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketMembers, false)
+		if err != nil || b == nil {
+			return err
+		}
+		v = slices.Clone(b.Get([]byte(id)))
+		return nil
+	})
+	return v, err
+}
+
+// BatchPutMember puts v as the member's record through bbolt's DB.Batch at
+// the database's MaxBatchDelay: the write a batched member update makes, to
+// the same key among the same neighbours (bbolt rewrites a whole leaf, at
+// least two records, for one Put), without reading, deciding or encoding.
+// v must be a record of that member (Record's): the caches are not told.
+func (f Floor) BatchPutMember(sp bot.Space, id string, v []byte) error {
+	return f.db.bolt.Batch(func(tx *bolt.Tx) error {
+		b, err := child(tx, sp, bucketMembers, false)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return fmt.Errorf("floor: no members in %v", sp)
+		}
+		return b.Put([]byte(id), v)
+	})
+}
+
 // LoadMembers stores new members of one space with direct, sorted puts, many
 // per transaction, bypassing DB.Batch: for benchmarks and the simulator to
 // build a large file in seconds. It overwrites existing records without
