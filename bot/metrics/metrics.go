@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,16 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	posts    *prometheus.CounterVec // challenge posts (ops.go)
 	ops      *ops                   // families read at scrape time (ops.go)
+	// series holds each command's children, made by zero and only read
+	// after New: Observe runs on every command, and finding a child by
+	// its label values hashes and locks each time.
+	series map[string]*commandSeries
+}
+
+// commandSeries is one command's latency and its count by code (codes' order).
+type commandSeries struct {
+	latency prometheus.Observer
+	counts  [len(codes)]prometheus.Counter
 }
 
 // New registers studybot's metrics and the Go runtime and process collectors.
@@ -55,7 +66,7 @@ func New() *Metrics {
 }
 
 // codes are the outcomes a command is counted under.
-var codes = []bot.Code{"ok", bot.Invalid, bot.NotFound, bot.Forbidden, bot.Conflict, bot.Internal}
+var codes = [...]bot.Code{"ok", bot.Invalid, bot.NotFound, bot.Forbidden, bot.Conflict, bot.Internal}
 
 // zero creates every command's series at 0 before the first command, so a
 // rate() or an error-ratio alert has a series to read from the start.
@@ -64,11 +75,13 @@ func (m *Metrics) zero() {
 	for _, c := range bot.Commands() {
 		names = append(names, c.Name)
 	}
+	m.series = make(map[string]*commandSeries, len(names))
 	for _, n := range names {
-		for _, c := range codes {
-			m.commands.WithLabelValues(n, string(c))
+		s := &commandSeries{latency: m.latency.WithLabelValues(n)}
+		for i, c := range codes {
+			s.counts[i] = m.commands.WithLabelValues(n, string(c))
 		}
-		m.latency.WithLabelValues(n)
+		m.series[n] = s
 	}
 	for _, p := range []bot.Platform{bot.PlatformDiscord, bot.PlatformSlack, bot.PlatformConsole} {
 		for _, o := range []string{"ok", "failed"} {
@@ -80,14 +93,26 @@ func (m *Metrics) zero() {
 // Observe records one handled command; it fits bot.Engine.Observe. Unknown
 // commands are counted under "unknown" so member typos cannot grow the label set.
 func (m *Metrics) Observe(command string, code bot.Code, d time.Duration) {
-	if bot.Lookup(command) == nil {
-		command = "unknown"
+	s := m.series[command] // the adapters' usual, normal name
+	if s == nil {
+		// Another spelling of a command ("NEXT") is counted under its
+		// name, anything else under "unknown".
+		if c := bot.Lookup(command); c != nil {
+			command = c.Name
+		} else {
+			command = "unknown"
+		}
+		s = m.series[command]
 	}
 	if code == "" {
 		code = "ok"
 	}
-	m.commands.WithLabelValues(command, string(code)).Inc()
-	m.latency.WithLabelValues(command).Observe(d.Seconds())
+	if i := slices.Index(codes[:], code); i >= 0 {
+		s.counts[i].Inc()
+	} else {
+		m.commands.WithLabelValues(command, string(code)).Inc() // a code added to bot but not here
+	}
+	s.latency.Observe(d.Seconds())
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -15,6 +15,7 @@ func TestObserveAndServe(t *testing.T) {
 	m.Observe("next", "", time.Millisecond)
 	m.Observe("next", bot.NotFound, time.Millisecond)
 	m.Observe("../../etc/passwd", bot.Invalid, time.Millisecond)
+	m.Observe("  NEXT ", bot.Conflict, time.Millisecond) // another spelling: counted under its name
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -22,14 +23,15 @@ func TestObserveAndServe(t *testing.T) {
 		`studybot_commands_total{code="ok",command="next"} 1`,
 		`studybot_commands_total{code="not_found",command="next"} 1`,
 		`studybot_commands_total{code="invalid",command="unknown"} 1`,
-		`studybot_command_seconds_count{command="next"} 2`,
+		`studybot_commands_total{code="conflict",command="next"} 1`,
+		`studybot_command_seconds_count{command="next"} 3`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	if strings.Contains(string(body), "passwd") {
+	if strings.Contains(string(body), "passwd") || strings.Contains(string(body), "NEXT") {
 		t.Error("an unknown command name became a label")
 	}
 }
