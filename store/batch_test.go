@@ -85,3 +85,50 @@ func TestBatcher_FailureIsItsCallersAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBatcher_LingersForTheNextWrite: a write soon after a commit is
+// committed by the same goroutine (whose stack is already grown to a
+// commit's depth); after idleLinger without writes it ends, and the next
+// write starts another. Each write still commits.
+func TestBatcher_LingersForTheNextWrite(t *testing.T) {
+	bdb, err := bolt.Open(filepath.Join(t.TempDir(), "b.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	b := newBatcher(bdb, time.Millisecond, 100)
+	put := func(k string) {
+		t.Helper()
+		if err := b.do(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return bk.Put([]byte(k), []byte("v"))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	starts := func() int { b.mu.Lock(); defer b.mu.Unlock(); return b.starts }
+	put("a")
+	put("b") // within idleLinger of a's commit
+	if got := starts(); got != 1 {
+		t.Errorf("two writes in a row started %d loops, want 1", got)
+	}
+	time.Sleep(idleLinger + 50*time.Millisecond)
+	b.mu.Lock()
+	running := b.running
+	b.mu.Unlock()
+	if running {
+		t.Error("the loop still runs after idleLinger without writes")
+	}
+	put("c")
+	if got := starts(); got != 2 {
+		t.Errorf("a write after the loop ended: %d loops started, want 2", got)
+	}
+	var n int
+	bdb.View(func(tx *bolt.Tx) error { n = tx.Bucket([]byte("b")).Stats().KeyN; return nil })
+	if n != 3 {
+		t.Errorf("%d keys committed, want 3", n)
+	}
+}
