@@ -84,6 +84,18 @@ func (c *memberCache) get(key []byte) (*bot.Member, string) {
 	return e.m, e.raw
 }
 
+// peek is get without counting a hit or a miss: a cached read that turns
+// out not to be possible counts once, where it is made.
+func (c *memberCache) peek(key []byte) (*bot.Member, string) {
+	if c == nil {
+		return nil, ""
+	}
+	c.mu.Lock()
+	e := c.entries[string(key)]
+	c.mu.Unlock()
+	return e.m, e.raw
+}
+
 // put stores a member read in the read transaction txid (decoded from raw,
 // or from a record of recordLen bytes), unless a write at a later
 // transaction invalidated the key (or may have: floor).

@@ -24,8 +24,11 @@ var bucketScheduled = []byte("scheduled")
 // every challenge of the space.
 var bucketAnswered = []byte("answered")
 
-// addAnswered changes id's count by delta, deleting it at zero.
-func addAnswered(sb *bolt.Bucket, id string, delta int) error {
+// addAnswered changes the count of id (a member of sp, whose bucket sb is)
+// by delta, deleting it at zero. The member cache keeps members with their
+// count (cachedMemberInSpace): the change drops the member from it.
+func (db *DB) addAnswered(sb *bolt.Bucket, sp bot.Space, id string, delta int) error {
+	db.full.invalidate(cacheKey(sp, id), uint64(sb.Tx().ID()))
 	ab, err := sb.CreateBucketIfNotExists(bucketAnswered)
 	if err != nil {
 		return err
@@ -141,7 +144,7 @@ func (db *DB) OpenChallenge(ctx context.Context, sp bot.Space, c *bot.Challenge,
 			}
 		}
 		rec.SetCurrent(cp)
-		if err := putSpace(sb, rec); err != nil {
+		if err := db.putSpace(sb, sp, rec); err != nil {
 			return err
 		}
 		// Decode what was stored, so the caller's maps are not shared with ours.
@@ -198,7 +201,7 @@ func (db *DB) CloseChallenge(ctx context.Context, sp bot.Space, at time.Time, fn
 				return err
 			}
 		}
-		return putSpace(sb, rec)
+		return db.putSpace(sb, sp, rec)
 	})
 	if err := fnResult("close challenge", fnErr, err); err != nil {
 		return nil, nil, err
@@ -253,12 +256,13 @@ func getSpace(sb *bolt.Bucket, sp bot.Space) (*bot.SpaceRecord, error) {
 	return rec, nil
 }
 
-func putSpace(sb *bolt.Bucket, rec *bot.SpaceRecord) error {
+// putSpace writes the settings record of the space sp (whose bucket sb is).
+func (db *DB) putSpace(sb *bolt.Bucket, sp bot.Space, rec *bot.SpaceRecord) error {
 	buf, err := encode("space", rec)
 	if err != nil {
 		return err
 	}
-	return sb.Put(keySettings, buf)
+	return db.spaces.put(sb, sp.Key(), buf)
 }
 
 // Challenge implements bot.Store.
@@ -310,14 +314,14 @@ func (db *DB) UpdateChallenge(ctx context.Context, sp bot.Space, id uint64, fn f
 		// Keep each member's answered count in step with the submissions.
 		for m := range c.Submissions {
 			if !had[m] {
-				if err := addAnswered(sb, m, 1); err != nil {
+				if err := db.addAnswered(sb, sp, m, 1); err != nil {
 					return err
 				}
 			}
 			delete(had, m)
 		}
 		for m := range had {
-			if err := addAnswered(sb, m, -1); err != nil {
+			if err := db.addAnswered(sb, sp, m, -1); err != nil {
 				return err
 			}
 		}

@@ -29,7 +29,7 @@ func TestOpenChallenge_StaleCurrent(t *testing.T) {
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		sb, _ := spaceBucket(tx, spaceA, false)
-		return putSpace(sb, &bot.SpaceRecord{Space: spaceA, Current: 9})
+		return db.putSpace(sb, spaceA, &bot.SpaceRecord{Space: spaceA, Current: 9})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -131,7 +131,7 @@ func (db *DB) PutRoadmapFile(ctx context.Context, sp bot.Space, f *bot.RoadmapFi
 			return err
 		}
 		rec.PutRoadmapInfo(f)
-		return putSpace(sb, rec)
+		return db.putSpace(sb, sp, rec)
 	})
 	return wrap("store roadmap", err)
 }
@@ -166,7 +166,7 @@ func (db *DB) DeleteRoadmapFile(ctx context.Context, sp bot.Space, id string, fn
 			fnErr = err
 			return err
 		}
-		return putSpace(sb, rec)
+		return db.putSpace(sb, sp, rec)
 	})
 	return fnResult("delete roadmap", fnErr, err)
 }

@@ -24,8 +24,9 @@ func (db *DB) Space(ctx context.Context, sp bot.Space) (*bot.SpaceRecord, error)
 			return err
 		}
 		if v := sb.Get(keySettings); v != nil {
-			return db.spaces.decode(sp.Key(), v, rec)
+			return db.spaces.decode(sp.Key(), v, rec, uint64(tx.ID()))
 		}
+		db.spaces.absent(sp.Key(), uint64(tx.ID()))
 		return nil
 	})
 	if err != nil {
@@ -66,7 +67,7 @@ func (db *DB) UpdateSpace(ctx context.Context, sp bot.Space, fn func(*bot.SpaceR
 		if err != nil {
 			return err
 		}
-		if err := sb.Put(keySettings, buf); err != nil {
+		if err := db.spaces.put(sb, sp.Key(), buf); err != nil {
 			return err
 		}
 		out = rec

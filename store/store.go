@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -117,6 +118,9 @@ type DB struct {
 	briefs, full *memberCache
 	// spaces keeps decoded settings records.
 	spaces *spaceCache
+	// cachedReads counts MemberInSpace reads served without a
+	// transaction (cachedMemberInSpace), for tests.
+	cachedReads atomic.Uint64
 	// reads are the recent MemberInSpace reads UpdateMemberAfter can take
 	// over (handoff.go).
 	reads *readRing
