@@ -43,6 +43,10 @@ type payload struct {
 	ReplaceOriginal bool          `json:"replace_original,omitempty"`
 	Text            string        `json:"text"`
 	Blocks          []slack.Block `json:"blocks,omitempty"`
+	// reply is set, and Blocks left nil, by renderLazy: the blocks are
+	// those of blocks(reply, maxMessageBlocks), encoded from it directly
+	// (direct.go) and built only for what takes slack-go's structs.
+	reply *bot.Reply
 }
 
 // render turns a reply into a message. A nil reply (a command with nothing to
@@ -114,6 +118,7 @@ var jsonUTF8 = []string{"application/json; charset=utf-8"}
 
 // msgOptions gives chat.postMessage the same message.
 func (p payload) msgOptions() []slack.MsgOption {
+	p.structs()
 	return []slack.MsgOption{slack.MsgOptionText(p.Text, false), slack.MsgOptionBlocks(p.Blocks...)}
 }
 
@@ -124,7 +129,10 @@ func fallback(r *bot.Reply) string {
 		return "Done."
 	}
 	esc := escFor(r)
-	for _, s := range append([]string{r.Title}, r.Text...) {
+	if strings.TrimSpace(r.Title) != "" {
+		return clip(esc(r.Title), maxFallbackLen)
+	}
+	for _, s := range r.Text {
 		if strings.TrimSpace(s) != "" {
 			return clip(esc(s), maxFallbackLen)
 		}

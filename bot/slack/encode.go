@@ -23,17 +23,10 @@ import (
 // appendPayload appends p as encoding/json would encode it, or reports
 // false if p holds something it does not know.
 func appendPayload(dst []byte, p *payload) ([]byte, bool) {
-	dst = append(dst, '{')
-	if p.ResponseType != "" {
-		dst = append(dst, `"response_type":`...)
-		dst = jsonenc.AppendString(dst, p.ResponseType)
-		dst = append(dst, ',')
+	if p.reply != nil {
+		return appendReply(dst, p), true
 	}
-	if p.ReplaceOriginal {
-		dst = append(dst, `"replace_original":true,`...)
-	}
-	dst = append(dst, `"text":`...)
-	dst = jsonenc.AppendString(dst, p.Text)
+	dst = appendPayloadHead(dst, p)
 	if len(p.Blocks) > 0 {
 		dst = append(dst, `,"blocks":[`...)
 		for i, b := range p.Blocks {
@@ -48,6 +41,22 @@ func appendPayload(dst []byte, p *payload) ([]byte, bool) {
 		dst = append(dst, ']')
 	}
 	return append(dst, '}'), true
+}
+
+// appendPayloadHead appends the message's opening brace and the fields
+// before its blocks.
+func appendPayloadHead(dst []byte, p *payload) []byte {
+	dst = append(dst, '{')
+	if p.ResponseType != "" {
+		dst = append(dst, `"response_type":`...)
+		dst = jsonenc.AppendString(dst, p.ResponseType)
+		dst = append(dst, ',')
+	}
+	if p.ReplaceOriginal {
+		dst = append(dst, `"replace_original":true,`...)
+	}
+	dst = append(dst, `"text":`...)
+	return jsonenc.AppendString(dst, p.Text)
 }
 
 // appendBlock appends one block of the kinds render makes, as a pointer

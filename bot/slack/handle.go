@@ -103,7 +103,7 @@ func (b *Bot) run(ctx context.Context, req *bot.Request) (o outcome, shown *bot.
 		o.msg = errorPayload(bot.ErrorMessage(err))
 		return o, warning(err)
 	}
-	o.msg = render(r)
+	o.msg = renderLazy(r)
 	if r == nil {
 		return o, &bot.Reply{}
 	}

@@ -116,6 +116,7 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketm
 func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, p *payload) {
 	var body any
 	if p != nil {
+		p.structs() // slack-go encodes it with encoding/json
 		body = p
 	}
 	if err := sm.AckCtx(ctx, req.EnvelopeID, body); err != nil {
