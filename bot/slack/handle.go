@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -125,19 +127,33 @@ func warning(err error) *bot.Reply {
 // answer rides in the acknowledgement (one round trip, nothing to lose);
 // otherwise we acknowledge empty before Slack's 3 s limit and the same
 // goroutine posts the answer when it comes, so shutdown waits for it too.
+//
+// Which of the two happens is settled once, by whichever side gets there
+// first (handoff.state): the goroutine with the answer hands it over, or
+// this one gives up waiting. Neither waits for the other afterwards. (It was
+// settled here and sent back over a channel, which made the engine's
+// goroutine wait for this one, and wake again, on every command: in the
+// adapter's profile that hand-off back was a visible share of a command.)
 func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline int) *payload {
-	res := make(chan outcome, 1)
-	then := make(chan afterAck, 1)
+	h := &handoff{res: make(chan answer, 1)}
+	if b.ackBudget <= 0 {
+		h.state.Store(gaveUp)
+	}
 	ok := b.async(func(actx context.Context) {
 		o := b.commandOutcome(actx, sc)
-		res <- o
-		switch <-then {
-		case postAnswer:
+		// A modal (none) or an answer too large for the acknowledgement
+		// goes out empty, the answer (if any) through the response_url.
+		inline := !o.none && (maxInline <= 0 || len(o.msg.json()) < maxInline)
+		if !h.state.CompareAndSwap(waiting, handedOver) {
+			b.deliver(actx, sc.ResponseURL, o) // acknowledged empty already
+			return
+		}
+		h.res <- answer{o, inline}
+		switch {
+		case !inline:
 			b.deliver(actx, sc.ResponseURL, o)
-		case postImage:
-			if o.image != nil {
-				b.sendImage(actx, o)
-			}
+		case o.image != nil:
+			b.sendImage(actx, o)
 		}
 	})
 	if !ok {
@@ -145,38 +161,65 @@ func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline
 		return &p
 	}
 	if b.ackBudget <= 0 {
-		then <- postAnswer
 		return nil
 	}
-	t := time.NewTimer(b.ackBudget)
-	defer t.Stop()
+	t := ackTimers.Get().(*time.Timer)
+	t.Reset(b.ackBudget)
+	defer func() {
+		t.Stop() // no stale tick can be received after it (Go 1.23 timers)
+		ackTimers.Put(t)
+	}()
+	var a answer
 	select {
-	case o := <-res:
-		if o.none {
-			then <- postImage // there is none: nothing follows
-			return nil
-		}
-		if maxInline > 0 && len(o.msg.json()) >= maxInline {
-			then <- postAnswer
-			return nil
-		}
-		then <- postImage
-		return &o.msg
+	case a = <-h.res:
 	case <-t.C:
+		a = h.giveUp()
 	case <-ctx.Done():
+		a = h.giveUp()
 	}
-	then <- postAnswer
-	return nil
+	if !a.inline {
+		return nil
+	}
+	return &a.o.msg
 }
 
-// afterAck is what a slash command's goroutine does once the acknowledgement
-// is decided.
-type afterAck int
+// giveUp settles that the acknowledgement goes out empty, unless the answer
+// was handed over meanwhile: then it is that answer.
+func (h *handoff) giveUp() answer {
+	if h.state.CompareAndSwap(waiting, gaveUp) {
+		return answer{}
+	}
+	return <-h.res // sent just after the state was set, if not already
+}
 
+// handoff is what a slash command's two goroutines share: the answer, and
+// which of them settled whether it rides in the acknowledgement.
+type handoff struct {
+	state atomic.Int32 // waiting, then handedOver or gaveUp
+	res   chan answer  // the answer, once handedOver
+}
+
+// States of a handoff.
 const (
-	postImage  afterAck = iota // the answer rode in the acknowledgement; upload its image
-	postAnswer                 // post the whole answer through the response_url
+	waiting    int32 = iota // the engine is at work; the acknowledgement waits
+	handedOver              // the answer was sent on res
+	gaveUp                  // the acknowledgement goes out empty; the answer follows through the response_url
 )
+
+// answer is a slash command's outcome, and whether it is the
+// acknowledgement's (else the acknowledgement is empty).
+type answer struct {
+	o      outcome
+	inline bool
+}
+
+// ackTimers are the timers of slashCommand's wait for an answer, kept
+// between commands rather than made (three allocations) for each.
+var ackTimers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
 
 // commandOutcome parses and runs a slash command. A command that takes a
 // file opens its modal instead (openFileModal).
