@@ -8,7 +8,9 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -60,7 +62,13 @@ func fileOption(c *bot.Command) *bot.Opt {
 // under slash ("roadmap add", whatever follows), or nil. What follows does
 // not matter: the file comes from the modal.
 func fileCommand(slash, text string) *bot.Command {
-	f := strings.Fields(strings.ToLower(unescape(text)))
+	lower := strings.ToLower(unescape(text))
+	// Such a command's first word is in the text: without one, which is
+	// every other command, the text need not be split into words.
+	if !slices.ContainsFunc(fileWords(), func(w string) bool { return strings.Contains(lower, w) }) {
+		return nil
+	}
+	f := strings.Fields(lower)
 	if len(f) > 0 && (f[0] == slashStudy || f[0] == slashStudyMod) {
 		f = f[1:]
 	}
@@ -73,6 +81,19 @@ func fileCommand(slash, text string) *bot.Command {
 	}
 	return c
 }
+
+// fileWords are the first words of the commands with a KindFile option
+// ("roadmap" of "roadmap add").
+var fileWords = sync.OnceValue(func() []string {
+	var words []string
+	for _, c := range bot.Commands() {
+		if fileOption(c) != nil {
+			w, _, _ := strings.Cut(c.Name, " ")
+			words = append(words, w)
+		}
+	}
+	return words
+})
 
 // fileModal asks for the file of cmd's KindFile option: one file_input of
 // .toml files, at most one.

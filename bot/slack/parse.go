@@ -19,6 +19,12 @@ var entities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // <!here> -> @here, and &lt; &gt; &amp; -> < > &. The manifest sets should_escape
 // so mentions always arrive in the <…> form with ids.
 func unescape(text string) string {
+	// Most command text has neither: it comes back as it is, without the
+	// builder's copy and the replacer's buffer (twice per command: file
+	// commands are looked for first).
+	if strings.IndexByte(text, '<') < 0 && strings.IndexByte(text, '&') < 0 {
+		return text
+	}
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(text, '<')
