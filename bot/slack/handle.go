@@ -24,6 +24,12 @@ const maxAckPayload = 20000
 // request builds the engine request for a member, with the moderator flag, name
 // and zone from users.info (cached).
 func (b *Bot) request(ctx context.Context, team, user, name, channel string) *bot.Request {
+	return b.requestArgs(ctx, team, user, name, channel, map[string]string{})
+}
+
+// requestArgs is request with args as the request's Args, for a caller
+// that has them already (no empty map made only to be dropped).
+func (b *Bot) requestArgs(ctx context.Context, team, user, name, channel string, args map[string]string) *bot.Request {
 	p := b.profile(ctx, team, user)
 	if p.name != "" {
 		name = p.name
@@ -43,7 +49,7 @@ func (b *Bot) request(ctx context.Context, team, user, name, channel string) *bo
 		Channel: channel,
 		DM:      strings.HasPrefix(channel, "D"),
 		Zone:    p.zone,
-		Args:    map[string]string{},
+		Args:    args,
 	}
 }
 
@@ -135,7 +141,7 @@ func warning(err error) *bot.Reply {
 // goroutine wait for this one, and wake again, on every command: in the
 // adapter's profile that hand-off back was a visible share of a command.)
 func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline int) *payload {
-	h := &handoff{res: make(chan answer, 1)}
+	h := &handoff{done: make(chan struct{})}
 	if b.ackBudget <= 0 {
 		h.state.Store(gaveUp)
 	}
@@ -148,7 +154,8 @@ func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline
 			b.deliver(actx, sc.ResponseURL, o) // acknowledged empty already
 			return
 		}
-		h.res <- answer{o, inline}
+		h.a = answer{o, inline}
+		close(h.done)
 		switch {
 		case !inline:
 			b.deliver(actx, sc.ResponseURL, o)
@@ -169,34 +176,43 @@ func (b *Bot) slashCommand(ctx context.Context, sc slack.SlashCommand, maxInline
 		t.Stop() // no stale tick can be received after it (Go 1.23 timers)
 		ackTimers.Put(t)
 	}()
-	var a answer
 	select {
-	case a = <-h.res:
+	case <-h.done:
 	case <-t.C:
-		a = h.giveUp()
+		if h.giveUp() {
+			return nil
+		}
 	case <-ctx.Done():
-		a = h.giveUp()
+		if h.giveUp() {
+			return nil
+		}
 	}
-	if !a.inline {
+	if !h.a.inline {
 		return nil
 	}
-	return &a.o.msg
+	return &h.a.o.msg
 }
 
 // giveUp settles that the acknowledgement goes out empty, unless the answer
-// was handed over meanwhile: then it is that answer.
-func (h *handoff) giveUp() answer {
+// was handed over meanwhile: then it waits for it (done is closed just
+// after the state is set) and reports false.
+func (h *handoff) giveUp() bool {
 	if h.state.CompareAndSwap(waiting, gaveUp) {
-		return answer{}
+		return true
 	}
-	return <-h.res // sent just after the state was set, if not already
+	<-h.done
+	return false
 }
 
 // handoff is what a slash command's two goroutines share: the answer, and
-// which of them settled whether it rides in the acknowledgement.
+// which of them settled whether it rides in the acknowledgement. (One
+// allocation with its answer, and a channel without a buffer: the answer
+// was sent on a buffered channel, which with the answer that escaped made
+// four.)
 type handoff struct {
-	state atomic.Int32 // waiting, then handedOver or gaveUp
-	res   chan answer  // the answer, once handedOver
+	state atomic.Int32  // waiting, then handedOver or gaveUp
+	a     answer        // set once handedOver, before done is closed
+	done  chan struct{} // closed once a is set
 }
 
 // States of a handoff.
@@ -244,8 +260,8 @@ func (b *Bot) commandOutcome(ctx context.Context, sc slack.SlashCommand) outcome
 	if err != nil {
 		return fail(err)
 	}
-	req := b.request(ctx, sc.TeamID, sc.UserID, sc.UserName, sc.ChannelID)
-	req.Command, req.Args = cmd.Name, args
+	req := b.requestArgs(ctx, sc.TeamID, sc.UserID, sc.UserName, sc.ChannelID, args)
+	req.Command = cmd.Name
 	o, _ := b.run(ctx, req)
 	return o
 }
