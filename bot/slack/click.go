@@ -7,12 +7,13 @@ import (
 )
 
 // A button click (block_actions) is decoded into the few fields the adapter
-// reads (interaction), rather than into slack-go's InteractionCallback: that
-// struct has a hundred-odd fields, and its decoder decodes every action
-// twice (once as a map, to tell block actions from attachment ones). Under
-// the load benchmark it was the click's largest cost after the engine. Any
-// other payload, and a click this decoding refuses, goes through slack-go's
-// decoder as before, so a refusal is still slack-go's. The fields whose
+// reads (click, which interaction takes), rather than into slack-go's
+// InteractionCallback: that struct has a hundred-odd fields, and its decoder
+// decodes every action twice (once as a map, to tell block actions from
+// attachment ones). Under the load benchmark it was the click's largest cost
+// after the engine. Any other payload, and a click this decoding refuses,
+// goes through slack-go's decoder as before, so a refusal is still
+// slack-go's, and a click decoded so is read through clickOf. The fields whose
 // types slack-go checks strictly are here with the same types, so a value
 // of the wrong type there is refused here too (TestMalformedRequests).
 
@@ -51,24 +52,61 @@ type wireClick struct {
 	} `json:"actions"`
 }
 
-// decodeInteraction decodes an interactivity payload into cb: a click
-// through wireClick, anything else (or a click wireClick refuses) with
-// slack-go's decoder.
-func decodeInteraction(payload []byte, cb *slack.InteractionCallback) error {
+// click is what interaction reads of a block_actions payload: a few
+// strings, where slack.InteractionCallback is some 3.8 KB, which a click
+// built and kept alive from its acknowledgement until it was answered.
+type click struct {
+	Type        slack.InteractionType
+	ResponseURL string
+	Team        string // team.id
+	User        string // user.id
+	UserName    string
+	UserTeam    string // user.team_id
+	Channel     string // channel.id
+	Container   string // container.type
+	Ephemeral   bool   // container.is_ephemeral
+	View        slack.ViewType
+	ViewTeam    string // view.team_id
+	// Actions are the block actions (not attachment ones), in order.
+	Actions []clickAction
+}
+
+type clickAction struct{ ActionID, Value string }
+
+// team is the workspace a click came from.
+func (c *click) team() string { return firstNonEmpty(c.Team, c.UserTeam, c.ViewTeam) }
+
+// decodeClick decodes a block_actions payload through wireClick. It reports
+// false for any other payload, and for a click wireClick refuses: those go
+// through slack-go's decoder (and clickOf) as before.
+func decodeClick(payload []byte) (click, bool) {
 	var w wireClick
 	if err := json.Unmarshal(payload, &w); err != nil || w.Type != slack.InteractionTypeBlockActions {
-		return json.Unmarshal(payload, cb)
+		return click{}, false
 	}
-	*cb = slack.InteractionCallback{Type: w.Type, ResponseURL: w.ResponseURL, TriggerID: w.TriggerID}
-	cb.Team.ID = w.Team.ID
-	cb.User.ID, cb.User.Name, cb.User.TeamID = w.User.ID, w.User.Name, w.User.TeamID
-	cb.Channel.ID, cb.Channel.Name = w.Channel.ID, w.Channel.Name
-	cb.Container.Type, cb.Container.IsEphemeral = w.Container.Type, w.Container.IsEphemeral
-	cb.View.Type, cb.View.TeamID = w.View.Type, w.View.TeamID
+	c := click{
+		Type: w.Type, ResponseURL: w.ResponseURL, Team: w.Team.ID,
+		User: w.User.ID, UserName: w.User.Name, UserTeam: w.User.TeamID, Channel: w.Channel.ID,
+		Container: w.Container.Type, Ephemeral: w.Container.IsEphemeral, View: w.View.Type, ViewTeam: w.View.TeamID,
+	}
 	for _, a := range w.Actions {
 		if a.BlockID != nil {
-			cb.ActionCallback.BlockActions = append(cb.ActionCallback.BlockActions, &slack.BlockAction{BlockID: *a.BlockID, ActionID: a.ActionID, Value: a.Value})
+			c.Actions = append(c.Actions, clickAction{a.ActionID, a.Value})
 		}
 	}
-	return nil
+	return c, true
+}
+
+// clickOf is the click in a payload slack-go decoded (Socket Mode, and
+// HTTP payloads decodeClick does not take).
+func clickOf(cb *slack.InteractionCallback) click {
+	c := click{
+		Type: cb.Type, ResponseURL: cb.ResponseURL, Team: cb.Team.ID,
+		User: cb.User.ID, UserName: cb.User.Name, UserTeam: cb.User.TeamID, Channel: cb.Channel.ID,
+		Container: cb.Container.Type, Ephemeral: cb.Container.IsEphemeral, View: cb.View.Type, ViewTeam: cb.View.TeamID,
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		c.Actions = append(c.Actions, clickAction{a.ActionID, a.Value})
+	}
+	return c
 }

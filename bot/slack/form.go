@@ -20,15 +20,27 @@ type form struct {
 	values url.Values // set when url.ParseQuery parsed the body
 }
 
-type formPair struct{ key, value string }
+type formPair struct {
+	key, value string
+	// escaped: value is still as in the body (parseKeeping), its escapes
+	// checked but not decoded.
+	escaped bool
+}
 
 // maxFormPairs is how many fields the shortcut keeps: a slash command has
 // 11, an interactivity post 1.
 const maxFormPairs = 24
 
 // parse parses body; the error is url.ParseQuery's.
-func (f *form) parse(body string) error {
-	if f.parseShort(body) {
+func (f *form) parse(body string) error { return f.parseKeeping(body, "") }
+
+// parseKeeping is parse leaving the values of key escaped, for appendValue
+// to decode where the caller wants them: an interactivity post's payload
+// (a kilobyte of escaped JSON) is decoded into a pooled buffer, not into a
+// string that was then copied again into the []byte json.Unmarshal takes.
+// A body parsed by url.ParseQuery has every value decoded already.
+func (f *form) parseKeeping(body, key string) error {
+	if f.parseShort(body, key) {
 		return nil
 	}
 	f.n = 0
@@ -39,7 +51,7 @@ func (f *form) parse(body string) error {
 
 // parseShort is url.ParseQuery's loop for a body it takes whole; it reports
 // false for any other body.
-func (f *form) parseShort(body string) bool {
+func (f *form) parseShort(body, keep string) bool {
 	for seps := 0; body != ""; seps++ {
 		// Empty fields ("&&") count too: url.ParseQuery refuses a body of
 		// too many, whatever they hold.
@@ -59,23 +71,86 @@ func (f *form) parseShort(body string) bool {
 		if k, ok = formUnescape(k); !ok {
 			return false
 		}
-		if v, ok = formUnescape(v); !ok {
+		escaped := keep != "" && k == keep
+		if escaped {
+			ok = validEscapes(v)
+		} else {
+			v, ok = formUnescape(v)
+		}
+		if !ok {
 			return false
 		}
-		f.pairs[f.n] = formPair{k, v}
+		f.pairs[f.n] = formPair{k, v, escaped}
 		f.n++
 	}
 	return true
 }
 
 // formUnescape is url.QueryUnescape, without its call (or its copy) for the
-// common value that holds no escape.
+// common value that holds no escape, and with one pass over the others
+// (appendUnescaped) where url.QueryUnescape makes two: a slash command's
+// response_url is all escapes.
 func formUnescape(s string) (string, bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, true
 	}
-	u, err := url.QueryUnescape(s)
-	return u, err == nil
+	b, ok := appendUnescaped(make([]byte, 0, len(s)), s)
+	return string(b), ok
+}
+
+// appendUnescaped appends s decoded as url.QueryUnescape decodes it ("+" a
+// space, "%XX" a byte) and reports whether it is well formed: whether
+// url.QueryUnescape would not refuse it (every "%" followed by two hex
+// digits; TestAppendUnescapedMatchesQueryUnescape).
+func appendUnescaped(dst []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] != '%' && s[j] != '+' {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		if s[j] == '+' {
+			dst = append(dst, ' ')
+			i = j + 1
+			continue
+		}
+		if j+2 >= len(s) || !ishex(s[j+1]) || !ishex(s[j+2]) {
+			return dst, false
+		}
+		dst = append(dst, unhex(s[j+1])<<4|unhex(s[j+2]))
+		i = j + 3
+	}
+	return dst, true
+}
+
+// validEscapes reports whether appendUnescaped takes s.
+func validEscapes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
+				return false
+			}
+			i += 2
+		}
+	}
+	return true
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // get is the first value of key, or "" (url.Values.Get).
@@ -85,10 +160,31 @@ func (f *form) get(key string) string {
 	}
 	for _, p := range f.pairs[:f.n] {
 		if p.key == key {
+			if p.escaped {
+				v, _ := formUnescape(p.value) // checked by parseShort
+				return v
+			}
 			return p.value
 		}
 	}
 	return ""
+}
+
+// appendValue appends the first value of key, decoded, to dst.
+func (f *form) appendValue(dst []byte, key string) []byte {
+	if f.values != nil {
+		return append(dst, f.values.Get(key)...)
+	}
+	for _, p := range f.pairs[:f.n] {
+		if p.key == key {
+			if p.escaped {
+				dst, _ = appendUnescaped(dst, p.value) // checked by parseShort
+				return dst
+			}
+			return append(dst, p.value...)
+		}
+	}
+	return dst
 }
 
 // count is how many times key was given.

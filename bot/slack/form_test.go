@@ -61,3 +61,35 @@ func TestFormMatchesParseQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendUnescapedMatchesQueryUnescape holds the form's decoding of an
+// escaped value, and parseKeeping's check of one left escaped, to
+// url.QueryUnescape on generated values, good and bad.
+func TestAppendUnescapedMatchesQueryUnescape(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 4))
+	pieces := []string{"%", "%2", "%41", "%4a", "%4A", "%zz", "%g1", "%1g", "+", "a", "é", "%E2%80%8B", "\xff", " ", "%%", "%25", "https://hooks.slack.com/commands/T1/2/x", `{"type":"block_actions"}`}
+	for range 50000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		want, werr := url.QueryUnescape(s)
+		got, ok := formUnescape(s)
+		if ok != (werr == nil) || ok && got != want {
+			t.Fatalf("%q: %q %v, url.QueryUnescape %q %v", s, got, ok, want, werr)
+		}
+		if validEscapes(s) != ok {
+			t.Fatalf("%q: validEscapes %v, url.QueryUnescape's error %v", s, validEscapes(s), werr)
+		}
+		body := "a=1&payload=" + s + "&b=2"
+		var f, g form
+		ferr, gerr := f.parse(body), g.parseKeeping(body, "payload")
+		if (ferr == nil) != (gerr == nil) {
+			t.Fatalf("%q: parseKeeping error %v, parse's %v", body, gerr, ferr)
+		}
+		if ferr == nil && (g.get("payload") != f.get("payload") || string(g.appendValue([]byte("x"), "payload")) != "x"+f.get("payload") || g.get("b") != f.get("b")) {
+			t.Fatalf("%q: parseKeeping's payload %q, parse's %q", body, g.get("payload"), f.get("payload"))
+		}
+	}
+}

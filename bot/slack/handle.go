@@ -332,42 +332,42 @@ func (b *Bot) respond(ctx context.Context, responseURL string, p payload) error 
 // cannot become public); on a message others see, it is a new ephemeral
 // message. A click on the App Home tab re-publishes the tab with the answer on
 // top.
-func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) {
-	if cb.Type != slack.InteractionTypeBlockActions {
+func (b *Bot) interaction(ctx context.Context, c *click) {
+	if c.Type != slack.InteractionTypeBlockActions {
 		return
 	}
-	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
+	team := c.team()
 	if team != "" && !b.serves(team) {
-		b.deliver(ctx, cb.ResponseURL, outcome{msg: errorPayload(notServed), team: team, user: cb.User.ID, channel: cb.Channel.ID})
+		b.deliver(ctx, c.ResponseURL, outcome{msg: errorPayload(notServed), team: team, user: c.User, channel: c.Channel})
 		return
 	}
-	for _, a := range cb.ActionCallback.BlockActions {
+	for _, a := range c.Actions {
 		action := firstNonEmpty(a.Value, a.ActionID)
-		if team == "" || cb.User.ID == "" {
+		if team == "" || c.User == "" {
 			b.log.Warn("slack interaction without team or user; ignored")
 			return
 		}
-		req := b.request(ctx, team, cb.User.ID, cb.User.Name, cb.Channel.ID)
+		req := b.request(ctx, team, c.User, c.UserName, c.Channel)
 		var o outcome
 		var reply *bot.Reply
 		if cmd, args, err := bot.ParseAction(action); err != nil {
-			o = outcome{msg: errorPayload(bot.ErrorMessage(err)), team: team, user: cb.User.ID, channel: cb.Channel.ID}
+			o = outcome{msg: errorPayload(bot.ErrorMessage(err)), team: team, user: c.User, channel: c.Channel}
 			reply = warning(err)
 		} else {
 			req.Command, req.Args = cmd.Name, args
 			o, reply = b.run(ctx, req)
 		}
-		if cb.View.Type == slack.VTHomeTab || cb.Container.Type == "view" {
+		if c.View == slack.VTHomeTab || c.Container == "view" {
 			b.publishHome(ctx, req, reply)
 			if o.image != nil {
 				b.sendImage(ctx, o)
 			}
 			continue
 		}
-		if o.answered && !o.public && cb.Container.IsEphemeral && cb.ResponseURL != "" {
+		if o.answered && !o.public && c.Ephemeral && c.ResponseURL != "" {
 			o.msg.ReplaceOriginal = true
 		}
-		b.deliver(ctx, cb.ResponseURL, o)
+		b.deliver(ctx, c.ResponseURL, o)
 	}
 }
 

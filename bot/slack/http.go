@@ -239,7 +239,7 @@ func (b *Bot) recorded(team string) bool { return team != "" && b.serves(team) }
 
 func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	var form form
-	if err := form.parse(string(body)); err != nil {
+	if err := form.parseKeeping(string(body), "payload"); err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return false
 	}
@@ -247,19 +247,34 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, "malformed form: one payload field expected", http.StatusBadRequest)
 		return false
 	}
-	var cb slack.InteractionCallback
-	if err := decodeInteraction([]byte(form.get("payload")), &cb); err != nil {
-		http.Error(w, "malformed payload", http.StatusBadRequest)
-		return false
+	// The payload is decoded into a pooled buffer: the decoders copy what
+	// they keep out of it.
+	buf := ackBufs.Get().(*[]byte)
+	data := form.appendValue((*buf)[:0], "payload")
+	defer func() {
+		if cap(data) <= maxPooledAck {
+			*buf = data[:0]
+			ackBufs.Put(buf)
+		}
+	}()
+	c, ok := decodeClick(data)
+	var cb *slack.InteractionCallback
+	if !ok {
+		cb = new(slack.InteractionCallback)
+		if err := json.Unmarshal(data, cb); err != nil {
+			http.Error(w, "malformed payload", http.StatusBadRequest)
+			return false
+		}
+		c = clickOf(cb)
 	}
-	team := firstNonEmpty(cb.Team.ID, cb.User.TeamID, cb.View.TeamID)
-	if cb.Type == "" || !slackID(cb.User.ID) || (team != "" && !slackID(team)) || (cb.Channel.ID != "" && !slackID(cb.Channel.ID)) {
+	team := c.team()
+	if c.Type == "" || !slackID(c.User) || (team != "" && !slackID(team)) || (c.Channel != "" && !slackID(c.Channel)) {
 		http.Error(w, "malformed payload: a type and a Slack user id are required", http.StatusBadRequest)
 		return false
 	}
-	if cb.Type == slack.InteractionTypeViewSubmission {
+	if c.Type == slack.InteractionTypeViewSubmission {
 		// The answer decides whether the modal closes.
-		if resp := b.viewSubmission(cb); resp != nil {
+		if resp := b.viewSubmission(*cb); resp != nil {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			_ = json.NewEncoder(w).Encode(resp)
 			return b.recorded(team)
@@ -270,7 +285,7 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 	w.WriteHeader(http.StatusOK)
 	// The click is acknowledged now and run after; Slack has its answer, so
 	// a replay of it is one to refuse even while the engine still works.
-	return b.async(func(ctx context.Context) { b.interaction(ctx, cb) }) && b.recorded(team)
+	return b.async(func(ctx context.Context) { b.interaction(ctx, &c) }) && b.recorded(team)
 }
 
 func (b *Bot) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) bool {

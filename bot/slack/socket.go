@@ -105,7 +105,8 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, ev socketm
 			return
 		}
 		b.ack(ctx, sm, req, nil)
-		b.async(func(actx context.Context) { b.interaction(actx, data) })
+		c := clickOf(&data)
+		b.async(func(actx context.Context) { b.interaction(actx, &c) })
 	default:
 		b.ack(ctx, sm, req, nil)
 	}
