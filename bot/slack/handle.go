@@ -308,11 +308,21 @@ func (b *Bot) sendImage(ctx context.Context, o outcome) {
 
 // respond posts a message to a response_url.
 func (b *Bot) respond(ctx context.Context, responseURL string, p payload) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(p.json()))
+	body := &postBody{buf: ackBufs.Get().(*[]byte)}
+	data := p.appendJSON((*body.buf)[:0])
+	*body.buf = data
+	body.r.Reset(data)
+	body.refs.Store(2) // this call's, and the transport's until it closes the body
+	defer body.release()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, body)
 	if err != nil {
+		body.release() // no transport to close it
 		return fmt.Errorf("response_url: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	// What NewRequest sets for a *bytes.Reader: the length (so the post is
+	// not chunked) and a way to send it again (a 307 or 308 redirect).
+	req.ContentLength, req.GetBody = int64(len(data)), body.copy
+	req.Header["Content-Type"] = jsonUTF8
 	res, err := b.httpc.Do(req)
 	if err != nil {
 		return fmt.Errorf("response_url: %w", err)
@@ -323,6 +333,46 @@ func (b *Bot) respond(ctx context.Context, responseURL string, p payload) error 
 		return fmt.Errorf("response_url: status %d", res.StatusCode)
 	}
 	return nil
+}
+
+// postBody is a response_url post's body, encoded into a pooled buffer
+// (ackBufs) rather than a new 4 KB one each time. The transport may still
+// read a request's body after Client.Do returns (when the answer came before
+// the body was all sent), and says it is done with it by closing it; so the
+// buffer goes back only once respond has returned and the body was closed
+// (refs). A postBody is not reused, so a second Close is only ignored.
+type postBody struct {
+	buf    *[]byte
+	r      bytes.Reader
+	refs   atomic.Int32
+	closed atomic.Bool
+}
+
+func (p *postBody) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// Close gives the transport's hold on the buffer up, once.
+func (p *postBody) Close() error {
+	if p.closed.CompareAndSwap(false, true) {
+		p.release()
+	}
+	return nil
+}
+
+// copy is the body again for a redirect, in a buffer of its own: the
+// client may send it after respond returned and the buffer went back.
+// Client.Do calls it before it returns, while the buffer is still held.
+func (p *postBody) copy() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(bytes.Clone(*p.buf))), nil
+}
+
+func (p *postBody) release() {
+	if p.refs.Add(-1) != 0 {
+		return
+	}
+	if data := *p.buf; cap(data) <= maxPooledAck { // a rare huge answer's is left to the collector
+		*p.buf = data[:0]
+		ackBufs.Put(p.buf)
+	}
 }
 
 // interaction runs the buttons of a block_actions payload, after the
