@@ -21,6 +21,13 @@ import (
 
 // appendResponse appends r as JSON to dst.
 func appendResponse(dst []byte, r *response) ([]byte, error) {
+	if d, ok := r.Data.(*replyData); ok {
+		dst = append(dst, `{"type":`...)
+		dst = strconv.AppendInt(dst, int64(r.Type), 10)
+		dst = append(dst, `,"data":`...)
+		dst = d.appendTo(dst)
+		return append(dst, '}'), nil
+	}
 	m, ok := r.Data.(*message)
 	if !ok || m == nil || !m.plain() {
 		data, err := json.Marshal(r)

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -19,9 +20,12 @@ const maxBody = 64 << 10
 
 // answerSize is what an answer's buffer starts with: a full answer (an
 // embed with fields and five buttons) is 1-2 KB, so one allocation is
-// usually all it takes. The buffer is kept for replays (seen), so it is not
-// pooled.
+// usually all it takes.
 const answerSize = 2048
+
+// answerBufs are the buffers answers are encoded in, before the copy of
+// exactly their size that is kept for replays.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, answerSize); return &b }}
 
 // maxSkew is how far a request's signed timestamp may be from our clock.
 const maxSkew = 5 * time.Minute
@@ -128,7 +132,15 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	answered := false
 	b.serve(&in, false, func(resp *response) {
 		answered = true
-		data, err := appendResponse(make([]byte, 0, answerSize), resp)
+		buf := answerBufs.Get().(*[]byte)
+		data, err := appendResponse((*buf)[:0], resp)
+		if cap(data) <= maxBody { // not kept if an outsized answer grew it
+			*buf = data[:0]
+			defer answerBufs.Put(buf)
+		}
+		// Replays are answered with data (seen), so it is kept in a copy
+		// of its own size, not in the pooled buffer.
+		data = bytes.Clone(data)
 		if err != nil {
 			b.log.Error("discord: encode interaction response", "err", err)
 			data, _ = json.Marshal(&response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: textMessage("Something went wrong on our side; please try again.")})

@@ -249,53 +249,76 @@ var drawnBars = func() (out [barCells + 1]string) {
 }()
 
 // links lists resources as markdown links, as many as fit in one field.
-// Each line's length is worked out before it is written, so nothing is
-// built that does not fit (it was a string per line and a Sprintf per
-// link, for the note's length, before).
 func links(ls []bot.Link) string {
 	var b strings.Builder
+	writeLinks(ls, func(s string) { b.WriteString(s) })
+	return b.String()
+}
+
+// writeLinks writes links' value through write, piece by piece, and
+// returns its length in bytes; the direct answer encoder (answer.go)
+// writes the pieces JSON-escaped into the answer, render into a string.
+// Each line's length is worked out before it is written, so nothing is
+// written that does not fit. Every piece a caller's text is in (title,
+// url, kind) is written between pieces of ASCII, which appendInner
+// relies on.
+func writeLinks(ls []bot.Link, write func(string)) int {
+	n := 0 // bytes written
 	for i, l := range ls {
 		title := escapeLinkText(clip(l.Title, 200))
 		web := (strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://")) && len(l.URL) <= 500
-		n := len("• ") + len(title) // "• title", or "• [title](url)" for a web link
+		line := len("• ") + len(title) // "• title", or "• [title](url)" for a web link
 		if web {
-			n += len("[]()") + len(l.URL)
+			line += len("[]()") + len(l.URL)
 		}
 		if l.Kind != "" {
-			n += len(" · ") + len(l.Kind)
+			line += len(" · ") + len(l.Kind)
 		}
 		reserve := 0
 		if rest := len(ls) - i - 1; rest > 0 {
-			reserve = len("\n…and  more") + len(strconv.Itoa(rest))
+			reserve = len("\n…and  more") + digits(rest)
 		}
-		if b.Len()+1+n+reserve > maxFieldValue {
-			if b.Len() > 0 {
-				b.WriteByte('\n')
+		if n+1+line+reserve > maxFieldValue {
+			if n > 0 {
+				write("\n")
+				n++
 			}
-			b.WriteString("…and ")
-			b.WriteString(strconv.Itoa(len(ls) - i))
-			b.WriteString(" more")
-			break
+			more := strconv.Itoa(len(ls) - i)
+			write("…and ")
+			write(more)
+			write(" more")
+			return n + len("…and  more") + len(more)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
+		if n > 0 {
+			write("\n")
+			n++
 		}
-		b.WriteString("• ")
+		write("• ")
 		if web {
-			b.WriteByte('[')
-			b.WriteString(title)
-			b.WriteString("](")
-			b.WriteString(l.URL)
-			b.WriteByte(')')
+			write("[")
+			write(title)
+			write("](")
+			write(l.URL)
+			write(")")
 		} else {
-			b.WriteString(title)
+			write(title)
 		}
 		if l.Kind != "" {
-			b.WriteString(" · ")
-			b.WriteString(l.Kind)
+			write(" · ")
+			write(l.Kind)
 		}
+		n += line
 	}
-	return b.String()
+	return n
+}
+
+// digits is len(strconv.Itoa(n)) for n >= 0, without building the string.
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 var linkTextEscaper = strings.NewReplacer("[", "(", "]", ")")

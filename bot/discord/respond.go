@@ -175,12 +175,20 @@ func (b *Bot) answer(in *discordgo.Interaction, res result, req *bot.Request, up
 		return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: errorMessage(res.err)}
 	}
 	upd = upd && res.reply != nil && !res.reply.Public
+	typ := discordgo.InteractionResponseChannelMessageWithSource
+	if upd {
+		typ = discordgo.InteractionResponseUpdateMessage
+	}
+	if res.reply != nil && res.reply.File == nil {
+		// Encoded straight from the reply (reply_encode.go), as render
+		// would have it.
+		return &response{Type: typ, Data: &replyData{r: res.reply, guild: req.Space.ID, owner: viewer(in, req, upd), upd: upd}}
+	}
 	m := render(res.reply, req.Space.ID, viewer(in, req, upd))
 	if upd {
 		m.Flags = 0 // an update keeps the message's own visibility
-		return &response{Type: discordgo.InteractionResponseUpdateMessage, Data: m}
 	}
-	return &response{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: m}
+	return &response{Type: typ, Data: m}
 }
 
 // viewer is the owner of the moderator buttons on the message an answer
