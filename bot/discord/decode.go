@@ -73,11 +73,15 @@ var errNoData = errors.New("interaction without data")
 // data is missing or does not decode; other types keep no data. Unlike it,
 // it refuses ids that are not snowflakes.
 func decodeInteraction(body []byte, in *discordgo.Interaction) error {
-	var w wireInteraction
-	if !fastDecode(body, &w) { // fastdecode.go: the usual body, in one pass
-		if err := json.Unmarshal(body, &w); err != nil {
+	w, ok := fastDecode(body, new(wireArena))
+	if !ok { // fastdecode.go: the usual body, in one pass
+		// A pointer of its own for encoding/json, which moves what it
+		// decodes into to the heap: w stays on the stack.
+		u := new(wireInteraction)
+		if err := json.Unmarshal(body, u); err != nil {
 			return err
 		}
+		w = *u
 	}
 	// Discord's ids are decimal snowflakes; a zero-width or right-to-left
 	// character in one is not a Discord request, and must not become a
@@ -99,7 +103,17 @@ func decodeInteraction(body []byte, in *discordgo.Interaction) error {
 		in.Message = &discordgo.Message{Flags: w.Message.Flags}
 	}
 	if w.Member != nil {
-		in.Member = &discordgo.Member{Nick: w.Member.Nick, Permissions: w.Member.Permissions, User: w.Member.User.user()}
+		if u := w.Member.User; u != nil {
+			// The member and its user in one allocation.
+			mu := &struct {
+				m discordgo.Member
+				u discordgo.User
+			}{u: discordgo.User{ID: u.ID, Username: u.Username, GlobalName: u.GlobalName}}
+			mu.m = discordgo.Member{Nick: w.Member.Nick, Permissions: w.Member.Permissions, User: &mu.u}
+			in.Member = &mu.m
+		} else {
+			in.Member = &discordgo.Member{Nick: w.Member.Nick, Permissions: w.Member.Permissions}
+		}
 	}
 	in.User = w.User.user()
 	switch w.Type {

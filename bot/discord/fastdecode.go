@@ -28,13 +28,16 @@ import (
 //
 // FuzzFastDecode holds it to json.Unmarshal: whatever it accepts, it
 // decodes to the same wireInteraction.
-func fastDecode(body []byte, w *wireInteraction) bool {
-	d := fastDec{b: body}
+//
+// The structs out points to are a's, a fresh one each call: one allocation
+// for them all, where one each (data, member, its user) was a third of the
+// decoder's.
+func fastDecode(body []byte, a *wireArena) (out wireInteraction, ok bool) {
+	d := fastDec{b: body, a: a}
 	d.ws()
 	if !d.peek('{') {
-		return false
+		return wireInteraction{}, false
 	}
-	var out wireInteraction
 	if !d.object(topKeys, func(k int) bool {
 		switch k {
 		case 0:
@@ -44,30 +47,29 @@ func fastDecode(body []byte, w *wireInteraction) bool {
 		case 2:
 			return d.uint8Of(func(n uint8) { out.Type = discordgo.InteractionType(n) })
 		case 3:
-			return d.ptr(func() bool { out.Data = &wireData{}; return d.data(out.Data) })
+			return d.ptr(func() bool { out.Data = &d.a.data; return d.data(out.Data) })
 		case 4:
 			return d.str(&out.GuildID)
 		case 5:
 			return d.str(&out.ChannelID)
 		case 6:
-			return d.ptr(func() bool { out.Message = &wireMessage{}; return d.message(out.Message) })
+			return d.ptr(func() bool { out.Message = &d.a.message; return d.message(out.Message) })
 		case 7:
-			return d.ptr(func() bool { out.Member = &wireMember{}; return d.member(out.Member) })
+			return d.ptr(func() bool { out.Member = &d.a.member; return d.member(out.Member) })
 		case 8:
-			return d.ptr(func() bool { out.User = &wireUser{}; return d.user(out.User) })
+			return d.ptr(func() bool { out.User = &d.a.user; return d.user(out.User) })
 		case 9:
 			return d.str(&out.Token)
 		}
 		return false
 	}) {
-		return false
+		return wireInteraction{}, false
 	}
 	d.ws()
 	if d.i != len(d.b) {
-		return false
+		return wireInteraction{}, false
 	}
-	*w = out
-	return true
+	return out, true
 }
 
 // The keys of each struct fastDecode fills, in the order its switch reads.
@@ -87,6 +89,16 @@ type fastDec struct {
 	b     []byte
 	i     int
 	depth int
+	a     *wireArena
+}
+
+// wireArena holds the structs a wireInteraction from fastDecode points to.
+// A key given twice makes fastDecode give up, so each is filled once.
+type wireArena struct {
+	data             wireData
+	message          wireMessage
+	member           wireMember
+	user, memberUser wireUser
 }
 
 func (d *fastDec) ws() {
@@ -328,7 +340,7 @@ func (d *fastDec) member(m *wireMember) bool {
 	return d.object(memberKeys, func(k int) bool {
 		switch k {
 		case 0:
-			return d.ptr(func() bool { m.User = &wireUser{}; return d.user(m.User) })
+			return d.ptr(func() bool { m.User = &d.a.memberUser; return d.user(m.User) })
 		case 1:
 			return d.str(&m.Nick)
 		case 2:

@@ -152,12 +152,15 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 		if opt == nil {
 			return nil, bot.Errorf(bot.Invalid, "/%s %s has no option %q. Usage: %s", data.Name, cmd.Name, clipRunes(o.Name, 32), cmd.Usage())
 		}
-		wrongType := bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
+		// Built only when refused: every option paid for a Sprintf before.
+		wrongType := func() error {
+			return bot.Errorf(bot.Invalid, "The %s option has the wrong type; Discord may still show an old version of this command. Try again in a minute.", opt.Name)
+		}
 		if o.Focused {
 			// What is typed so far comes as text, whatever the type.
 			v, ok := o.Value.(string)
 			if !ok || o.Type != optionType(opt.Kind) {
-				return nil, wrongType
+				return nil, wrongType()
 			}
 			f = &focus{option: o.Name, partial: clipRunes(v, maxPartial)}
 			continue
@@ -180,7 +183,7 @@ func commandRequest(req *bot.Request, data discordgo.ApplicationCommandInteracti
 			if autocomplete {
 				continue
 			}
-			return nil, wrongType
+			return nil, wrongType()
 		}
 		if n := utf8.RuneCountInString(v); n > bot.MaxTextLen {
 			return nil, bot.Errorf(bot.Invalid, "The %s is too long (%d characters; the limit is %d).", opt.Name, n, bot.MaxTextLen)

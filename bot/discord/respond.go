@@ -182,7 +182,12 @@ func (b *Bot) answer(in *discordgo.Interaction, res result, req *bot.Request, up
 	if res.reply != nil && res.reply.File == nil {
 		// Encoded straight from the reply (reply_encode.go), as render
 		// would have it.
-		return &response{Type: typ, Data: &replyData{r: res.reply, guild: req.Space.ID, owner: viewer(in, req, upd), upd: upd}}
+		rd := &struct { // one allocation for the two
+			resp response
+			data replyData
+		}{data: replyData{r: res.reply, guild: req.Space.ID, owner: viewer(in, req, upd), upd: upd}}
+		rd.resp = response{Type: typ, Data: &rd.data}
+		return &rd.resp
 	}
 	m := render(res.reply, req.Space.ID, viewer(in, req, upd))
 	if upd {
