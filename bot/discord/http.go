@@ -27,6 +27,16 @@ const answerSize = 2048
 // exactly their size that is kept for replays.
 var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, answerSize); return &b }}
 
+// bodyBufs are the buffers request bodies are read into. One the size of a
+// usual interaction (a few KB) never grows.
+var bodyBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+
+func putBody(b *bytes.Buffer) {
+	if b.Cap() <= 2*maxBody { // what reading maxBody can grow it to
+		bodyBufs.Put(b)
+	}
+}
+
 // maxSkew is how far a request's signed timestamp may be from our clock.
 const maxSkew = 5 * time.Minute
 
@@ -55,7 +65,13 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "interactions are application/json", http.StatusUnsupportedMediaType)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	// The body is read into a pooled buffer: nothing keeps it past this
+	// call (verify copies it, decoding copies what it keeps).
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

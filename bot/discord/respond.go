@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -82,8 +83,11 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 			close(deferred)
 		}
 	}()
-	t := time.NewTimer(b.deferAfter)
-	defer t.Stop()
+	t := deferTimer(b.deferAfter)
+	defer func() {
+		t.Stop() // no stale tick after this (Go 1.23 timers): safe to reuse
+		deferTimers.Put(t)
+	}()
 	select {
 	case res := <-done:
 		resp := b.answer(in, res, req, upd)
@@ -102,6 +106,19 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 		planned = true
 		deferred <- plan{upd: upd, ephemeral: true}
 	}
+}
+
+// deferTimers are serve's timers, stopped, kept between interactions: a new
+// one was two allocations per interaction.
+var deferTimers sync.Pool
+
+// deferTimer is a timer from deferTimers (or a new one) set to fire after d.
+func deferTimer(d time.Duration) *time.Timer {
+	if t, ok := deferTimers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
 }
 
 // interactionLog is the logger of what serve logs about in (and req, once
