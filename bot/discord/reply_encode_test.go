@@ -147,3 +147,27 @@ func FuzzReplyData(f *testing.F) {
 		}
 	})
 }
+
+// TestWithFileIsAnswersFiles: the worker and serve decide by withFile
+// whether an answer must be deferred for its file; it must say what
+// answer's files say.
+func TestWithFileIsAnswersFiles(t *testing.T) {
+	b := &Bot{}
+	in := &discordgo.Interaction{ID: "1", Type: discordgo.InteractionApplicationCommand, GuildID: "111"}
+	req := &bot.Request{Space: bot.Space{Platform: bot.PlatformDiscord, ID: "111"}, Member: "201", Command: "next"}
+	for i, res := range []result{
+		{reply: &bot.Reply{Title: "x"}},
+		{reply: &bot.Reply{Title: "x", File: &bot.File{Name: "c.png", Type: "image/png", Data: pngBytes}}},
+		{reply: &bot.Reply{File: &bot.File{Name: "c.png", Type: "image/png", Data: pngBytes}, Public: true}},
+		{reply: &bot.Reply{Title: "x", File: &bot.File{Name: "c.png"}}}, // no bytes: no file
+		{reply: &bot.Reply{File: &bot.File{Name: "notes.txt", Type: "text/plain", Data: []byte("n")}}},
+		{},
+		{err: bot.Errorf(bot.Invalid, "no")},
+	} {
+		for _, upd := range []bool{false, true} {
+			if got, want := withFile(res), len(b.answer(in, res, req, upd).files()) > 0; got != want {
+				t.Errorf("#%d: withFile = %v, answer has files: %v", i, got, want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -56,7 +57,20 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 	upd := updatesMessage(in, req)
 	att := attached(in)
 	// One background goroutine runs the engine and, if serve deferred,
-	// finishes the interaction; serve tells it which over deferred.
+	// finishes the interaction; serve tells it how over deferred. When the
+	// engine answers in time, and its answer needs no deferral (withFile),
+	// the worker does not wait to hear that: it leaves its result in done
+	// and returns to the pool at once, unless serve has deferred already
+	// (state settles which came first). Waiting in every case cost each
+	// interaction one more wake-up of the worker after the answer, and the
+	// next interaction often found no worker back in the pool, and started
+	// a goroutine.
+	const (
+		waiting   = iota // serve waits for the engine
+		left             // the worker left its result in done and returned
+		deferring        // serve deferred: the worker waits for the plan
+	)
+	var state atomic.Int32
 	done := make(chan result, 1)
 	deferred := make(chan plan, 1)
 	ok := b.spawn(func() {
@@ -67,6 +81,9 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 		}()
 		res := b.run(req, att)
 		done <- res
+		if (filesOK || !withFile(res)) && state.CompareAndSwap(waiting, left) {
+			return // serve answers with res
+		}
 		if p, ok := <-deferred; ok {
 			if err := b.finish(in, req, p, res); err != nil {
 				b.interactionLog(in, req).Error("discord deferred answer failed", "err", err)
@@ -88,24 +105,34 @@ func (b *Bot) serve(in *discordgo.Interaction, filesOK bool, first func(*respons
 		t.Stop() // no stale tick after this (Go 1.23 timers): safe to reuse
 		deferTimers.Put(t)
 	}()
+	var res result
 	select {
-	case res := <-done:
-		resp := b.answer(in, res, req, upd)
-		if filesOK || len(resp.files()) == 0 {
-			first(resp)
+	case res = <-done:
+	case <-t.C:
+		if state.CompareAndSwap(waiting, deferring) {
+			// The reply's privacy is not known yet: defer privately; a
+			// public reply then goes as a follow-up (see finish).
+			first(deferral(upd, true))
+			planned = true
+			deferred <- plan{upd: upd, ephemeral: true}
 			return
 		}
-		public := res.reply != nil && res.reply.Public
-		first(deferral(upd && !public, !public))
-		planned = true
-		deferred <- plan{upd: upd && !public, ephemeral: !public}
-	case <-t.C:
-		// The reply's privacy is not known yet: defer privately; a public
-		// reply then goes as a follow-up (see finish).
-		first(deferral(upd, true))
-		planned = true
-		deferred <- plan{upd: upd, ephemeral: true}
+		res = <-done // the worker left its result as the timer fired
 	}
+	if filesOK || !withFile(res) {
+		first(b.answer(in, res, req, upd))
+		return
+	}
+	public := res.reply != nil && res.reply.Public
+	first(deferral(upd && !public, !public))
+	planned = true
+	deferred <- plan{upd: upd && !public, ephemeral: !public}
+}
+
+// withFile reports whether the answer for res carries a file (answer's
+// files), which an HTTP response cannot: an image reply (render).
+func withFile(res result) bool {
+	return res.err == nil && res.reply != nil && res.reply.File != nil && len(res.reply.File.Data) > 0
 }
 
 // deferTimers are serve's timers, stopped, kept between interactions: a new
