@@ -132,3 +132,29 @@ func TestBatcher_LingersForTheNextWrite(t *testing.T) {
 		t.Errorf("%d keys committed, want 3", n)
 	}
 }
+
+// TestHoldFor: after a small commit the next one waits up to three times
+// as long as it took, counted from its end and at most 8 delays; after a
+// big one (writers waiting on each other) or none, just the delay.
+func TestHoldFor(t *testing.T) {
+	const d = 500 * time.Microsecond
+	ms := time.Millisecond
+	for _, c := range []struct {
+		n           int
+		took, since time.Duration
+		want        time.Duration
+	}{
+		{n: 0, took: ms, want: d},                      // no commit yet
+		{n: 1, took: ms, want: 3 * ms},                 // a small commit, just ended
+		{n: 8, took: ms, since: 2 * ms, want: ms},      // its end was 2 ms ago
+		{n: 8, took: ms, since: 10 * ms, want: d},      // long ago: the delay
+		{n: 9, took: ms, want: d},                      // writers waiting on each other
+		{n: 3, took: 100 * time.Microsecond, want: d},  // a fast disk: never less than the delay
+		{n: 3, took: 20 * ms, want: 8 * d},             // a slow disk: at most 8 delays
+		{n: 3, took: 20 * ms, since: 3 * ms, want: ms}, // ... counted from the end
+	} {
+		if got := holdFor(d, c.n, c.took, c.since); got != c.want {
+			t.Errorf("holdFor(n=%d, took %v, since %v) = %v, want %v", c.n, c.took, c.since, got, c.want)
+		}
+	}
+}
