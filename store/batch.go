@@ -174,18 +174,7 @@ func holdFor(delay time.Duration, n int, took, since time.Duration) time.Duratio
 func (b *batcher) idle(d time.Duration) bool {
 	b.mu.Lock()
 	if len(b.calls) == 0 {
-		b.want = 1
-		select {
-		case <-b.full: // a stale wake-up from an earlier wait
-		default:
-		}
-		b.mu.Unlock()
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-b.full:
-			t.Stop()
-		}
+		b.awaitLocked(1, d)
 		b.mu.Lock()
 	}
 	came := len(b.calls) > 0
@@ -208,13 +197,19 @@ func (b *batcher) wait(want int, delay time.Duration, paced bool) {
 		b.mu.Unlock()
 		return
 	}
+	b.awaitLocked(want, delay)
+}
+
+// awaitLocked waits up to d for want calls (do wakes it), with b.mu held
+// on entry; it returns with b.mu released.
+func (b *batcher) awaitLocked(want int, d time.Duration) {
 	b.want = want
 	select {
 	case <-b.full: // a stale wake-up from an earlier wait
 	default:
 	}
 	b.mu.Unlock()
-	t := time.NewTimer(delay)
+	t := time.NewTimer(d)
 	select {
 	case <-t.C:
 	case <-b.full:
