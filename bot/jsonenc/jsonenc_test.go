@@ -12,6 +12,9 @@ import (
 func TestAppendStringIsEncodingJSON(t *testing.T) {
 	cases := []string{"", "plain", `"quoted" \ back`, "<b>&</b>", "tab\tnl\ncr\rbs\bff\f", "\x00\x01\x1f\x7f",
 		"line\u2028para\u2029", "bad \xff\xfe utf8", "émoji 🎉 and ‮rtl‬ and ​zw", "\xed\xa0\x80 surrogate"}
+	for b := range 256 { // every byte alone, and between plain text
+		cases = append(cases, string([]byte{byte(b)}), "a"+string([]byte{byte(b)})+"z")
+	}
 	rng := rand.New(rand.NewSource(1))
 	for range 2000 {
 		b := make([]byte, rng.Intn(24))
