@@ -78,8 +78,17 @@ func (c *click) team() string { return firstNonEmpty(c.Team, c.UserTeam, c.ViewT
 
 // decodeClick decodes a block_actions payload through wireClick. It reports
 // false for any other payload, and for a click wireClick refuses: those go
-// through slack-go's decoder (and clickOf) as before.
+// through slack-go's decoder (and clickOf) as before. The usual click is
+// decoded by fastClick, the rest by decodeClickJSON.
 func decodeClick(payload []byte) (click, bool) {
+	if c, ok := fastClick(payload); ok {
+		return c, true
+	}
+	return decodeClickJSON(payload)
+}
+
+// decodeClickJSON is decodeClick through encoding/json.
+func decodeClickJSON(payload []byte) (click, bool) {
 	var w wireClick
 	if err := json.Unmarshal(payload, &w); err != nil || w.Type != slack.InteractionTypeBlockActions {
 		return click{}, false
