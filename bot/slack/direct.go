@@ -1,9 +1,11 @@
 package slack
 
 import (
+	"hash/maphash"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/studybot/studybot/bot"
@@ -316,13 +318,48 @@ func (w *blockWriter) linkLine(l bot.Link) {
 // webLink reports whether linkLine makes a link of u: an http or https URL
 // url.Parse takes, with none of the characters that would end Slack's
 // <url|title> early. url.Parse lower-cases the scheme, so any other URL
-// is told from its first bytes without parsing it.
+// is told from its first bytes without parsing it. The verdict on a web
+// URL is kept (webLinks): replies show the same roadmap links again and
+// again, and url.Parse (allocating the URL it returns) was a third of
+// encoding a link line in the adapter's profile.
 func webLink(u string) bool {
 	if !hasPrefixFold(u, "http:") && !hasPrefixFold(u, "https:") {
 		return false
 	}
+	if len(u) > maxCachedLink {
+		return parseWebLink(u)
+	}
+	slot := &webLinks[maphash.String(webLinkSeed, u)%uint64(len(webLinks))]
+	if v := slot.Load(); v != nil && v.url == u {
+		return v.link
+	}
+	link := parseWebLink(u)
+	// A clone: u may be part of a larger string (a roadmap file) the
+	// cache should not keep alive.
+	slot.Store(&webLinkVerdict{strings.Clone(u), link})
+	return link
+}
+
+// parseWebLink is webLink without the cache.
+func parseWebLink(u string) bool {
 	p, err := url.Parse(u)
 	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && !strings.ContainsAny(u, "<>| \n")
+}
+
+// webLinks holds webLink's latest verdicts, one per slot: a URL is in the
+// slot its hash picks, replacing the one that was there. The verdict is
+// a function of the URL alone, so a slot only saves the parse.
+var (
+	webLinks    [256]atomic.Pointer[webLinkVerdict]
+	webLinkSeed = maphash.MakeSeed()
+)
+
+// maxCachedLink bounds the URLs webLinks keeps, and so its size.
+const maxCachedLink = 512
+
+type webLinkVerdict struct {
+	url  string
+	link bool
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/studybot/studybot/bot"
@@ -163,4 +165,53 @@ func FuzzAppendReply(f *testing.F) {
 		}
 		checkDirect(t, "fuzzed reply", rep, public)
 	})
+}
+
+// TestWebLinkCache holds webLink (its cache cold, warm, and its slots taken
+// by other URLs in between) to the check blocks' linkLine makes, on many
+// URLs, some used at once from several goroutines.
+func TestWebLinkCache(t *testing.T) {
+	want := func(u string) bool {
+		p, err := url.Parse(u)
+		return err == nil && (p.Scheme == "https" || p.Scheme == "http") && !strings.ContainsAny(u, "<>| \n")
+	}
+	parts := []string{"http", "https", "HTTPS", "hTTp", "ftp", ":", "://", "//", "/", "example.com", "[::1]", "[::1", ":80", ":x", "%", "%2", "%20", "%zz", "?q=1", "#f", "|", "<", ">", " ", "\n", "\x7f", "é", "@", "user:pw@", "a", ".", "-", strings.Repeat("x", 300)}
+	r := rand.New(rand.NewPCG(5, 9))
+	urls := []string{"", "http:", "https:", "https://example.com", "https://example.com/a b", "http://[::1]:80/", "https://%zz", strings.Repeat("https://a/", 60)}
+	for range 5000 {
+		var b strings.Builder
+		if r.IntN(2) == 0 {
+			b.WriteString([]string{"https://", "http://", "HTTP://", "https:"}[r.IntN(4)])
+		}
+		for range 1 + r.IntN(6) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		urls = append(urls, b.String())
+	}
+	links := 0
+	for round := range 3 {
+		for _, u := range urls {
+			if got, w := webLink(u), want(u); got != w {
+				t.Fatalf("round %d: webLink(%q) = %v, want %v", round, u, got, w)
+			} else if w {
+				links++
+			}
+		}
+	}
+	if links < 1000 {
+		t.Errorf("only %d links among the URLs", links)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				u := urls[(i*7+g)%len(urls)]
+				if webLink(u) != want(u) {
+					t.Errorf("webLink(%q) concurrently", u)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
