@@ -1,10 +1,17 @@
 package slack
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 )
 
 // TestAppendSignatureMatchesSign holds appendSignature, whose HMACs are
@@ -47,4 +54,32 @@ func TestAppendSignatureMatchesSign(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestReadBodyMatchesReadAll holds readBody to io.ReadAll whatever the size
+// given, right or wrong, and however the reader splits its reads or fails.
+func TestReadBodyMatchesReadAll(t *testing.T) {
+	errBroken := errors.New("broken")
+	for _, n := range []int{0, 1, 511, 512, 513, 3000, maxBody} {
+		data := bytes.Repeat([]byte("ab%"), n/3+1)[:n]
+		readers := map[string]func() io.Reader{
+			"plain":   func() io.Reader { return bytes.NewReader(data) },
+			"onebyte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
+			"half":    func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+			"dataerr": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) },
+			"fails":   func() io.Reader { return io.MultiReader(bytes.NewReader(data), iotest.ErrReader(errBroken)) },
+			"limited": func() io.Reader {
+				return http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(bytes.NewReader(data)), int64(n/2))
+			},
+		}
+		for name, reader := range readers {
+			want, werr := io.ReadAll(reader())
+			for _, size := range []int64{-1, 0, 1, int64(n) - 1, int64(n), int64(n) + 1, 2 * int64(n), maxBody + 1} {
+				got, err := readBody(reader(), size)
+				if !bytes.Equal(got, want) || fmt.Sprint(err) != fmt.Sprint(werr) {
+					t.Fatalf("%s, %d bytes, size %d: %d bytes, %v; io.ReadAll %d bytes, %v", name, n, size, len(got), err, len(want), werr)
+				}
+			}
+		}
+	}
 }
