@@ -4,6 +4,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/studybot/studybot/bot/jsonscan"
 )
 
 // fastClick decodes a block_actions payload into a click exactly as
@@ -21,14 +23,14 @@ import (
 //     (a pair, or a lone one encoding/json replaces), or invalid UTF-8;
 //   - a value of another JSON type than the field's, invalid JSON anywhere
 //     (what it skips is checked as it skips it), anything after the object,
-//     or nesting deeper than clickMaxDepth.
+//     or nesting deeper than jsonscan.MaxDepth.
 //
 // FuzzFastClick and TestFastClickMatchesJSON hold it to decodeClickJSON.
 func fastClick(payload []byte) (click, bool) {
 	// The strings are gathered in a pooled buffer (a new one escaped to
 	// the heap: the decoder appends to it through a pointer).
 	scratch := ackBufs.Get().(*[]byte)
-	d := clickDec{b: payload, buf: (*scratch)[:0]}
+	d := clickDec{Scanner: jsonscan.Scanner{Src: payload}, buf: (*scratch)[:0]}
 	defer func() {
 		if cap(d.buf) <= maxPooledAck {
 			*scratch = d.buf[:0]
@@ -36,8 +38,8 @@ func fastClick(payload []byte) (click, bool) {
 		}
 	}()
 	var w clickSpans
-	d.ws()
-	if !d.object(clickKeys, func(k int) bool {
+	d.WS()
+	if !d.Object(clickKeys, func(k int) bool {
 		switch k {
 		case 0:
 			return d.str(&w.typ)
@@ -62,8 +64,8 @@ func fastClick(payload []byte) (click, bool) {
 	}) {
 		return click{}, false
 	}
-	d.ws()
-	if d.i != len(d.b) {
+	d.WS()
+	if d.Pos != len(d.Src) {
 		return click{}, false
 	}
 	s := string(d.buf)
@@ -97,9 +99,6 @@ var (
 	actionKeys    = []string{"block_id", "action_id", "value"}
 )
 
-// clickMaxDepth bounds nesting; deeper payloads go to encoding/json.
-const clickMaxDepth = 32
-
 // span is a string fastClick keeps: buf[from:to].
 type span struct{ from, to int }
 
@@ -113,163 +112,28 @@ type clickSpans struct {
 type actionSpans struct{ actionID, value span }
 
 type clickDec struct {
-	b     []byte
-	i     int
-	depth int
-	buf   []byte // the strings kept, one after another
-}
-
-func (d *clickDec) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-func (d *clickDec) peek(c byte) bool { return d.i < len(d.b) && d.b[d.i] == c }
-
-// literal consumes lit if it comes next.
-func (d *clickDec) literal(lit string) bool {
-	if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
-		d.i += len(lit)
-		return true
-	}
-	return false
-}
-
-// object reads an object whose known keys are keys: fn reads the value of
-// the k-th one. Other keys' values are skipped.
-func (d *clickDec) object(keys []string, fn func(k int) bool) bool {
-	if !d.peek('{') || d.depth == clickMaxDepth {
-		return false
-	}
-	d.depth++
-	d.i++
-	var seen uint32
-	d.ws()
-	if d.peek('}') {
-		d.i++
-		d.depth--
-		return true
-	}
-	for {
-		d.ws()
-		key, ok := d.key()
-		if !ok {
-			return false
-		}
-		d.ws()
-		if !d.peek(':') {
-			return false
-		}
-		d.i++
-		d.ws()
-		k := -1
-		for j, name := range keys {
-			if name == string(key) {
-				k = j
-				break
-			}
-			if foldASCII(name, key) {
-				return false // encoding/json would take it for name
-			}
-		}
-		if k >= 0 {
-			if seen&(1<<k) != 0 {
-				return false
-			}
-			seen |= 1 << k
-			if !fn(k) {
-				return false
-			}
-		} else if !d.skip() {
-			return false
-		}
-		if more, ok := d.sep('}'); !more {
-			return ok
-		}
-	}
-}
-
-// sep reads what follows a member of an object or array: a comma (more
-// follow: true, true) or close, which ends it (false, true); anything
-// else is malformed (false, false).
-func (d *clickDec) sep(close byte) (more, ok bool) {
-	d.ws()
-	switch {
-	case d.peek(','):
-		d.i++
-		return true, true
-	case d.peek(close):
-		d.i++
-		d.depth--
-		return false, true
-	}
-	return false, false
-}
-
-// key reads an object key: printable ASCII without escapes only. It is
-// compared, never kept, so it is not copied.
-func (d *clickDec) key() ([]byte, bool) {
-	if !d.peek('"') {
-		return nil, false
-	}
-	start := d.i + 1
-	for j := start; j < len(d.b); j++ {
-		switch c := d.b[j]; {
-		case c == '"':
-			d.i = j + 1
-			return d.b[start:j], true
-		case c < 0x20 || c == '\\' || c >= utf8.RuneSelf:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// foldASCII reports whether the ASCII key equals name but for case, as
-// encoding/json matches keys (for ASCII keys its folding is this).
-func foldASCII(name string, key []byte) bool {
-	if len(name) != len(key) {
-		return false
-	}
-	for i := range len(name) {
-		a, b := name[i], key[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
+	jsonscan.Scanner
+	buf []byte // the strings kept, one after another
 }
 
 // str reads a string field into buf, its escapes decoded, and sets *dst
 // to it (dst nil: the string is checked, not kept). null leaves *dst as it
 // is, as encoding/json does.
 func (d *clickDec) str(dst *span) bool {
-	if d.literal("null") {
+	if d.Null() {
 		return true
 	}
-	if !d.peek('"') {
+	if !d.Peek('"') {
 		return false
 	}
 	from, ascii := len(d.buf), true
-	j := d.i + 1
+	j := d.Pos + 1
 	for {
 		// The run up to the next quote, backslash or control character
 		// is copied whole.
 		k := j
-		for k < len(d.b) {
-			c := d.b[k]
+		for k < len(d.Src) {
+			c := d.Src[k]
 			if c == '"' || c == '\\' || c < 0x20 {
 				break
 			}
@@ -278,19 +142,19 @@ func (d *clickDec) str(dst *span) bool {
 			}
 			k++
 		}
-		if k == len(d.b) || d.b[k] < 0x20 {
+		if k == len(d.Src) || d.Src[k] < 0x20 {
 			return false
 		}
-		d.buf = append(d.buf, d.b[j:k]...)
-		if d.b[k] == '"' {
+		d.buf = append(d.buf, d.Src[j:k]...)
+		if d.Src[k] == '"' {
 			j = k + 1
 			break
 		}
 		// An escape.
-		if k+1 >= len(d.b) {
+		if k+1 >= len(d.Src) {
 			return false
 		}
-		switch e := d.b[k+1]; e {
+		switch e := d.Src[k+1]; e {
 		case '"', '\\', '/':
 			d.buf = append(d.buf, e)
 		case 'b':
@@ -304,11 +168,11 @@ func (d *clickDec) str(dst *span) bool {
 		case 't':
 			d.buf = append(d.buf, '\t')
 		case 'u':
-			if k+6 > len(d.b) {
+			if k+6 > len(d.Src) {
 				return false
 			}
 			var r rune
-			for _, h := range d.b[k+2 : k+6] {
+			for _, h := range d.Src[k+2 : k+6] {
 				if !ishex(h) {
 					return false
 				}
@@ -327,7 +191,7 @@ func (d *clickDec) str(dst *span) bool {
 	if !ascii && !utf8.Valid(d.buf[from:]) {
 		return false // encoding/json would replace it
 	}
-	d.i = j
+	d.Pos = j
 	if dst == nil {
 		d.buf = d.buf[:from]
 	} else {
@@ -340,34 +204,21 @@ func (d *clickDec) str(dst *span) bool {
 // which null leaves as it is): dsts[k] takes the value of keys[k], a nil
 // one is checked, not kept.
 func (d *clickDec) strs(keys []string, dsts ...*span) bool {
-	if d.literal("null") {
+	if d.Null() {
 		return true
 	}
-	return d.object(keys, func(k int) bool { return d.str(dsts[k]) })
-}
-
-// boolean reads a bool field (null leaves it).
-func (d *clickDec) boolean(dst *bool) bool {
-	switch {
-	case d.literal("true"):
-		*dst = true
-	case d.literal("false"):
-		*dst = false
-	default:
-		return d.literal("null")
-	}
-	return true
+	return d.Object(keys, func(k int) bool { return d.str(dsts[k]) })
 }
 
 func (d *clickDec) container(w *clickSpans) bool {
-	if d.literal("null") {
+	if d.Null() {
 		return true
 	}
-	return d.object(containerKeys, func(k int) bool {
+	return d.Object(containerKeys, func(k int) bool {
 		if k == 0 {
 			return d.str(&w.container)
 		}
-		return d.boolean(&w.ephemeral)
+		return d.Bool(&w.ephemeral)
 	})
 }
 
@@ -375,16 +226,16 @@ func (d *clickDec) container(w *clickSpans) bool {
 // block_id is a string (null, or an element that is null, is an attachment
 // action, which wireClick's *string leaves nil).
 func (d *clickDec) actions(w *clickSpans) bool {
-	if d.literal("null") {
+	if d.Null() {
 		return true
 	}
-	return d.array(func() bool {
-		if d.literal("null") {
+	return d.Array(func() bool {
+		if d.Null() {
 			return true
 		}
 		var a actionSpans
 		block := span{-1, -1}
-		if !d.object(actionKeys, func(k int) bool {
+		if !d.Object(actionKeys, func(k int) bool {
 			switch k {
 			case 0:
 				return d.str(&block)
@@ -400,129 +251,4 @@ func (d *clickDec) actions(w *clickSpans) bool {
 		}
 		return true
 	})
-}
-
-// array reads an array, elem reading each element in turn.
-func (d *clickDec) array(elem func() bool) bool {
-	if !d.peek('[') || d.depth == clickMaxDepth {
-		return false
-	}
-	d.depth++
-	d.i++
-	d.ws()
-	if d.peek(']') {
-		d.i++
-		d.depth--
-		return true
-	}
-	for {
-		d.ws()
-		if !elem() {
-			return false
-		}
-		if more, ok := d.sep(']'); !more {
-			return ok
-		}
-	}
-}
-
-// number skips a JSON number.
-func (d *clickDec) number() bool {
-	j := d.i
-	if j < len(d.b) && d.b[j] == '-' {
-		j++
-	}
-	switch {
-	case j < len(d.b) && d.b[j] == '0':
-		j++
-	case j < len(d.b) && d.b[j] >= '1' && d.b[j] <= '9':
-		for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
-			j++
-		}
-	default:
-		return false
-	}
-	if j < len(d.b) && d.b[j] == '.' {
-		j++
-		k := j
-		for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return false
-		}
-	}
-	if j < len(d.b) && (d.b[j] == 'e' || d.b[j] == 'E') {
-		j++
-		if j < len(d.b) && (d.b[j] == '+' || d.b[j] == '-') {
-			j++
-		}
-		k := j
-		for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
-			j++
-		}
-		if j == k {
-			return false
-		}
-	}
-	d.i = j
-	return true
-}
-
-// skip skips any JSON value, checking it is valid.
-func (d *clickDec) skip() bool {
-	if d.i >= len(d.b) {
-		return false
-	}
-	switch c := d.b[d.i]; {
-	case c == '"':
-		return d.skipString()
-	case c == '{':
-		return d.object(nil, func(int) bool { return false })
-	case c == '[':
-		return d.array(d.skip)
-	case c == 't':
-		return d.literal("true")
-	case c == 'f':
-		return d.literal("false")
-	case c == 'n':
-		return d.literal("null")
-	default:
-		return d.number()
-	}
-}
-
-// skipString skips a string, checking its escapes; invalid UTF-8 in it is
-// valid JSON (encoding/json replaces it in what it keeps).
-func (d *clickDec) skipString() bool {
-	for j := d.i + 1; j < len(d.b); j++ {
-		switch c := d.b[j]; {
-		case c == '"':
-			d.i = j + 1
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			j++
-			if j >= len(d.b) {
-				return false
-			}
-			switch d.b[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(d.b) {
-					return false
-				}
-				for _, h := range d.b[j+1 : j+5] {
-					if !ishex(h) {
-						return false
-					}
-				}
-				j += 4
-			default:
-				return false
-			}
-		}
-	}
-	return false
 }
