@@ -58,18 +58,10 @@ func (s *Scanner) Null() bool { return s.Literal("null") }
 // Object reads an object whose known keys are keys (at most 32): fn reads
 // the value of the k-th one. Other keys' values are skipped.
 func (s *Scanner) Object(keys []string, fn func(k int) bool) bool {
-	if !s.Peek('{') || s.depth == MaxDepth {
-		return false
+	if ok, empty := s.open('{', '}'); !ok || empty {
+		return ok
 	}
-	s.depth++
-	s.Pos++
 	var seen uint32
-	s.WS()
-	if s.Peek('}') {
-		s.Pos++
-		s.depth--
-		return true
-	}
 	for {
 		s.WS()
 		key, ok := s.key()
@@ -111,16 +103,8 @@ func (s *Scanner) Object(keys []string, fn func(k int) bool) bool {
 
 // Array reads an array, elem reading each element in turn.
 func (s *Scanner) Array(elem func() bool) bool {
-	if !s.Peek('[') || s.depth == MaxDepth {
-		return false
-	}
-	s.depth++
-	s.Pos++
-	s.WS()
-	if s.Peek(']') {
-		s.Pos++
-		s.depth--
-		return true
+	if ok, empty := s.open('[', ']'); !ok || empty {
+		return ok
 	}
 	for {
 		s.WS()
@@ -131,6 +115,24 @@ func (s *Scanner) Array(elem func() bool) bool {
 			return ok
 		}
 	}
+}
+
+// open enters an object or array that opens with open and closes with
+// close: not ok if it does not come next or would nest deeper than
+// MaxDepth, empty if it closes at once (and has been left).
+func (s *Scanner) open(open, close byte) (ok, empty bool) {
+	if !s.Peek(open) || s.depth == MaxDepth {
+		return false, false
+	}
+	s.depth++
+	s.Pos++
+	s.WS()
+	if s.Peek(close) {
+		s.Pos++
+		s.depth--
+		return true, true
+	}
+	return true, false
 }
 
 // sep reads what follows a member of an object or array: a comma (more
@@ -200,19 +202,13 @@ func (s *Scanner) Number() bool {
 	case j < len(s.Src) && s.Src[j] == '0':
 		j++
 	case j < len(s.Src) && s.Src[j] >= '1' && s.Src[j] <= '9':
-		for j < len(s.Src) && s.Src[j] >= '0' && s.Src[j] <= '9' {
-			j++
-		}
+		j = s.digitsFrom(j)
 	default:
 		return false
 	}
 	if j < len(s.Src) && s.Src[j] == '.' {
-		j++
-		k := j
-		for j < len(s.Src) && s.Src[j] >= '0' && s.Src[j] <= '9' {
-			j++
-		}
-		if j == k {
+		k := j + 1
+		if j = s.digitsFrom(k); j == k {
 			return false
 		}
 	}
@@ -222,15 +218,20 @@ func (s *Scanner) Number() bool {
 			j++
 		}
 		k := j
-		for j < len(s.Src) && s.Src[j] >= '0' && s.Src[j] <= '9' {
-			j++
-		}
-		if j == k {
+		if j = s.digitsFrom(k); j == k {
 			return false
 		}
 	}
 	s.Pos = j
 	return true
+}
+
+// digitsFrom returns where the run of decimal digits at Src[j:] ends.
+func (s *Scanner) digitsFrom(j int) int {
+	for j < len(s.Src) && s.Src[j] >= '0' && s.Src[j] <= '9' {
+		j++
+	}
+	return j
 }
 
 // Skip skips any JSON value, checking it is valid.
