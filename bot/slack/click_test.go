@@ -28,49 +28,8 @@ func TestDecodeInteractionMatchesSlackGo(t *testing.T) {
 		`{"type":"shortcut","user":{"id":"U1"},"callback_id":"x"}`,
 	}
 	r := rand.New(rand.NewPCG(14, 5))
-	strs := []string{"", "U1", "T1", "C1", "W9", "ann", "é\u200b", `a"b\c`, "<&>", "done:internet/dns", "next", "view", "message", "home", "modal", "https://hooks.slack.com/actions/T1/1/x?a=1&b=%20"}
-	pick := func() string { return strs[r.IntN(len(strs))] }
 	for range 3000 {
-		cb := map[string]any{"type": "block_actions", "user": map[string]any{"id": pick(), "name": pick(), "team_id": pick()}}
-		if r.IntN(2) == 0 {
-			cb["team"] = map[string]any{"id": pick(), "domain": pick()}
-		}
-		if r.IntN(2) == 0 {
-			cb["response_url"] = pick()
-		}
-		if r.IntN(2) == 0 {
-			cb["trigger_id"] = pick()
-		}
-		if r.IntN(2) == 0 {
-			cb["channel"] = map[string]any{"id": pick(), "name": pick()}
-		}
-		if r.IntN(2) == 0 {
-			cb["container"] = map[string]any{"type": pick(), "is_ephemeral": r.IntN(2) == 0, "message_ts": "1.1"}
-		}
-		if r.IntN(2) == 0 {
-			cb["view"] = map[string]any{"id": "V1", "type": pick(), "team_id": pick()}
-		}
-		var acts []map[string]any
-		for range r.IntN(4) {
-			a := map[string]any{"action_id": pick(), "type": "button", "action_ts": "1.2"}
-			switch r.IntN(4) {
-			case 0:
-				a["block_id"] = nil
-			case 1:
-				a["name"] = pick() // an attachment action
-			default:
-				a["block_id"] = pick()
-			}
-			if r.IntN(3) > 0 {
-				a["value"] = pick()
-			}
-			acts = append(acts, a)
-		}
-		if acts != nil || r.IntN(2) == 0 {
-			cb["actions"] = acts
-		}
-		data, _ := json.Marshal(cb)
-		payloads = append(payloads, string(data))
+		payloads = append(payloads, randomClick(r)) // fastclick_test.go
 	}
 	for _, p := range payloads {
 		var full slack.InteractionCallback
