@@ -53,15 +53,15 @@ func cloneReviews(rs map[string]*bot.Review) map[string]*bot.Review {
 	if rs == nil {
 		return nil
 	}
-	out := make(map[string]*bot.Review, len(rs))
+	// maps.Clone copies the table as it is, cheaper than inserting every
+	// key into a new map; the values are then pointed at copies.
+	out := maps.Clone(rs)
 	slab := make([]bot.Review, 0, len(rs))
-	for k, r := range rs {
-		if r == nil {
-			out[k] = nil
-			continue
+	for k, r := range out {
+		if r != nil {
+			slab = append(slab, *r)
+			out[k] = &slab[len(slab)-1]
 		}
-		slab = append(slab, *r)
-		out[k] = &slab[len(slab)-1]
 	}
 	return out
 }
