@@ -146,9 +146,9 @@ func (b *batcher) commitQueued() {
 // about a tenth of its time on them (measured: with fdatasync off, its
 // throughput rose from 0.55 to 0.74 of the no-work floor). After a commit
 // of at most holdCalls writes, the next waits for company up to holdTimes
-// as long as that commit took (at most holdMax MaxBatchDelays), so
-// commits take at most about a quarter of the time; writes then wait a
-// few milliseconds more. A commit of more writes comes from writers
+// as long as that commit took, and at least holdMin MaxBatchDelays (a
+// commit that syncs fast still costs its CPU), at most holdMax; writes
+// then wait a few milliseconds more. A commit of more writes comes from writers
 // waiting on each other (BenchmarkDone's 64), who are back as soon as
 // they can be: for them the wait ends when all are back, and waiting
 // longer for stragglers made their commits fewer but slower. A lone
@@ -156,6 +156,7 @@ func (b *batcher) commitQueued() {
 const (
 	holdCalls = 8
 	holdTimes = 3
+	holdMin   = 4
 	holdMax   = 8
 )
 
@@ -166,7 +167,7 @@ func holdFor(delay time.Duration, n int, took, since time.Duration) time.Duratio
 	if n < 1 || n > holdCalls {
 		return delay
 	}
-	return max(delay, min(holdTimes*took, holdMax*delay)-since)
+	return max(delay, min(max(holdTimes*took, holdMin*delay), holdMax*delay)-since)
 }
 
 // idle waits up to d for a call and reports whether one came; if none did,

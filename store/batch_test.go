@@ -134,8 +134,9 @@ func TestBatcher_LingersForTheNextWrite(t *testing.T) {
 }
 
 // TestHoldFor: after a small commit the next one waits up to three times
-// as long as it took, counted from its end and at most 8 delays; after a
-// big one (writers waiting on each other) or none, just the delay.
+// as long as it took, at least 4 and at most 8 delays, counted from its
+// end; after a big one (writers waiting on each other) or none, just the
+// delay.
 func TestHoldFor(t *testing.T) {
 	const d = 500 * time.Microsecond
 	ms := time.Millisecond
@@ -144,12 +145,13 @@ func TestHoldFor(t *testing.T) {
 		took, since time.Duration
 		want        time.Duration
 	}{
-		{n: 0, took: ms, want: d},                      // no commit yet
-		{n: 1, took: ms, want: 3 * ms},                 // a small commit, just ended
-		{n: 8, took: ms, since: 2 * ms, want: ms},      // its end was 2 ms ago
-		{n: 8, took: ms, since: 10 * ms, want: d},      // long ago: the delay
-		{n: 9, took: ms, want: d},                      // writers waiting on each other
-		{n: 3, took: 100 * time.Microsecond, want: d},  // a fast disk: never less than the delay
+		{n: 0, took: ms, want: d},                         // no commit yet
+		{n: 1, took: ms, want: 3 * ms},                    // a small commit, just ended
+		{n: 8, took: ms, since: 2 * ms, want: ms},         // its end was 2 ms ago
+		{n: 8, took: ms, since: 10 * ms, want: d},         // long ago: the delay
+		{n: 9, took: ms, want: d},                         // writers waiting on each other
+		{n: 3, took: 100 * time.Microsecond, want: 4 * d}, // a fast sync: at least 4 delays
+		{n: 3, took: 100 * time.Microsecond, since: ms, want: ms},
 		{n: 3, took: 20 * ms, want: 8 * d},             // a slow disk: at most 8 delays
 		{n: 3, took: 20 * ms, since: 3 * ms, want: ms}, // ... counted from the end
 	} {

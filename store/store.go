@@ -50,7 +50,7 @@ import (
 const (
 	DefaultLockTimeout = time.Second
 	// DefaultMaxBatchDelay is how long a batched write waits for others to join
-	// its commit (after a commit of a few writes, a trickle, up to 8 times as
+	// its commit (after a commit of a few writes, a trickle, 4 to 8 times as
 	// long: see holdFor in batch.go). A commit costs about 220 µs here; bbolt's default 10 ms makes 64
 	// concurrent writers wait far longer than the commit itself (~5,400 puts/s),
 	// while 0.5 ms lets them share commits without idling (~30,000 puts/s, see
