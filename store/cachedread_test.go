@@ -116,6 +116,20 @@ func TestMemberInSpace_CachedReadFollowsEveryWrite(t *testing.T) {
 	if m, _ := read(); m != nil {
 		t.Fatalf("after DeleteMember: %+v", m)
 	}
+
+	// A closed store answers no read, cached or not.
+	if _, err := db.UpdateMember(ctx, spaceA, "m2", func(m *bot.Member) error { m.Name = "Cy"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := db.MemberInSpace(ctx, spaceA, "m2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if _, _, err := db.MemberInSpace(ctx, spaceA, "m2"); err == nil {
+		t.Error("a closed store served a cached member")
+	}
 }
 
 // TestSpaceCache_NotCurrentUntilTheWriteCommits: a settings record read

@@ -134,7 +134,7 @@ func (db *DB) MemberInSpace(ctx context.Context, sp bot.Space, id string) (*bot.
 // cached next cost.
 func (db *DB) cachedMemberInSpace(sp bot.Space, key []byte) (*bot.Member, *bot.SpaceRecord, bool) {
 	cached, raw := db.full.peek(key)
-	if cached == nil || cached.Nudge.On {
+	if cached == nil || cached.Nudge.On || db.closed.Load() {
 		return nil, nil, false
 	}
 	rec := new(bot.SpaceRecord)

@@ -122,6 +122,9 @@ type DB struct {
 	// cachedReads counts MemberInSpace reads served without a
 	// transaction (cachedMemberInSpace), for tests.
 	cachedReads atomic.Uint64
+	// closed is set by Close: a read served from the caches would
+	// otherwise still answer after it, where bbolt refuses.
+	closed atomic.Bool
 	// reads are the recent MemberInSpace reads UpdateMemberAfter can take
 	// over (handoff.go).
 	reads *readRing
@@ -223,6 +226,7 @@ func Open(path string, opt Options) (*DB, error) {
 
 // Close releases the file. Pending batched writes finish first.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close db: %w", err)
 	}
