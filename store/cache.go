@@ -122,9 +122,10 @@ func (c *memberCache) put(key string, m *bot.Member, raw string, txid uint64, re
 
 // seen reports whether key was read before, since its last write, and
 // otherwise marks this read (in transaction txid) so the next one is. The
-// full cache keeps a member from its second read after a write on: a
-// member who writes (done after done) reads once between writes, and
-// caching that read would cost a copy for nothing.
+// full cache keeps a member read from a record from its second read after
+// a write on: a member who writes (done after done) reads once between
+// writes, and caching that read would cost a copy for nothing. (A write
+// after a read, UpdateMemberAfter, puts the member it wrote itself.)
 func (c *memberCache) seen(key []byte, txid uint64) bool {
 	if c == nil {
 		return false

@@ -206,3 +206,51 @@ func TestSettingsWritesGoThroughPut(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateMemberAfter_CachesWhatItWrote: the member a write after a read
+// wrote is the next read's, served from the cache without a transaction,
+// with the answered count as of the write (a submission between the read
+// and the write changed it).
+func TestUpdateMemberAfter_CachesWhatItWrote(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	if _, err := db.UpdateMember(ctx, spaceA, "m1", func(m *bot.Member) error { m.Name = "Ann"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Space(ctx, spaceA); err != nil { // the settings, cached
+		t.Fatal(err)
+	}
+	read, _, err := db.MemberInSpace(ctx, spaceA, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
+	if _, err := db.UpdateChallenge(ctx, spaceA, opened.Opened.ID, func(c *bot.Challenge) error {
+		c.Submissions = map[string]*bot.Submission{"m1": {Text: "mine", At: t0}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Space(ctx, spaceA); err != nil { // the settings the challenge changed
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateMemberAfter(ctx, spaceA, "m1", read, func(m *bot.Member) error { m.Name = "Bea"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := db.cachedReads.Load()
+	m, _, err := db.MemberInSpace(ctx, spaceA, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.cachedReads.Load() != before+1 {
+		t.Error("the read after the write took a transaction")
+	}
+	if m.Name != "Bea" || m.Answered != 1 {
+		t.Errorf("read after the write: %q, answered %d; want Bea, 1", m.Name, m.Answered)
+	}
+	// And what the writer keeps is not the cache's.
+	read.Name = "changed"
+	if m, _, _ := db.MemberInSpace(ctx, spaceA, "m1"); m.Name != "Bea" {
+		t.Errorf("the writer's change reached the cache: %q", m.Name)
+	}
+}

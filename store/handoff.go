@@ -122,11 +122,17 @@ func (db *DB) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, re
 		return nil, err
 	}
 	var stale bool
+	var wrote uint64 // the write's transaction
+	var answered int
 	err = db.batch.do(func(tx *bolt.Tx) error {
 		stale = false
-		b, err := child(tx, sp, bucketMembers, false)
+		sb, err := spaceBucket(tx, sp, false)
 		if err != nil {
 			return err
+		}
+		var b *bolt.Bucket
+		if sb != nil {
+			b = sb.Bucket(bucketMembers)
 		}
 		if b == nil {
 			stale = true
@@ -145,6 +151,8 @@ func (db *DB) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, re
 			return err
 		}
 		db.invalidateMember(sp, id, uint64(tx.ID()))
+		wrote = uint64(tx.ID())
+		answered = int(answeredIn(sb.Bucket(bucketAnswered), id))
 		return nil
 	})
 	if err != nil {
@@ -152,6 +160,17 @@ func (db *DB) UpdateMemberAfter(ctx context.Context, sp bot.Space, id string, re
 	}
 	if stale {
 		return db.UpdateMember(ctx, sp, id, fn)
+	}
+	// The member as written goes into the member cache, as of the write
+	// (a later write's tombstone keeps it out): the next read, nearly
+	// always the member's next command, is then served from the cache
+	// without a transaction, where it decoded the record again. A copy,
+	// since the caller keeps read; with the answered count read in the
+	// write, since one may have changed since the read.
+	if db.full != nil {
+		kept := cloneMember(read)
+		kept.Answered = answered
+		db.full.put(cacheKey(sp, id), kept, string(buf), wrote, len(buf))
 	}
 	return read, nil
 }
