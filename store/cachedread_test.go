@@ -83,13 +83,7 @@ func TestMemberInSpace_CachedReadFollowsEveryWrite(t *testing.T) {
 		t.Fatalf("cached after UpdateMember: %q", m.Name)
 	}
 
-	opened := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
-	if _, err := db.UpdateChallenge(ctx, spaceA, opened.Opened.ID, func(c *bot.Challenge) error {
-		c.Submissions = map[string]*bot.Submission{"m1": {Text: "mine", At: t0}}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	opened := openAndSubmit(t, db, "m1")
 	if m, _ := read(); m.Answered != 1 {
 		t.Fatalf("after a submission: answered %d", m.Answered)
 	}
@@ -224,13 +218,7 @@ func TestUpdateMemberAfter_CachesWhatItWrote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opened := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
-	if _, err := db.UpdateChallenge(ctx, spaceA, opened.Opened.ID, func(c *bot.Challenge) error {
-		c.Submissions = map[string]*bot.Submission{"m1": {Text: "mine", At: t0}}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	openAndSubmit(t, db, "m1")
 	if _, err := db.Space(ctx, spaceA); err != nil { // the settings the challenge changed
 		t.Fatal(err)
 	}
@@ -253,4 +241,18 @@ func TestUpdateMemberAfter_CachesWhatItWrote(t *testing.T) {
 	if m, _, _ := db.MemberInSpace(ctx, spaceA, "m1"); m.Name != "Bea" {
 		t.Errorf("the writer's change reached the cache: %q", m.Name)
 	}
+}
+
+// openAndSubmit opens a challenge in spaceA and gives it member's
+// submission: their answered count goes up by one.
+func openAndSubmit(t *testing.T, db *DB, member string) *bot.Opening {
+	t.Helper()
+	opened := mustOpenChallenge(t, db, spaceA, &bot.Challenge{Text: "one", PostedAt: t0}, bot.RefuseWhileOpen)
+	if _, err := db.UpdateChallenge(context.Background(), spaceA, opened.Opened.ID, func(c *bot.Challenge) error {
+		c.Submissions = map[string]*bot.Submission{member: {Text: "mine", At: t0}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return opened
 }
